@@ -1,0 +1,91 @@
+"""Kafka clients configured the one way plutarc uses them, and topic creation from the registry."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from plutarc_contracts import Topic
+
+log = logging.getLogger(__name__)
+
+
+def make_producer(bootstrap: str, *, client_id: str, linger_ms: int = 2) -> AIOKafkaProducer:
+    """An idempotent producer: acks from all in-sync replicas, no duplicates from its own retries."""
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        client_id=client_id,
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=linger_ms,
+        max_batch_size=1 << 20,
+        request_timeout_ms=30_000,
+        retry_backoff_ms=200,
+    )
+
+
+def make_consumer(
+    bootstrap: str, *, group_id: str, client_id: str, **overrides: Any
+) -> AIOKafkaConsumer:
+    """A consumer whose positions live in our store; Kafka offsets are committed only for visibility."""
+    config: dict[str, Any] = {
+        "bootstrap_servers": bootstrap,
+        "group_id": group_id,
+        "client_id": client_id,
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "isolation_level": "read_committed",
+        "session_timeout_ms": 10_000,
+        "heartbeat_interval_ms": 1_000,
+        "fetch_max_wait_ms": 100,
+        "max_poll_records": 500,
+    }
+    config.update(overrides)
+    return AIOKafkaConsumer(**config)
+
+
+def topic_configs(topic: Topic) -> dict[str, str]:
+    configs: dict[str, str] = {}
+    if topic.compacted:
+        configs["cleanup.policy"] = "compact"
+    if topic.retention_ms is not None:
+        configs["retention.ms"] = str(topic.retention_ms)
+    return configs
+
+
+async def ensure_topics(bootstrap: str, topics: Sequence[Topic]) -> list[str]:
+    """Create the topics that are missing (never relying on broker auto-creation). Returns those created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="plutarc-admin")
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in topics if t.name not in existing]
+        if not missing:
+            return []
+        response = await admin.create_topics(
+            [
+                NewTopic(
+                    name=t.name,
+                    num_partitions=t.partitions,
+                    replication_factor=1,
+                    topic_configs=topic_configs(t),
+                )
+                for t in missing
+            ]
+        )
+        created = []
+        for name, code, *rest in response.topic_errors:
+            if code == 0:
+                created.append(name)
+            elif code != TopicAlreadyExistsError.errno:
+                message = rest[0] if rest else ""
+                raise RuntimeError(f"could not create topic {name}: error {code} {message}")
+        if created:
+            log.info("created topics", extra={"topics": created})
+        return created
+    finally:
+        await admin.close()

@@ -1,0 +1,190 @@
+"""Command handling: one outcome per `command_id`, published as a reply event with its correlation id.
+
+The outcome is itself an aggregate (`CommandOutcome`, stream id derived from the command id) saved in
+the same transaction as the events the command caused. A command id seen before appends the first
+outcome again, so a retried command gets an identical reply and changes nothing else.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+import msgspec
+from plutarc_contracts import (
+    CommandAccepted,
+    CommandEnvelope,
+    CommandRejected,
+    ContractError,
+    Registry,
+)
+
+from .clock import Clock
+from .consumer import Work
+from .domain import Aggregate, DomainError
+from .metrics import Metrics
+from .store import EventStore, Meta
+
+log = logging.getLogger(__name__)
+
+COMMAND_NS = uuid5(NAMESPACE_URL, "https://plutarc.dev/ns/command")
+
+
+def outcome_id(command_id: str) -> UUID:
+    return uuid5(COMMAND_NS, command_id)
+
+
+@dataclass
+class Accepted:
+    """What a command handler returns: the aggregates it changed and a small result for the reply."""
+
+    aggregates: Sequence[Aggregate] = ()
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+CommandHandler = Callable[[Any, CommandEnvelope], Accepted]
+
+
+class CommandOutcome(Aggregate):
+    stream_type: ClassVar[str] = "system.command_outcome"
+
+    accepted: CommandAccepted | None
+    rejected: CommandRejected | None
+
+    def apply(self, payload: msgspec.Struct) -> None:
+        if self.version == 0:
+            self.accepted = payload if isinstance(payload, CommandAccepted) else None
+            self.rejected = payload if isinstance(payload, CommandRejected) else None
+
+    @classmethod
+    def record(cls, command_id: str, payload: msgspec.Struct, at: datetime) -> CommandOutcome:
+        outcome = cls(outcome_id(command_id))
+        outcome._trigger(payload, at)
+        return outcome
+
+    def repeat(self, at: datetime) -> None:
+        first = self.accepted or self.rejected
+        assert first is not None
+        self._trigger(first, at)
+
+
+class _Header(msgspec.Struct):
+    """The parts of a command envelope needed to reject it when its payload is not a contract."""
+
+    command_id: str
+    type: str
+    actor: str
+    correlation_id: str
+    workspace_id: str | None = None
+
+
+_header_decoder = msgspec.json.Decoder(_Header)
+
+
+class CommandProcessor:
+    def __init__(
+        self,
+        store: EventStore,
+        registry: Registry,
+        handlers: Mapping[str, CommandHandler],
+        clock: Clock,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.handlers = dict(handlers)
+        self.clock = clock
+        self.metrics = metrics
+
+    def __call__(self, value: bytes) -> Work:
+        try:
+            command = self.registry.decode_command(value)
+        except ContractError as exc:
+            return self._reject_undecodable(value, exc)
+        meta = Meta(
+            actor=command.actor,
+            correlation_id=command.correlation_id,
+            causation_id=command.command_id,
+            workspace_id=command.workspace_id,
+        )
+        existing = self.store.find(CommandOutcome, outcome_id(command.command_id))
+        if existing is not None:
+            existing.repeat(self.clock.now())
+            return self._work([existing], meta, "replayed", command.type)
+        handler = self.handlers.get(command.type)
+        if handler is None:
+            rejected = CommandRejected(
+                command_id=command.command_id,
+                command_type=command.type,
+                code="command.unsupported",
+                detail=f"{self.store.producer} does not handle {command.type}",
+            )
+            return self._outcome(command, rejected, (), meta, "rejected")
+        try:
+            accepted = handler(command.payload, command)
+        except DomainError as exc:
+            rejected = CommandRejected(
+                command_id=command.command_id,
+                command_type=command.type,
+                code=exc.code,
+                detail=exc.detail,
+                field=exc.field,
+            )
+            return self._outcome(command, rejected, (), meta, "rejected")
+        primary = accepted.aggregates[0] if accepted.aggregates else None
+        reply = CommandAccepted(
+            command_id=command.command_id,
+            command_type=command.type,
+            result=accepted.result,
+            stream_id=str(primary.id) if primary else None,
+            stream_position=primary.version if primary else None,
+        )
+        return self._outcome(command, reply, accepted.aggregates, meta, "accepted")
+
+    def _outcome(
+        self,
+        command: CommandEnvelope,
+        reply: msgspec.Struct,
+        aggregates: Sequence[Aggregate],
+        meta: Meta,
+        outcome: str,
+    ) -> Work:
+        record = CommandOutcome.record(command.command_id, reply, self.clock.now())
+        return self._work([*aggregates, record], meta, outcome, command.type)
+
+    def _work(self, aggregates: list[Aggregate], meta: Meta, outcome: str, kind: str) -> Work:
+        def count() -> None:
+            if self.metrics is not None:
+                self.metrics.commands_handled.labels(kind, outcome).inc()
+
+        return Work(aggregates, meta=meta, outcome=outcome, kind=kind, on_stored=count)
+
+    def _reject_undecodable(self, value: bytes, exc: ContractError) -> Work:
+        try:
+            header = _header_decoder.decode(value)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            if self.metrics is not None:
+                self.metrics.commands_failed.labels("unknown").inc()
+            raise exc from None
+        meta = Meta(
+            actor=header.actor,
+            correlation_id=header.correlation_id,
+            causation_id=header.command_id,
+            workspace_id=header.workspace_id,
+        )
+        existing = self.store.find(CommandOutcome, outcome_id(header.command_id))
+        if existing is not None:
+            existing.repeat(self.clock.now())
+            return self._work([existing], meta, "replayed", header.type)
+        rejected = CommandRejected(
+            command_id=header.command_id,
+            command_type=header.type,
+            code=exc.code,
+            detail=str(exc),
+        )
+        record = CommandOutcome.record(header.command_id, rejected, self.clock.now())
+        return self._work([record], meta, "rejected", header.type)

@@ -1,0 +1,270 @@
+"""The consumer runtime: effectively-once processing of Kafka messages into a service's store.
+
+Positions live in the store (eventsourcing tracking records, one per topic partition), written in
+the same transaction as the consumer's own events and the consumed event ids (the inbox), so a
+restart neither loses nor double-applies anything. Kafka offsets are committed only so that standard
+tools can show lag. A message that cannot be decoded or handled is dead-lettered, through the store
+and the relay like any other event, and the consumer goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.structs import ConsumerRecord
+from eventsourcing.persistence import IntegrityError, PersistenceError, Tracking
+from plutarc_contracts import ContractError, DeadLettered, Envelope, Registry, new_event_id
+
+from .bus import make_consumer
+from .clock import Clock
+from .domain import Aggregate, DomainError
+from .metrics import Metrics
+from .store import EventStore, Meta, RecordedEvent
+
+log = logging.getLogger(__name__)
+
+DEAD_LETTER_NS = uuid5(NAMESPACE_URL, "https://plutarc.dev/ns/dead-letter")
+
+
+@dataclass
+class Work:
+    """What processing one message decided to store, atomically with the consumer's position."""
+
+    aggregates: Sequence[Aggregate] = ()
+    extra: Sequence[RecordedEvent] = ()
+    inbox_ids: Sequence[str] = ()
+    meta: Meta | None = None
+    outcome: str = "applied"
+    kind: str = ""
+    on_stored: Callable[[], None] | None = field(default=None, repr=False)
+
+
+class Processor(Protocol):
+    def __call__(self, value: bytes) -> Work:
+        """Decide what to store for one message; raise ContractError for bytes that are not a contract.
+
+        Runs in a worker thread, so it may read the store.
+        """
+        ...
+
+
+EventHandler = Callable[[Envelope], Sequence[Aggregate]]
+
+
+class EventProcessor:
+    """Applies decoded events through a handler, dropping duplicates by `event_id`."""
+
+    def __init__(self, store: EventStore, registry: Registry, handler: EventHandler) -> None:
+        self.store = store
+        self.registry = registry
+        self.handler = handler
+
+    def __call__(self, value: bytes) -> Work:
+        env = self.registry.decode_event(value)
+        if self.store.has_processed(env.event_id):
+            return Work(outcome="duplicate", kind=env.type)
+        meta = Meta(
+            actor=f"system:{self.store.producer}",
+            correlation_id=env.correlation_id,
+            causation_id=env.event_id,
+            workspace_id=env.workspace_id,
+        )
+        try:
+            aggregates = self.handler(env)
+        except DomainError as exc:
+            log.warning(
+                "event refused by domain rule",
+                extra={"event_id": env.event_id, "type": env.type, "code": exc.code},
+            )
+            return Work(inbox_ids=[env.event_id], meta=meta, outcome="refused", kind=env.type)
+        return Work(aggregates, inbox_ids=[env.event_id], meta=meta, kind=env.type)
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, consumer: Consumer) -> None:
+        self.owner = consumer
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        for tp in revoked:
+            self.owner.positions.pop(tp, None)
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        await self.owner.seek_to_stored(assigned)
+
+
+class Consumer:
+    def __init__(
+        self,
+        *,
+        name: str,
+        store: EventStore,
+        registry: Registry,
+        bootstrap: str,
+        topics: Sequence[str],
+        processor: Processor,
+        clock: Clock,
+        metrics: Metrics | None = None,
+        retry_backoff: float = 0.5,
+        **consumer_overrides: Any,
+    ) -> None:
+        self.name = name
+        self.store = store
+        self.registry = registry
+        self.bootstrap = bootstrap
+        self.topics = list(topics)
+        self.processor = processor
+        self.clock = clock
+        self.metrics = metrics
+        self.retry_backoff = retry_backoff
+        self.consumer_overrides = consumer_overrides
+        self.positions: dict[TopicPartition, int] = {}
+        self.kafka: AIOKafkaConsumer | None = None
+        self.assigned = asyncio.Event()
+
+    def tracking_name(self, tp: TopicPartition) -> str:
+        return f"{self.name}|{tp.topic}|{tp.partition}"
+
+    async def seek_to_stored(self, partitions: Any) -> None:
+        assert self.kafka is not None
+        for tp in partitions:
+            position = await asyncio.to_thread(self.store.max_tracking_id, self.tracking_name(tp))
+            self.positions[tp] = position
+            if position:
+                self.kafka.seek(tp, position)
+            else:
+                await self.kafka.seek_to_beginning(tp)
+        if partitions:
+            self.assigned.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self.kafka = make_consumer(
+            self.bootstrap, group_id=self.name, client_id=f"{self.name}-consumer",
+            **self.consumer_overrides,
+        )
+        self.kafka.subscribe(self.topics, listener=_Rebalance(self))
+        await self.kafka.start()
+        try:
+            while not stop.is_set():
+                batch = await self.kafka.getmany(timeout_ms=200, max_records=500)
+                for tp, records in batch.items():
+                    for record in records:
+                        if stop.is_set():
+                            break
+                        await self._handle(tp, record, stop)
+                    await self._commit(tp)
+                self._observe_lag()
+        finally:
+            await self.kafka.stop()
+
+    async def _commit(self, tp: TopicPartition) -> None:
+        position = self.positions.get(tp)
+        if position and self.kafka is not None:
+            try:
+                await self.kafka.commit({tp: position})
+            except Exception as exc:  # offsets in Kafka are informational only
+                log.debug("offset commit failed", extra={"error": repr(exc)})
+
+    def _observe_lag(self) -> None:
+        if self.metrics is None or self.kafka is None:
+            return
+        for tp, position in self.positions.items():
+            high = self.kafka.highwater(tp)
+            if high is not None:
+                self.metrics.consumer_lag.labels(self.name, tp.topic, str(tp.partition)).set(
+                    max(0, high - position)
+                )
+
+    async def _handle(self, tp: TopicPartition, record: ConsumerRecord[Any, Any], stop: asyncio.Event) -> None:
+        if record.offset + 1 <= self.positions.get(tp, 0):
+            return
+        tracking = Tracking(self.tracking_name(tp), record.offset + 1)
+        started = time.perf_counter()
+        while not stop.is_set():
+            try:
+                work = await self._process(record)
+                await asyncio.to_thread(self._store, work, tracking)
+                break
+            except IntegrityError:
+                # Another instance (or an earlier life of this one) stored this position already.
+                work = Work(outcome="duplicate")
+                break
+            except PersistenceError as exc:
+                log.warning("store unavailable, retrying", extra={"error": repr(exc)})
+                await asyncio.sleep(self.retry_backoff)
+        else:
+            return
+        self.positions[tp] = record.offset + 1
+        if work.on_stored is not None:
+            work.on_stored()
+        if self.metrics is not None:
+            self.metrics.consumed.labels(self.name, work.outcome).inc()
+            if work.kind and work.outcome != "duplicate":
+                self.metrics.handling_latency.labels(work.kind).observe(time.perf_counter() - started)
+
+    async def _process(self, record: ConsumerRecord[Any, Any]) -> Work:
+        try:
+            return await asyncio.to_thread(self.processor, record.value or b"")
+        except ContractError as exc:
+            return self.dead_letter(record, exc.code, str(exc))
+        except PersistenceError:
+            raise
+        except Exception as exc:
+            log.exception("handler failed", extra={"topic": record.topic, "offset": record.offset})
+            return self.dead_letter(record, "consumer.handler_failed", f"{type(exc).__name__}: {exc}")
+
+    def _store(self, work: Work, tracking: Tracking) -> None:
+        if work.aggregates or work.extra:
+            assert work.meta is not None
+            self.store.save(
+                *work.aggregates, meta=work.meta, tracking=tracking, inbox_ids=work.inbox_ids,
+                extra=work.extra,
+            )
+        else:
+            self.store.record_tracking(tracking, work.inbox_ids)
+
+    def dead_letter(self, record: ConsumerRecord[Any, Any], code: str, reason: str) -> Work:
+        """Record the message as a `system.dead_lettered` event; the relay routes it to the DLQ topic."""
+        stream_id = uuid5(DEAD_LETTER_NS, f"{self.name}|{record.topic}|{record.partition}|{record.offset}")
+        key = record.key.decode("utf-8", "replace") if record.key else None
+        payload = DeadLettered(
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            key=key,
+            reason=reason,
+            code=code,
+            consumer=self.name,
+            raw=DeadLettered.encode_raw(record.value or b""),
+        )
+        name, version = self.registry.type_name_of(DeadLettered)
+        now = self.clock.now()
+        env = Envelope(
+            event_id=new_event_id(),
+            type=name,
+            schema_version=version,
+            occurred_at=now,
+            producer=self.store.producer,
+            stream_id=str(stream_id),
+            stream_position=1,
+            workspace_id=None,
+            actor=f"system:{self.store.producer}",
+            correlation_id=str(stream_id),
+            causation_id=None,
+            payload=payload,
+        )
+        log.error(
+            "message dead-lettered",
+            extra={"topic": record.topic, "offset": record.offset, "code": code, "reason": reason},
+        )
+        return Work(
+            extra=[RecordedEvent(UUID(str(stream_id)), 1, now, env)],
+            meta=Meta(actor=env.actor, correlation_id=env.correlation_id),
+            outcome="dead_lettered",
+        )

@@ -1,0 +1,127 @@
+"""Aggregate base and domain errors.
+
+Aggregates are plain Python objects whose state changes only by applying events. An event's payload
+is a msgspec Struct registered in the contracts registry; the envelope metadata (actor, correlation,
+workspace) is added when the store saves, so domain code never handles transport concerns.
+"""
+
+from __future__ import annotations
+
+import typing
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any, ClassVar, Self
+from uuid import UUID
+
+import msgspec
+
+
+class DomainError(Exception):
+    """A rule of the domain refused a change. `code` is stable and travels in rejection replies."""
+
+    code: str = "domain.rejected"
+
+    def __init__(self, detail: str, *, code: str | None = None, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if code is not None:
+            self.code = code
+        self.field = field
+
+
+class NotFound(DomainError):
+    code = "domain.not_found"
+
+
+class Conflict(DomainError):
+    code = "domain.conflict"
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEvent:
+    """An event an aggregate has applied but the store has not saved yet."""
+
+    originator_id: UUID
+    originator_version: int
+    timestamp: datetime
+    payload: msgspec.Struct
+
+
+class Aggregate:
+    """Base for event-sourced aggregates.
+
+    Subclasses declare their state as annotated attributes (used for snapshots) and implement
+    `apply(payload)` to change state from one event. Command methods validate, then call `_trigger`.
+    """
+
+    id: UUID
+    version: int
+    created_on: datetime
+    modified_on: datetime
+
+    _SNAPSHOT_EXCLUDE: ClassVar[frozenset[str]] = frozenset(
+        {"id", "version", "created_on", "modified_on"}
+    )
+
+    def __init__(self, aggregate_id: UUID) -> None:
+        self.id = aggregate_id
+        self.version = 0
+        self._pending: list[PendingEvent] = []
+
+    @classmethod
+    def blank(cls, aggregate_id: UUID) -> Self:
+        """An instance with no state yet, ready to have its history applied."""
+        obj = cls.__new__(cls)
+        Aggregate.__init__(obj, aggregate_id)
+        return obj
+
+    def apply(self, payload: msgspec.Struct) -> None:
+        raise NotImplementedError(f"{type(self).__name__} must implement apply()")
+
+    def _trigger(self, payload: msgspec.Struct, at: datetime) -> None:
+        event = PendingEvent(self.id, self.version + 1, at, payload)
+        self._mutate(event.payload, event.originator_version, event.timestamp)
+        self._pending.append(event)
+
+    def _mutate(self, payload: msgspec.Struct, version: int, at: datetime) -> None:
+        if version != self.version + 1:
+            raise RuntimeError(
+                f"event version {version} does not follow {self.version} of {self.id}"
+            )
+        self.apply(payload)
+        if self.version == 0:
+            self.created_on = at
+        self.version = version
+        self.modified_on = at
+
+    def collect_events(self) -> list[PendingEvent]:
+        events, self._pending = self._pending, []
+        return events
+
+    def snapshot_state(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in snapshot_fields(type(self))}
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+
+
+@cache
+def snapshot_fields(cls: type[Aggregate]) -> tuple[str, ...]:
+    hints = typing.get_type_hints(cls)
+    return tuple(
+        name
+        for name in hints
+        if not name.startswith("_")
+        and name not in Aggregate._SNAPSHOT_EXCLUDE
+        and typing.get_origin(hints[name]) is not ClassVar
+    )
+
+
+@cache
+def snapshot_type(cls: type[Aggregate]) -> type[msgspec.Struct]:
+    """A msgspec Struct type built from the aggregate's annotations, to encode and decode snapshots."""
+    hints = typing.get_type_hints(cls)
+    fields = [(name, hints[name]) for name in snapshot_fields(cls)]
+    return msgspec.defstruct(f"{cls.__name__}Snapshot", fields, kw_only=True)

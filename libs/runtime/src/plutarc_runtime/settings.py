@@ -1,0 +1,26 @@
+"""Typed settings, read from the environment (PLUTARC_*) with embedded defaults for `make up`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class RuntimeSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PLUTARC_", extra="ignore")
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    data_dir: Path = Field(default=Path("var/data"), description="Where SQLite stores live")
+    database_url: str | None = Field(
+        default=None, description="postgresql://... to store events in PostgreSQL instead of SQLite"
+    )
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=0, ge=0, le=65535, description="0 picks a free port")
+    log_level: str = "INFO"
+    log_json: bool = True
+    snapshot_interval: int = Field(default=100, ge=0)
+
+    def sqlite_path(self, service: str) -> Path:
+        return self.data_dir / f"{service}.sqlite"

@@ -1,0 +1,246 @@
+"""The event store every service owns: an eventsourcing Application on SQLite or PostgreSQL.
+
+Wire-format envelopes are stored as-is (see mapper.py), every event is hash-chained (chain.py), and
+consumers save their events together with tracking and inbox ids in one transaction.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import unquote, urlparse
+from uuid import UUID
+
+import msgspec
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import Notification, Tracking
+from eventsourcing.utils import Environment, get_topic
+from plutarc_contracts import Envelope, Registry, new_event_id
+
+from ..clock import Clock, SystemClock
+from ..domain import Aggregate, NotFound, snapshot_type
+from .chain import (
+    ChainedPostgresRecorder,
+    ChainedRecorder,
+    ChainedSQLiteRecorder,
+    VerifyResult,
+    verify,
+)
+from .mapper import EnvelopeMapper, RecordedEvent, SnapshotEvent
+
+A = TypeVar("A", bound=Aggregate)
+
+
+@dataclass(frozen=True, slots=True)
+class Meta:
+    """Who caused a change and why: stamped on every envelope the change produces."""
+
+    actor: str
+    correlation_id: str
+    causation_id: str | None = None
+    workspace_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    notification_id: int
+    envelope: Envelope
+
+
+def persistence_env(name: str, database_url: str | None, sqlite_path: Path | None) -> dict[str, str]:
+    """eventsourcing settings for a store: PostgreSQL when a URL is given, else a SQLite file."""
+    if database_url:
+        url = urlparse(database_url)
+        if url.scheme not in ("postgresql", "postgres"):
+            raise ValueError(f"unsupported database URL scheme {url.scheme!r}; use postgresql://")
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": url.path.lstrip("/"),
+            "POSTGRES_HOST": url.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": unquote(url.username or ""),
+            "POSTGRES_PASSWORD": unquote(url.password or ""),
+            "POSTGRES_POOL_SIZE": "4",
+            "POSTGRES_MAX_OVERFLOW": "8",
+            "PROCESS_RECORDER_TOPIC": get_topic(ChainedPostgresRecorder),
+        }
+    if sqlite_path is None:
+        raise ValueError(f"store {name!r} needs a database URL or a SQLite path")
+    sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(sqlite_path),
+        "SQLITE_LOCK_TIMEOUT": "30",
+        "PROCESS_RECORDER_TOPIC": get_topic(ChainedSQLiteRecorder),
+    }
+
+
+class _Application(Application[UUID]):
+    def __init__(self, name: str, env: dict[str, str], registry: Registry) -> None:
+        self.name = name
+        self._registry = registry
+        super().__init__(env)
+
+    def construct_env(self, name: str, env: Any = None) -> Environment:
+        # Typed settings are the only source of configuration: ignore os.environ on purpose.
+        return Environment(name, dict(env or {}))
+
+    def construct_mapper(self) -> EnvelopeMapper:  # type: ignore[override]
+        return EnvelopeMapper(self._registry)
+
+    def construct_recorder(self) -> Any:
+        return self.factory.process_recorder()
+
+
+class EventStore:
+    def __init__(
+        self,
+        *,
+        name: str,
+        producer: str,
+        registry: Registry,
+        database_url: str | None = None,
+        sqlite_path: Path | None = None,
+        clock: Clock | None = None,
+        snapshot_interval: int = 100,
+        stream_types: Sequence[type[Aggregate]] = (),
+    ) -> None:
+        env = persistence_env(name, database_url, sqlite_path)
+        env["IS_SNAPSHOTTING_ENABLED"] = "y"
+        self.name = name
+        self.producer = producer
+        self.registry = registry
+        self.clock: Clock = clock or SystemClock()
+        self.snapshot_interval = snapshot_interval
+        self.backend = "postgres" if database_url else "sqlite"
+        self._app = _Application(name, env, registry)
+        self.recorder: Any = self._app.recorder
+        self._stream_types = {getattr(t, "stream_type", t.__name__): t for t in stream_types}
+        self._listeners: list[Callable[[int], None]] = []
+        self._lock = threading.Lock()
+
+    @property
+    def chain(self) -> ChainedRecorder:
+        return self.recorder  # type: ignore[no-any-return]
+
+    # -- writing ----------------------------------------------------------------------------------
+    def save(
+        self,
+        *aggregates: Aggregate,
+        meta: Meta,
+        tracking: Tracking | None = None,
+        inbox_ids: Sequence[str] = (),
+        extra: Sequence[RecordedEvent] = (),
+    ) -> list[Saved]:
+        """Save the pending events of `aggregates` (and `extra` events) in one transaction."""
+        events: list[RecordedEvent] = []
+        for agg in aggregates:
+            workspace_id = getattr(agg, "workspace_id", None) or meta.workspace_id
+            for pending in agg.collect_events():
+                name, version = self.registry.type_name_of(type(pending.payload))
+                env = Envelope(
+                    event_id=new_event_id(),
+                    type=name,
+                    schema_version=version,
+                    occurred_at=pending.timestamp,
+                    producer=self.producer,
+                    stream_id=str(pending.originator_id),
+                    stream_position=pending.originator_version,
+                    workspace_id=workspace_id,
+                    actor=meta.actor,
+                    correlation_id=meta.correlation_id,
+                    causation_id=meta.causation_id,
+                    payload=pending.payload,
+                )
+                events.append(
+                    RecordedEvent(pending.originator_id, pending.originator_version, pending.timestamp, env)
+                )
+        events.extend(extra)
+        recordings = self._app.events.put(events, tracking=tracking, inbox_ids=list(inbox_ids))
+        saved = [Saved(r.notification.id, r.domain_event.envelope) for r in recordings]  # type: ignore[attr-defined]
+        self._snapshot(aggregates)
+        if saved:
+            for listener in list(self._listeners):
+                listener(saved[-1].notification_id)
+        return saved
+
+    def record_tracking(self, tracking: Tracking, inbox_ids: Sequence[str] = ()) -> None:
+        """Record a consumer position (and inbox ids) with no events of its own."""
+        self._app.events.put([], tracking=tracking, inbox_ids=list(inbox_ids))
+
+    def _snapshot(self, aggregates: Sequence[Aggregate]) -> None:
+        if not self._app.snapshots or self.snapshot_interval <= 0:
+            return
+        for agg in aggregates:
+            stream_type = getattr(agg, "stream_type", type(agg).__name__)
+            if agg.version and agg.version % self.snapshot_interval == 0:
+                state = msgspec.json.encode(
+                    msgspec.convert(agg.snapshot_state(), snapshot_type(type(agg)), from_attributes=True)
+                )
+                snap = SnapshotEvent(agg.id, agg.version, agg.modified_on, stream_type, state)
+                self._app.snapshots.put([snap])
+
+    def on_saved(self, listener: Callable[[int], None]) -> None:
+        """Call `listener(last_notification_id)` after each save (the relay wakes on it)."""
+        self._listeners.append(listener)
+
+    # -- reading ----------------------------------------------------------------------------------
+    def get(self, cls: type[A], aggregate_id: UUID, version: int | None = None) -> A:
+        try:
+            return self._app.repository.get(  # type: ignore[no-any-return]
+                aggregate_id, version=version, projector_func=self._projector(cls)
+            )
+        except AggregateNotFoundError:
+            raise NotFound(f"{cls.__name__} {aggregate_id} not found") from None
+
+    def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        try:
+            return self.get(cls, aggregate_id)
+        except NotFound:
+            return None
+
+    def stream(self, aggregate_id: UUID) -> list[Envelope]:
+        return [
+            e.envelope
+            for e in self._app.events.get(aggregate_id)
+            if isinstance(e, RecordedEvent)
+        ]
+
+    @staticmethod
+    def _projector(cls: type[A]) -> Callable[[A | None, Any], A | None]:
+        def project(aggregate: A | None, events: Any) -> A | None:
+            for event in events:
+                if isinstance(event, SnapshotEvent):
+                    aggregate = cls.blank(event.originator_id)
+                    state = msgspec.json.decode(event.state, type=snapshot_type(cls))
+                    aggregate.restore_state(msgspec.structs.asdict(state))
+                    aggregate.version = event.originator_version
+                    aggregate.modified_on = event.timestamp
+                    continue
+                if aggregate is None:
+                    aggregate = cls.blank(event.originator_id)
+                aggregate._mutate(event.envelope.payload, event.originator_version, event.timestamp)
+            return aggregate
+
+        return project
+
+    def notifications(self, start: int, limit: int) -> Sequence[Notification]:
+        return self.recorder.select_notifications(start=start, limit=limit)  # type: ignore[no-any-return]
+
+    def max_notification_id(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    def max_tracking_id(self, name: str) -> int:
+        return self.recorder.max_tracking_id(name) or 0
+
+    def has_processed(self, event_id: str) -> bool:
+        return self.chain.has_inbox_id(event_id)
+
+    def verify(self, batch: int = 5000, progress: Callable[[int], None] | None = None) -> VerifyResult:
+        return verify(self.chain, batch=batch, progress=progress)
+
+    def close(self) -> None:
+        self._app.close()

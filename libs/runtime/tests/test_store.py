@@ -1,0 +1,172 @@
+"""The event store base, run as the same test case on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from uuid import uuid4
+
+import pytest
+from eventsourcing.persistence import IntegrityError, Tracking
+from plutarc_runtime.clock import FakeClock
+from plutarc_runtime.domain import DomainError, NotFound
+from plutarc_runtime.store import EventStore, Meta
+
+from .demo import Counter, demo_registry
+
+META = Meta(actor="user:alice", correlation_id="corr-1", workspace_id="ws-1")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def make_store(backend: str, tmp_path, request: pytest.FixtureRequest):
+    stores: list[EventStore] = []
+
+    def make(name: str = "demo", snapshot_interval: int = 0) -> EventStore:
+        kwargs = {}
+        if backend == "postgres":
+            pg = request.getfixturevalue("postgres_server")
+            kwargs["database_url"] = pg.create_database(f"t_{uuid4().hex[:12]}")
+        else:
+            kwargs["sqlite_path"] = tmp_path / f"{name}.sqlite"
+        store = EventStore(
+            name=name, producer=name, registry=demo_registry(), clock=FakeClock(),
+            snapshot_interval=snapshot_interval, stream_types=[Counter], **kwargs,
+        )
+        stores.append(store)
+        return store
+
+    yield make
+    for store in stores:
+        store.close()
+
+
+def tamper(store: EventStore, notification_id: int) -> None:
+    """Rewrite one stored event behind the store's back, as an attacker with database access would."""
+    recorder = store.recorder
+    if store.backend == "sqlite":
+        with recorder.datastore.transaction(commit=True) as c:
+            c.execute(
+                f"UPDATE {recorder.events_table_name} SET state = replace(state, 'alice', 'mallory') "
+                "WHERE rowid = ?",
+                (notification_id,),
+            )
+    else:
+        with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                f"UPDATE {recorder.events_table_name} "
+                "SET state = convert_to(replace(convert_from(state, 'UTF8'), 'alice', 'mallory'), 'UTF8') "
+                "WHERE notification_id = %s",
+                (notification_id,),
+            )
+            conn.commit()
+
+
+def test_saved_events_come_back_as_envelopes_and_aggregates(make_store) -> None:
+    store = make_store()
+    clock = FakeClock()
+    counter = Counter.open("orders", clock.now())
+    counter.increment(3, clock.advance(timedelta(seconds=1)))
+    saved = store.save(counter, meta=META)
+
+    assert [s.envelope.type for s in saved] == ["demo.counter_opened", "demo.counter_incremented"]
+    assert [s.envelope.stream_position for s in saved] == [1, 2]
+    first = saved[0].envelope
+    assert (first.actor, first.correlation_id, first.workspace_id, first.producer) == (
+        "user:alice", "corr-1", "ws-1", "demo",
+    )
+    assert saved[1].notification_id == saved[0].notification_id + 1
+
+    again = store.get(Counter, counter.id)
+    assert (again.name, again.value, again.version, again.history) == ("orders", 3, 2, [3])
+    assert [e.type for e in store.stream(counter.id)] == ["demo.counter_opened", "demo.counter_incremented"]
+    assert store.get(Counter, counter.id, version=1).value == 0
+
+
+def test_unknown_aggregate_is_not_found(make_store) -> None:
+    with pytest.raises(NotFound):
+        make_store().get(Counter, uuid4())
+
+
+def test_refused_change_stores_nothing(make_store) -> None:
+    store = make_store()
+    counter = Counter.open("c", FakeClock().now(), limit=5)
+    store.save(counter, meta=META)
+    with pytest.raises(DomainError) as err:
+        counter.increment(6, FakeClock().now())
+    assert err.value.code == "demo.over_limit"
+    assert store.save(counter, meta=META) == []
+    assert store.max_notification_id() == 1
+
+
+def test_concurrent_writer_conflict_changes_nothing(make_store) -> None:
+    store = make_store()
+    counter = Counter.open("c", FakeClock().now())
+    store.save(counter, meta=META)
+    a, b = store.get(Counter, counter.id), store.get(Counter, counter.id)
+    a.increment(1, FakeClock().now())
+    b.increment(2, FakeClock().now())
+    store.save(a, meta=META)
+    with pytest.raises(IntegrityError):
+        store.save(b, meta=META)
+    assert store.get(Counter, counter.id).value == 1
+    assert store.verify().ok
+
+
+def test_snapshots_give_the_same_state(make_store) -> None:
+    store = make_store(snapshot_interval=5)
+    clock = FakeClock()
+    counter = Counter.open("snap", clock.now())
+    for i in range(1, 13):
+        counter.increment(i, clock.now())
+        store.save(counter, meta=META)
+    snapshots = list(store._app.snapshots.get(counter.id))  # type: ignore[union-attr]
+    assert [s.originator_version for s in snapshots] == [5, 10]
+    again = store.get(Counter, counter.id)
+    assert (again.value, again.version, again.history) == (sum(range(1, 13)), 13, list(range(1, 13)))
+
+
+def test_tracking_and_inbox_are_atomic_with_the_events(make_store) -> None:
+    store = make_store()
+    counter = Counter.open("c", FakeClock().now())
+    store.save(counter, meta=META, tracking=Tracking("consumer|t|0", 5), inbox_ids=["evt-1"])
+    assert store.max_tracking_id("consumer|t|0") == 5
+    assert store.has_processed("evt-1")
+    assert not store.has_processed("evt-2")
+
+    # The same position again must fail as a whole: no events, no inbox id.
+    other = Counter.open("d", FakeClock().now())
+    with pytest.raises(IntegrityError):
+        store.save(other, meta=META, tracking=Tracking("consumer|t|0", 5), inbox_ids=["evt-2"])
+    assert store.find(Counter, other.id) is None
+    assert not store.has_processed("evt-2")
+    assert store.max_notification_id() == 1
+
+
+def test_verify_walks_the_chain(make_store) -> None:
+    store = make_store()
+    clock = FakeClock()
+    for _ in range(30):
+        counter = Counter.open("c", clock.now())
+        counter.increment(1, clock.now())
+        store.save(counter, meta=META)
+    seen: list[int] = []
+    result = store.verify(batch=7, progress=seen.append)
+    assert result.ok and result.checked == 60 and result.head_id == 60
+    assert seen[-1] == 60
+    assert result.head_hash == store.chain.head()[1].hex()
+
+
+def test_verify_names_the_tampered_position(make_store) -> None:
+    store = make_store()
+    clock = FakeClock()
+    for _ in range(20):
+        store.save(Counter.open("c", clock.now()), meta=META)
+    tamper(store, 13)
+    result = store.verify(batch=5)
+    assert not result.ok
+    assert result.broken_at == 13
+    assert result.checked == 12
