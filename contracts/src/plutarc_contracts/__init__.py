@@ -1,0 +1,69 @@
+"""plutarc wire contracts: envelopes, message type registry and codec, topics, system types.
+
+Everything a service needs to put a message on Kafka or read one back; no I/O and no domain logic.
+See docs/contracts.md for the rules.
+"""
+
+from plutarc_contracts.catalogue import default_registry, default_topics
+from plutarc_contracts.envelope import (
+    CommandEnvelope,
+    Envelope,
+    Payload,
+    UtcDateTime,
+    is_uuid7,
+    new_event_id,
+    uuid7_unix_ms,
+)
+from plutarc_contracts.errors import ContractError, RegistrationError
+from plutarc_contracts.registry import MessageType, Registry, Upcaster
+from plutarc_contracts.system import (
+    COMMAND_ACCEPTED,
+    COMMAND_REJECTED,
+    DEAD_LETTERED,
+    CommandAccepted,
+    CommandRejected,
+    DeadLettered,
+    register_system_types,
+)
+from plutarc_contracts.topics import (
+    FOREVER,
+    SEVEN_DAYS_MS,
+    Topic,
+    TopicRegistry,
+    commands_topic,
+    context_topics,
+    deadletter_topic,
+    events_topic,
+)
+
+__all__ = [
+    "COMMAND_ACCEPTED",
+    "COMMAND_REJECTED",
+    "DEAD_LETTERED",
+    "FOREVER",
+    "SEVEN_DAYS_MS",
+    "CommandAccepted",
+    "CommandEnvelope",
+    "CommandRejected",
+    "ContractError",
+    "DeadLettered",
+    "Envelope",
+    "MessageType",
+    "Payload",
+    "RegistrationError",
+    "Registry",
+    "Topic",
+    "TopicRegistry",
+    "Upcaster",
+    "UtcDateTime",
+    "commands_topic",
+    "context_topics",
+    "deadletter_topic",
+    "default_registry",
+    "default_topics",
+    "events_topic",
+    "is_uuid7",
+    "new_event_id",
+    "register_system_types",
+    "uuid7_unix_ms",
+]

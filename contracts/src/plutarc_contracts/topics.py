@@ -1,0 +1,178 @@
+"""Kafka topic names and settings, as data.
+
+Topic names carry a major version (``identity.events.v1``) because an incompatible change cannot be
+upcast in place: it gets a new topic that consumers move to deliberately, while the old one drains.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Final
+
+import msgspec
+
+from plutarc_contracts.errors import INVALID, UNKNOWN_TOPIC, ContractError, RegistrationError
+
+SEVEN_DAYS_MS: Final = 7 * 24 * 60 * 60 * 1000
+FOREVER: Final = -1
+
+_WORD = r"[a-z][a-z0-9]*(?:[_-][a-z0-9]+)*"
+TOPIC_RE = re.compile(rf"(?P<context>{_WORD})\.(?P<kind>[a-z][a-z0-9_]*)\.v(?P<major>[1-9][0-9]*)")
+"""``<context or service>.<kind>.v<major>``; Kafka allows up to 249 characters."""
+MAX_TOPIC_LENGTH = 249
+
+
+def _check_word(value: str, what: str) -> None:
+    if not re.fullmatch(_WORD, value):
+        raise ContractError(INVALID, f"invalid {what} `{value}`: lower-case words joined by _ or -")
+
+
+def _check_major(major: int) -> None:
+    if isinstance(major, bool) or not isinstance(major, int) or major < 1:
+        raise ContractError(INVALID, f"topic major version must be >= 1, got {major!r}")
+
+
+def events_topic(context: str, major: int = 1) -> str:
+    _check_word(context, "context")
+    _check_major(major)
+    return f"{context}.events.v{major}"
+
+
+def commands_topic(context: str, major: int = 1) -> str:
+    _check_word(context, "context")
+    _check_major(major)
+    return f"{context}.commands.v{major}"
+
+
+def deadletter_topic(service: str) -> str:
+    """Where a service's consumers park what they cannot process, as ``system.dead_lettered``."""
+    _check_word(service, "service")
+    return f"{service}.deadletter.v1"
+
+
+class Topic(msgspec.Struct, frozen=True, kw_only=True):
+    """One Kafka topic and the settings it must be created with.
+
+    Kafka is transport, not storage: each service's event store is the record, so events keep the
+    seven-day default and only topics that are the sole copy of something use ``FOREVER`` (-1).
+    ``retention_ms=None`` leaves the broker default.
+    """
+
+    name: str
+    partitions: int = 3
+    retention_ms: int | None = SEVEN_DAYS_MS
+    compacted: bool = False
+    description: str
+
+    def __post_init__(self) -> None:
+        if len(self.name) > MAX_TOPIC_LENGTH or not TOPIC_RE.fullmatch(self.name):
+            raise ContractError(
+                INVALID,
+                f"invalid topic name `{self.name}`: expected `<context>.<kind>.v<major>`",
+            )
+        if self.partitions < 1:
+            raise ContractError(INVALID, f"`{self.name}`: partitions must be >= 1")
+        if self.retention_ms is not None and self.retention_ms != FOREVER and self.retention_ms < 1:
+            raise ContractError(
+                INVALID,
+                f"`{self.name}`: retention_ms must be positive, -1 (forever) or None",
+            )
+
+    @property
+    def context(self) -> str:
+        match = TOPIC_RE.fullmatch(self.name)
+        assert match is not None  # checked in __post_init__
+        return match["context"]
+
+    @property
+    def major(self) -> int:
+        return int(self.name.rsplit(".v", 1)[1])
+
+    def configs(self) -> dict[str, str]:
+        """Topic-level Kafka configs, ready for an admin client's create_topics."""
+        configs = {"cleanup.policy": "compact" if self.compacted else "delete"}
+        if self.retention_ms is not None:
+            configs["retention.ms"] = str(self.retention_ms)
+        return configs
+
+
+class TopicRegistry:
+    """The topics a deployment must have; the runtime creates them and nothing else.
+
+    Besides exact duplicates it refuses names that differ only by ``.`` versus ``_``: Kafka folds
+    those together in its metric names, so such a pair could never be monitored apart.
+    """
+
+    def __init__(self, topics: Iterable[Topic] = ()) -> None:
+        self._topics: dict[str, Topic] = {}
+        self._folded: dict[str, str] = {}
+        for topic in topics:
+            self.add(topic)
+
+    def add(self, topic: Topic) -> Topic:
+        if not isinstance(topic, Topic):
+            raise RegistrationError(f"expected a Topic, got {type(topic).__name__}")
+        if topic.name in self._topics:
+            raise RegistrationError(f"topic `{topic.name}` is already registered")
+        folded = topic.name.replace(".", "_")
+        if folded in self._folded:
+            raise RegistrationError(
+                f"topic `{topic.name}` collides with `{self._folded[folded]}` in Kafka metric names"
+            )
+        self._topics[topic.name] = topic
+        self._folded[folded] = topic.name
+        return topic
+
+    def get(self, name: str) -> Topic:
+        topic = self._topics.get(name)
+        if topic is None:
+            raise ContractError(UNKNOWN_TOPIC, f"unknown topic `{name}`")
+        return topic
+
+    def all(self) -> list[Topic]:
+        return [self._topics[name] for name in sorted(self._topics)]
+
+    def for_context(self, context: str) -> list[Topic]:
+        return [t for t in self.all() if t.context == context]
+
+    def merge(self, other: TopicRegistry) -> TopicRegistry:
+        """A new registry with both; identical topics on both sides are kept once."""
+        merged = TopicRegistry(self.all())
+        for topic in other.all():
+            if merged._topics.get(topic.name) != topic:
+                merged.add(topic)
+        return merged
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._topics
+
+    def __iter__(self) -> Iterator[Topic]:
+        return iter(self.all())
+
+    def __len__(self) -> int:
+        return len(self._topics)
+
+
+def context_topics(
+    context: str,
+    *,
+    major: int = 1,
+    partitions: int = 3,
+    retention_ms: int | None = SEVEN_DAYS_MS,
+) -> list[Topic]:
+    """The events and commands topics of one bounded context, with matching settings."""
+    return [
+        Topic(
+            name=events_topic(context, major),
+            partitions=partitions,
+            retention_ms=retention_ms,
+            description=f"events of the {context} context",
+        ),
+        Topic(
+            name=commands_topic(context, major),
+            partitions=partitions,
+            retention_ms=retention_ms,
+            description=f"commands to the {context} context",
+        ),
+    ]
