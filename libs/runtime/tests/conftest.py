@@ -23,11 +23,11 @@ def unique_context() -> str:
 
 
 @pytest.fixture
-async def run_service(kafka_bootstrap: str, tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
-    """Start a Service for a spec in this event loop; stop it (and wait) at teardown."""
+async def run_service_on(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
+    """Start a Service for a spec on a given broker in this event loop; stop it at teardown."""
     running: list[tuple[asyncio.Event, asyncio.Task[None]]] = []
 
-    async def start(spec: ServiceSpec, **settings: Any) -> Service:
+    async def start(kafka_bootstrap: str, spec: ServiceSpec, **settings: Any) -> Service:
         config = RuntimeSettings(
             kafka_bootstrap=kafka_bootstrap, data_dir=tmp_path / spec.name, **settings
         )
@@ -48,7 +48,21 @@ async def run_service(kafka_bootstrap: str, tmp_path: Path) -> AsyncIterator[Cal
         await asyncio.wait_for(task, 30)
 
 
+@pytest.fixture
+def run_service(run_service_on: Callable[..., Any], kafka_bootstrap: str) -> Callable[..., Any]:
+    """Start a Service for a spec on the session's broker."""
+
+    async def start(spec: ServiceSpec, **settings: Any) -> Service:
+        return await run_service_on(kafka_bootstrap, spec, **settings)  # type: ignore[no-any-return]
+
+    return start
+
+
 def spec_for(context: str, **kwargs: Any) -> ServiceSpec:
     return ServiceSpec(
-        name=context, context=context, registry=demo_registry(), stream_types=[Counter, Tally], **kwargs
+        name=context,
+        context=context,
+        registry=demo_registry(),
+        stream_types=[Counter, Tally],
+        **kwargs,
     )

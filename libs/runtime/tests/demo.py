@@ -55,7 +55,9 @@ class Counter(Aggregate):
     history: list[int]
 
     @classmethod
-    def open(cls, name: str, at: datetime, limit: int = 1_000_000, counter_id: UUID | None = None) -> Counter:
+    def open(
+        cls, name: str, at: datetime, limit: int = 1_000_000, counter_id: UUID | None = None
+    ) -> Counter:
         counter = cls(counter_id or uuid4())
         counter._trigger(CounterOpened(name=name, limit=limit), at)
         return counter

@@ -10,14 +10,22 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 async def read_all(bootstrap: str, topic: str, timeout: float = 30.0) -> list[Any]:
     """All records on `topic` now (every partition, offset 0 to the end offsets taken at the start)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                                auto_offset_reset="earliest", isolation_level="read_committed")
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+    )
     await consumer.start()
     try:
-        partitions = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or set())]
+        partitions = [
+            TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or set())
+        ]
         if not partitions:
             await consumer._client.force_metadata_update()
-            partitions = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or set())]
+            partitions = [
+                TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or set())
+            ]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         end = await consumer.end_offsets(partitions)
@@ -49,7 +57,9 @@ async def end_offsets_total(bootstrap: str, topic: str) -> int:
         await consumer.stop()
 
 
-async def produce(bootstrap: str, topic: str, values: list[bytes], key: bytes | None = None) -> None:
+async def produce(
+    bootstrap: str, topic: str, values: list[bytes], key: bytes | None = None
+) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
     await producer.start()
     try:

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from uuid import UUID, uuid4, uuid5
+from uuid import UUID, uuid4
 
 import msgspec
 import pytest
-from plutarc_contracts import CommandEnvelope, Envelope, Topic, commands_topic, deadletter_topic, events_topic, new_event_id
+from plutarc_contracts import (
+    CommandEnvelope,
+    Envelope,
+    Topic,
+    commands_topic,
+    deadletter_topic,
+    events_topic,
+    new_event_id,
+)
 from plutarc_runtime.bus import ensure_topics
 from plutarc_runtime.clock import FakeClock
 from plutarc_runtime.service import Subscription
@@ -16,18 +24,35 @@ from plutarc_runtime.store import Meta
 from plutarc_testkit.waiting import until
 
 from .conftest import spec_for
-from .demo import Counter, CounterOpened, EventTallied, Increment, OpenCounter, Tally, command_handlers, demo_registry
+from .demo import (
+    Counter,
+    CounterOpened,
+    EventTallied,
+    Increment,
+    OpenCounter,
+    Tally,
+    command_handlers,
+    demo_registry,
+)
 from .kafka_helpers import produce, read_all
 
 pytestmark = pytest.mark.kafka
 REGISTRY = demo_registry()
 
 
-def command(type_name: str, payload: msgspec.Struct, command_id: str | None = None) -> tuple[str, bytes]:
+def command(
+    type_name: str, payload: msgspec.Struct, command_id: str | None = None
+) -> tuple[str, bytes]:
     cid = command_id or str(uuid4())
     env = CommandEnvelope(
-        command_id=cid, type=type_name, schema_version=1, issued_at=datetime.now(UTC),
-        actor="user:alice", workspace_id="ws-1", correlation_id=f"corr-{cid}", causation_id=None,
+        command_id=cid,
+        type=type_name,
+        schema_version=1,
+        issued_at=datetime.now(UTC),
+        actor="user:alice",
+        workspace_id="ws-1",
+        correlation_id=f"corr-{cid}",
+        causation_id=None,
         payload=payload,
     )
     return cid, REGISTRY.encode_command(env)
@@ -36,13 +61,19 @@ def command(type_name: str, payload: msgspec.Struct, command_id: str | None = No
 async def replies(bootstrap: str, topic: str, correlation_id: str, count: int) -> list[Envelope]:
     async def found() -> list[Envelope]:
         envs = [REGISTRY.decode_event(r.value) for r in await read_all(bootstrap, topic)]
-        hits = [e for e in envs if e.type.startswith("system.command_") and e.correlation_id == correlation_id]
+        hits = [
+            e
+            for e in envs
+            if e.type.startswith("system.command_") and e.correlation_id == correlation_id
+        ]
         return hits if len(hits) >= count else []
 
     return await until(found, timeout=30, interval=0.1, what=f"{count} replies to {correlation_id}")
 
 
-async def test_relay_publishes_stored_events_keyed_by_stream_with_chain_hash(run_service, kafka_bootstrap, unique_context) -> None:
+async def test_relay_publishes_stored_events_keyed_by_stream_with_chain_hash(
+    run_service, kafka_bootstrap, unique_context
+) -> None:
     service = await run_service(spec_for(unique_context))
     clock = FakeClock()
     counters = [Counter.open(f"c{i}", clock.now()) for i in range(5)]
@@ -69,11 +100,15 @@ async def test_relay_publishes_stored_events_keyed_by_stream_with_chain_hash(run
     assert service.relay.position == 10
 
 
-async def test_same_command_twice_gives_one_set_of_events_and_two_identical_replies(run_service, kafka_bootstrap, unique_context) -> None:
+async def test_same_command_twice_gives_one_set_of_events_and_two_identical_replies(
+    run_service, kafka_bootstrap, unique_context
+) -> None:
     service = await run_service(spec_for(unique_context, command_handlers=command_handlers))
     counter_id = str(uuid4())
     cid, raw = command("demo.open_counter", OpenCounter(counter_id=counter_id, name="orders"))
-    await produce(kafka_bootstrap, commands_topic(unique_context), [raw, raw], key=counter_id.encode())
+    await produce(
+        kafka_bootstrap, commands_topic(unique_context), [raw, raw], key=counter_id.encode()
+    )
 
     first, second = await replies(kafka_bootstrap, events_topic(unique_context), f"corr-{cid}", 2)
     assert first.type == second.type == "system.command_accepted"
@@ -84,13 +119,22 @@ async def test_same_command_twice_gives_one_set_of_events_and_two_identical_repl
     assert [e.type for e in stream] == ["demo.counter_opened"]
 
 
-async def test_rejected_command_replies_with_the_stable_code_and_changes_nothing(run_service, kafka_bootstrap, unique_context) -> None:
+async def test_rejected_command_replies_with_the_stable_code_and_changes_nothing(
+    run_service, kafka_bootstrap, unique_context
+) -> None:
     service = await run_service(spec_for(unique_context, command_handlers=command_handlers))
     counter_id = str(uuid4())
-    cid1, open_raw = command("demo.open_counter", OpenCounter(counter_id=counter_id, name="c", limit=5))
+    _, open_raw = command(
+        "demo.open_counter", OpenCounter(counter_id=counter_id, name="c", limit=5)
+    )
     cid2, inc_raw = command("demo.increment", Increment(counter_id=counter_id, by=9))
     cid3, unknown_raw = command("demo.increment", Increment(counter_id=str(uuid4()), by=1))
-    await produce(kafka_bootstrap, commands_topic(unique_context), [open_raw, inc_raw, unknown_raw], key=counter_id.encode())
+    await produce(
+        kafka_bootstrap,
+        commands_topic(unique_context),
+        [open_raw, inc_raw, unknown_raw],
+        key=counter_id.encode(),
+    )
 
     [rejected] = await replies(kafka_bootstrap, events_topic(unique_context), f"corr-{cid2}", 1)
     assert rejected.type == "system.command_rejected"
@@ -101,7 +145,9 @@ async def test_rejected_command_replies_with_the_stable_code_and_changes_nothing
     assert (counter.value, counter.version) == (0, 1)
 
 
-async def test_malformed_command_is_rejected_with_its_contract_code(run_service, kafka_bootstrap, unique_context) -> None:
+async def test_malformed_command_is_rejected_with_its_contract_code(
+    run_service, kafka_bootstrap, unique_context
+) -> None:
     await run_service(spec_for(unique_context, command_handlers=command_handlers))
     cid, raw = command("demo.open_counter", OpenCounter(counter_id=str(uuid4()), name="x"))
     broken = raw.replace(b'"name":"x"', b'"name":42')
@@ -121,16 +167,30 @@ def tally_handler(store, clock):
     return handle
 
 
-async def test_poison_message_goes_to_the_dead_letter_topic_and_the_next_is_handled(run_service, kafka_bootstrap, unique_context) -> None:
+async def test_poison_message_goes_to_the_dead_letter_topic_and_the_next_is_handled(
+    run_service, kafka_bootstrap, unique_context
+) -> None:
     upstream = f"{unique_context}up.events.v1"
-    await ensure_topics(kafka_bootstrap, [Topic(name=upstream, partitions=1)])
-    spec = spec_for(unique_context, subscriptions=[Subscription("tally", [upstream], tally_handler)])
+    await ensure_topics(
+        kafka_bootstrap, [Topic(name=upstream, partitions=1, description="test upstream")]
+    )
+    spec = spec_for(
+        unique_context, subscriptions=[Subscription("tally", [upstream], tally_handler)]
+    )
     service = await run_service(spec)
 
     good = Envelope(
-        event_id=new_event_id(), type="demo.counter_opened", schema_version=1,
-        occurred_at=datetime.now(UTC), producer="upstream", stream_id=str(uuid4()), stream_position=1,
-        workspace_id=None, actor="user:bob", correlation_id="c-good", causation_id=None,
+        event_id=new_event_id(),
+        type="demo.counter_opened",
+        schema_version=1,
+        occurred_at=datetime.now(UTC),
+        producer="upstream",
+        stream_id=str(uuid4()),
+        stream_position=1,
+        workspace_id=None,
+        actor="user:bob",
+        correlation_id="c-good",
+        causation_id=None,
         payload=CounterOpened(name="good"),
     )
     await produce(kafka_bootstrap, upstream, [b"\x00not json at all", REGISTRY.encode_event(good)])
@@ -150,4 +210,7 @@ async def test_poison_message_goes_to_the_dead_letter_topic_and_the_next_is_hand
         return any(n.topic == "demo.event_tallied" for n in envs)
 
     await until(tallied, what="the good event applied")
-    assert service.metrics.consumed.labels(f"{unique_context}.tally", "dead_lettered")._value.get() == 1
+    assert (
+        service.metrics.consumed.labels(f"{unique_context}.tally", "dead_lettered")._value.get()
+        == 1
+    )

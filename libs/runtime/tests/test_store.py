@@ -33,8 +33,13 @@ def make_store(backend: str, tmp_path, request: pytest.FixtureRequest):
         else:
             kwargs["sqlite_path"] = tmp_path / f"{name}.sqlite"
         store = EventStore(
-            name=name, producer=name, registry=demo_registry(), clock=FakeClock(),
-            snapshot_interval=snapshot_interval, stream_types=[Counter], **kwargs,
+            name=name,
+            producer=name,
+            registry=demo_registry(),
+            clock=FakeClock(),
+            snapshot_interval=snapshot_interval,
+            stream_types=[Counter],
+            **kwargs,
         )
         stores.append(store)
         return store
@@ -76,13 +81,19 @@ def test_saved_events_come_back_as_envelopes_and_aggregates(make_store) -> None:
     assert [s.envelope.stream_position for s in saved] == [1, 2]
     first = saved[0].envelope
     assert (first.actor, first.correlation_id, first.workspace_id, first.producer) == (
-        "user:alice", "corr-1", "ws-1", "demo",
+        "user:alice",
+        "corr-1",
+        "ws-1",
+        "demo",
     )
     assert saved[1].notification_id == saved[0].notification_id + 1
 
     again = store.get(Counter, counter.id)
     assert (again.name, again.value, again.version, again.history) == ("orders", 3, 2, [3])
-    assert [e.type for e in store.stream(counter.id)] == ["demo.counter_opened", "demo.counter_incremented"]
+    assert [e.type for e in store.stream(counter.id)] == [
+        "demo.counter_opened",
+        "demo.counter_incremented",
+    ]
     assert store.get(Counter, counter.id, version=1).value == 0
 
 
@@ -126,7 +137,11 @@ def test_snapshots_give_the_same_state(make_store) -> None:
     snapshots = list(store._app.snapshots.get(counter.id))  # type: ignore[union-attr]
     assert [s.originator_version for s in snapshots] == [5, 10]
     again = store.get(Counter, counter.id)
-    assert (again.value, again.version, again.history) == (sum(range(1, 13)), 13, list(range(1, 13)))
+    assert (again.value, again.version, again.history) == (
+        sum(range(1, 13)),
+        13,
+        list(range(1, 13)),
+    )
 
 
 def test_tracking_and_inbox_are_atomic_with_the_events(make_store) -> None:

@@ -166,7 +166,7 @@ class CommandProcessor:
     def _reject_undecodable(self, value: bytes, exc: ContractError) -> Work:
         try:
             header = _header_decoder.decode(value)
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
             if self.metrics is not None:
                 self.metrics.commands_failed.labels("unknown").inc()
             raise exc from None

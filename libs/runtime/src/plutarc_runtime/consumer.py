@@ -145,7 +145,9 @@ class Consumer:
 
     async def run(self, stop: asyncio.Event) -> None:
         self.kafka = make_consumer(
-            self.bootstrap, group_id=self.name, client_id=f"{self.name}-consumer",
+            self.bootstrap,
+            group_id=self.name,
+            client_id=f"{self.name}-consumer",
             **self.consumer_overrides,
         )
         self.kafka.subscribe(self.topics, listener=_Rebalance(self))
@@ -181,7 +183,9 @@ class Consumer:
                     max(0, high - position)
                 )
 
-    async def _handle(self, tp: TopicPartition, record: ConsumerRecord[Any, Any], stop: asyncio.Event) -> None:
+    async def _handle(
+        self, tp: TopicPartition, record: ConsumerRecord[Any, Any], stop: asyncio.Event
+    ) -> None:
         if record.offset + 1 <= self.positions.get(tp, 0):
             return
         tracking = Tracking(self.tracking_name(tp), record.offset + 1)
@@ -206,7 +210,9 @@ class Consumer:
         if self.metrics is not None:
             self.metrics.consumed.labels(self.name, work.outcome).inc()
             if work.kind and work.outcome != "duplicate":
-                self.metrics.handling_latency.labels(work.kind).observe(time.perf_counter() - started)
+                self.metrics.handling_latency.labels(work.kind).observe(
+                    time.perf_counter() - started
+                )
 
     async def _process(self, record: ConsumerRecord[Any, Any]) -> Work:
         try:
@@ -217,13 +223,18 @@ class Consumer:
             raise
         except Exception as exc:
             log.exception("handler failed", extra={"topic": record.topic, "offset": record.offset})
-            return self.dead_letter(record, "consumer.handler_failed", f"{type(exc).__name__}: {exc}")
+            return self.dead_letter(
+                record, "consumer.handler_failed", f"{type(exc).__name__}: {exc}"
+            )
 
     def _store(self, work: Work, tracking: Tracking) -> None:
         if work.aggregates or work.extra:
             assert work.meta is not None
             self.store.save(
-                *work.aggregates, meta=work.meta, tracking=tracking, inbox_ids=work.inbox_ids,
+                *work.aggregates,
+                meta=work.meta,
+                tracking=tracking,
+                inbox_ids=work.inbox_ids,
                 extra=work.extra,
             )
         else:
@@ -231,7 +242,9 @@ class Consumer:
 
     def dead_letter(self, record: ConsumerRecord[Any, Any], code: str, reason: str) -> Work:
         """Record the message as a `system.dead_lettered` event; the relay routes it to the DLQ topic."""
-        stream_id = uuid5(DEAD_LETTER_NS, f"{self.name}|{record.topic}|{record.partition}|{record.offset}")
+        stream_id = uuid5(
+            DEAD_LETTER_NS, f"{self.name}|{record.topic}|{record.partition}|{record.offset}"
+        )
         key = record.key.decode("utf-8", "replace") if record.key else None
         payload = DeadLettered(
             topic=record.topic,

@@ -10,7 +10,8 @@ from typing import Any
 import msgspec
 
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
-_encoder = msgspec.json.Encoder()
+# Values JSON cannot carry (exceptions, paths, ...) are logged as their repr instead of failing.
+_encoder = msgspec.json.Encoder(enc_hook=repr)
 
 
 class JsonFormatter(logging.Formatter):
@@ -31,19 +32,7 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return _encoder.encode(entry).decode() if _encodable(entry) else repr(entry)
-
-
-def _encodable(entry: dict[str, Any]) -> bool:
-    try:
-        _encoder.encode(entry)
-    except (TypeError, msgspec.EncodeError):
-        for key, value in entry.items():
-            try:
-                _encoder.encode(value)
-            except (TypeError, msgspec.EncodeError):
-                entry[key] = repr(value)
-    return True
+        return _encoder.encode(entry).decode()
 
 
 def configure_logging(service: str, level: str = "INFO", json: bool = True) -> None:

@@ -15,7 +15,8 @@ class Metrics:
             registry=self.registry,
         )
         self.relay_published = Counter(
-            "plutarc_relay_published_events", "Events published by the outbox relay",
+            "plutarc_relay_published_events",
+            "Events published by the outbox relay",
             registry=self.registry,
         )
         self.consumer_lag = Gauge(
@@ -49,7 +50,9 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
             registry=self.registry,
         )
-        self.info = Gauge("plutarc_service_info", "Service identity", list(labels), registry=self.registry)
+        self.info = Gauge(
+            "plutarc_service_info", "Service identity", list(labels), registry=self.registry
+        )
         self.info.labels(**labels).set(1)
 
     def render(self) -> bytes:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+import socket
+from collections.abc import Awaitable, Callable, Iterator
 
 import uvicorn
 from starlette.applications import Starlette
@@ -19,7 +21,9 @@ log = logging.getLogger(__name__)
 Check = Callable[[], Awaitable[None]]
 
 
-def ops_app(service: str, metrics: Metrics, checks: dict[str, Check], timeout: float = 2.0) -> Starlette:
+def ops_app(
+    service: str, metrics: Metrics, checks: dict[str, Check], timeout: float = 2.0
+) -> Starlette:
     async def health(_: Request) -> Response:
         return JSONResponse({"service": service, "status": "alive"})
 
@@ -48,23 +52,27 @@ def ops_app(service: str, metrics: Metrics, checks: dict[str, Check], timeout: f
     )
 
 
-class OpsServer:
-    def __init__(self, app: Starlette, host: str, port: int) -> None:
-        config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="off")
-        self.server = uvicorn.Server(config)
-        self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # The service owns SIGINT/SIGTERM and stops the ops server with everything else.
+        yield
 
-    @property
-    def port(self) -> int | None:
-        servers = getattr(self.server, "servers", None)
-        if not servers:
-            return None
-        for sock in servers[0].sockets:
-            return int(sock.getsockname()[1])
-        return None
+
+class OpsServer:
+    """uvicorn on a socket bound up front, so the port (0 picks a free one) is known at once."""
+
+    def __init__(self, app: Starlette, host: str, port: int) -> None:
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.socket.bind((host, port))
+        self.host = host
+        self.port = int(self.socket.getsockname()[1])
+        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off")
+        self.server = _Server(config)
 
     async def run(self, stop: asyncio.Event) -> None:
-        task = asyncio.create_task(self.server.serve())
+        task = asyncio.create_task(self.server.serve(sockets=[self.socket]))
         await stop.wait()
         self.server.should_exit = True
         await task

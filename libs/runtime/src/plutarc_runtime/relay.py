@@ -26,15 +26,18 @@ class OutboxRelay:
     def __init__(
         self,
         store: EventStore,
-        producer: AIOKafkaProducer,
+        make_producer: Callable[[], AIOKafkaProducer],
         route: Callable[[str], str],
         *,
         batch_size: int = 2000,
         poll_interval: float = 0.5,
+        retry_backoff: float = 1.0,
         metrics: Metrics | None = None,
     ) -> None:
         self.store = store
-        self.producer = producer
+        self.make_producer = make_producer
+        self.producer: AIOKafkaProducer | None = None
+        self.retry_backoff = retry_backoff
         self.route = route
         self.batch_size = batch_size
         self.poll_interval = poll_interval
@@ -47,23 +50,51 @@ class OutboxRelay:
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._wake.set)
 
+    async def start(self) -> None:
+        self.position = await asyncio.to_thread(self.store.max_tracking_id, RELAY_TRACKING)
+        self.producer = self.make_producer()
+        await self.producer.start()
+
+    async def close(self) -> None:
+        if self.producer is not None:
+            producer, self.producer = self.producer, None
+            try:
+                await producer.stop()
+            except Exception as exc:
+                log.debug("producer stop failed", extra={"error": repr(exc)})
+
     async def run(self, stop: asyncio.Event) -> None:
+        """Publish until `stop`; survive broker outages by backing off and starting a new producer."""
         self._loop = asyncio.get_running_loop()
         self.store.on_saved(self._on_saved)
-        self.position = await asyncio.to_thread(self.store.max_tracking_id, RELAY_TRACKING)
-        log.info("relay starting", extra={"position": self.position})
-        while not stop.is_set():
-            self._wake.clear()
-            published = await self.publish_pending()
-            if published:
-                continue
-            stop_wait = asyncio.ensure_future(stop.wait())
-            wake_wait = asyncio.ensure_future(self._wake.wait())
-            await asyncio.wait(
-                {stop_wait, wake_wait}, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED
-            )
-            stop_wait.cancel()
-            wake_wait.cancel()
+        try:
+            while not stop.is_set():
+                self._wake.clear()
+                try:
+                    if self.producer is None:
+                        await self.start()
+                    published = await self.publish_pending()
+                except Exception as exc:
+                    log.warning(
+                        "relay could not publish, retrying",
+                        extra={"error": repr(exc), "position": self.position},
+                    )
+                    await self.close()
+                    await self._wait(stop, self.retry_backoff, wake=False)
+                    continue
+                if not published:
+                    await self._wait(stop, self.poll_interval)
+        finally:
+            await self.close()
+
+    async def _wait(self, stop: asyncio.Event, timeout: float, *, wake: bool = True) -> None:
+        """Wait for `timeout`, or less if stopped or (when `wake`) if the store saved something."""
+        waiters = {asyncio.ensure_future(stop.wait())}
+        if wake:
+            waiters.add(asyncio.ensure_future(self._wake.wait()))
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in waiters:
+            waiter.cancel()
 
     async def publish_pending(self) -> int:
         """Publish everything stored after the recorded position; returns how many were sent."""
@@ -77,10 +108,15 @@ class OutboxRelay:
 
     async def publish_batch(self) -> int:
         """Publish one section of the notification log, then record the new position."""
-        section = await asyncio.to_thread(self.store.notifications, self.position + 1, self.batch_size)
+        section = await asyncio.to_thread(
+            self.store.notifications, self.position + 1, self.batch_size
+        )
         if not section:
             return 0
-        hashes = await asyncio.to_thread(self.store.chain.select_hashes, section[0].id, section[-1].id)
+        hashes = await asyncio.to_thread(
+            self.store.chain.select_hashes, section[0].id, section[-1].id
+        )
+        assert self.producer is not None, "start() the relay first"
         futures: list[Any] = []
         for n in section:
             headers = [("type", n.topic.encode()), ("position", str(n.id).encode())]
@@ -89,7 +125,10 @@ class OutboxRelay:
                 headers.append(("chain", chain_hash.hex().encode()))
             futures.append(
                 await self.producer.send(
-                    self.route(n.topic), value=n.state, key=str(n.originator_id).encode(), headers=headers
+                    self.route(n.topic),
+                    value=n.state,
+                    key=str(n.originator_id).encode(),
+                    headers=headers,
                 )
             )
         await asyncio.gather(*futures)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaClient
 from plutarc_contracts import (
     Registry,
     Topic,
@@ -66,14 +66,28 @@ class ServiceSpec:
     def topics(self) -> list[Topic]:
         ctx = self.topic_context
         own = [
-            Topic(name=events_topic(ctx), partitions=3, retention_ms=-1,
-                  description=f"events of {ctx}, the published copy of its event store"),
-            Topic(name=deadletter_topic(self.name), partitions=1, retention_ms=-1,
-                  description=f"messages {self.name} could not decode or handle, with the reason"),
+            Topic(
+                name=events_topic(ctx),
+                partitions=3,
+                retention_ms=-1,
+                description=f"events of {ctx}, the published copy of its event store",
+            ),
+            Topic(
+                name=deadletter_topic(self.name),
+                partitions=1,
+                retention_ms=-1,
+                description=f"messages {self.name} could not decode or handle, with the reason",
+            ),
         ]
         if self.command_handlers:
-            own.append(Topic(name=commands_topic(ctx), partitions=3, retention_ms=7 * 24 * 3600 * 1000,
-                             description=f"commands for {ctx}"))
+            own.append(
+                Topic(
+                    name=commands_topic(ctx),
+                    partitions=3,
+                    retention_ms=7 * 24 * 3600 * 1000,
+                    description=f"commands for {ctx}",
+                )
+            )
         return own + list(self.extra_topics)
 
 
@@ -101,7 +115,7 @@ class Service:
             snapshot_interval=settings.snapshot_interval,
             stream_types=[*spec.stream_types, CommandOutcome],
         )
-        self.producer: AIOKafkaProducer | None = None
+        self.probe: AIOKafkaClient | None = None
         self.relay: OutboxRelay | None = None
         self.consumers: list[Consumer] = []
         self.ops: OpsServer | None = None
@@ -129,31 +143,48 @@ class Service:
         await asyncio.to_thread(self.store.max_notification_id)
 
     async def _check_broker(self) -> None:
-        assert self.producer is not None
-        await self.producer.client.fetch_all_metadata()
+        assert self.probe is not None
+        await self.probe.fetch_all_metadata()
 
     async def run(self, stop: asyncio.Event) -> None:
         s = self.settings
         await ensure_topics(s.kafka_bootstrap, self.spec.topics())
-        self.producer = make_producer(s.kafka_bootstrap, client_id=f"{self.spec.name}-relay")
-        await self.producer.start()
-        self.relay = OutboxRelay(self.store, self.producer, self.route, metrics=self.metrics)
+        self.probe = AIOKafkaClient(
+            bootstrap_servers=s.kafka_bootstrap, client_id=f"{self.spec.name}-probe"
+        )
+        await self.probe.bootstrap()
+        self.relay = OutboxRelay(
+            self.store,
+            lambda: make_producer(s.kafka_bootstrap, client_id=f"{self.spec.name}-relay"),
+            self.route,
+            metrics=self.metrics,
+        )
         if self.spec.command_handlers:
             handlers = self.spec.command_handlers(self.store, self.clock)
             processor = CommandProcessor(
                 self.store, self.spec.registry, handlers, self.clock, self.metrics
             )
             self.consumers.append(
-                self._consumer(f"{self.spec.name}.commands", [commands_topic(self.spec.topic_context)], processor)
+                self._consumer(
+                    f"{self.spec.name}.commands",
+                    [commands_topic(self.spec.topic_context)],
+                    processor,
+                )
             )
         for sub in self.spec.subscriptions:
             self.consumers.append(
-                self._consumer(f"{self.spec.name}.{sub.name}", sub.topics,
-                               EventProcessor(self.store, self.spec.registry,
-                                              sub.make_handler(self.store, self.clock)))
+                self._consumer(
+                    f"{self.spec.name}.{sub.name}",
+                    sub.topics,
+                    EventProcessor(
+                        self.store, self.spec.registry, sub.make_handler(self.store, self.clock)
+                    ),
+                )
             )
         checks = {"store": self._check_store, "broker": self._check_broker}
-        self.ops = OpsServer(ops_app(self.spec.name, self.metrics, checks), s.http_host, s.http_port)
+        self.ops = OpsServer(
+            ops_app(self.spec.name, self.metrics, checks), s.http_host, s.http_port
+        )
         tasks = [
             asyncio.create_task(self.relay.run(stop), name="relay"),
             asyncio.create_task(self.ops.run(stop), name="ops"),
@@ -172,12 +203,15 @@ class Service:
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await asyncio.wait_for(task, 10)
-            await self.producer.stop()
+            await self.probe.close()
             self.store.close()
 
 
-def run_service(spec: ServiceSpec, settings: RuntimeSettings | None = None,
-                on_started: Callable[[Service], None] | None = None) -> None:
+def run_service(
+    spec: ServiceSpec,
+    settings: RuntimeSettings | None = None,
+    on_started: Callable[[Service], None] | None = None,
+) -> None:
     """Entry point for a service process: JSON logs, SIGINT/SIGTERM stop it cleanly."""
     settings = settings or RuntimeSettings()
     configure_logging(spec.name, settings.log_level, settings.log_json)
@@ -189,12 +223,20 @@ def run_service(spec: ServiceSpec, settings: RuntimeSettings | None = None,
             loop.add_signal_handler(sig, stop.set)
         service = Service(spec, settings)
         runner = asyncio.create_task(service.run(stop))
-        await service.started.wait()
-        while service.ops is not None and service.ops.port is None and not runner.done():
-            await asyncio.sleep(0.05)
-        log.info("service started", extra={"ops_port": service.ops.port if service.ops else None,
-                                            "kafka": settings.kafka_bootstrap,
-                                            "store": service.store.backend})
+        await asyncio.wait(
+            [asyncio.ensure_future(service.started.wait()), runner],
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+        if runner.done():
+            runner.result()
+        log.info(
+            "service started",
+            extra={
+                "ops_port": service.ops.port if service.ops else None,
+                "kafka": settings.kafka_bootstrap,
+                "store": service.store.backend,
+            },
+        )
         if on_started is not None:
             on_started(service)
         await runner

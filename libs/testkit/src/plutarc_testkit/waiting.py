@@ -15,7 +15,10 @@ class ConditionTimeout(AssertionError):
 
 
 def wait_until(
-    condition: Callable[[], T], timeout: float = 30.0, interval: float = 0.05, what: str = "condition"
+    condition: Callable[[], T],
+    timeout: float = 30.0,
+    interval: float = 0.05,
+    what: str = "condition",
 ) -> T:
     """Poll `condition` until it returns something truthy; fail with `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
@@ -24,7 +27,9 @@ def wait_until(
         if value:
             return value
         if time.monotonic() > deadline:
-            raise ConditionTimeout(f"timed out after {timeout}s waiting for {what} (last: {value!r})")
+            raise ConditionTimeout(
+                f"timed out after {timeout}s waiting for {what} (last: {value!r})"
+            )
         time.sleep(interval)
 
 
@@ -43,5 +48,7 @@ async def until(
         if value:
             return value  # type: ignore[return-value]
         if time.monotonic() > deadline:
-            raise ConditionTimeout(f"timed out after {timeout}s waiting for {what} (last: {value!r})")
+            raise ConditionTimeout(
+                f"timed out after {timeout}s waiting for {what} (last: {value!r})"
+            )
         await asyncio.sleep(interval)

@@ -81,9 +81,7 @@ class ChainedSQLiteRecorder(SQLiteProcessRecorder, ChainedRecorder):
             f"INSERT INTO {self.inbox_table} (event_id) VALUES (?)", [(i,) for i in inbox_ids]
         )
         if ids:
-            c.execute(
-                f"SELECT hash FROM {self.chain_table} ORDER BY notification_id DESC LIMIT 1"
-            )
+            c.execute(f"SELECT hash FROM {self.chain_table} ORDER BY notification_id DESC LIMIT 1")
             row = c.fetchone()
             prev = bytes(row[0]) if row else GENESIS
             rows = []
@@ -146,7 +144,9 @@ class ChainedPostgresRecorder(PostgresProcessRecorder, ChainedRecorder):
         super()._insert_events(curs, stored_events, **kwargs)
         inbox_ids = [(i,) for i in kwargs.get("inbox_ids") or ()]
         if inbox_ids:
-            curs.executemany(SQL("INSERT INTO {} (event_id) VALUES (%s)").format(self._inbox), inbox_ids)
+            curs.executemany(
+                SQL("INSERT INTO {} (event_id) VALUES (%s)").format(self._inbox), inbox_ids
+            )
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -179,15 +179,17 @@ class ChainedPostgresRecorder(PostgresProcessRecorder, ChainedRecorder):
 
     def has_inbox_id(self, event_id: str) -> bool:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(SQL("SELECT 1 AS one FROM {} WHERE event_id = %s").format(self._inbox), (event_id,))
+            curs.execute(
+                SQL("SELECT 1 AS one FROM {} WHERE event_id = %s").format(self._inbox), (event_id,)
+            )
             return curs.fetchone() is not None
 
     def head(self) -> tuple[int, bytes]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(
-                SQL("SELECT notification_id, hash FROM {} ORDER BY notification_id DESC LIMIT 1").format(
-                    self._chain
-                )
+                SQL(
+                    "SELECT notification_id, hash FROM {} ORDER BY notification_id DESC LIMIT 1"
+                ).format(self._chain)
             )
             row = curs.fetchone()
             return (row["notification_id"], bytes(row["hash"])) if row else (0, GENESIS)
@@ -231,7 +233,8 @@ def verify(recorder: ChainedRecorder, batch: int = 5000, progress: Any = None) -
         stored = recorder.select_hashes(section[0].id, section[-1].id)
         for n in section:
             expected = hashlib.sha256(
-                prev + canonical_bytes(n.id, n.originator_id, n.originator_version, n.topic, n.state)
+                prev
+                + canonical_bytes(n.id, n.originator_id, n.originator_version, n.topic, n.state)
             ).digest()
             actual = stored.get(n.id)
             if actual is None:
@@ -245,7 +248,7 @@ def verify(recorder: ChainedRecorder, batch: int = 5000, progress: Any = None) -
             checked += 1
         if progress is not None:
             progress(checked)
-    head_id, head_hash = recorder.head()
+    head_id, _ = recorder.head()
     if head_id != last_id:
         return VerifyResult(
             checked, last_id, prev.hex(), head_id, "chain entry without a stored event (deleted?)"

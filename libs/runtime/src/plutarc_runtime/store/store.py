@@ -50,7 +50,9 @@ class Saved:
     envelope: Envelope
 
 
-def persistence_env(name: str, database_url: str | None, sqlite_path: Path | None) -> dict[str, str]:
+def persistence_env(
+    name: str, database_url: str | None, sqlite_path: Path | None
+) -> dict[str, str]:
     """eventsourcing settings for a store: PostgreSQL when a URL is given, else a SQLite file."""
     if database_url:
         url = urlparse(database_url)
@@ -156,7 +158,9 @@ class EventStore:
                     payload=pending.payload,
                 )
                 events.append(
-                    RecordedEvent(pending.originator_id, pending.originator_version, pending.timestamp, env)
+                    RecordedEvent(
+                        pending.originator_id, pending.originator_version, pending.timestamp, env
+                    )
                 )
         events.extend(extra)
         recordings = self._app.events.put(events, tracking=tracking, inbox_ids=list(inbox_ids))
@@ -178,7 +182,9 @@ class EventStore:
             stream_type = getattr(agg, "stream_type", type(agg).__name__)
             if agg.version and agg.version % self.snapshot_interval == 0:
                 state = msgspec.json.encode(
-                    msgspec.convert(agg.snapshot_state(), snapshot_type(type(agg)), from_attributes=True)
+                    msgspec.convert(
+                        agg.snapshot_state(), snapshot_type(type(agg)), from_attributes=True
+                    )
                 )
                 snap = SnapshotEvent(agg.id, agg.version, agg.modified_on, stream_type, state)
                 self._app.snapshots.put([snap])
@@ -204,9 +210,7 @@ class EventStore:
 
     def stream(self, aggregate_id: UUID) -> list[Envelope]:
         return [
-            e.envelope
-            for e in self._app.events.get(aggregate_id)
-            if isinstance(e, RecordedEvent)
+            e.envelope for e in self._app.events.get(aggregate_id) if isinstance(e, RecordedEvent)
         ]
 
     @staticmethod
@@ -239,7 +243,9 @@ class EventStore:
     def has_processed(self, event_id: str) -> bool:
         return self.chain.has_inbox_id(event_id)
 
-    def verify(self, batch: int = 5000, progress: Callable[[int], None] | None = None) -> VerifyResult:
+    def verify(
+        self, batch: int = 5000, progress: Callable[[int], None] | None = None
+    ) -> VerifyResult:
         return verify(self.chain, batch=batch, progress=progress)
 
     def close(self) -> None:

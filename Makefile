@@ -1,0 +1,55 @@
+# plutarc: `make up` runs the platform, `make test` runs the whole suite. Both install what is missing.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV := $(shell scripts/ensure-uv)
+RUN := $(UV) run --frozen
+export UV_PYTHON ?= 3.11
+
+.PHONY: help install venv jars up test lint typecheck unit bench kafka kafka-stop kafka-status fixtures clean
+
+help:
+	@echo "make up          install what is missing, start Kafka and every service, print where they listen"
+	@echo "make test        install what is missing, start real Kafka and PostgreSQL, run lint, types and every test"
+	@echo "make bench       run the benchmarks under bench/ and print their numbers"
+	@echo "make kafka       start the local Kafka broker (idempotent);  make kafka-stop  stops it"
+
+install: venv jars
+
+venv: .venv/.synced
+.venv/.synced: uv.lock pyproject.toml $(wildcard */pyproject.toml */*/pyproject.toml)
+	$(UV) sync --all-packages --frozen
+	@touch $@
+
+jars: venv
+	$(RUN) plutarc kafka install
+
+up: install
+	$(RUN) plutarc up
+
+kafka: install
+	$(RUN) plutarc kafka start
+
+kafka-stop: venv
+	$(RUN) plutarc kafka stop
+
+kafka-status: venv
+	$(RUN) plutarc kafka status
+
+lint: venv
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+typecheck: venv
+	$(RUN) mypy contracts/src libs/runtime/src
+
+test: install lint typecheck
+	$(RUN) pytest
+
+bench: install
+	$(RUN) python -m bench
+
+fixtures: venv
+	$(RUN) python contracts/scripts/make_fixtures.py
+
+clean:
+	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache

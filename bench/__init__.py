@@ -1,0 +1,1 @@
+"""plutarc benchmarks: `make bench` runs them all and prints numbers (goals are not assertions)."""

@@ -1,0 +1,77 @@
+"""What the benchmarks share: timing, machine facts, and the real servers they start."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "libs" / "runtime" / "tests"))
+
+
+def machine() -> str:
+    mem = ""
+    with contextlib.suppress(OSError), open("/proc/meminfo") as f:
+        mem = f"{int(f.readline().split()[1]) // 1024 // 1024} GiB"
+    cpu = ""
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return f"{os.cpu_count()} cores ({cpu}), {mem}, Python {platform.python_version()}"
+
+
+def rate(count: int, seconds: float) -> str:
+    return f"{count / seconds:,.0f}/s"
+
+
+def percentiles(samples_ms: list[float]) -> str:
+    ordered = sorted(samples_ms)
+    p = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
+    return f"p50 {p(0.5):.2f} ms, p99 {p(0.99):.2f} ms, mean {statistics.fmean(ordered):.2f} ms (n={len(ordered)})"
+
+
+@contextlib.contextmanager
+def timer() -> Iterator[list[float]]:
+    box: list[float] = []
+    start = time.perf_counter()
+    try:
+        yield box
+    finally:
+        box.append(time.perf_counter() - start)
+
+
+@contextlib.contextmanager
+def workdir() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="plutarc-bench-") as d:
+        yield Path(d)
+
+
+@contextlib.contextmanager
+def postgres(base: Path) -> Iterator[object]:
+    from plutarc_testkit.postgres import start_test_postgres
+
+    server = start_test_postgres(base)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def kafka(base: Path) -> Iterator[str]:
+    from plutarc_testkit.kafka import start_test_broker
+
+    bootstrap, stop = start_test_broker(base)
+    try:
+        yield bootstrap
+    finally:
+        stop()

@@ -1,0 +1,51 @@
+"""Health, readiness and metrics endpoints of a running service, and structured logs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+import httpx
+import pytest
+from plutarc_runtime.logs import JsonFormatter
+
+from .conftest import spec_for
+from .demo import command_handlers
+
+
+@pytest.mark.kafka
+async def test_health_ready_and_metrics(run_service, unique_context) -> None:
+    service = await run_service(spec_for(unique_context, command_handlers=command_handlers))
+    base = f"http://127.0.0.1:{service.ops.port}"
+    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+        health = await client.get("/health")
+        assert health.status_code == 200 and health.json()["status"] == "alive"
+        ready = await client.get("/ready")
+        assert ready.status_code == 200
+        assert ready.json()["checks"] == {"store": "ok", "broker": "ok"}
+        metrics = (await client.get("/metrics")).text
+        for name in (
+            "plutarc_relay_lag_events",
+            "plutarc_consumer_lag_messages",
+            "plutarc_commands_handled_total",
+            "plutarc_commands_failed_total",
+            "plutarc_command_handling_seconds",
+        ):
+            assert name in metrics
+
+        # Readiness follows the store: once it is closed, the service is not ready.
+        await asyncio.to_thread(service.store.close)
+        not_ready = await client.get("/ready")
+        assert not_ready.status_code == 503
+        assert not_ready.json()["checks"]["store"].startswith("failing")
+
+
+def test_log_lines_are_json_with_extra_fields() -> None:
+    record = logging.LogRecord("plutarc.test", logging.WARNING, __file__, 1, "relay %s", ("slow",), None)
+    record.position = 42
+    record.error = ValueError("boom")
+    line = json.loads(JsonFormatter("identity").format(record))
+    assert line["level"] == "warning" and line["service"] == "identity"
+    assert line["msg"] == "relay slow" and line["position"] == 42
+    assert line["error"] == "ValueError('boom')"
