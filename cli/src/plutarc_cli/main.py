@@ -2,7 +2,10 @@
 
 import typer
 
+from plutarc_cli.kafka_cmd import kafka_app
+
 app = typer.Typer(no_args_is_help=True, help="Operate the plutarc platform.")
+app.add_typer(kafka_app, name="kafka")
 
 
 @app.command()

@@ -1,13 +1,12 @@
 """pytest plugin: session fixtures that start the real Kafka and PostgreSQL for a test run.
 
 Each server starts once per session on a free port in a temporary folder, and only when a test asks
-for it; it is stopped when the session ends. `PLUTARC_TEST_KAFKA=host:port` points the suite at a
-broker that is already running instead.
+for it; it is stopped when the session ends. `PLUTARC_TEST_KAFKA_BOOTSTRAP=host:port` points the
+suite at a broker that is already running instead.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,10 +26,6 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgr
 
 @pytest.fixture(scope="session")
 def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    external = os.environ.get("PLUTARC_TEST_KAFKA")
-    if external:
-        yield external
-        return
     from .kafka import start_test_broker
 
     bootstrap, stop = start_test_broker(Path(tmp_path_factory.mktemp("kafka")))
