@@ -35,7 +35,8 @@ json_values = st.recursive(
 aware_datetimes = st.datetimes(
     min_value=datetime(1900, 1, 1),
     max_value=datetime(2200, 1, 1),
-    timezones=st.builds(timezone, st.timedeltas(timedelta(hours=-23), timedelta(hours=23))),
+    # RFC 3339 offsets have minute resolution, so only whole-minute offsets can round-trip.
+    timezones=st.integers(-23 * 60, 23 * 60).map(lambda m: timezone(timedelta(minutes=m))),
 )
 
 
@@ -60,7 +61,8 @@ def strategy_for(t: mi.Type) -> st.SearchStrategy[Any]:
     if isinstance(t, mi.DateTimeType):
         return aware_datetimes if t.tz is not False else st.datetimes()
     if isinstance(t, mi.ListType):
-        return st.lists(strategy_for(t.item_type), max_size=4)
+        low = t.min_length or 0
+        return st.lists(strategy_for(t.item_type), min_size=low, max_size=max(low, 4))
     if isinstance(t, mi.DictType):
         return st.dictionaries(strategy_for(t.key_type), strategy_for(t.value_type), max_size=4)
     if isinstance(t, mi.LiteralType):

@@ -120,6 +120,6 @@ def test_registry_merge() -> None:
 def test_default_topics_are_fresh_and_valid() -> None:
     first, second = default_topics(), default_topics()
     assert first is not second
-    assert "system.events.v1" in first
+    assert "identity.events.v1" in first and "identity.credentials.v1" in first
     first.add(Topic(name="extra.events.v1", description=""))
     assert "extra.events.v1" not in default_topics()

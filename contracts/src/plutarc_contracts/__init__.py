@@ -15,6 +15,17 @@ from plutarc_contracts.envelope import (
     uuid7_unix_ms,
 )
 from plutarc_contracts.errors import ContractError, RegistrationError
+from plutarc_contracts.permissions import (
+    ESCALATION_GUARDED,
+    OWNER_ONLY,
+    PERMISSIONS,
+    ROLES,
+    Role,
+    catalogue_data,
+    grants,
+    is_role,
+    role_rank,
+)
 from plutarc_contracts.registry import MessageType, Registry, Upcaster
 from plutarc_contracts.system import (
     COMMAND_ACCEPTED,
@@ -40,7 +51,11 @@ __all__ = [
     "COMMAND_ACCEPTED",
     "COMMAND_REJECTED",
     "DEAD_LETTERED",
+    "ESCALATION_GUARDED",
     "FOREVER",
+    "OWNER_ONLY",
+    "PERMISSIONS",
+    "ROLES",
     "SEVEN_DAYS_MS",
     "CommandAccepted",
     "CommandEnvelope",
@@ -52,18 +67,23 @@ __all__ = [
     "Payload",
     "RegistrationError",
     "Registry",
+    "Role",
     "Topic",
     "TopicRegistry",
     "Upcaster",
     "UtcDateTime",
+    "catalogue_data",
     "commands_topic",
     "context_topics",
     "deadletter_topic",
     "default_registry",
     "default_topics",
     "events_topic",
+    "grants",
+    "is_role",
     "is_uuid7",
     "new_event_id",
     "register_system_types",
+    "role_rank",
     "uuid7_unix_ms",
 ]

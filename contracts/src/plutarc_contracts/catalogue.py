@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import functools
 
+from plutarc_contracts.identity import identity_topics, register_identity_types
 from plutarc_contracts.registry import Registry
-from plutarc_contracts.system import SYSTEM_CONTEXT, register_system_types
-from plutarc_contracts.topics import Topic, TopicRegistry, events_topic
+from plutarc_contracts.system import register_system_types
+from plutarc_contracts.topics import TopicRegistry
 
 
 @functools.cache
@@ -22,17 +23,14 @@ def default_registry() -> Registry:
     """
     registry = Registry()
     register_system_types(registry)
+    register_identity_types(registry)
     return registry.freeze()
 
 
 def default_topics() -> TopicRegistry:
     """A fresh TopicRegistry with every topic the platform needs (cheap; not cached, so callers may
     extend their copy)."""
-    return TopicRegistry(
-        [
-            Topic(
-                name=events_topic(SYSTEM_CONTEXT),
-                description="system events: command replies and dead-letter notices",
-            ),
-        ]
-    )
+    topics = TopicRegistry()
+    for topic in identity_topics().all():
+        topics.add(topic)
+    return topics

@@ -42,7 +42,9 @@ async def test_health_ready_and_metrics(run_service, unique_context) -> None:
 
 
 def test_log_lines_are_json_with_extra_fields() -> None:
-    record = logging.LogRecord("plutarc.test", logging.WARNING, __file__, 1, "relay %s", ("slow",), None)
+    record = logging.LogRecord(
+        "plutarc.test", logging.WARNING, __file__, 1, "relay %s", ("slow",), None
+    )
     record.position = 42
     record.error = ValueError("boom")
     line = json.loads(JsonFormatter("identity").format(record))

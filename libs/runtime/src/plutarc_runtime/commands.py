@@ -21,6 +21,7 @@ from plutarc_contracts import (
     CommandRejected,
     ContractError,
     Registry,
+    new_event_id,
 )
 
 from .clock import Clock
@@ -188,3 +189,48 @@ class CommandProcessor:
         )
         record = CommandOutcome.record(header.command_id, rejected, self.clock.now())
         return self._work([record], meta, "rejected", header.type)
+
+
+class LocalDispatcher:
+    """Handle commands in-process, exactly as the Kafka consumer would, minus Kafka.
+
+    For tests of a service's rules on the real stores, and for tools that replay commands. Returns
+    the reply payload (`CommandAccepted` or `CommandRejected`) the service would have published.
+    """
+
+    def __init__(self, processor: CommandProcessor) -> None:
+        self.processor = processor
+        self.registry = processor.registry
+
+    def send(
+        self,
+        actor: str,
+        payload: msgspec.Struct,
+        *,
+        workspace_id: str | None = None,
+        command_id: str | None = None,
+    ) -> CommandAccepted | CommandRejected:
+        name, version = self.registry.type_name_of(type(payload))
+        cid = command_id or new_event_id()
+        command = CommandEnvelope(
+            command_id=cid,
+            type=name,
+            schema_version=version,
+            issued_at=self.processor.clock.now(),
+            actor=actor,
+            workspace_id=workspace_id,
+            correlation_id=cid,
+            causation_id=None,
+            payload=payload,
+        )
+        return self.send_raw(self.registry.encode_command(command))
+
+    def send_raw(self, value: bytes) -> CommandAccepted | CommandRejected:
+        work = self.processor(value)
+        assert work.meta is not None
+        self.processor.store.save(*work.aggregates, meta=work.meta, extra=work.extra)
+        outcome = work.aggregates[-1]
+        assert isinstance(outcome, CommandOutcome)
+        reply = outcome.accepted or outcome.rejected
+        assert reply is not None
+        return reply

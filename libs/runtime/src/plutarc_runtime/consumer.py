@@ -196,9 +196,17 @@ class Consumer:
                 await asyncio.to_thread(self._store, work, tracking)
                 break
             except IntegrityError:
-                # Another instance (or an earlier life of this one) stored this position already.
-                work = Work(outcome="duplicate")
-                break
+                stored = await asyncio.to_thread(
+                    self.store.max_tracking_id, tracking.application_name
+                )
+                if stored >= tracking.notification_id:
+                    # Another instance (or an earlier life of this one) stored this position already.
+                    work = Work(outcome="duplicate")
+                    break
+                # A concurrent writer changed an aggregate this message touched: decide again.
+                log.info(
+                    "write conflict, processing the message again", extra={"offset": record.offset}
+                )
             except PersistenceError as exc:
                 log.warning("store unavailable, retrying", extra={"error": repr(exc)})
                 await asyncio.sleep(self.retry_backoff)

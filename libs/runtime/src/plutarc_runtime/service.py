@@ -11,7 +11,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaClient
@@ -58,6 +58,8 @@ class ServiceSpec:
     command_handlers: Callable[[EventStore, Clock], Mapping[str, CommandHandler]] | None = None
     subscriptions: Sequence[Subscription] = ()
     extra_topics: Sequence[Topic] = ()
+    routes: Mapping[str, str] = field(default_factory=dict)
+    """Event types published somewhere other than the service's events topic (type -> topic)."""
 
     @property
     def topic_context(self) -> str:
@@ -88,7 +90,9 @@ class ServiceSpec:
                     description=f"commands for {ctx}",
                 )
             )
-        return own + list(self.extra_topics)
+        by_name = {t.name: t for t in own}
+        by_name.update({t.name: t for t in self.extra_topics})
+        return list(by_name.values())
 
 
 class Service:
@@ -124,7 +128,7 @@ class Service:
     def route(self, type_name: str) -> str:
         if type_name == DEAD_LETTERED:
             return deadletter_topic(self.spec.name)
-        return events_topic(self.spec.topic_context)
+        return self.spec.routes.get(type_name) or events_topic(self.spec.topic_context)
 
     def _consumer(self, name: str, topics: Sequence[str], processor: Any) -> Consumer:
         return Consumer(

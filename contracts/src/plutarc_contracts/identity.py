@@ -1,0 +1,370 @@
+"""Identity contracts: users, sessions, workspaces, memberships, invitations and API tokens.
+
+Secrets never travel in plaintext. Commands carry only hashes made at the edge (an argon2id PHC
+string for a password, a SHA-256 hex digest for a session, invitation or API token), and events
+that carry a hash go to ``identity.credentials.v1``, which only the gateway API reads; every other
+identity event goes to ``identity.events.v1``. Events name what changed before and after, so an
+audit entry can be derived from any one of them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+from plutarc_contracts.envelope import Payload, UtcDateTime
+from plutarc_contracts.registry import Registry
+from plutarc_contracts.topics import FOREVER, Topic, TopicRegistry, commands_topic, events_topic
+
+IDENTITY = "identity"
+CREDENTIALS_TOPIC = "identity.credentials.v1"
+
+Role = Literal["owner", "admin", "manager", "trader", "viewer"]
+WorkspaceKind = Literal["personal", "organisation"]
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Sha256Hex = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
+Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+Money = Annotated[str, msgspec.Meta(pattern=r"^\d{1,15}(\.\d{1,8})?$")]
+
+
+# --- events ----------------------------------------------------------------------------------------
+class UserRegistered(Payload, frozen=True, kw_only=True):
+    user_id: Id
+    email: Email
+    display_name: Name
+    personal_workspace_id: Id
+
+
+class EmailClaimed(Payload, frozen=True, kw_only=True):
+    """Makes an email unique: one claim stream per normalised address."""
+
+    email: Email
+    user_id: Id
+
+
+class PasswordSet(Payload, frozen=True, kw_only=True):
+    user_id: Id
+    password_hash: str
+
+
+class SessionStarted(Payload, frozen=True, kw_only=True):
+    session_id: Id
+    user_id: Id
+    token_hash: Sha256Hex
+    expires_at: UtcDateTime
+
+
+class SessionEnded(Payload, frozen=True, kw_only=True):
+    session_id: Id
+    user_id: Id
+    reason: Literal["logout", "expired", "revoked"]
+
+
+class WorkspaceCreated(Payload, frozen=True, kw_only=True):
+    workspace_id: Id
+    kind: WorkspaceKind
+    name: Name
+    created_by: Id
+
+
+class WorkspaceRenamed(Payload, frozen=True, kw_only=True):
+    workspace_id: Id
+    previous_name: Name
+    name: Name
+
+
+class RiskDefaults(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    max_order_notional: Money | None = None
+    max_position: Money | None = None
+    daily_loss_limit: Money | None = None
+
+
+class WorkspaceSettingsChanged(Payload, frozen=True, kw_only=True):
+    workspace_id: Id
+    previous_risk: RiskDefaults
+    risk: RiskDefaults
+    previous_billing_contact: Email | None = None
+    billing_contact: Email | None = None
+
+
+class WorkspaceArchived(Payload, frozen=True, kw_only=True):
+    workspace_id: Id
+
+
+class MemberJoined(Payload, frozen=True, kw_only=True):
+    workspace_id: Id
+    user_id: Id
+    role: Role
+    via: Literal["creation", "invitation"]
+    invitation_id: Id | None = None
+
+
+class MemberRoleChanged(Payload, frozen=True, kw_only=True):
+    workspace_id: Id
+    user_id: Id
+    previous_role: Role
+    role: Role
+
+
+class MemberRemoved(Payload, frozen=True, kw_only=True):
+    workspace_id: Id
+    user_id: Id
+    previous_role: Role
+    reason: Literal["removed", "left"]
+
+
+class OwnershipTransferred(Payload, frozen=True, kw_only=True):
+    """The new owner becomes owner; the previous owner stays on as admin."""
+
+    workspace_id: Id
+    from_user_id: Id
+    to_user_id: Id
+    to_previous_role: Role
+
+
+class InvitationCreated(Payload, frozen=True, kw_only=True):
+    workspace_id: Id
+    invitation_id: Id
+    email: Email
+    role: Role
+    token_hash: Sha256Hex
+    expires_at: UtcDateTime
+
+
+class InvitationResent(Payload, frozen=True, kw_only=True):
+    workspace_id: Id
+    invitation_id: Id
+    token_hash: Sha256Hex
+    expires_at: UtcDateTime
+
+
+class InvitationAccepted(Payload, frozen=True, kw_only=True):
+    workspace_id: Id
+    invitation_id: Id
+    user_id: Id
+
+
+class InvitationDeclined(Payload, frozen=True, kw_only=True):
+    workspace_id: Id
+    invitation_id: Id
+    user_id: Id
+
+
+class InvitationRevoked(Payload, frozen=True, kw_only=True):
+    workspace_id: Id
+    invitation_id: Id
+
+
+class ApiTokenIssued(Payload, frozen=True, kw_only=True):
+    token_id: Id
+    user_id: Id
+    workspace_id: Id
+    name: Name
+    permissions: list[str]
+    expires_at: UtcDateTime
+
+
+class ApiTokenCredentialSet(Payload, frozen=True, kw_only=True):
+    token_id: Id
+    user_id: Id
+    workspace_id: Id
+    token_hash: Sha256Hex
+    expires_at: UtcDateTime
+
+
+class ApiTokenRevoked(Payload, frozen=True, kw_only=True):
+    token_id: Id
+    user_id: Id
+    workspace_id: Id
+
+
+# --- commands --------------------------------------------------------------------------------------
+class RegisterUser(Payload, frozen=True, kw_only=True):
+    user_id: Id
+    personal_workspace_id: Id
+    email: Email
+    display_name: Name
+    password_hash: str
+
+
+class StartSession(Payload, frozen=True, kw_only=True):
+    session_id: Id
+    user_id: Id
+    token_hash: Sha256Hex
+    ttl_seconds: Annotated[int, msgspec.Meta(ge=60, le=30 * 24 * 3600)] = 12 * 3600
+
+
+class EndSession(Payload, frozen=True, kw_only=True):
+    session_id: Id
+
+
+class CreateOrganisation(Payload, frozen=True, kw_only=True):
+    workspace_id: Id
+    name: Name
+
+
+class RenameWorkspace(Payload, frozen=True, kw_only=True):
+    workspace_id: Id
+    name: Name
+
+
+class ChangeWorkspaceSettings(Payload, frozen=True, kw_only=True):
+    workspace_id: Id
+    risk: RiskDefaults
+    billing_contact: Email | None = None
+
+
+class ArchiveWorkspace(Payload, frozen=True, kw_only=True):
+    workspace_id: Id
+
+
+class TransferOwnership(Payload, frozen=True, kw_only=True):
+    workspace_id: Id
+    to_user_id: Id
+
+
+class InviteMember(Payload, frozen=True, kw_only=True):
+    workspace_id: Id
+    invitation_id: Id
+    email: Email
+    role: Role
+    token_hash: Sha256Hex
+    expires_in_days: Annotated[int, msgspec.Meta(ge=1, le=30)] = 7
+
+
+class ResendInvitation(Payload, frozen=True, kw_only=True):
+    workspace_id: Id
+    invitation_id: Id
+    token_hash: Sha256Hex
+    expires_in_days: Annotated[int, msgspec.Meta(ge=1, le=30)] = 7
+
+
+class AcceptInvitation(Payload, frozen=True, kw_only=True):
+    workspace_id: Id
+    invitation_id: Id
+    token_hash: Sha256Hex
+
+
+class DeclineInvitation(Payload, frozen=True, kw_only=True):
+    workspace_id: Id
+    invitation_id: Id
+    token_hash: Sha256Hex
+
+
+class RevokeInvitation(Payload, frozen=True, kw_only=True):
+    workspace_id: Id
+    invitation_id: Id
+
+
+class ChangeMemberRole(Payload, frozen=True, kw_only=True):
+    workspace_id: Id
+    user_id: Id
+    role: Role
+
+
+class RemoveMember(Payload, frozen=True, kw_only=True):
+    workspace_id: Id
+    user_id: Id
+
+
+class LeaveWorkspace(Payload, frozen=True, kw_only=True):
+    workspace_id: Id
+
+
+class IssueApiToken(Payload, frozen=True, kw_only=True):
+    workspace_id: Id
+    token_id: Id
+    name: Name
+    permissions: Annotated[list[str], msgspec.Meta(min_length=1, max_length=34)]
+    token_hash: Sha256Hex
+    expires_in_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 90
+
+
+class RevokeApiToken(Payload, frozen=True, kw_only=True):
+    workspace_id: Id
+    token_id: Id
+
+
+EVENTS: dict[str, type[msgspec.Struct]] = {
+    "identity.user_registered": UserRegistered,
+    "identity.email_claimed": EmailClaimed,
+    "identity.password_set": PasswordSet,
+    "identity.session_started": SessionStarted,
+    "identity.session_ended": SessionEnded,
+    "identity.workspace_created": WorkspaceCreated,
+    "identity.workspace_renamed": WorkspaceRenamed,
+    "identity.workspace_settings_changed": WorkspaceSettingsChanged,
+    "identity.workspace_archived": WorkspaceArchived,
+    "identity.member_joined": MemberJoined,
+    "identity.member_role_changed": MemberRoleChanged,
+    "identity.member_removed": MemberRemoved,
+    "identity.ownership_transferred": OwnershipTransferred,
+    "identity.invitation_created": InvitationCreated,
+    "identity.invitation_resent": InvitationResent,
+    "identity.invitation_accepted": InvitationAccepted,
+    "identity.invitation_declined": InvitationDeclined,
+    "identity.invitation_revoked": InvitationRevoked,
+    "identity.api_token_issued": ApiTokenIssued,
+    "identity.api_token_credential_set": ApiTokenCredentialSet,
+    "identity.api_token_revoked": ApiTokenRevoked,
+}
+
+# Events carrying credential material: routed to the credentials topic, redacted in audit exports.
+CREDENTIAL_EVENTS = frozenset(
+    {
+        "identity.password_set",
+        "identity.session_started",
+        "identity.session_ended",
+        "identity.api_token_credential_set",
+    }
+)
+SECRET_FIELDS = frozenset({"password_hash", "token_hash"})
+
+COMMANDS: dict[str, type[msgspec.Struct]] = {
+    "identity.register_user": RegisterUser,
+    "identity.start_session": StartSession,
+    "identity.end_session": EndSession,
+    "identity.create_organisation": CreateOrganisation,
+    "identity.rename_workspace": RenameWorkspace,
+    "identity.change_workspace_settings": ChangeWorkspaceSettings,
+    "identity.archive_workspace": ArchiveWorkspace,
+    "identity.transfer_ownership": TransferOwnership,
+    "identity.invite_member": InviteMember,
+    "identity.resend_invitation": ResendInvitation,
+    "identity.accept_invitation": AcceptInvitation,
+    "identity.decline_invitation": DeclineInvitation,
+    "identity.revoke_invitation": RevokeInvitation,
+    "identity.change_member_role": ChangeMemberRole,
+    "identity.remove_member": RemoveMember,
+    "identity.leave_workspace": LeaveWorkspace,
+    "identity.issue_api_token": IssueApiToken,
+    "identity.revoke_api_token": RevokeApiToken,
+}
+
+
+def register_identity_types(registry: Registry) -> Registry:
+    for name, cls in EVENTS.items():
+        registry.register_event(name, {1: cls})
+    for name, cls in COMMANDS.items():
+        registry.register_command(name, {1: cls})
+    return registry
+
+
+def identity_topics() -> TopicRegistry:
+    return TopicRegistry(
+        [
+            Topic(
+                name=events_topic(IDENTITY),
+                retention_ms=FOREVER,
+                description="identity events: users, workspaces, memberships, invitations, tokens",
+            ),
+            Topic(
+                name=CREDENTIALS_TOPIC,
+                retention_ms=FOREVER,
+                description="credential hashes and sessions; read only by the gateway API",
+            ),
+            Topic(name=commands_topic(IDENTITY), description="commands for the identity service"),
+        ]
+    )

@@ -1,0 +1,1 @@
+"""plutarc identity: users, workspaces, organisations, roles, invitations, API tokens, audit log."""
