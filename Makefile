@@ -40,7 +40,7 @@ lint: venv
 	$(RUN) ruff format --check .
 
 typecheck: venv
-	$(RUN) mypy contracts/src libs/runtime/src
+	$(RUN) mypy contracts/src libs/runtime/src libs/access/src
 
 test: install lint typecheck
 	$(RUN) pytest

@@ -22,7 +22,7 @@ STREAM_TYPES = [Workspace, User, EmailClaim, Session, ApiToken]
 def default_policy() -> Policy:
     from plutarc_access import RegoEngine
 
-    return RegoEngine()  # type: ignore[no-any-return]
+    return RegoEngine()
 
 
 def identity_spec(policy: Policy | None = None) -> ServiceSpec:

@@ -118,6 +118,8 @@ class EventStore:
         self.clock: Clock = clock or SystemClock()
         self.snapshot_interval = snapshot_interval
         self.backend = "postgres" if database_url else "sqlite"
+        self.database_url = database_url
+        self.sqlite_path = None if database_url else sqlite_path
         self._app = _Application(name, env, registry)
         self.recorder: Any = self._app.recorder
         self._stream_types = {getattr(t, "stream_type", t.__name__): t for t in stream_types}

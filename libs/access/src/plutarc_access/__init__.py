@@ -1,0 +1,39 @@
+"""plutarc authorization: one Rego policy, evaluated in-process (regopy) or by an OPA server.
+
+``RegoEngine`` is the default (compiled bundle, decisions cached by the four facts the policy
+reads); ``OpaServerEngine`` asks a running OPA server. Both return the same ``Decision`` for the
+same ``AccessRequest``, which a parity test checks over the whole decision matrix.
+"""
+
+from plutarc_access.engine import (
+    AccessEngine,
+    AccessError,
+    AccessRequest,
+    Decision,
+    OpaServerEngine,
+    RegoEngine,
+    cache_key,
+)
+from plutarc_access.opa_server import (
+    OPA_VERSION,
+    OpaUnavailable,
+    ensure_opa,
+    start_opa_server,
+)
+from plutarc_access.policy import default_policy_dir, load_policy_dir
+
+__all__ = [
+    "OPA_VERSION",
+    "AccessEngine",
+    "AccessError",
+    "AccessRequest",
+    "Decision",
+    "OpaServerEngine",
+    "OpaUnavailable",
+    "RegoEngine",
+    "cache_key",
+    "default_policy_dir",
+    "ensure_opa",
+    "load_policy_dir",
+    "start_opa_server",
+]
