@@ -128,3 +128,16 @@ def run(port: PortOpt = None, data_dir: DataDirOpt = None) -> None:
         kafka.run_foreground(cfg)
     except kafka.KafkaError as exc:
         _fail(str(exc), as_json=False)
+
+
+@kafka_app.command()
+def install(as_json: JsonOpt = False) -> None:
+    """Fetch the pinned Kafka jars from Maven Central into the user cache (no-op when complete)."""
+    try:
+        libs = kafka.ensure_jars()
+    except kafka.KafkaError as exc:
+        _fail(str(exc), as_json)
+    if as_json:
+        typer.echo(json.dumps({"version": kafka.kafka_version(), "libs": str(libs)}))
+    else:
+        Console().print(f"Kafka {kafka.kafka_version()} jars in {libs}", highlight=False)

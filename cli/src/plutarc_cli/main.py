@@ -4,10 +4,12 @@ import typer
 
 from plutarc_cli.audit_cmd import audit_app
 from plutarc_cli.kafka_cmd import kafka_app
+from plutarc_cli.up import up
 
 app = typer.Typer(no_args_is_help=True, help="Operate the plutarc platform.")
 app.add_typer(kafka_app, name="kafka")
 app.add_typer(audit_app, name="audit")
+app.command()(up)
 
 
 @app.command()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import typing
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any, ClassVar, Self
 from uuid import UUID
 
@@ -107,21 +106,32 @@ class Aggregate:
             setattr(self, name, value)
 
 
-@cache
+_FIELDS: dict[type[Aggregate], tuple[str, ...]] = {}
+_SNAPSHOT_TYPES: dict[type[Aggregate], type[msgspec.Struct]] = {}
+
+
 def snapshot_fields(cls: type[Aggregate]) -> tuple[str, ...]:
-    hints = typing.get_type_hints(cls)
-    return tuple(
-        name
-        for name in hints
-        if not name.startswith("_")
-        and name not in Aggregate._SNAPSHOT_EXCLUDE
-        and typing.get_origin(hints[name]) is not ClassVar
-    )
+    """The annotated state attributes of an aggregate class (memoised per class)."""
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        hints = typing.get_type_hints(cls)
+        fields = tuple(
+            name
+            for name in hints
+            if not name.startswith("_")
+            and name not in Aggregate._SNAPSHOT_EXCLUDE
+            and typing.get_origin(hints[name]) is not ClassVar
+        )
+        _FIELDS[cls] = fields
+    return fields
 
 
-@cache
 def snapshot_type(cls: type[Aggregate]) -> type[msgspec.Struct]:
     """A msgspec Struct type built from the aggregate's annotations, to encode and decode snapshots."""
-    hints = typing.get_type_hints(cls)
-    fields = [(name, hints[name]) for name in snapshot_fields(cls)]
-    return msgspec.defstruct(f"{cls.__name__}Snapshot", fields, kw_only=True)
+    struct = _SNAPSHOT_TYPES.get(cls)
+    if struct is None:
+        hints = typing.get_type_hints(cls)
+        fields = [(name, hints[name]) for name in snapshot_fields(cls)]
+        struct = msgspec.defstruct(f"{cls.__name__}Snapshot", fields, kw_only=True)
+        _SNAPSHOT_TYPES[cls] = struct
+    return struct

@@ -9,7 +9,12 @@ from typing import Any
 
 import msgspec
 
-_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+_STANDARD = set(logging.makeLogRecord({}).__dict__) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
 # Values JSON cannot carry (exceptions, paths, ...) are logged as their repr instead of failing.
 _encoder = msgspec.json.Encoder(enc_hook=repr)
 

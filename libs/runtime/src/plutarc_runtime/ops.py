@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 
 import uvicorn
 from starlette.applications import Starlette
@@ -22,7 +22,7 @@ Check = Callable[[], Awaitable[None]]
 
 
 def ops_app(
-    service: str, metrics: Metrics, checks: dict[str, Check], timeout: float = 2.0
+    service: str, metrics: Metrics, checks: Mapping[str, Check], timeout: float = 2.0
 ) -> Starlette:
     async def health(_: Request) -> Response:
         return JSONResponse({"service": service, "status": "alive"})

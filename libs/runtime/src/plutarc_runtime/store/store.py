@@ -90,7 +90,7 @@ class _Application(Application[UUID]):
         # Typed settings are the only source of configuration: ignore os.environ on purpose.
         return Environment(name, dict(env or {}))
 
-    def construct_mapper(self) -> EnvelopeMapper:  # type: ignore[override]
+    def construct_mapper(self) -> EnvelopeMapper:
         return EnvelopeMapper(self._registry)
 
     def construct_recorder(self) -> Any:
@@ -198,7 +198,7 @@ class EventStore:
     # -- reading ----------------------------------------------------------------------------------
     def get(self, cls: type[A], aggregate_id: UUID, version: int | None = None) -> A:
         try:
-            return self._app.repository.get(  # type: ignore[no-any-return]
+            return self._app.repository.get(
                 aggregate_id, version=version, projector_func=self._projector(cls)
             )
         except AggregateNotFoundError:
