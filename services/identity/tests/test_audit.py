@@ -79,7 +79,7 @@ def test_replay_at_three_instants_gives_exactly_the_expected_members(identity) -
 
 
 def test_export_filters_by_workspace_actor_and_time_and_redacts_secrets(identity) -> None:
-    ws, (olivia, bob, _), (t1, t2, _), _ = scripted_history(identity)
+    ws, (olivia, bob, _), (t1, _, _), _ = scripted_history(identity)
     log = AuditLog(identity.store.recorder, default_registry())
     entries = list(log.entries(workspace_id=ws))
     actions = [e.action for e in entries]

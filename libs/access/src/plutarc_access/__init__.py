@@ -14,6 +14,7 @@ from plutarc_access.engine import (
     RegoEngine,
     cache_key,
 )
+from plutarc_access.memberships import Memberships, TokenView, WorkspaceView
 from plutarc_access.opa_server import (
     OPA_VERSION,
     OpaUnavailable,
@@ -28,9 +29,12 @@ __all__ = [
     "AccessError",
     "AccessRequest",
     "Decision",
+    "Memberships",
     "OpaServerEngine",
     "OpaUnavailable",
     "RegoEngine",
+    "TokenView",
+    "WorkspaceView",
     "cache_key",
     "default_policy_dir",
     "ensure_opa",

@@ -105,7 +105,7 @@ def _target(payload: dict[str, Any], workspace_id: str | None) -> str | None:
 
 
 class AuditLog:
-    """Reads one identity store's notification log (any eventsourcing recorder)."""
+    """Reads one identity store's notification log through its chained recorder's raw scan."""
 
     def __init__(self, recorder: Any, registry: Registry, batch: int = 10_000) -> None:
         self.recorder = recorder
@@ -116,18 +116,15 @@ class AuditLog:
         self, progress: Callable[[int], None] | None = None
     ) -> Iterator[tuple[int, _Header]]:
         start, seen = 1, 0
-        while True:
-            section = self.recorder.select_notifications(start=start, limit=self.batch)
-            if not section:
-                return
-            for n in section:
-                if not n.topic.startswith("identity."):
-                    continue
-                yield n.id, _header.decode(n.state)
-            seen += len(section)
+        decode = _header.decode
+        while rows := self.recorder.scan(start, self.batch):
+            for nid, _oid, _version, topic, state, _hash in rows:
+                if topic.startswith("identity."):
+                    yield nid, decode(state)
+            seen += len(rows)
             if progress is not None:
                 progress(seen)
-            start = section[-1].id + 1
+            start = rows[-1][0] + 1
 
     def _payload(self, h: _Header) -> dict[str, Any]:
         struct = self.registry.decode_payload(h.type, h.schema_version, bytes(h.payload))
