@@ -68,10 +68,29 @@ def postgres(base: Path) -> Iterator[object]:
 
 @contextlib.contextmanager
 def kafka(base: Path) -> Iterator[str]:
-    from plutarc_testkit.kafka import start_test_broker
+    """A throwaway broker at full speed (C2 JIT): the test kit's C1-only flag would skew numbers."""
+    from plutarc_cli import kafka as launcher
+    from plutarc_testkit.kafka import free_ports
 
-    bootstrap, stop = start_test_broker(base)
+    cfg: launcher.KafkaConfig | None = None
+    for attempt in range(3):
+        port, controller_port = free_ports(2)
+        cfg = launcher.KafkaConfig(
+            port=port,
+            controller_port=controller_port,
+            data_dir=(base / "kafka").resolve(),
+            jvm_opts=(),
+        )
+        try:
+            launcher.start(cfg, timeout=90)
+            break
+        except BaseException as exc:
+            launcher.stop(cfg)
+            taken = isinstance(exc, launcher.KafkaError) and "is taken by another" in str(exc)
+            if not taken or attempt == 2:
+                raise
+    assert cfg is not None
     try:
-        yield bootstrap
+        yield cfg.bootstrap
     finally:
-        stop()
+        launcher.stop(cfg)

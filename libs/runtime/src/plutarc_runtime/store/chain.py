@@ -115,7 +115,7 @@ class ChainedSQLiteRecorder(SQLiteProcessRecorder, ChainedRecorder):
                 "ON h.notification_id = e.rowid WHERE e.rowid >= ? ORDER BY e.rowid LIMIT ?",
                 (start, limit),
             )
-            return [tuple(row) for row in c.fetchall()]  # type: ignore[misc]
+            return [tuple(row) for row in c.fetchall()]
 
     def select_hashes(self, start: int, stop: int) -> dict[int, bytes]:
         with self.datastore.transaction(commit=False) as c:
