@@ -8,7 +8,8 @@ from uuid import uuid4
 
 from plutarc_contracts import default_registry
 from plutarc_contracts import identity as c
-from plutarc_identity.audit import REDACTED, AuditLog
+from plutarc_contracts.audit import REDACTED
+from plutarc_identity.audit import AuditLog
 from typer.testing import CliRunner
 
 from .conftest import token_hash

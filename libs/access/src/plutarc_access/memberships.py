@@ -55,7 +55,6 @@ class Memberships:
         """Apply one event; False if it was seen before or is not about memberships."""
         if env.stream_position <= self.positions.get(env.stream_id, 0):
             return False
-        self.positions[env.stream_id] = env.stream_position
         p: Any = env.payload
         match p:
             case c.WorkspaceCreated():
@@ -81,6 +80,9 @@ class Memberships:
                     self.tokens[p.token_id].revoked = True
             case _:
                 return False
+        # Recorded only for the events handled here: they all travel on identity.events.v1, so
+        # their order within a stream is the order they arrive in.
+        self.positions[env.stream_id] = env.stream_position
         return True
 
     def _set_role(self, workspace_id: str, user_id: str, role: str) -> None:

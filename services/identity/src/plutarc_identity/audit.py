@@ -15,24 +15,8 @@ from typing import Any
 import msgspec
 from plutarc_contracts import Registry
 from plutarc_contracts import identity as c
+from plutarc_contracts.audit import AuditEntry, split_before_after, target_of
 from plutarc_contracts.permissions import role_rank
-
-REDACTED = "[redacted]"
-TARGET_FIELDS = ("user_id", "to_user_id", "invitation_id", "token_id", "session_id", "email")
-
-
-class AuditEntry(msgspec.Struct, kw_only=True):
-    position: int
-    event_id: str
-    occurred_at: datetime
-    actor: str
-    action: str
-    workspace_id: str | None
-    target: str | None
-    before: dict[str, Any]
-    after: dict[str, Any]
-    correlation_id: str
-    causation_id: str | None
 
 
 class _Header(msgspec.Struct):
@@ -82,28 +66,6 @@ class WorkspaceAsOf(msgspec.Struct):
     active_tokens: list[TokenState]
 
 
-def _split(payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    before: dict[str, Any] = {}
-    after: dict[str, Any] = {}
-    for key, value in payload.items():
-        if key in c.SECRET_FIELDS:
-            after[key] = REDACTED
-        elif key.startswith("previous_"):
-            before[key.removeprefix("previous_")] = value
-        elif key == "to_previous_role":
-            before["role"] = value
-        elif key != "workspace_id":
-            after[key] = value
-    return before, after
-
-
-def _target(payload: dict[str, Any], workspace_id: str | None) -> str | None:
-    for field in TARGET_FIELDS:
-        if payload.get(field):
-            return f"{field.removesuffix('_id')}:{payload[field]}"
-    return f"workspace:{workspace_id}" if workspace_id else None
-
-
 class AuditLog:
     """Reads one identity store's notification log through its chained recorder's raw scan."""
 
@@ -149,7 +111,7 @@ class AuditLog:
             if actor is not None and h.actor != actor:
                 continue
             payload = self._payload(h)
-            before, after = _split(payload)
+            before, after = split_before_after(payload)
             yield AuditEntry(
                 position=position,
                 event_id=h.event_id,
@@ -157,7 +119,7 @@ class AuditLog:
                 actor=h.actor,
                 action=h.type,
                 workspace_id=h.workspace_id,
-                target=_target(payload, h.workspace_id),
+                target=target_of(payload, h.workspace_id),
                 before=before,
                 after=after,
                 correlation_id=h.correlation_id,

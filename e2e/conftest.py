@@ -1,0 +1,115 @@
+"""The platform as it runs: the identity service and the gateway API on real Kafka, over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+import uvicorn
+from plutarc_api.app import create_app
+from plutarc_api.runtime import ApiRuntime
+from plutarc_api.settings import ApiSettings
+from plutarc_identity.service import identity_spec
+from plutarc_runtime.service import Service
+from plutarc_runtime.settings import RuntimeSettings
+from plutarc_testkit.waiting import until
+
+FAST_GROUPS = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 500}
+
+
+class _QuietServer(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self):  # type: ignore[no-untyped-def]
+        yield
+
+
+@dataclass
+class Platform:
+    base_url: str
+    api: ApiRuntime
+    identity: Service
+    identity_stop: asyncio.Event
+    identity_task: asyncio.Task[None]
+
+    def client(self, token: str | None = None) -> httpx.AsyncClient:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=30)
+
+    async def user(self, name: str) -> tuple[str, str, str]:
+        """Register and log in; returns (token, user_id, email)."""
+        email = f"{name}-{uuid4().hex[:8]}@example.com"
+        async with self.client() as http:
+            r = await http.post(
+                "/v1/auth/register",
+                json={
+                    "email": email,
+                    "password": "correct horse battery",
+                    "display_name": name.title(),
+                },
+            )
+            assert r.status_code == 201, r.text
+            user_id = r.json()["user_id"]
+            r = await http.post(
+                "/v1/auth/login", json={"email": email, "password": "correct horse battery"}
+            )
+            assert r.status_code == 200, r.text
+            return r.json()["token"], user_id, email
+
+    async def stop_identity(self) -> None:
+        self.identity_stop.set()
+        await asyncio.wait_for(self.identity_task, 30)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+async def platform(
+    kafka_bootstrap: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[Platform]:
+    overrides: dict[str, Any] = getattr(request, "param", {}) or {}
+    identity = Service(
+        identity_spec(),
+        RuntimeSettings(kafka_bootstrap=kafka_bootstrap, data_dir=tmp_path / "identity"),
+        consumer_overrides=FAST_GROUPS,
+    )
+    identity_stop = asyncio.Event()
+    identity_task = asyncio.create_task(identity.run(identity_stop))
+    await until(lambda: identity.started.is_set() or identity_task.done(), what="identity started")
+    if identity_task.done():
+        identity_task.result()
+    await until(identity.consumers[0].assigned.is_set, what="identity command partitions")
+
+    settings = ApiSettings(
+        kafka_bootstrap=kafka_bootstrap,
+        **{"argon2_time_cost": 1, "argon2_memory_kib": 8192, **overrides},
+    )
+    runtime = ApiRuntime(settings)
+    app = create_app(settings, runtime)
+    port = _free_port()
+    server = _QuietServer(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+    )
+    serving = asyncio.create_task(server.serve())
+    await until(lambda: server.started or serving.done(), what="API listening")
+    assert runtime.replay is not None
+    await until(runtime.replay.caught_up.is_set, what="API projections caught up")
+    platform = Platform(f"http://127.0.0.1:{port}", runtime, identity, identity_stop, identity_task)
+    try:
+        yield platform
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(serving, 30)
+        if not identity_task.done():
+            await platform.stop_identity()

@@ -1,0 +1,97 @@
+"""Bearer authentication (session tokens and personal access tokens) and authorization at the edge.
+
+Tokens are random secrets shown once; only their SHA-256 travels and rests. A workspace the caller
+does not belong to answers 404, exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from plutarc_access import Memberships
+from plutarc_contracts.permissions import grants
+
+from .problems import Problem
+from .views import IdentityView, TokenView
+
+SESSION_PREFIX = "pls_"
+PAT_PREFIX = "plt_"
+INVITATION_PREFIX = "pli_"
+
+
+def sha256_hex(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_secret(prefix: str) -> str:
+    return prefix + secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: str
+    actor: str  # user:<id> or token:<id>
+    session_id: str | None = None
+    token: TokenView | None = None
+
+
+def unauthorized(detail: str) -> Problem:
+    return Problem(
+        401, "auth.unauthenticated", detail, headers={"WWW-Authenticate": 'Bearer realm="plutarc"'}
+    )
+
+
+def authenticate(view: IdentityView, authorization: str | None) -> Principal:
+    if not authorization:
+        raise unauthorized(
+            "send `Authorization: Bearer <token>` (log in, or use a personal access token)"
+        )
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise unauthorized("the Authorization header must be `Bearer <token>`")
+    digest = sha256_hex(token)
+    now = datetime.now(UTC)
+    if token.startswith(SESSION_PREFIX):
+        session = view.sessions.get(digest)
+        if session is None or session.ended or session.expires_at <= now:
+            raise unauthorized("the session is unknown, ended or expired; log in again")
+        return Principal(session.user_id, f"user:{session.user_id}", session_id=session.session_id)
+    if token.startswith(PAT_PREFIX):
+        token_id = view.token_by_hash.get(digest)
+        pat = view.tokens.get(token_id or "")
+        if pat is None or pat.revoked or pat.expires_at <= now:
+            raise unauthorized("the API token is unknown, revoked or expired")
+        return Principal(pat.user_id, f"token:{pat.token_id}", token=pat)
+    raise unauthorized("unrecognised token")
+
+
+def authorize(
+    memberships: Memberships,
+    principal: Principal,
+    workspace_id: str,
+    permission: str,
+    **resource: object,
+) -> str:
+    """The caller's role in the workspace if the policy allows `permission`; raises a Problem otherwise."""
+    role = memberships.role_of(principal.user_id, workspace_id)
+    if role is None or (
+        principal.token is not None and principal.token.workspace_id != workspace_id
+    ):
+        raise Problem(404, "workspace.not_found", f"workspace {workspace_id} not found")
+    decision = memberships.may(principal.actor, workspace_id, permission, **resource)
+    if not decision.allowed:
+        detail = "; ".join(decision.reasons) or f"a {role} may not {permission}"
+        if principal.token is None and permission in grants(role):
+            code = (
+                "identity.self_role_change"
+                if resource.get("target_user_id") == principal.user_id
+                and permission == "roles:assign"
+                else "identity.role_escalation"
+            )
+            raise Problem(403, code, detail)
+        raise Problem(403, "auth.forbidden", detail)
+    return role

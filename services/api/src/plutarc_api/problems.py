@@ -1,0 +1,142 @@
+"""RFC 9457 problem details with a stable `code`, and the mapping from service codes to HTTP status.
+
+Every error the gateway returns goes through here, so clients see one shape: `type`, `title`,
+`status`, `detail`, `code`, `instance`, and for invalid input `errors` naming each field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM = "application/problem+json"
+TYPE_BASE = "https://plutarc.dev/problems/"
+
+_STATUS_BY_SUFFIX = {
+    "not_found": 404,
+    "forbidden": 403,
+    "role_escalation": 403,
+    "owner_only": 403,
+    "self_role_change": 403,
+    "token_escalation": 403,
+    "invitation_mismatch": 403,
+}
+_CONFLICTS = {
+    "email_taken",
+    "last_owner",
+    "already_member",
+    "already_invited",
+    "invitation_expired",
+    "invitation_revoked",
+    "invitation_used",
+    "workspace_archived",
+    "personal_workspace",
+    "token_revoked",
+    "token_expired",
+    "conflict",
+    "user_exists",
+    "workspace_exists",
+    "token_exists",
+}
+
+
+def status_for(code: str) -> int:
+    """HTTP status for a service's stable rejection code."""
+    suffix = code.rsplit(".", 1)[-1]
+    if suffix in _STATUS_BY_SUFFIX:
+        return _STATUS_BY_SUFFIX[suffix]
+    if suffix.endswith("not_found"):
+        return 404
+    if suffix in _CONFLICTS:
+        return 409
+    if code.startswith(("contract.", "identity.invalid", "domain.rejected")):
+        return 422
+    return 422
+
+
+class Problem(Exception):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        *,
+        title: str | None = None,
+        headers: dict[str, str] | None = None,
+        errors: list[dict[str, Any]] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail = status, code, detail
+        self.title = title or code.replace(".", " ").replace("_", " ")
+        self.headers = headers or {}
+        self.errors = errors
+
+
+def problem_response(request: Request, p: Problem) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + p.code.replace(".", "/"),
+        "title": p.title,
+        "status": p.status,
+        "detail": p.detail,
+        "code": p.code,
+        "instance": request.url.path,
+    }
+    if p.errors is not None:
+        body["errors"] = p.errors
+    return JSONResponse(body, status_code=p.status, headers=p.headers, media_type=PROBLEM)
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(x) for x in loc if x not in ("body", "query", "path", "header")]
+    return ".".join(parts) or str(loc[0] if loc else "request")
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def on_problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "field": _field(tuple(e.get("loc", ()))),
+                "message": e.get("msg", "invalid"),
+                "type": e.get("type"),
+            }
+            for e in exc.errors()
+        ]
+        names = ", ".join(sorted({e["field"] for e in errors}))
+        return problem_response(
+            request,
+            Problem(
+                422,
+                "request.invalid",
+                f"invalid request: {names}",
+                title="Invalid request",
+                errors=errors,
+            ),
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {
+            404: "request.not_found",
+            405: "request.method_not_allowed",
+            413: "request.too_large",
+        }
+        code = codes.get(exc.status_code, f"request.http_{exc.status_code}")
+        return problem_response(
+            request,
+            Problem(exc.status_code, code, str(exc.detail), headers=dict(exc.headers or {})),
+        )
+
+    @app.exception_handler(Exception)
+    async def on_error(request: Request, exc: Exception) -> JSONResponse:
+        return problem_response(
+            request, Problem(500, "server.error", "unexpected error; it has been logged")
+        )

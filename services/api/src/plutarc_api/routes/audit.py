@@ -1,0 +1,108 @@
+"""The audit log of a workspace, and the status of commands that outlived their deadline."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+from fastapi import APIRouter, Path, Query
+from plutarc_contracts import CommandAccepted
+
+from ..auth import authorize
+from ..problems import Problem
+from ..runtime import Caller, Runtime
+from ..schemas import AuditEntryOut, AuditPage, CommandStatusOut
+
+router = APIRouter(prefix="/v1", tags=["audit"])
+
+
+def _cursor(position: int) -> str:
+    return base64.urlsafe_b64encode(f"p{position}".encode()).decode().rstrip("=")
+
+
+def _position(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if not text.startswith("p"):
+            raise ValueError
+        return int(text[1:])
+    except ValueError:
+        raise Problem(
+            422,
+            "request.invalid",
+            "the cursor is not one this API issued",
+            errors=[{"field": "cursor", "message": "malformed"}],
+        ) from None
+
+
+@router.get(
+    "/workspaces/{workspace_id}/audit",
+    response_model=AuditPage,
+    openapi_extra={"x-permission": "audit:read"},
+)
+async def audit_log(
+    workspace_id: str,
+    rt: Runtime,
+    caller: Caller,
+    actor: Annotated[
+        str | None, Query(max_length=100, description="user:<id> or token:<id>")
+    ] = None,
+    action: Annotated[
+        str | None,
+        Query(max_length=100, description="event type, e.g. identity.member_role_changed"),
+    ] = None,
+    since: Annotated[datetime | None, Query(description="entries at or after this instant")] = None,
+    until: Annotated[
+        datetime | None, Query(description="entries at or before this instant")
+    ] = None,
+    cursor: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> AuditPage:
+    """Who changed what, when: oldest first, filtered, a page at a time."""
+    authorize(rt.memberships, caller, workspace_id, "audit:read")
+    for name, instant in (("since", since), ("until", until)):
+        if instant is not None and instant.tzinfo is None:
+            raise Problem(
+                422,
+                "request.invalid",
+                f"{name} needs a time zone",
+                errors=[{"field": name, "message": "naive datetime"}],
+            )
+    entries = rt.view.audit.get(workspace_id, [])
+    start = _position(cursor) if cursor else 0
+    page: list[AuditEntryOut] = []
+    last = start
+    for entry in entries[start:]:
+        last = entry.position
+        if actor is not None and entry.actor != actor:
+            continue
+        if action is not None and entry.action != action:
+            continue
+        if since is not None and entry.occurred_at < since:
+            continue
+        if until is not None and entry.occurred_at > until:
+            continue
+        page.append(AuditEntryOut(**msgspec.structs.asdict(entry)))
+        if len(page) == limit:
+            break
+    more = last < len(entries)
+    return AuditPage(entries=page, next_cursor=_cursor(last) if more and page else None)
+
+
+@router.get(
+    "/commands/{command_id}", response_model=CommandStatusOut, openapi_extra={"x-permission": None}
+)
+async def command_status(
+    command_id: Annotated[str, Path(max_length=64)], rt: Runtime, caller: Caller
+) -> CommandStatusOut:
+    """Where a command stands when its reply missed the request's deadline."""
+    reply = rt.view.outcomes.get(command_id)
+    if reply is None:
+        return CommandStatusOut(command_id=command_id, status="pending")
+    if isinstance(reply, CommandAccepted):
+        return CommandStatusOut(command_id=command_id, status="accepted", result=reply.result)
+    return CommandStatusOut(
+        command_id=command_id, status="rejected", code=reply.code, detail=reply.detail
+    )

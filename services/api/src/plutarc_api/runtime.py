@@ -1,0 +1,146 @@
+"""The gateway's moving parts, wired once (cosmicpython's bootstrap), and the request dependencies."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from argon2 import PasswordHasher
+from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
+from plutarc_access import Memberships, RegoEngine
+from plutarc_contracts import CommandAccepted, CommandRejected, Registry, default_registry
+from plutarc_contracts import identity as c
+from plutarc_runtime.projection import ReplayConsumer
+
+from .auth import Principal, authenticate
+from .gateway import CommandGateway, Outcome
+from .limits import LoginThrottle, TokenBuckets
+from .problems import Problem, status_for
+from .settings import ApiSettings
+from .views import IdentityView
+
+
+@dataclass
+class ApiRuntime:
+    settings: ApiSettings
+    registry: Registry = field(default_factory=default_registry)
+    view: IdentityView = field(default_factory=IdentityView)
+    memberships: Memberships = field(default_factory=lambda: Memberships(RegoEngine()))
+    replay: ReplayConsumer | None = None
+    gateway: CommandGateway | None = None
+    per_token: TokenBuckets | None = None
+    per_ip: TokenBuckets | None = None
+    logins: LoginThrottle | None = None
+    hasher: PasswordHasher | None = None
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.per_token = TokenBuckets(s.token_rate, s.token_burst)
+        self.per_ip = TokenBuckets(s.ip_rate, s.ip_burst)
+        self.logins = LoginThrottle(s.login_failures, s.login_window_seconds)
+        self.hasher = PasswordHasher(time_cost=s.argon2_time_cost, memory_cost=s.argon2_memory_kib)
+        self.replay = ReplayConsumer(
+            name="api",
+            bootstrap=s.kafka_bootstrap,
+            topics=[c.events_topic(c.IDENTITY), c.CREDENTIALS_TOPIC],
+            registry=self.registry,
+            projections=[self.view, self.memberships],
+        )
+
+    async def command(
+        self, payload: object, *, actor: str, command_id: str, workspace_id: str | None, key: str
+    ) -> CommandAccepted:
+        """Send a command and wait for its outcome: accepted, or a Problem (rejected / still pending)."""
+        assert self.gateway is not None
+        outcome: Outcome = await self.gateway.send(
+            c.IDENTITY,
+            payload,
+            actor=actor,
+            command_id=command_id,
+            workspace_id=workspace_id,
+            key=key,  # type: ignore[arg-type]
+        )
+        if outcome.reply is None:
+            raise Pending(outcome.command_id)
+        if isinstance(outcome.reply, CommandRejected):
+            r = outcome.reply
+            raise Problem(
+                status_for(r.code),
+                r.code,
+                r.detail,
+                errors=[{"field": r.field, "message": r.detail}] if r.field else None,
+            )
+        return outcome.reply
+
+
+class Pending(Exception):
+    """The deadline passed before the reply: answer 202 with where to look later."""
+
+    def __init__(self, command_id: str) -> None:
+        super().__init__(command_id)
+        self.command_id = command_id
+
+    def response(self) -> JSONResponse:
+        url = f"/v1/commands/{self.command_id}"
+        return JSONResponse(
+            {"command_id": self.command_id, "status": "pending", "status_url": url},
+            status_code=202,
+            headers={"Location": url, "Retry-After": "1"},
+        )
+
+
+def runtime(request: Request) -> ApiRuntime:
+    rt: ApiRuntime = request.app.state.runtime
+    if rt.replay is None or not rt.replay.caught_up.is_set():
+        raise Problem(
+            503,
+            "api.warming_up",
+            "the API is still reading the event log; retry shortly",
+            headers={"Retry-After": "1"},
+        )
+    return rt
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def limited(rt: ApiRuntime, key: str, buckets: TokenBuckets | None) -> None:
+    assert buckets is not None
+    wait = buckets.take(key)
+    if wait > 0:
+        raise Problem(
+            429,
+            "api.rate_limited",
+            "too many requests; slow down",
+            headers={"Retry-After": str(max(1, round(wait + 0.5)))},
+        )
+
+
+def ip_limit(request: Request, rt: Annotated[ApiRuntime, Depends(runtime)]) -> ApiRuntime:
+    limited(rt, client_ip(request), rt.per_ip)
+    return rt
+
+
+def current_principal(
+    rt: Annotated[ApiRuntime, Depends(ip_limit)],
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Principal:
+    principal = authenticate(rt.view, authorization)
+    limited(rt, principal.actor, rt.per_token)
+    return principal
+
+
+Runtime = Annotated[ApiRuntime, Depends(ip_limit)]
+Caller = Annotated[Principal, Depends(current_principal)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="Repeat a write safely: the same key returns the first outcome",
+    ),
+]

@@ -1,0 +1,31 @@
+"""The gateway's typed settings (PLUTARC_* environment variables), on top of the runtime's."""
+
+from __future__ import annotations
+
+from plutarc_runtime.settings import RuntimeSettings
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+
+class ApiSettings(RuntimeSettings):
+    model_config = SettingsConfigDict(env_prefix="PLUTARC_", extra="ignore")
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    http_port: int = Field(default=8000, ge=0, le=65535)
+    command_deadline: float = Field(
+        default=5.0, gt=0, le=60, description="Seconds to wait for a reply"
+    )
+    session_ttl_seconds: int = Field(default=12 * 3600, ge=60)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    token_rate: float = Field(default=100.0, gt=0, description="Requests per second per token")
+    token_burst: int = Field(default=200, ge=1)
+    ip_rate: float = Field(
+        default=300.0, gt=0, description="Requests per second per client address"
+    )
+    ip_burst: int = Field(default=600, ge=1)
+    login_failures: int = Field(
+        default=5, ge=1, description="Failed logins per email before throttling"
+    )
+    login_window_seconds: int = Field(default=900, ge=1)
+    argon2_time_cost: int = Field(default=2, ge=1)
+    argon2_memory_kib: int = Field(default=19456, ge=1024)

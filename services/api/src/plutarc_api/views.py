@@ -1,0 +1,168 @@
+"""The gateway's read models, projected from identity's events and credentials topics.
+
+They hold only what the API serves and checks: users and their password hashes (for login),
+sessions and API-token hashes (for bearer auth), workspace details, invitations, the audit log per
+workspace, and command outcomes. Membership and roles come from the shared Memberships library.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from plutarc_contracts import CommandAccepted, CommandRejected, Envelope
+from plutarc_contracts import identity as c
+from plutarc_contracts.audit import AuditEntry, audit_entry
+
+
+@dataclass
+class UserView:
+    user_id: str
+    email: str
+    display_name: str
+    personal_workspace_id: str
+    password_hash: str | None = None
+
+
+@dataclass
+class SessionView:
+    session_id: str
+    user_id: str
+    expires_at: datetime
+    ended: bool = False
+
+
+@dataclass
+class TokenView:
+    token_id: str
+    user_id: str
+    workspace_id: str
+    name: str
+    permissions: list[str]
+    expires_at: datetime
+    revoked: bool = False
+
+
+@dataclass
+class InvitationView:
+    invitation_id: str
+    workspace_id: str
+    email: str
+    role: str
+    expires_at: datetime
+    status: str = "pending"
+
+
+@dataclass
+class WorkspaceDetails:
+    workspace_id: str
+    kind: str
+    name: str
+    created_at: datetime
+    archived: bool = False
+    risk: dict[str, Any] = field(default_factory=dict)
+    billing_contact: str | None = None
+
+
+class IdentityView:
+    def __init__(self) -> None:
+        self.users: dict[str, UserView] = {}
+        self.by_email: dict[str, str] = {}
+        self.sessions: dict[str, SessionView] = {}  # by token hash
+        self.session_hash: dict[str, str] = {}  # session id -> token hash
+        self.tokens: dict[str, TokenView] = {}  # by token id
+        self.token_by_hash: dict[str, str] = {}
+        self.workspaces: dict[str, WorkspaceDetails] = {}
+        self.invitations: dict[str, dict[str, InvitationView]] = {}
+        self.audit: dict[str, list[AuditEntry]] = {}
+        self.outcomes: dict[str, CommandAccepted | CommandRejected] = {}
+        self.applied = 0
+
+    def apply(self, env: Envelope) -> bool:
+        p: Any = env.payload
+        self.applied += 1
+        if (
+            env.workspace_id
+            and env.type.startswith("identity.")
+            and env.type not in c.CREDENTIAL_EVENTS
+        ):
+            entries = self.audit.setdefault(env.workspace_id, [])
+            entries.append(audit_entry(len(entries) + 1, env))
+        match p:
+            case CommandAccepted() | CommandRejected():
+                self.outcomes[p.command_id] = p
+            case c.UserRegistered():
+                prior = self.users.get(p.user_id)
+                self.users[p.user_id] = UserView(
+                    p.user_id,
+                    p.email,
+                    p.display_name,
+                    p.personal_workspace_id,
+                    prior.password_hash if prior else None,
+                )
+                self.by_email[p.email] = p.user_id
+            case c.PasswordSet():
+                user = self.users.get(p.user_id)
+                if user is None:  # credentials may arrive before the registration itself
+                    user = self.users[p.user_id] = UserView(p.user_id, "", "", "")
+                user.password_hash = p.password_hash
+            case c.SessionStarted():
+                self.sessions[p.token_hash] = SessionView(p.session_id, p.user_id, p.expires_at)
+                self.session_hash[p.session_id] = p.token_hash
+            case c.SessionEnded():
+                found = self.sessions.get(self.session_hash.get(p.session_id, ""))
+                if found is not None:
+                    found.ended = True
+            case c.ApiTokenIssued():
+                prior = self.tokens.get(p.token_id)
+                self.tokens[p.token_id] = TokenView(
+                    p.token_id,
+                    p.user_id,
+                    p.workspace_id,
+                    p.name,
+                    list(p.permissions),
+                    p.expires_at,
+                    revoked=prior.revoked if prior else False,
+                )
+            case c.ApiTokenCredentialSet():
+                self.token_by_hash[p.token_hash] = p.token_id
+            case c.ApiTokenRevoked():
+                token = self.tokens.get(p.token_id)
+                if token is not None:
+                    token.revoked = True
+            case c.WorkspaceCreated():
+                self.workspaces[p.workspace_id] = WorkspaceDetails(
+                    p.workspace_id, p.kind, p.name, env.occurred_at
+                )
+            case c.WorkspaceRenamed():
+                self.workspaces[p.workspace_id].name = p.name
+            case c.WorkspaceSettingsChanged():
+                ws = self.workspaces[p.workspace_id]
+                ws.risk = {
+                    k: v
+                    for k, v in (
+                        ("max_order_notional", p.risk.max_order_notional),
+                        ("max_position", p.risk.max_position),
+                        ("daily_loss_limit", p.risk.daily_loss_limit),
+                    )
+                    if v is not None
+                }
+                ws.billing_contact = p.billing_contact
+            case c.WorkspaceArchived():
+                self.workspaces[p.workspace_id].archived = True
+            case c.InvitationCreated():
+                self.invitations.setdefault(p.workspace_id, {})[p.invitation_id] = InvitationView(
+                    p.invitation_id, p.workspace_id, p.email, p.role, p.expires_at
+                )
+            case c.InvitationResent():
+                self.invitations[p.workspace_id][p.invitation_id].expires_at = p.expires_at
+            case c.InvitationAccepted():
+                self.invitations[p.workspace_id][p.invitation_id].status = "accepted"
+            case c.InvitationDeclined():
+                self.invitations[p.workspace_id][p.invitation_id].status = "declined"
+            case c.InvitationRevoked():
+                self.invitations[p.workspace_id][p.invitation_id].status = "revoked"
+            case _:
+                return False
+        return True
