@@ -173,3 +173,48 @@ class AcceptedOut(BaseModel):
     command_id: str
     status: Literal["pending"] = "pending"
     status_url: str
+
+
+class FieldError(BaseModel):
+    field: str | None
+    message: str
+    type: str | None = None
+
+
+class ProblemOut(BaseModel):
+    """RFC 9457 problem details; `code` is stable and meant for programs."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    instance: str
+    errors: list[FieldError] | None = None
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    described = {
+        202: (
+            "The reply missed the deadline: the command is pending",
+            AcceptedOut,
+            "application/json",
+        ),
+        401: ("Not authenticated", ProblemOut, "application/problem+json"),
+        403: ("Not allowed", ProblemOut, "application/problem+json"),
+        404: ("Not found, or not yours to see", ProblemOut, "application/problem+json"),
+        409: ("Conflicts with the current state", ProblemOut, "application/problem+json"),
+        413: ("Body too large", ProblemOut, "application/problem+json"),
+        422: ("Invalid input, or refused by a rule", ProblemOut, "application/problem+json"),
+        429: ("Rate limited; see Retry-After", ProblemOut, "application/problem+json"),
+        503: ("Warming up; see Retry-After", ProblemOut, "application/problem+json"),
+    }
+    out: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        text, model, media = described[status]
+        out[status] = {"description": text, "model": model, "content": {media: {}}}
+    return out
+
+
+READ_ERRORS = problem_responses(401, 403, 404, 422, 429, 503)
+WRITE_ERRORS = problem_responses(202, 401, 403, 404, 409, 413, 422, 429, 503)

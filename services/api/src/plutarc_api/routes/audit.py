@@ -13,9 +13,9 @@ from plutarc_contracts import CommandAccepted
 from ..auth import authorize
 from ..problems import Problem
 from ..runtime import Caller, Runtime
-from ..schemas import AuditEntryOut, AuditPage, CommandStatusOut
+from ..schemas import WRITE_ERRORS, AuditEntryOut, AuditPage, CommandStatusOut
 
-router = APIRouter(prefix="/v1", tags=["audit"])
+router = APIRouter(prefix="/v1", tags=["audit"], responses=WRITE_ERRORS)
 
 
 def _cursor(position: int) -> str:
@@ -92,7 +92,9 @@ async def audit_log(
 
 
 @router.get(
-    "/commands/{command_id}", response_model=CommandStatusOut, openapi_extra={"x-permission": None}
+    "/commands/{command_id}",
+    response_model=CommandStatusOut,
+    openapi_extra={"x-permission": "self"},
 )
 async def command_status(
     command_id: Annotated[str, Path(max_length=64)], rt: Runtime, caller: Caller

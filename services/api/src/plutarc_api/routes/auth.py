@@ -13,14 +13,17 @@ from ..auth import SESSION_PREFIX, new_secret, sha256_hex
 from ..gateway import command_id_for, derived_id
 from ..problems import Problem
 from ..runtime import Caller, IdempotencyKey, Runtime, client_ip
-from ..schemas import LoginIn, MembershipOut, RegisterIn, SessionOut, UserOut
+from ..schemas import WRITE_ERRORS, LoginIn, MembershipOut, RegisterIn, SessionOut, UserOut
 
-router = APIRouter(prefix="/v1", tags=["auth"])
+router = APIRouter(prefix="/v1", tags=["auth"], responses=WRITE_ERRORS)
 INVALID_LOGIN = "the email or password is wrong"
 
 
 @router.post(
-    "/auth/register", status_code=201, response_model=UserOut, openapi_extra={"x-permission": None}
+    "/auth/register",
+    status_code=201,
+    response_model=UserOut,
+    openapi_extra={"x-permission": "public"},
 )
 async def register(
     body: RegisterIn, rt: Runtime, request: Request, idempotency_key: IdempotencyKey = None
@@ -51,7 +54,7 @@ async def register(
     )
 
 
-@router.post("/auth/login", response_model=SessionOut, openapi_extra={"x-permission": None})
+@router.post("/auth/login", response_model=SessionOut, openapi_extra={"x-permission": "public"})
 async def login(body: LoginIn, rt: Runtime, request: Request) -> SessionOut:
     email = str(body.email).strip().lower()
     assert rt.logins is not None and rt.hasher is not None
@@ -97,7 +100,7 @@ async def login(body: LoginIn, rt: Runtime, request: Request) -> SessionOut:
     )
 
 
-@router.post("/auth/logout", status_code=204, openapi_extra={"x-permission": None})
+@router.post("/auth/logout", status_code=204, openapi_extra={"x-permission": "self"})
 async def logout(rt: Runtime, caller: Caller) -> Response:
     if caller.session_id is None:
         raise Problem(
@@ -113,7 +116,7 @@ async def logout(rt: Runtime, caller: Caller) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/me", response_model=UserOut, openapi_extra={"x-permission": None})
+@router.get("/me", response_model=UserOut, openapi_extra={"x-permission": "self"})
 async def me(rt: Runtime, caller: Caller) -> UserOut:
     user = rt.view.users[caller.user_id]
     return UserOut(
@@ -125,7 +128,7 @@ async def me(rt: Runtime, caller: Caller) -> UserOut:
 
 
 @router.get(
-    "/me/workspaces", response_model=list[MembershipOut], openapi_extra={"x-permission": None}
+    "/me/workspaces", response_model=list[MembershipOut], openapi_extra={"x-permission": "self"}
 )
 async def my_workspaces(rt: Runtime, caller: Caller) -> list[MembershipOut]:
     """Every workspace you belong to, with your role in each: one login reaches them all."""

@@ -13,6 +13,7 @@ from ..gateway import command_id_for, derived_id
 from ..problems import Problem
 from ..runtime import ApiRuntime, Caller, IdempotencyKey, Runtime
 from ..schemas import (
+    WRITE_ERRORS,
     InvitationCreatedOut,
     InvitationOut,
     InvitationTokenIn,
@@ -25,7 +26,7 @@ from ..schemas import (
     TokenOut,
 )
 
-router = APIRouter(prefix="/v1", tags=["members"])
+router = APIRouter(prefix="/v1", tags=["members"], responses=WRITE_ERRORS)
 
 
 def members_out(rt: ApiRuntime, workspace_id: str) -> list[MemberOut]:
@@ -262,7 +263,7 @@ async def revoke_invitation(
 
 
 @router.post(
-    "/invitations/accept", response_model=InvitationOut, openapi_extra={"x-permission": None}
+    "/invitations/accept", response_model=InvitationOut, openapi_extra={"x-permission": "self"}
 )
 async def accept_invitation(body: InvitationTokenIn, rt: Runtime, caller: Caller) -> InvitationOut:
     workspace_id, invitation_id = parse_invitation_token(body.token)
@@ -281,7 +282,7 @@ async def accept_invitation(body: InvitationTokenIn, rt: Runtime, caller: Caller
 
 
 @router.post(
-    "/invitations/decline", response_model=InvitationOut, openapi_extra={"x-permission": None}
+    "/invitations/decline", response_model=InvitationOut, openapi_extra={"x-permission": "self"}
 )
 async def decline_invitation(body: InvitationTokenIn, rt: Runtime, caller: Caller) -> InvitationOut:
     workspace_id, invitation_id = parse_invitation_token(body.token)

@@ -9,9 +9,9 @@ from ..auth import authorize
 from ..gateway import command_id_for, derived_id
 from ..problems import Problem
 from ..runtime import ApiRuntime, Caller, IdempotencyKey, Runtime
-from ..schemas import OrganisationIn, RenameIn, SettingsIn, TransferIn, WorkspaceOut
+from ..schemas import WRITE_ERRORS, OrganisationIn, RenameIn, SettingsIn, TransferIn, WorkspaceOut
 
-router = APIRouter(prefix="/v1", tags=["workspaces"])
+router = APIRouter(prefix="/v1", tags=["workspaces"], responses=WRITE_ERRORS)
 
 
 def workspace_out(rt: ApiRuntime, workspace_id: str, user_id: str) -> WorkspaceOut:
@@ -33,7 +33,7 @@ def workspace_out(rt: ApiRuntime, workspace_id: str, user_id: str) -> WorkspaceO
     "/organisations",
     status_code=201,
     response_model=WorkspaceOut,
-    openapi_extra={"x-permission": None},
+    openapi_extra={"x-permission": "self"},
 )
 async def create_organisation(
     body: OrganisationIn, rt: Runtime, caller: Caller, idempotency_key: IdempotencyKey = None
