@@ -31,9 +31,13 @@ def test_every_route_declares_a_known_permission() -> None:
     assert len(routes) >= 25
     for method, path, permission in routes:
         if "{workspace_id}" in path:
-            assert permission in PERMISSIONS, f"{method} {path}: {permission!r} is not in the catalogue"
+            assert permission in PERMISSIONS, (
+                f"{method} {path}: {permission!r} is not in the catalogue"
+            )
         else:
-            assert permission in ("self", "public"), f"{method} {path}: outside a workspace, so self or public"
+            assert permission in ("self", "public"), (
+                f"{method} {path}: outside a workspace, so self or public"
+            )
 
 
 def body_for(method: str, path: str, env: dict[str, str]) -> dict[str, Any] | None:
@@ -42,27 +46,49 @@ def body_for(method: str, path: str, env: dict[str, str]) -> dict[str, Any] | No
         "PUT /v1/workspaces/{workspace_id}/settings": {"risk": {"max_position": "1000"}},
         "POST /v1/workspaces/{workspace_id}/transfer-ownership": {"user_id": env["victim"]},
         "PATCH /v1/workspaces/{workspace_id}/members/{user_id}": {"role": "viewer"},
-        "POST /v1/workspaces/{workspace_id}/invitations": {"email": f"{uuid4().hex[:8]}@example.com", "role": "viewer"},
+        "POST /v1/workspaces/{workspace_id}/invitations": {
+            "email": f"{uuid4().hex[:8]}@example.com",
+            "role": "viewer",
+        },
         "POST /v1/workspaces/{workspace_id}/invitations/{invitation_id}/resend": {},
-        "POST /v1/workspaces/{workspace_id}/tokens": {"name": "t", "permissions": ["workspace:read"]},
+        "POST /v1/workspaces/{workspace_id}/tokens": {
+            "name": "t",
+            "permissions": ["workspace:read"],
+        },
     }
     return bodies.get(f"{method} {path}", {} if method in ("POST", "PUT", "PATCH") else None)
 
 
-async def setup(platform, role: str, owner: tuple[str, str, str], member: tuple[str, str, str], victim: tuple[str, str, str]) -> dict[str, str]:
+async def setup(
+    platform,
+    role: str,
+    owner: tuple[str, str, str],
+    member: tuple[str, str, str],
+    victim: tuple[str, str, str],
+) -> dict[str, str]:
     """A fresh organisation where `member` holds `role`, with a viewer, a pending invitation and a token."""
     async with platform.client(owner[0]) as http:
         ws = (await http.post("/v1/organisations", json={"name": "Matrix"})).json()["workspace_id"]
         env = {"workspace_id": ws, "victim": victim[1]}
         for who, r in ((member, role), (victim, "viewer")):
-            inv = await http.post(f"/v1/workspaces/{ws}/invitations", json={"email": who[2], "role": r})
+            inv = await http.post(
+                f"/v1/workspaces/{ws}/invitations", json={"email": who[2], "role": r}
+            )
             assert inv.status_code == 201, inv.text
             async with platform.client(who[0]) as as_them:
-                accepted = await as_them.post("/v1/invitations/accept", json={"token": inv.json()["token"]})
+                accepted = await as_them.post(
+                    "/v1/invitations/accept", json={"token": inv.json()["token"]}
+                )
                 assert accepted.status_code == 200, accepted.text
-        pending = await http.post(f"/v1/workspaces/{ws}/invitations", json={"email": "pending@example.com", "role": "viewer"})
+        pending = await http.post(
+            f"/v1/workspaces/{ws}/invitations",
+            json={"email": "pending@example.com", "role": "viewer"},
+        )
         env["invitation_id"] = pending.json()["invitation_id"]
-        token = await http.post(f"/v1/workspaces/{ws}/tokens", json={"name": "owner-token", "permissions": ["workspace:read"]})
+        token = await http.post(
+            f"/v1/workspaces/{ws}/tokens",
+            json={"name": "owner-token", "permissions": ["workspace:read"]},
+        )
         env["token_id"] = token.json()["token_id"]
         env["user_id"] = victim[1]
     return env
@@ -81,12 +107,20 @@ async def test_each_role_gets_exactly_what_the_catalogue_grants(platform) -> Non
             url = path.format(**env)
             async with platform.client(members[role][0]) as http:
                 r = await http.request(method, url, json=body_for(method, path, env))
-            code = r.json().get("code") if r.headers.get("content-type") == "application/problem+json" else None
+            code = (
+                r.json().get("code")
+                if r.headers.get("content-type") == "application/problem+json"
+                else None
+            )
             allowed = permission in grants(role)
             if allowed and code in ("auth.forbidden", "workspace.not_found"):
-                failures.append(f"{role} {method} {path}: expected allowed, got {r.status_code} {code}")
+                failures.append(
+                    f"{role} {method} {path}: expected allowed, got {r.status_code} {code}"
+                )
             if not allowed and (r.status_code, code) != (403, "auth.forbidden"):
-                failures.append(f"{role} {method} {path}: expected 403 auth.forbidden, got {r.status_code} {code}")
+                failures.append(
+                    f"{role} {method} {path}: expected 403 auth.forbidden, got {r.status_code} {code}"
+                )
     assert not failures, "\n".join(failures)
 
 
@@ -101,4 +135,6 @@ async def test_outsiders_get_404_for_every_workspace_endpoint(platform) -> None:
             if "{workspace_id}" not in path:
                 continue
             r = await http.request(method, path.format(**env), json=body_for(method, path, env))
-            assert (r.status_code, r.json()["code"]) == (404, "workspace.not_found"), f"{method} {path}"
+            assert (r.status_code, r.json()["code"]) == (404, "workspace.not_found"), (
+                f"{method} {path}"
+            )

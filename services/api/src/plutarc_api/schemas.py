@@ -195,6 +195,11 @@ class ProblemOut(BaseModel):
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     described = {
+        400: (
+            "The body is not JSON, or not the declared media type",
+            ProblemOut,
+            "application/problem+json",
+        ),
         202: (
             "The reply missed the deadline: the command is pending",
             AcceptedOut,
@@ -216,5 +221,5 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return out
 
 
-READ_ERRORS = problem_responses(401, 403, 404, 422, 429, 503)
-WRITE_ERRORS = problem_responses(202, 401, 403, 404, 409, 413, 422, 429, 503)
+READ_ERRORS = problem_responses(400, 401, 403, 404, 422, 429, 503)
+WRITE_ERRORS = problem_responses(202, 400, 401, 403, 404, 409, 413, 422, 429, 503)

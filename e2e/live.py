@@ -1,0 +1,91 @@
+"""The platform in a thread of its own, for synchronous clients (schemathesis, load tools).
+
+Async fixtures run on the test's event loop, which is idle while a synchronous test runs; this
+runs the identity service and the API server on a private loop in a background thread instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from plutarc_api.app import create_app
+from plutarc_api.runtime import ApiRuntime
+from plutarc_api.settings import ApiSettings
+from plutarc_identity.service import identity_spec
+from plutarc_runtime.service import Service
+from plutarc_runtime.settings import RuntimeSettings
+from plutarc_testkit.waiting import wait_until
+
+
+class _QuietServer(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self):  # type: ignore[no-untyped-def]
+        yield
+
+
+class LivePlatform:
+    def __init__(self, kafka_bootstrap: str, data_dir: Path, port: int, **api: Any) -> None:
+        self.base_url = f"http://127.0.0.1:{port}"
+        self._loop = asyncio.new_event_loop()
+        self._stop = asyncio.Event()
+        self._identity = Service(
+            identity_spec(),
+            RuntimeSettings(kafka_bootstrap=kafka_bootstrap, data_dir=data_dir),
+            consumer_overrides={"session_timeout_ms": 6000, "heartbeat_interval_ms": 500},
+        )
+        settings = ApiSettings(
+            kafka_bootstrap=kafka_bootstrap,
+            **{"argon2_time_cost": 1, "argon2_memory_kib": 8192, **api},
+        )
+        self.api = ApiRuntime(settings)
+        self._server = _QuietServer(
+            uvicorn.Config(
+                create_app(settings, self.api),
+                host="127.0.0.1",
+                port=port,
+                log_config=None,
+                access_log=False,
+            )
+        )
+        self._thread = threading.Thread(target=self._run, name="live-platform", daemon=True)
+        self._error: BaseException | None = None
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_until_complete(self._main())
+        except BaseException as exc:  # reported to the test thread by start()
+            self._error = exc
+
+    async def _main(self) -> None:
+        identity = asyncio.create_task(self._identity.run(self._stop))
+        serving = asyncio.create_task(self._server.serve())
+        await self._stop.wait()
+        self._server.should_exit = True
+        await asyncio.gather(identity, serving, return_exceptions=True)
+
+    def start(self) -> LivePlatform:
+        self._thread.start()
+        ready = lambda: (
+            self._error is not None
+            or (  # noqa: E731
+                self._server.started
+                and self.api.replay is not None
+                and self.api.replay.caught_up.is_set()
+                and bool(self._identity.consumers)
+                and self._identity.consumers[0].assigned.is_set()
+            )
+        )
+        wait_until(ready, timeout=90, what="live platform ready")
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(30)
