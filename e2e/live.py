@@ -71,16 +71,20 @@ class LivePlatform:
 
     def start(self) -> LivePlatform:
         self._thread.start()
-        ready = lambda: (
-            self._error is not None
-            or (  # noqa: E731
+
+        def ready() -> bool:
+            if self._error is not None:
+                return True
+            replay = self.api.replay
+            consumers = self._identity.consumers
+            return bool(
                 self._server.started
-                and self.api.replay is not None
-                and self.api.replay.caught_up.is_set()
-                and bool(self._identity.consumers)
-                and self._identity.consumers[0].assigned.is_set()
+                and replay is not None
+                and replay.caught_up.is_set()
+                and consumers
+                and consumers[0].assigned.is_set()
             )
-        )
+
         wait_until(ready, timeout=90, what="live platform ready")
         if self._error is not None:
             raise self._error
