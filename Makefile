@@ -5,7 +5,7 @@ UV := $(shell scripts/ensure-uv)
 RUN := $(UV) run --frozen
 export UV_PYTHON ?= 3.11
 
-.PHONY: help install venv jars up test lint typecheck unit bench kafka kafka-stop kafka-status fixtures clean
+.PHONY: help install venv jars up test lint typecheck bench kafka kafka-stop kafka-status fixtures clean
 
 help:
 	@echo "make up          install what is missing, start Kafka and every service, print where they listen"

@@ -123,3 +123,19 @@ async def test_login_errors_and_logout(platform) -> None:
         assert (await http.post("/v1/auth/logout")).status_code == 204
         after = await http.get("/v1/me")
         assert after.status_code == 401 and after.json()["code"] == "auth.unauthenticated"
+
+
+async def test_a_retried_invitation_hands_back_the_same_working_token(platform) -> None:
+    owner, _, _ = await platform.user("owen")
+    guest, _, guest_email = await platform.user("gail")
+    async with platform.client(owner) as http:
+        ws = (await http.post("/v1/organisations", json={"name": "Desk"})).json()["workspace_id"]
+        headers = {"Idempotency-Key": "invite-gail"}
+        body = {"email": guest_email, "role": "viewer"}
+        first = await http.post(f"/v1/workspaces/{ws}/invitations", json=body, headers=headers)
+        second = await http.post(f"/v1/workspaces/{ws}/invitations", json=body, headers=headers)
+        assert first.status_code == second.status_code == 201
+        assert first.json()["token"] == second.json()["token"]
+    async with platform.client(guest) as http:
+        accepted = await http.post("/v1/invitations/accept", json={"token": second.json()["token"]})
+        assert accepted.status_code == 200, accepted.text

@@ -3,6 +3,18 @@
 import typer
 
 from plutarc_cli.audit_cmd import audit_app
+from plutarc_cli.client_cmd import (
+    accept,
+    invite,
+    login,
+    logout,
+    members,
+    org_app,
+    register,
+    role,
+    switch,
+    workspaces,
+)
 from plutarc_cli.kafka_cmd import kafka_app
 from plutarc_cli.up import up
 
@@ -10,6 +22,16 @@ app = typer.Typer(no_args_is_help=True, help="Operate the plutarc platform.")
 app.add_typer(kafka_app, name="kafka")
 app.add_typer(audit_app, name="audit")
 app.command()(up)
+app.command()(login)
+app.command()(logout)
+app.command()(register)
+app.command()(workspaces)
+app.command()(switch)
+app.command()(members)
+app.command()(invite)
+app.command()(accept)
+app.command()(role)
+app.add_typer(org_app, name="org")
 
 
 @app.command()

@@ -129,11 +129,18 @@ class InvitationCreated(Payload, frozen=True, kw_only=True):
     invitation_id: Id
     email: Email
     role: Role
-    token_hash: Sha256Hex
     expires_at: UtcDateTime
 
 
 class InvitationResent(Payload, frozen=True, kw_only=True):
+    workspace_id: Id
+    invitation_id: Id
+    expires_at: UtcDateTime
+
+
+class InvitationTokenSet(Payload, frozen=True, kw_only=True):
+    """The hash of an invitation's current single-use token (credentials topic only)."""
+
     workspace_id: Id
     invitation_id: Id
     token_hash: Sha256Hex
@@ -303,6 +310,7 @@ EVENTS: dict[str, type[msgspec.Struct]] = {
     "identity.ownership_transferred": OwnershipTransferred,
     "identity.invitation_created": InvitationCreated,
     "identity.invitation_resent": InvitationResent,
+    "identity.invitation_token_set": InvitationTokenSet,
     "identity.invitation_accepted": InvitationAccepted,
     "identity.invitation_declined": InvitationDeclined,
     "identity.invitation_revoked": InvitationRevoked,
@@ -318,6 +326,7 @@ CREDENTIAL_EVENTS = frozenset(
         "identity.session_started",
         "identity.session_ended",
         "identity.api_token_credential_set",
+        "identity.invitation_token_set",
     }
 )
 SECRET_FIELDS = frozenset({"password_hash", "token_hash"})

@@ -54,9 +54,10 @@ def deadletter_topic(service: str) -> str:
 class Topic(msgspec.Struct, frozen=True, kw_only=True):
     """One Kafka topic and the settings it must be created with.
 
-    Kafka is transport, not storage: each service's event store is the record, so events keep the
-    seven-day default and only topics that are the sole copy of something use ``FOREVER`` (-1).
-    ``retention_ms=None`` leaves the broker default.
+    Each service's event store is the record, but events topics keep their events ``FOREVER`` (-1)
+    all the same: consumers such as the gateway rebuild their read models by replaying a topic from
+    its first offset. Commands keep the seven-day default. ``retention_ms=None`` leaves the broker
+    default.
     """
 
     name: str

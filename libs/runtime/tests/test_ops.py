@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 
@@ -34,8 +33,11 @@ async def test_health_ready_and_metrics(run_service, unique_context) -> None:
         ):
             assert name in metrics
 
-        # Readiness follows the store: once it is closed, the service is not ready.
-        await asyncio.to_thread(service.store.close)
+        # Readiness follows the store: once it stops answering, the service is not ready.
+        def unavailable() -> int:
+            raise OSError("database is gone")
+
+        service.store.max_notification_id = unavailable
         not_ready = await client.get("/ready")
         assert not_ready.status_code == 503
         assert not_ready.json()["checks"]["store"].startswith("failing")

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import msgspec
+from eventsourcing.persistence import PersistenceError
 from plutarc_contracts import (
     CommandAccepted,
     CommandEnvelope,
@@ -136,6 +137,23 @@ class CommandProcessor:
                 field=exc.field,
             )
             return self._outcome(command, rejected, (), meta, "rejected")
+        except PersistenceError:
+            raise  # the store is unavailable: the consumer retries the message
+        except Exception:
+            # A bug or an outage below the domain: the caller still gets exactly one reply.
+            log.exception(
+                "command handler failed",
+                extra={"command_id": command.command_id, "type": command.type},
+            )
+            if self.metrics is not None:
+                self.metrics.commands_failed.labels(command.type).inc()
+            failed = CommandRejected(
+                command_id=command.command_id,
+                command_type=command.type,
+                code="command.failed",
+                detail="the service could not handle this command; it has been logged",
+            )
+            return self._outcome(command, failed, (), meta, "failed")
         primary = accepted.aggregates[0] if accepted.aggregates else None
         reply = CommandAccepted(
             command_id=command.command_id,

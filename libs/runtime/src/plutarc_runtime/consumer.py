@@ -190,6 +190,7 @@ class Consumer:
             return
         tracking = Tracking(self.tracking_name(tp), record.offset + 1)
         started = time.perf_counter()
+        conflicts = 0
         while not stop.is_set():
             try:
                 work = await self._process(record)
@@ -203,10 +204,18 @@ class Consumer:
                     # Another instance (or an earlier life of this one) stored this position already.
                     work = Work(outcome="duplicate")
                     break
-                # A concurrent writer changed an aggregate this message touched: decide again.
+                # A concurrent writer changed an aggregate this message touched: decide again, a
+                # few times; a conflict that persists is a bug and must not stall the partition.
+                conflicts += 1
                 log.info(
                     "write conflict, processing the message again", extra={"offset": record.offset}
                 )
+                if conflicts >= 5:
+                    work = self.dead_letter(
+                        record, "consumer.write_conflict", "the write conflicted 5 times"
+                    )
+                    await asyncio.to_thread(self._store, work, tracking)
+                    break
             except PersistenceError as exc:
                 log.warning("store unavailable, retrying", extra={"error": repr(exc)})
                 await asyncio.sleep(self.retry_backoff)

@@ -27,7 +27,7 @@ class Metrics:
         )
         self.consumed = Counter(
             "plutarc_consumer_messages",
-            "Messages a consumer handled, by outcome (applied, duplicate, dead_lettered)",
+            "Messages a consumer handled, by outcome (applied, refused, duplicate, dead_lettered, accepted, rejected, replayed, failed)",
             ["consumer", "outcome"],
             registry=self.registry,
         )
@@ -39,13 +39,13 @@ class Metrics:
         )
         self.commands_failed = Counter(
             "plutarc_commands_failed",
-            "Commands that could not be handled (dead-lettered or crashed handler)",
+            "Commands whose handler crashed (replied command.failed) or that were dead-lettered unreadable",
             ["type"],
             registry=self.registry,
         )
         self.handling_latency = Histogram(
             "plutarc_command_handling_seconds",
-            "Time from a command's arrival to its outcome being stored",
+            "Time from a message's arrival to its outcome being stored, by message type",
             ["type"],
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
             registry=self.registry,

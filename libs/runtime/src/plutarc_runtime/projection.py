@@ -85,19 +85,28 @@ class ReplayConsumer:
                 return False
         return True
 
-    async def _partitions(self, consumer: AIOKafkaConsumer) -> list[TopicPartition]:
-        for _ in range(50):
+    async def _partitions(
+        self, consumer: AIOKafkaConsumer, stop: asyncio.Event
+    ) -> list[TopicPartition]:
+        """Every partition of the topics, waiting (and saying so) until they all exist."""
+        attempt = 0
+        while True:
             found = [
                 TopicPartition(t, p)
                 for t in self.topics
                 for p in sorted(consumer.partitions_for_topic(t) or ())
             ]
-            if {tp.topic for tp in found} == set(self.topics):
+            missing = set(self.topics) - {tp.topic for tp in found}
+            if not missing or stop.is_set():
                 return found
+            if attempt % 50 == 0:
+                log.warning(
+                    "waiting for topics to exist",
+                    extra={"consumer": self.name, "missing": sorted(missing)},
+                )
+            attempt += 1
             await consumer._client.force_metadata_update()
             await asyncio.sleep(0.1)
-        missing = set(self.topics) - {tp.topic for tp in found}
-        raise RuntimeError(f"{self.name}: topics not found: {sorted(missing)}")
 
     async def run(self, stop: asyncio.Event) -> None:
         consumer = AIOKafkaConsumer(
@@ -111,7 +120,7 @@ class ReplayConsumer:
         self._kafka = consumer
         await consumer.start()
         try:
-            partitions = await self._partitions(consumer)
+            partitions = await self._partitions(consumer, stop)
             consumer.assign(partitions)
             await consumer.seek_to_beginning(*partitions)
             ends = await consumer.end_offsets(partitions)

@@ -75,6 +75,7 @@ class OutboxRelay:
                         await self.start()
                     published = await self.publish_pending()
                 except Exception as exc:
+                    await self._observe_lag()
                     log.warning(
                         "relay could not publish, retrying",
                         extra={"error": repr(exc), "position": self.position},
@@ -101,10 +102,13 @@ class OutboxRelay:
         total = 0
         while sent := await self.publish_batch():
             total += sent
+        await self._observe_lag()
+        return total
+
+    async def _observe_lag(self) -> None:
         if self.metrics is not None:
             head = await asyncio.to_thread(self.store.max_notification_id)
             self.metrics.relay_lag.set(max(0, head - self.position))
-        return total
 
     async def publish_batch(self) -> int:
         """Publish one section of the notification log, then record the new position."""

@@ -16,6 +16,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaClient
 from plutarc_contracts import (
+    DEAD_LETTERED,
     Registry,
     Topic,
     commands_topic,
@@ -36,8 +37,6 @@ from .settings import RuntimeSettings
 from .store import EventStore
 
 log = logging.getLogger(__name__)
-
-DEAD_LETTERED = "system.dead_lettered"
 
 
 @dataclass(frozen=True)

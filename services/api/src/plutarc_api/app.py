@@ -10,7 +10,8 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from plutarc_runtime.bus import make_producer
+from plutarc_contracts.identity import identity_topics
+from plutarc_runtime.bus import ensure_topics, make_producer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import problems
@@ -67,6 +68,8 @@ def create_app(settings: ApiSettings | None = None, runtime: ApiRuntime | None =
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The API may start before the identity service: make sure the topics it replays exist.
+        await ensure_topics(rt.settings.kafka_bootstrap, list(identity_topics().all()))
         producer = make_producer(rt.settings.kafka_bootstrap, client_id="api-commands", linger_ms=0)
         await producer.start()
         assert rt.replay is not None

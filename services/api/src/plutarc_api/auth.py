@@ -6,7 +6,9 @@ does not belong to answers 404, exactly like one that does not exist.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +30,16 @@ def sha256_hex(secret: str) -> str:
 
 def new_secret(prefix: str) -> str:
     return prefix + secrets.token_urlsafe(32)
+
+
+def derived_secret(key: bytes, command_id: str, prefix: str) -> str:
+    """The secret a command creates, derived from its id with the server's key.
+
+    A write retried with the same Idempotency-Key is the same command, so it must hand back the
+    same working token; only the key holder can compute it from the (guessable) command id.
+    """
+    mac = hmac.new(key, f"{prefix}\x1f{command_id}".encode(), hashlib.sha256).digest()
+    return prefix + base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -35,9 +36,11 @@ class ApiRuntime:
     logins: LoginThrottle | None = None
     hasher: PasswordHasher | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
+    secret_key: bytes = b""
 
     def __post_init__(self) -> None:
         s = self.settings
+        self.secret_key = s.secret_key.encode() if s.secret_key else os.urandom(32)
         self.per_token = TokenBuckets(s.token_rate, s.token_burst)
         self.per_ip = TokenBuckets(s.ip_rate, s.ip_burst)
         self.logins = LoginThrottle(s.login_failures, s.login_window_seconds)

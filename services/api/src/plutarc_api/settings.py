@@ -27,5 +27,11 @@ class ApiSettings(RuntimeSettings):
         default=5, ge=1, description="Failed logins per email before throttling"
     )
     login_window_seconds: int = Field(default=900, ge=1)
+    secret_key: str | None = Field(
+        default=None,
+        min_length=32,
+        description="Derives the secrets of retried writes (same Idempotency-Key, same token); "
+        "share it between replicas. Random per process when unset.",
+    )
     argon2_time_cost: int = Field(default=2, ge=1)
     argon2_memory_kib: int = Field(default=19456, ge=1024)

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from plutarc_access import AccessRequest, Decision
 from plutarc_contracts import CommandEnvelope
 from plutarc_contracts import identity as c
-from plutarc_contracts.permissions import ESCALATION_GUARDED, grants
+from plutarc_contracts.permissions import ESCALATION_GUARDED, grants, role_rank
 from plutarc_runtime.clock import Clock
 from plutarc_runtime.commands import Accepted, CommandHandler
 from plutarc_runtime.store import EventStore
@@ -124,6 +124,10 @@ class IdentityHandlers:
         if actor.user_id != p.user_id or actor.token is not None:
             raise errors.Forbidden("a session is started by its own user")
         self.user(p.user_id)
+        if self.store.find(Session, parse_id(p.session_id, "session_id")) is not None:
+            raise errors.InvalidInput(
+                f"session {p.session_id} exists", field="session_id", code="identity.session_exists"
+            )
         session = Session.start(
             p.session_id,
             p.user_id,
@@ -175,9 +179,9 @@ class IdentityHandlers:
         self.authorize(ws, actor, "workspace:update")
         if p.risk != ws.risk:
             self.authorize(ws, actor, "risk:update")
-        if p.billing_contact != ws.billing_contact:
-            self.authorize(ws, actor, "billing:manage")
         contact = normalise_email(p.billing_contact) if p.billing_contact else None
+        if contact != ws.billing_contact:
+            self.authorize(ws, actor, "billing:manage")
         ws.change_settings(actor.user_id, p.risk, contact, self.clock.now())
         return Accepted([ws], {"workspace_id": p.workspace_id})
 
@@ -243,8 +247,9 @@ class IdentityHandlers:
 
     def resend_invitation(self, p: c.ResendInvitation, cmd: CommandEnvelope) -> Accepted:
         ws, actor = self.workspace(p.workspace_id), self.actor(cmd)
-        inv = ws._invitation(p.invitation_id) if ws.role_of(actor.user_id) else None
-        self.authorize(ws, actor, "invitations:create", target_role=inv.role if inv else "viewer")
+        self.authorize(ws, actor, "invitations:read")
+        inv = ws._invitation(p.invitation_id)
+        self.authorize(ws, actor, "invitations:create", target_role=inv.role)
         ws.resend_invitation(
             actor.user_id,
             p.invitation_id,
@@ -336,7 +341,10 @@ class IdentityHandlers:
         if token.user_id == actor.user_id:
             self.authorize(ws, actor, "api_tokens:manage")
         else:
-            self.authorize(ws, actor, "members:remove", target_user_id=token.user_id)
+            role = self.authorize(ws, actor, "members:remove", target_user_id=token.user_id)
+            holder_role = ws.role_of(token.user_id)
+            if holder_role is not None and role_rank(holder_role) > role_rank(role):
+                raise errors.RoleEscalation(f"a {role} cannot revoke the token of a {holder_role}")
         token.revoke(self.clock.now())
         return Accepted([token], {"token_id": p.token_id})
 

@@ -238,9 +238,22 @@ class Workspace(Aggregate):
                 workspace_id=self.workspace_id,
                 invitation_id=invitation_id,
                 email=email,
-                role=role,
+                role=role,  # type: ignore[arg-type]
+                expires_at=at + expires_in,
+            ),
+            at,
+        )
+        self._set_token(invitation_id, token_hash, at + expires_in, at)
+
+    def _set_token(
+        self, invitation_id: str, token_hash: str, expires_at: datetime, at: datetime
+    ) -> None:
+        self._trigger(
+            c.InvitationTokenSet(
+                workspace_id=self.workspace_id,
+                invitation_id=invitation_id,
                 token_hash=token_hash,
-                expires_at=at + expires_in,  # type: ignore[arg-type]
+                expires_at=expires_at,
             ),
             at,
         )
@@ -274,11 +287,11 @@ class Workspace(Aggregate):
             c.InvitationResent(
                 workspace_id=self.workspace_id,
                 invitation_id=invitation_id,
-                token_hash=token_hash,
                 expires_at=at + expires_in,
             ),
             at,
         )
+        self._set_token(invitation_id, token_hash, at + expires_in, at)
 
     def revoke_invitation(self, actor: str, invitation_id: str, at: datetime) -> None:
         actor_role = self._actor_role(actor)
@@ -361,12 +374,13 @@ class Workspace(Aggregate):
                     invitation_id=payload.invitation_id,
                     email=payload.email,
                     role=payload.role,
-                    token_hash=payload.token_hash,
+                    token_hash="",
                     expires_at=payload.expires_at,
                 )
             case c.InvitationResent():
-                inv = self.invitations[payload.invitation_id]
-                inv.token_hash, inv.expires_at = payload.token_hash, payload.expires_at
+                self.invitations[payload.invitation_id].expires_at = payload.expires_at
+            case c.InvitationTokenSet():
+                self.invitations[payload.invitation_id].token_hash = payload.token_hash
             case c.InvitationAccepted():
                 self.invitations[payload.invitation_id].status = "accepted"
             case c.InvitationDeclined():

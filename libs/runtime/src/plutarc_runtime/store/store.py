@@ -141,7 +141,9 @@ class EventStore:
     ) -> list[Saved]:
         """Save the pending events of `aggregates` (and `extra` events) in one transaction."""
         events: list[RecordedEvent] = []
+        versions_before: list[tuple[Aggregate, int]] = []
         for agg in aggregates:
+            versions_before.append((agg, agg.version - len(agg._pending)))
             workspace_id = getattr(agg, "workspace_id", None) or meta.workspace_id
             for pending in agg.collect_events():
                 name, version = self.registry.type_name_of(type(pending.payload))
@@ -167,7 +169,7 @@ class EventStore:
         events.extend(extra)
         recordings = self._app.events.put(events, tracking=tracking, inbox_ids=list(inbox_ids))
         saved = [Saved(r.notification.id, r.domain_event.envelope) for r in recordings]  # type: ignore[attr-defined]
-        self._snapshot(aggregates)
+        self._snapshot(versions_before)
         if saved:
             for listener in list(self._listeners):
                 listener(saved[-1].notification_id)
@@ -177,12 +179,13 @@ class EventStore:
         """Record a consumer position (and inbox ids) with no events of its own."""
         self._app.events.put([], tracking=tracking, inbox_ids=list(inbox_ids))
 
-    def _snapshot(self, aggregates: Sequence[Aggregate]) -> None:
+    def _snapshot(self, aggregates: Sequence[tuple[Aggregate, int]]) -> None:
         if not self._app.snapshots or self.snapshot_interval <= 0:
             return
-        for agg in aggregates:
+        for agg, before in aggregates:
             stream_type = getattr(agg, "stream_type", type(agg).__name__)
-            if agg.version and agg.version % self.snapshot_interval == 0:
+            # Snapshot when this save crossed a multiple of the interval, however many events it held.
+            if agg.version // self.snapshot_interval > before // self.snapshot_interval:
                 state = msgspec.json.encode(
                     msgspec.convert(
                         agg.snapshot_state(), snapshot_type(type(agg)), from_attributes=True

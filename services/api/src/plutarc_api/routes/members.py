@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 from plutarc_contracts import identity as c
 
-from ..auth import INVITATION_PREFIX, PAT_PREFIX, authorize, new_secret, sha256_hex
+from ..auth import INVITATION_PREFIX, PAT_PREFIX, authorize, derived_secret, new_secret, sha256_hex
 from ..gateway import command_id_for, derived_id
 from ..problems import Problem
 from ..runtime import ApiRuntime, Caller, IdempotencyKey, Runtime
@@ -59,9 +59,8 @@ def invitation_out(rt: ApiRuntime, workspace_id: str, invitation_id: str) -> Inv
     )  # type: ignore[arg-type]
 
 
-def invitation_token(workspace_id: str, invitation_id: str) -> str:
+def invitation_token(workspace_id: str, invitation_id: str, secret: str) -> str:
     """`pli_<workspace hex><invitation hex><secret>`: the token names what it opens."""
-    secret = new_secret("")
     return f"{INVITATION_PREFIX}{UUID(workspace_id).hex}{UUID(invitation_id).hex}{secret}"
 
 
@@ -189,7 +188,9 @@ async def invite(
     authorize(rt.memberships, caller, workspace_id, "invitations:create", target_role=body.role)
     command_id = command_id_for(caller.actor, idempotency_key)
     invitation_id = derived_id(command_id, "invitation")
-    token = invitation_token(workspace_id, invitation_id)
+    token = invitation_token(
+        workspace_id, invitation_id, derived_secret(rt.secret_key, command_id, "")
+    )
     await rt.command(
         c.InviteMember(
             workspace_id=workspace_id,
@@ -225,7 +226,7 @@ async def resend(
         "invitations:create",
         target_role=inv.role if inv else "viewer",
     )
-    token = invitation_token(workspace_id, invitation_id)
+    token = invitation_token(workspace_id, invitation_id, new_secret(""))
     await rt.command(
         c.ResendInvitation(
             workspace_id=workspace_id,
@@ -343,7 +344,7 @@ async def issue_token(
     authorize(rt.memberships, caller, workspace_id, "api_tokens:manage")
     command_id = command_id_for(caller.actor, idempotency_key)
     token_id = derived_id(command_id, "api-token")
-    secret = new_secret(PAT_PREFIX)
+    secret = derived_secret(rt.secret_key, command_id, PAT_PREFIX)
     await rt.command(
         c.IssueApiToken(
             workspace_id=workspace_id,
