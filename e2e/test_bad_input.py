@@ -140,3 +140,15 @@ async def test_unauthenticated_requests_get_401(platform) -> None:
         assert r.headers["WWW-Authenticate"].startswith("Bearer")
     async with platform.client("pls_forged") as http:
         assert (await http.get("/v1/me")).status_code == 401
+
+
+async def test_metrics_count_requests_by_route_template(platform) -> None:
+    token, _, _ = await platform.user("mel")
+    async with platform.client(token) as http:
+        assert (await http.get("/v1/me")).status_code == 200
+        assert (await http.get("/v1/workspaces/nope")).status_code == 404
+        text = (await http.get("/metrics")).text
+    assert 'plutarc_api_requests_total{method="GET",route="/v1/me",status="200"}' in text
+    assert 'route="/v1/workspaces/{workspace_id}",status="404"' in text
+    assert "plutarc_api_projection_caught_up 1.0" in text
+    assert 'plutarc_api_commands_total{outcome="accepted",type="RegisterUser"}' in text

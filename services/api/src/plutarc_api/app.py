@@ -9,13 +9,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from plutarc_contracts.identity import identity_topics
 from plutarc_runtime.bus import ensure_topics, make_producer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import problems
 from .gateway import CommandGateway
+from .metrics import RequestMetrics
 from .problems import Problem, problem_response
 from .routes import audit, auth, members, workspaces
 from .runtime import ApiRuntime, Pending
@@ -108,6 +109,13 @@ def create_app(settings: ApiSettings | None = None, runtime: ApiRuntime | None =
     async def health() -> dict[str, Any]:
         return {"service": "api", "status": "alive"}
 
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        replay = rt.replay
+        rt.metrics.projection_applied.set(replay.applied if replay else 0)
+        rt.metrics.projection_caught_up.set(1 if replay and replay.caught_up.is_set() else 0)
+        return Response(rt.metrics.render(), media_type="text/plain; version=0.0.4")
+
     @app.get("/ready", include_in_schema=False)
     async def ready() -> JSONResponse:
         caught_up = rt.replay is not None and rt.replay.caught_up.is_set()
@@ -119,4 +127,5 @@ def create_app(settings: ApiSettings | None = None, runtime: ApiRuntime | None =
         return JSONResponse(body, status_code=200 if caught_up else 503)
 
     app.add_middleware(BodyLimit, max_bytes=rt.settings.max_body_bytes)
+    app.add_middleware(RequestMetrics, metrics=rt.metrics)
     return app

@@ -18,6 +18,7 @@ from plutarc_runtime.projection import ReplayConsumer
 from .auth import Principal, authenticate
 from .gateway import CommandGateway, Outcome
 from .limits import LoginThrottle, TokenBuckets
+from .metrics import ApiMetrics
 from .problems import Problem, status_for
 from .settings import ApiSettings
 from .views import IdentityView
@@ -37,6 +38,7 @@ class ApiRuntime:
     hasher: PasswordHasher | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     secret_key: bytes = b""
+    metrics: ApiMetrics = field(default_factory=ApiMetrics)
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -66,8 +68,13 @@ class ApiRuntime:
             workspace_id=workspace_id,
             key=key,  # type: ignore[arg-type]
         )
+        kind = type(payload).__name__
         if outcome.reply is None:
+            self.metrics.commands.labels(kind, "pending").inc()
             raise Pending(outcome.command_id)
+        self.metrics.commands.labels(
+            kind, "rejected" if isinstance(outcome.reply, CommandRejected) else "accepted"
+        ).inc()
         if isinstance(outcome.reply, CommandRejected):
             r = outcome.reply
             raise Problem(
