@@ -28,18 +28,33 @@ def fill(store: EventStore, events: int, per_workspace: int = 1000) -> tuple[str
         ws = Workspace.create(str(uuid4()), "organisation", "Desk", owner, clock.now())
         members: list[str] = []
         target = target or ws.workspace_id
-        meta = Meta(actor=f"user:{owner}", correlation_id=str(uuid4()), workspace_id=ws.workspace_id)
+        meta = Meta(
+            actor=f"user:{owner}", correlation_id=str(uuid4()), workspace_id=ws.workspace_id
+        )
         for i in range(per_workspace - 2):
             at = clock.advance(timedelta(seconds=1))
             if i % 3 == 0 or not members:
                 user = str(uuid4())
                 members.append(user)
-                ws._trigger(c.MemberJoined(workspace_id=ws.workspace_id, user_id=user, role="viewer", via="invitation"), at)
+                ws._trigger(
+                    c.MemberJoined(
+                        workspace_id=ws.workspace_id, user_id=user, role="viewer", via="invitation"
+                    ),
+                    at,
+                )
             else:
                 user = members[i % len(members)]
                 previous = ws.members[user].role
                 role = ROLES[(ROLES.index(previous) + 1) % len(ROLES)]
-                ws._trigger(c.MemberRoleChanged(workspace_id=ws.workspace_id, user_id=user, previous_role=previous, role=role), at)
+                ws._trigger(
+                    c.MemberRoleChanged(
+                        workspace_id=ws.workspace_id,
+                        user_id=user,
+                        previous_role=previous,
+                        role=role,
+                    ),
+                    at,
+                )
             if len(ws._pending) >= 100:
                 store.save(ws, meta=meta)
         store.save(ws, meta=meta)
@@ -51,8 +66,12 @@ def fill(store: EventStore, events: int, per_workspace: int = 1000) -> tuple[str
 
 def run(base: Path, events: int = 1_000_000) -> list[str]:
     store = EventStore(
-        name="identity", producer="identity", registry=default_registry(),
-        sqlite_path=base / "audit-identity.sqlite", snapshot_interval=0, stream_types=STREAM_TYPES,
+        name="identity",
+        producer="identity",
+        registry=default_registry(),
+        sqlite_path=base / "audit-identity.sqlite",
+        snapshot_interval=0,
+        stream_types=STREAM_TYPES,
     )
     lines = []
     with timer() as t:
@@ -67,9 +86,13 @@ def run(base: Path, events: int = 1_000_000) -> list[str]:
     with timer() as t:
         state = log.as_of(workspace, middle)  # type: ignore[arg-type]
     assert state.exists
-    lines.append(f"audit replay --as-of over {total:,} events: {rate(total, t[0])} (goal >= 100,000/s)")
+    lines.append(
+        f"audit replay --as-of over {total:,} events: {rate(total, t[0])} (goal >= 100,000/s)"
+    )
     with timer() as t:
         exported = sum(1 for _ in log.entries(workspace_id=workspace))
-    lines.append(f"audit export of one workspace ({exported:,} entries) scanning {total:,} events: {rate(total, t[0])}")
+    lines.append(
+        f"audit export of one workspace ({exported:,} entries) scanning {total:,} events: {rate(total, t[0])}"
+    )
     store.close()
     return lines
