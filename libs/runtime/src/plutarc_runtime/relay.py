@@ -106,9 +106,15 @@ class OutboxRelay:
         return total
 
     async def _observe_lag(self) -> None:
-        if self.metrics is not None:
+        """Best effort: a store that does not answer must not stop the relay (it retries)."""
+        if self.metrics is None:
+            return
+        try:
             head = await asyncio.to_thread(self.store.max_notification_id)
-            self.metrics.relay_lag.set(max(0, head - self.position))
+        except Exception as exc:
+            log.debug("relay lag unknown", extra={"error": repr(exc)})
+            return
+        self.metrics.relay_lag.set(max(0, head - self.position))
 
     async def publish_batch(self) -> int:
         """Publish one section of the notification log, then record the new position."""
