@@ -14,6 +14,7 @@ from uuid import uuid4
 import httpx
 import pytest
 import uvicorn
+from plutarc_access import engine_for
 from plutarc_api.app import create_app
 from plutarc_api.runtime import ApiRuntime
 from plutarc_api.settings import ApiSettings
@@ -79,9 +80,26 @@ async def platform(
     kafka_bootstrap: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> AsyncIterator[Platform]:
     overrides: dict[str, Any] = getattr(request, "param", {}) or {}
+    async with running_platform(kafka_bootstrap, tmp_path, **overrides) as running:
+        yield running
+
+
+@contextlib.asynccontextmanager
+async def running_platform(
+    kafka_bootstrap: str,
+    data_dir: Path,
+    *,
+    identity_opa_url: str | None = None,
+    **overrides: Any,
+) -> AsyncIterator[Platform]:
+    """Identity and the API in this event loop; `overrides` are ApiSettings fields.
+
+    `identity_opa_url` points the identity service's policy at an OPA server (as its
+    PLUTARC_OPA_URL would); `opa_url` in `overrides` does the same for the API.
+    """
     identity = Service(
-        identity_spec(),
-        RuntimeSettings(kafka_bootstrap=kafka_bootstrap, data_dir=tmp_path / "identity"),
+        identity_spec(engine_for(identity_opa_url)),
+        RuntimeSettings(kafka_bootstrap=kafka_bootstrap, data_dir=data_dir / "identity"),
         consumer_overrides=FAST_GROUPS,
     )
     identity_stop = asyncio.Event()

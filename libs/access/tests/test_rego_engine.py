@@ -6,7 +6,15 @@ import threading
 from pathlib import Path
 
 import pytest
-from plutarc_access import AccessError, AccessRequest, Decision, RegoEngine, cache_key
+from plutarc_access import (
+    AccessError,
+    AccessRequest,
+    Decision,
+    OpaServerEngine,
+    RegoEngine,
+    cache_key,
+    engine_for,
+)
 from plutarc_access.matrix import (
     ACTOR,
     OTHER,
@@ -153,3 +161,13 @@ def test_broken_policy_is_an_error_not_a_denial(tmp_path: Path) -> None:
     (tmp_path / "broken.rego").write_text("package plutarc.authz\n\nallow if {\n")
     with pytest.raises(AccessError):
         RegoEngine(tmp_path)
+
+
+def test_engine_for_picks_opa_when_a_url_is_configured() -> None:
+    assert isinstance(engine_for(None), RegoEngine)
+    assert isinstance(engine_for(""), RegoEngine)
+    remote = engine_for("http://127.0.0.1:8181")
+    assert isinstance(remote, OpaServerEngine) and remote.url == "http://127.0.0.1:8181"
+    remote.close()
+    with pytest.raises(ValueError, match="OPA url"):
+        engine_for("127.0.0.1:8181")

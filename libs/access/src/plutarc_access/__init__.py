@@ -13,6 +13,7 @@ from plutarc_access.engine import (
     OpaServerEngine,
     RegoEngine,
     cache_key,
+    engine_for,
 )
 from plutarc_access.memberships import Memberships, TokenView, WorkspaceView
 from plutarc_access.opa_server import (
@@ -37,6 +38,7 @@ __all__ = [
     "WorkspaceView",
     "cache_key",
     "default_policy_dir",
+    "engine_for",
     "ensure_opa",
     "load_policy_dir",
     "start_opa_server",

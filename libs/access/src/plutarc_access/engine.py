@@ -231,3 +231,10 @@ class OpaServerEngine:
 
     def close(self) -> None:
         self._client.close_connection()
+
+
+def engine_for(opa_url: str | None, *, timeout: float = 2.0) -> AccessEngine:
+    """The engine a service is configured for: an OPA server at ``opa_url``, else in-process."""
+    if opa_url:
+        return OpaServerEngine(opa_url, timeout=timeout)
+    return RegoEngine()

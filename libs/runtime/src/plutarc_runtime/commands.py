@@ -95,12 +95,14 @@ class CommandProcessor:
         handlers: Mapping[str, CommandHandler],
         clock: Clock,
         metrics: Metrics | None = None,
+        transient: tuple[type[Exception], ...] = (),
     ) -> None:
         self.store = store
         self.registry = registry
         self.handlers = dict(handlers)
         self.clock = clock
         self.metrics = metrics
+        self.transient = (PersistenceError, *transient)
 
     def __call__(self, value: bytes) -> Work:
         try:
@@ -137,8 +139,8 @@ class CommandProcessor:
                 field=exc.field,
             )
             return self._outcome(command, rejected, (), meta, "rejected")
-        except PersistenceError:
-            raise  # the store is unavailable: the consumer retries the message
+        except self.transient:
+            raise  # a dependency is down (the store, a policy server): the consumer retries
         except Exception:
             # A bug or an outage below the domain: the caller still gets exactly one reply.
             log.exception(

@@ -112,6 +112,7 @@ class Consumer:
         clock: Clock,
         metrics: Metrics | None = None,
         retry_backoff: float = 0.5,
+        transient: tuple[type[Exception], ...] = (),
         **consumer_overrides: Any,
     ) -> None:
         self.name = name
@@ -123,6 +124,7 @@ class Consumer:
         self.clock = clock
         self.metrics = metrics
         self.retry_backoff = retry_backoff
+        self.transient = (PersistenceError, *transient)
         self.consumer_overrides = consumer_overrides
         self.positions: dict[TopicPartition, int] = {}
         self.kafka: AIOKafkaConsumer | None = None
@@ -216,8 +218,12 @@ class Consumer:
                     )
                     await asyncio.to_thread(self._store, work, tracking)
                     break
-            except PersistenceError as exc:
-                log.warning("store unavailable, retrying", extra={"error": repr(exc)})
+            except self.transient as exc:
+                # A dependency is down (the store, a policy server): the message is valid, so it
+                # waits, in order, instead of being dead-lettered.
+                log.warning("dependency unavailable, retrying", extra={"error": repr(exc)})
+                if self.metrics is not None:
+                    self.metrics.consumed.labels(self.name, "retried").inc()
                 await asyncio.sleep(self.retry_backoff)
         else:
             return
@@ -236,7 +242,7 @@ class Consumer:
             return await asyncio.to_thread(self.processor, record.value or b"")
         except ContractError as exc:
             return self.dead_letter(record, exc.code, str(exc))
-        except PersistenceError:
+        except self.transient:
             raise
         except Exception as exc:
             log.exception("handler failed", extra={"topic": record.topic, "offset": record.offset})

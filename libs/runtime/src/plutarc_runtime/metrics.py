@@ -27,7 +27,8 @@ class Metrics:
         )
         self.consumed = Counter(
             "plutarc_consumer_messages",
-            "Messages a consumer handled, by outcome (applied, refused, duplicate, dead_lettered, accepted, rejected, replayed, failed)",
+            "Messages a consumer handled, by outcome (applied, refused, duplicate, dead_lettered, accepted, rejected, replayed, failed); "
+            "retried counts attempts put off because a dependency was down",
             ["consumer", "outcome"],
             registry=self.registry,
         )

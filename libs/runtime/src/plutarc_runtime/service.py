@@ -59,6 +59,9 @@ class ServiceSpec:
     extra_topics: Sequence[Topic] = ()
     routes: Mapping[str, str] = field(default_factory=dict)
     """Event types published somewhere other than the service's events topic (type -> topic)."""
+    transient_errors: tuple[type[Exception], ...] = ()
+    """Errors that mean a dependency is down, not that the message is bad: its consumers retry
+    the message after a backoff instead of dead-lettering it (the store's are always included)."""
 
     @property
     def topic_context(self) -> str:
@@ -139,6 +142,7 @@ class Service:
             processor=processor,
             clock=self.clock,
             metrics=self.metrics,
+            transient=self.spec.transient_errors,
             **self.consumer_overrides,
         )
 
@@ -165,7 +169,12 @@ class Service:
         if self.spec.command_handlers:
             handlers = self.spec.command_handlers(self.store, self.clock)
             processor = CommandProcessor(
-                self.store, self.spec.registry, handlers, self.clock, self.metrics
+                self.store,
+                self.spec.registry,
+                handlers,
+                self.clock,
+                self.metrics,
+                transient=self.spec.transient_errors,
             )
             self.consumers.append(
                 self._consumer(

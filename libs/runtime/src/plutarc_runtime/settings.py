@@ -21,6 +21,11 @@ class RuntimeSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     snapshot_interval: int = Field(default=100, ge=0)
+    opa_url: str | None = Field(
+        default=None,
+        description="http://host:port of an OPA server running deploy/policy; "
+        "unset, the policy is evaluated in-process (regopy)",
+    )
 
     def sqlite_path(self, service: str) -> Path:
         return self.data_dir / f"{service}.sqlite"

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from plutarc_access import Memberships
+from plutarc_access import AccessError, Memberships
 from plutarc_contracts.permissions import grants
 
 from .problems import Problem
@@ -94,7 +94,15 @@ def authorize(
         principal.token is not None and principal.token.workspace_id != workspace_id
     ):
         raise Problem(404, "workspace.not_found", f"workspace {workspace_id} not found")
-    decision = memberships.may(principal.actor, workspace_id, permission, **resource)
+    try:
+        decision = memberships.may(principal.actor, workspace_id, permission, **resource)
+    except AccessError as exc:  # never a denial: the policy could not be evaluated
+        raise Problem(
+            503,
+            "policy.unavailable",
+            "authorization is unavailable (the policy could not be evaluated); try again",
+            headers={"Retry-After": "1"},
+        ) from exc
     if not decision.allowed:
         detail = "; ".join(decision.reasons) or f"a {role} may not {permission}"
         if principal.token is None and permission in grants(role):

@@ -44,8 +44,14 @@ _CONFLICTS = {
 }
 
 
+# A service's handler crashed (a bug, logged there): not the caller's fault, so not a 4xx.
+_SERVER_FAULTS = {"command.failed": 500}
+
+
 def status_for(code: str) -> int:
     """HTTP status for a service's stable rejection code."""
+    if code in _SERVER_FAULTS:
+        return _SERVER_FAULTS[code]
     suffix = code.rsplit(".", 1)[-1]
     if suffix in _STATUS_BY_SUFFIX:
         return _STATUS_BY_SUFFIX[suffix]

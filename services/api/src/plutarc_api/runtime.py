@@ -10,7 +10,7 @@ from typing import Annotated
 from argon2 import PasswordHasher
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
-from plutarc_access import Memberships, RegoEngine
+from plutarc_access import Memberships, engine_for
 from plutarc_contracts import CommandAccepted, CommandRejected, Registry, default_registry
 from plutarc_contracts import identity as c
 from plutarc_runtime.projection import ReplayConsumer
@@ -29,7 +29,7 @@ class ApiRuntime:
     settings: ApiSettings
     registry: Registry = field(default_factory=default_registry)
     view: IdentityView = field(default_factory=IdentityView)
-    memberships: Memberships = field(default_factory=lambda: Memberships(RegoEngine()))
+    memberships: Memberships = field(init=False)
     replay: ReplayConsumer | None = None
     gateway: CommandGateway | None = None
     per_token: TokenBuckets | None = None
@@ -42,6 +42,7 @@ class ApiRuntime:
 
     def __post_init__(self) -> None:
         s = self.settings
+        self.memberships = Memberships(engine_for(s.opa_url))
         self.secret_key = s.secret_key.encode() if s.secret_key else os.urandom(32)
         self.per_token = TokenBuckets(s.token_rate, s.token_burst)
         self.per_ip = TokenBuckets(s.ip_rate, s.ip_burst)

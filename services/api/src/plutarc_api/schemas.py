@@ -212,7 +212,11 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: ("Body too large", ProblemOut, "application/problem+json"),
         422: ("Invalid input, or refused by a rule", ProblemOut, "application/problem+json"),
         429: ("Rate limited; see Retry-After", ProblemOut, "application/problem+json"),
-        503: ("Warming up; see Retry-After", ProblemOut, "application/problem+json"),
+        503: (
+            "Warming up, or the policy engine is unavailable; see Retry-After",
+            ProblemOut,
+            "application/problem+json",
+        ),
     }
     out: dict[int | str, dict[str, Any]] = {}
     for status in statuses:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from plutarc_access import engine_for
 from plutarc_runtime.service import run_service
+from plutarc_runtime.settings import RuntimeSettings
 
 from .service import identity_spec
 
 
 def main() -> None:
-    run_service(identity_spec())
+    settings = RuntimeSettings()
+    run_service(identity_spec(engine_for(settings.opa_url)), settings)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from plutarc_access import AccessError
 from plutarc_contracts import default_registry
 from plutarc_contracts import identity as c
 from plutarc_runtime.clock import Clock
@@ -39,4 +40,5 @@ def identity_spec(policy: Policy | None = None) -> ServiceSpec:
         command_handlers=handlers,
         extra_topics=list(c.identity_topics().all()),
         routes=routes,
+        transient_errors=(AccessError,),  # the policy server is down: retry, never dead-letter
     )
