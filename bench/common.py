@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import contextlib
+import datetime
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from plutarc_testkit.postgres import PostgresServer
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "libs" / "runtime" / "tests"))
@@ -19,14 +25,42 @@ sys.path.insert(0, str(ROOT / "libs" / "runtime" / "tests"))
 def machine() -> str:
     mem = ""
     with contextlib.suppress(OSError), open("/proc/meminfo") as f:
-        mem = f"{int(f.readline().split()[1]) // 1024 // 1024} GiB"
-    cpu = ""
+        mem = f"{int(f.readline().split()[1]) / 1024 / 1024:.1f} GiB memory"
+    cpu = platform.processor() or platform.machine()
     with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
         for line in f:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
     return f"{os.cpu_count()} cores ({cpu}), {mem}, Python {platform.python_version()}"
+
+
+def server_versions() -> str:
+    """The Kafka the launcher runs (pinned in deploy/kafka/pom.xml) and the local PostgreSQL."""
+    kafka = postgres = "unknown"
+    with contextlib.suppress(Exception):
+        from plutarc_cli.kafka import kafka_version
+
+        kafka = kafka_version()
+    with contextlib.suppress(Exception):
+        from plutarc_testkit.postgres import find_pg_bin
+
+        bin_dir = find_pg_bin()
+        if bin_dir is None:
+            postgres = "not installed"
+        else:
+            out = subprocess.run(
+                [str(bin_dir / "postgres"), "--version"], capture_output=True, text=True, check=True
+            ).stdout
+            postgres = out.split(")", 1)[-1].strip() or out.strip()
+    return f"Kafka {kafka}, PostgreSQL {postgres}"
+
+
+def header() -> str:
+    """Date, machine and server versions, and the load average: other work skews every number."""
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    today = datetime.date.today().isoformat()
+    return f"{today}: {machine()}, {server_versions()}; load average {load} at start"
 
 
 def rate(count: int, seconds: float) -> str:
@@ -56,7 +90,7 @@ def workdir() -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def postgres(base: Path) -> Iterator[object]:
+def postgres(base: Path) -> Iterator[PostgresServer]:
     from plutarc_testkit.postgres import start_test_postgres
 
     server = start_test_postgres(base)
