@@ -102,7 +102,7 @@ class CommandProcessor:
         self.handlers = dict(handlers)
         self.clock = clock
         self.metrics = metrics
-        self.transient = (PersistenceError, *transient)
+        self.transient: tuple[type[Exception], ...] = (PersistenceError, *transient)
 
     def __call__(self, value: bytes) -> Work:
         try:

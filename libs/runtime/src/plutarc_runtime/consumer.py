@@ -124,7 +124,7 @@ class Consumer:
         self.clock = clock
         self.metrics = metrics
         self.retry_backoff = retry_backoff
-        self.transient = (PersistenceError, *transient)
+        self.transient: tuple[type[Exception], ...] = (PersistenceError, *transient)
         self.consumer_overrides = consumer_overrides
         self.positions: dict[TopicPartition, int] = {}
         self.kafka: AIOKafkaConsumer | None = None
