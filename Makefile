@@ -46,6 +46,9 @@ test: install lint typecheck
 	$(RUN) pytest
 
 bench: install
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null 2>&1; } \
+	  || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } \
+	  || echo "wrk is not installed: the API benchmark falls back to httpx, a weaker load generator"
 	$(RUN) python -m bench
 
 fixtures: venv

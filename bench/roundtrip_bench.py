@@ -146,7 +146,7 @@ async def _run(base: Path, bootstrap: str, samples: int, warmup: int) -> list[st
     stop = asyncio.Event()
     runner = asyncio.create_task(service.run(stop), name="service")
     replies = Replies(bootstrap, events_topic(context), registry)
-    producer = make_producer(bootstrap, client_id="bench-client")
+    producer = make_producer(bootstrap, client_id="bench-client", linger_ms=0)
     stamps = Stamps()
     try:
         await _wait_for(lambda: service.started.is_set() or runner.done(), "service start")

@@ -162,7 +162,9 @@ class Service:
         await self.probe.bootstrap()
         self.relay = OutboxRelay(
             self.store,
-            lambda: make_producer(s.kafka_bootstrap, client_id=f"{self.spec.name}-relay"),
+            lambda: make_producer(
+                s.kafka_bootstrap, client_id=f"{self.spec.name}-relay", linger_ms=0
+            ),
             self.route,
             metrics=self.metrics,
         )
