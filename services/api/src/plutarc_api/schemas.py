@@ -161,6 +161,40 @@ class AuditPage(BaseModel):
     next_cursor: str | None
 
 
+class MemberAsOfOut(BaseModel):
+    user_id: str
+    email: str | None
+    role: str
+
+
+class InvitationAsOfOut(BaseModel):
+    invitation_id: str
+    email: str
+    role: str
+    expires_at: datetime
+
+
+class TokenAsOfOut(BaseModel):
+    token_id: str
+    user_id: str
+    name: str
+    permissions: list[str]
+    expires_at: datetime
+
+
+class WorkspaceAsOfOut(BaseModel):
+    """A workspace replayed to an instant (`plutarc_contracts.audit_state.WorkspaceAsOf`)."""
+
+    workspace_id: str
+    as_of: datetime
+    exists: bool
+    name: str | None
+    archived: bool
+    members: list[MemberAsOfOut]
+    pending_invitations: list[InvitationAsOfOut]
+    active_tokens: list[TokenAsOfOut]
+
+
 class CommandStatusOut(BaseModel):
     command_id: str
     status: Literal["pending", "accepted", "rejected"]

@@ -13,7 +13,6 @@ from typing import Any
 
 from plutarc_contracts import CommandAccepted, CommandRejected, Envelope
 from plutarc_contracts import identity as c
-from plutarc_contracts.audit import AuditEntry, audit_entry
 
 
 @dataclass
@@ -75,7 +74,9 @@ class IdentityView:
         self.token_by_hash: dict[str, str] = {}
         self.workspaces: dict[str, WorkspaceDetails] = {}
         self.invitations: dict[str, dict[str, InvitationView]] = {}
-        self.audit: dict[str, list[AuditEntry]] = {}
+        # Each workspace's identity events, oldest first: the audit log and its replays as of an
+        # instant are derived from them on request.
+        self.history: dict[str, list[Envelope]] = {}
         self.outcomes: dict[str, CommandAccepted | CommandRejected] = {}
         self.applied = 0
 
@@ -87,8 +88,7 @@ class IdentityView:
             and env.type.startswith("identity.")
             and env.type not in c.CREDENTIAL_EVENTS
         ):
-            entries = self.audit.setdefault(env.workspace_id, [])
-            entries.append(audit_entry(len(entries) + 1, env))
+            self.history.setdefault(env.workspace_id, []).append(env)
         match p:
             case CommandAccepted() | CommandRejected():
                 self.outcomes[p.command_id] = p

@@ -14,9 +14,8 @@ from typing import Any
 
 import msgspec
 from plutarc_contracts import Registry
-from plutarc_contracts import identity as c
 from plutarc_contracts.audit import AuditEntry, split_before_after, target_of
-from plutarc_contracts.permissions import role_rank
+from plutarc_contracts.audit_state import WorkspaceAsOf, WorkspaceReplay
 
 
 class _Header(msgspec.Struct):
@@ -32,38 +31,6 @@ class _Header(msgspec.Struct):
 
 
 _header = msgspec.json.Decoder(_Header)
-
-
-class MemberState(msgspec.Struct):
-    user_id: str
-    email: str | None
-    role: str
-
-
-class InvitationState(msgspec.Struct):
-    invitation_id: str
-    email: str
-    role: str
-    expires_at: datetime
-
-
-class TokenState(msgspec.Struct):
-    token_id: str
-    user_id: str
-    name: str
-    permissions: list[str]
-    expires_at: datetime
-
-
-class WorkspaceAsOf(msgspec.Struct):
-    workspace_id: str
-    as_of: datetime
-    exists: bool
-    name: str | None
-    archived: bool
-    members: list[MemberState]
-    pending_invitations: list[InvitationState]
-    active_tokens: list[TokenState]
 
 
 class AuditLog:
@@ -131,65 +98,15 @@ class AuditLog:
     ) -> WorkspaceAsOf:
         """Members, roles, pending invitations and live tokens of a workspace at `instant`."""
         emails: dict[str, str] = {}
-        name: str | None = None
-        exists = archived = False
-        members: dict[str, str] = {}
-        invitations: dict[str, InvitationState] = {}
-        tokens: dict[str, TokenState] = {}
+        replay = WorkspaceReplay(workspace_id)
         for _, h in self._headers(progress):
             if h.occurred_at > instant:
                 continue
             if h.type == "identity.user_registered":
                 p = self.registry.decode_payload(h.type, h.schema_version, bytes(h.payload))
                 emails[p.user_id] = p.email  # type: ignore[attr-defined]
-                continue
-            if h.workspace_id != workspace_id:
-                continue
-            p = self.registry.decode_payload(h.type, h.schema_version, bytes(h.payload))
-            match p:
-                case c.WorkspaceCreated():
-                    exists, name = True, p.name
-                case c.WorkspaceRenamed():
-                    name = p.name
-                case c.WorkspaceArchived():
-                    archived = True
-                case c.MemberJoined():
-                    members[p.user_id] = p.role
-                case c.MemberRoleChanged():
-                    members[p.user_id] = p.role
-                case c.MemberRemoved():
-                    members.pop(p.user_id, None)
-                case c.OwnershipTransferred():
-                    members[p.to_user_id], members[p.from_user_id] = "owner", "admin"
-                case c.InvitationCreated():
-                    invitations[p.invitation_id] = InvitationState(
-                        p.invitation_id, p.email, p.role, p.expires_at
-                    )
-                case c.InvitationResent():
-                    if p.invitation_id in invitations:
-                        invitations[p.invitation_id].expires_at = p.expires_at
-                case c.InvitationAccepted() | c.InvitationDeclined() | c.InvitationRevoked():
-                    invitations.pop(p.invitation_id, None)
-                case c.ApiTokenIssued():
-                    tokens[p.token_id] = TokenState(
-                        p.token_id, p.user_id, p.name, list(p.permissions), p.expires_at
-                    )
-                case c.ApiTokenRevoked():
-                    tokens.pop(p.token_id, None)
-        return WorkspaceAsOf(
-            workspace_id=workspace_id,
-            as_of=instant,
-            exists=exists,
-            name=name,
-            archived=archived,
-            members=sorted(
-                (MemberState(uid, emails.get(uid), role) for uid, role in members.items()),
-                key=lambda m: (-role_rank(m.role), m.email or m.user_id),
-            ),
-            pending_invitations=sorted(
-                (i for i in invitations.values() if i.expires_at > instant), key=lambda i: i.email
-            ),
-            active_tokens=sorted(
-                (t for t in tokens.values() if t.expires_at > instant), key=lambda t: t.token_id
-            ),
-        )
+            elif h.workspace_id == workspace_id:
+                replay.apply(
+                    self.registry.decode_payload(h.type, h.schema_version, bytes(h.payload))
+                )
+        return replay.state(instant, emails.get)

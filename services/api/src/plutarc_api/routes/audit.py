@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 import msgspec
 from fastapi import APIRouter, Path, Query
 from plutarc_contracts import CommandAccepted
+from plutarc_contracts.audit import audit_entry
+from plutarc_contracts.audit_state import WorkspaceReplay
 
 from ..auth import authorize
 from ..problems import Problem
 from ..runtime import Caller, Runtime
-from ..schemas import WRITE_ERRORS, AuditEntryOut, AuditPage, CommandStatusOut
+from ..schemas import (
+    WRITE_ERRORS,
+    AuditEntryOut,
+    AuditPage,
+    CommandStatusOut,
+    WorkspaceAsOfOut,
+)
 
 router = APIRouter(prefix="/v1", tags=["audit"], responses=WRITE_ERRORS)
 
@@ -35,6 +43,16 @@ def _position(cursor: str) -> int:
             "the cursor is not one this API issued",
             errors=[{"field": "cursor", "message": "malformed"}],
         ) from None
+
+
+def _need_zone(name: str, instant: datetime | None) -> None:
+    if instant is not None and instant.tzinfo is None:
+        raise Problem(
+            422,
+            "request.invalid",
+            f"{name} needs a time zone",
+            errors=[{"field": name, "message": "naive datetime"}],
+        )
 
 
 @router.get(
@@ -62,33 +80,58 @@ async def audit_log(
 ) -> AuditPage:
     """Who changed what, when: oldest first, filtered, a page at a time."""
     authorize(rt.memberships, caller, workspace_id, "audit:read")
-    for name, instant in (("since", since), ("until", until)):
-        if instant is not None and instant.tzinfo is None:
-            raise Problem(
-                422,
-                "request.invalid",
-                f"{name} needs a time zone",
-                errors=[{"field": name, "message": "naive datetime"}],
-            )
-    entries = rt.view.audit.get(workspace_id, [])
+    _need_zone("since", since)
+    _need_zone("until", until)
+    events = rt.view.history.get(workspace_id, [])
     start = _position(cursor) if cursor else 0
     page: list[AuditEntryOut] = []
     last = start
-    for entry in entries[start:]:
-        last = entry.position
-        if actor is not None and entry.actor != actor:
+    for position, env in enumerate(events[start:], start + 1):
+        last = position
+        if actor is not None and env.actor != actor:
             continue
-        if action is not None and entry.action != action:
+        if action is not None and env.type != action:
             continue
-        if since is not None and entry.occurred_at < since:
+        if since is not None and env.occurred_at < since:
             continue
-        if until is not None and entry.occurred_at > until:
+        if until is not None and env.occurred_at > until:
             continue
-        page.append(AuditEntryOut(**msgspec.structs.asdict(entry)))
+        page.append(AuditEntryOut(**msgspec.structs.asdict(audit_entry(position, env))))
         if len(page) == limit:
             break
-    more = last < len(entries)
+    more = last < len(events)
     return AuditPage(entries=page, next_cursor=_cursor(last) if more and page else None)
+
+
+@router.get(
+    "/workspaces/{workspace_id}/audit/state",
+    response_model=WorkspaceAsOfOut,
+    openapi_extra={"x-permission": "audit:read"},
+)
+async def audit_state(
+    workspace_id: str,
+    rt: Runtime,
+    caller: Caller,
+    as_of: Annotated[
+        datetime | None,
+        Query(description="the instant to replay to (with a time zone); now when left out"),
+    ] = None,
+) -> WorkspaceAsOfOut:
+    """Members and roles, pending invitations and live API tokens as they were at `as_of`.
+
+    Replayed from the workspace's identity events, the same fold `plutarc audit replay` runs on
+    the identity store, so both answer alike.
+    """
+    authorize(rt.memberships, caller, workspace_id, "audit:read")
+    _need_zone("as_of", as_of)
+    instant = as_of or datetime.now(UTC)
+    replay = WorkspaceReplay(workspace_id)
+    for env in rt.view.history.get(workspace_id, []):
+        if env.occurred_at <= instant:  # streams interleave (tokens are their own), so no break
+            replay.apply(env.payload)
+    user = rt.view.users.get
+    state = replay.state(instant, lambda uid: u.email if (u := user(uid)) else None)
+    return WorkspaceAsOfOut.model_validate(msgspec.to_builtins(state))
 
 
 @router.get(

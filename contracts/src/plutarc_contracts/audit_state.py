@@ -1,0 +1,113 @@
+"""A workspace as of an instant, folded from identity events: the auditors' "who could do what, when".
+
+The fold reads events only, so it gives the same answer wherever the events come from: the identity
+service's own store (`plutarc audit replay`) or `identity.events.v1` (the gateway's
+`GET /v1/workspaces/{id}/audit/state`, or any other service). Feed it one workspace's events in
+stream order, up to and including the instant; the emails of members are looked up at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import msgspec
+
+from plutarc_contracts import identity as c
+from plutarc_contracts.permissions import role_rank
+
+
+class MemberState(msgspec.Struct):
+    user_id: str
+    email: str | None
+    role: str
+
+
+class InvitationState(msgspec.Struct):
+    invitation_id: str
+    email: str
+    role: str
+    expires_at: datetime
+
+
+class TokenState(msgspec.Struct):
+    token_id: str
+    user_id: str
+    name: str
+    permissions: list[str]
+    expires_at: datetime
+
+
+class WorkspaceAsOf(msgspec.Struct):
+    workspace_id: str
+    as_of: datetime
+    exists: bool
+    name: str | None
+    archived: bool
+    members: list[MemberState]
+    pending_invitations: list[InvitationState]
+    active_tokens: list[TokenState]
+
+
+class WorkspaceReplay:
+    """Applies one workspace's identity event payloads, oldest first; `state()` reads the result."""
+
+    def __init__(self, workspace_id: str) -> None:
+        self.workspace_id = workspace_id
+        self.exists = self.archived = False
+        self.name: str | None = None
+        self.members: dict[str, str] = {}
+        self.invitations: dict[str, InvitationState] = {}
+        self.tokens: dict[str, TokenState] = {}
+
+    def apply(self, p: object) -> None:
+        match p:
+            case c.WorkspaceCreated():
+                self.exists, self.name = True, p.name
+            case c.WorkspaceRenamed():
+                self.name = p.name
+            case c.WorkspaceArchived():
+                self.archived = True
+            case c.MemberJoined() | c.MemberRoleChanged():
+                self.members[p.user_id] = p.role
+            case c.MemberRemoved():
+                self.members.pop(p.user_id, None)
+            case c.OwnershipTransferred():
+                self.members[p.to_user_id], self.members[p.from_user_id] = "owner", "admin"
+            case c.InvitationCreated():
+                self.invitations[p.invitation_id] = InvitationState(
+                    p.invitation_id, p.email, p.role, p.expires_at
+                )
+            case c.InvitationResent():
+                if p.invitation_id in self.invitations:
+                    self.invitations[p.invitation_id].expires_at = p.expires_at
+            case c.InvitationAccepted() | c.InvitationDeclined() | c.InvitationRevoked():
+                self.invitations.pop(p.invitation_id, None)
+            case c.ApiTokenIssued():
+                self.tokens[p.token_id] = TokenState(
+                    p.token_id, p.user_id, p.name, list(p.permissions), p.expires_at
+                )
+            case c.ApiTokenRevoked():
+                self.tokens.pop(p.token_id, None)
+
+    def state(self, instant: datetime, email_of: Callable[[str], str | None]) -> WorkspaceAsOf:
+        """The result at `instant`: invitations and tokens that expired by then are left out."""
+        return WorkspaceAsOf(
+            workspace_id=self.workspace_id,
+            as_of=instant,
+            exists=self.exists,
+            name=self.name,
+            archived=self.archived,
+            members=sorted(
+                (MemberState(uid, email_of(uid), role) for uid, role in self.members.items()),
+                key=lambda m: (-role_rank(m.role), m.email or m.user_id),
+            ),
+            pending_invitations=sorted(
+                (i for i in self.invitations.values() if i.expires_at > instant),
+                key=lambda i: i.email,
+            ),
+            active_tokens=sorted(
+                (t for t in self.tokens.values() if t.expires_at > instant),
+                key=lambda t: t.token_id,
+            ),
+        )
