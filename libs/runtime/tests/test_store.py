@@ -25,9 +25,16 @@ def backend(request: pytest.FixtureRequest) -> str:
 def make_store(backend: str, tmp_path, request: pytest.FixtureRequest):
     stores: list[EventStore] = []
 
-    def make(name: str = "demo", snapshot_interval: int = 0) -> EventStore:
+    def make(
+        name: str = "demo",
+        snapshot_interval: int = 0,
+        aggregate_cache: int = 0,
+        same_as: EventStore | None = None,
+    ) -> EventStore:
         kwargs = {}
-        if backend == "postgres":
+        if same_as is not None:  # a second instance on the same database
+            kwargs = {"database_url": same_as.database_url, "sqlite_path": same_as.sqlite_path}
+        elif backend == "postgres":
             pg = request.getfixturevalue("postgres_server")
             kwargs["database_url"] = pg.create_database(f"t_{uuid4().hex[:12]}")
         else:
@@ -39,6 +46,7 @@ def make_store(backend: str, tmp_path, request: pytest.FixtureRequest):
             clock=FakeClock(),
             snapshot_interval=snapshot_interval,
             stream_types=[Counter],
+            aggregate_cache=aggregate_cache,
             **kwargs,
         )
         stores.append(store)
@@ -125,6 +133,32 @@ def test_concurrent_writer_conflict_changes_nothing(make_store) -> None:
         store.save(b, meta=META)
     assert store.get(Counter, counter.id).value == 1
     assert store.verify().ok
+
+
+def test_cached_aggregates_see_other_writers_and_never_unsaved_changes(make_store) -> None:
+    cached = make_store(aggregate_cache=100)
+    other = make_store(same_as=cached)
+    clock = FakeClock()
+    counter = Counter.open("c", clock.now(), limit=10)
+    cached.save(counter, meta=META)
+    assert cached.get(Counter, counter.id).value == 0  # now in the cache
+
+    by_other = other.get(Counter, counter.id)
+    by_other.increment(4, clock.now())
+    other.save(by_other, meta=META)
+    assert cached.get(Counter, counter.id).value == 4  # fast-forwarded from the store
+
+    unsaved = cached.get(Counter, counter.id)
+    unsaved.increment(1, clock.now())
+    with pytest.raises(DomainError):
+        cached.get(Counter, counter.id).increment(7, clock.now())
+    fresh = cached.get(Counter, counter.id)
+    assert (fresh.value, fresh.version) == (4, 2) and fresh is not cached.get(Counter, counter.id)
+
+    mine = cached.get(Counter, counter.id)
+    mine.increment(2, clock.now())
+    cached.save(mine, meta=META)
+    assert cached.get(Counter, counter.id).value == other.get(Counter, counter.id).value == 6
 
 
 def test_snapshots_give_the_same_state(make_store) -> None:

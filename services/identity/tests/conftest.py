@@ -15,6 +15,7 @@ from plutarc_identity.handlers import IdentityHandlers
 from plutarc_identity.service import STREAM_TYPES
 from plutarc_runtime.clock import FakeClock
 from plutarc_runtime.commands import CommandOutcome, CommandProcessor, LocalDispatcher
+from plutarc_runtime.settings import RuntimeSettings
 from plutarc_runtime.store import EventStore
 
 PASSWORD_HASH = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNo"
@@ -125,6 +126,9 @@ def make_identity(
         registry=default_registry(),
         clock=clock,
         stream_types=[*STREAM_TYPES, CommandOutcome],
+        # as services run it: rejected commands (the property tests make many) must not leak
+        # their half-made changes into the aggregates the next command loads
+        aggregate_cache=RuntimeSettings().aggregate_cache,
         **kwargs,
     )
     handlers = IdentityHandlers(store, clock, policy).table()

@@ -119,6 +119,7 @@ class Service:
             sqlite_path=settings.sqlite_path(spec.name),
             clock=self.clock,
             snapshot_interval=settings.snapshot_interval,
+            aggregate_cache=settings.aggregate_cache,
             stream_types=[*spec.stream_types, CommandOutcome],
         )
         self.probe: AIOKafkaClient | None = None

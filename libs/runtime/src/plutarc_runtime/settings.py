@@ -21,6 +21,12 @@ class RuntimeSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     snapshot_interval: int = Field(default=100, ge=0)
+    aggregate_cache: int = Field(
+        default=1000,
+        ge=0,
+        description="Aggregates kept in memory between commands (LRU, brought up to date from the "
+        "store on every load); 0 turns the cache off",
+    )
     opa_url: str | None = Field(
         default=None,
         description="http://host:port of an OPA server running deploy/policy; "

@@ -109,9 +109,15 @@ class EventStore:
         clock: Clock | None = None,
         snapshot_interval: int = 100,
         stream_types: Sequence[type[Aggregate]] = (),
+        aggregate_cache: int = 0,
     ) -> None:
         env = persistence_env(name, database_url, sqlite_path)
         env["IS_SNAPSHOTTING_ENABLED"] = "y"
+        if aggregate_cache > 0:
+            # eventsourcing's LRU cache, fast-forwarded from the store on every get (so writes by
+            # another instance are seen) and deep-copied out (so a refused change cannot leak in).
+            env["AGGREGATE_CACHE_MAXSIZE"] = str(aggregate_cache)
+            env["AGGREGATE_CACHE_FASTFORWARD"] = "y"
         self.name = name
         self.producer = producer
         self.registry = registry
