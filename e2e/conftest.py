@@ -111,6 +111,7 @@ async def running_platform(
 
     settings = ApiSettings(
         kafka_bootstrap=kafka_bootstrap,
+        data_dir=data_dir / "api",
         **{"argon2_time_cost": 1, "argon2_memory_kib": 8192, **overrides},
     )
     runtime = ApiRuntime(settings)

@@ -40,6 +40,7 @@ class LivePlatform:
         )
         settings = ApiSettings(
             kafka_bootstrap=kafka_bootstrap,
+            data_dir=data_dir / "api",
             **{"argon2_time_cost": 1, "argon2_memory_kib": 8192, **api},
         )
         self.api = ApiRuntime(settings)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 from plutarc_contracts import Envelope
 from plutarc_contracts import identity as c
 
@@ -39,6 +40,13 @@ class TokenView:
     permissions: frozenset[str]
     expires_at: datetime
     revoked: bool = False
+
+
+class _State(msgspec.Struct):
+    workspaces: dict[str, WorkspaceView]
+    tokens: dict[str, TokenView]
+    by_user: dict[str, dict[str, str]]
+    positions: dict[str, int]
 
 
 class Memberships:
@@ -84,6 +92,17 @@ class Memberships:
         # their order within a stream is the order they arrive in.
         self.positions[env.stream_id] = env.stream_position
         return True
+
+    # -- checkpoints (plutarc_runtime.checkpoint) -------------------------------------------------
+    def export_state(self) -> bytes:
+        return msgspec.msgpack.encode(
+            _State(self.workspaces, self.tokens, self.by_user, self.positions)
+        )
+
+    def restore_state(self, raw: bytes) -> None:
+        state = msgspec.msgpack.decode(raw, type=_State)
+        self.workspaces, self.tokens = state.workspaces, state.tokens
+        self.by_user, self.positions = state.by_user, state.positions
 
     def _set_role(self, workspace_id: str, user_id: str, role: str) -> None:
         self.workspaces[workspace_id].members[user_id] = role

@@ -1,10 +1,13 @@
-"""Replayed projections: read models kept in memory and rebuilt from the topics at every start.
+"""Replayed projections: read models kept in memory, rebuilt from the topics or from a checkpoint.
 
-A replay consumer reads its topics from offset 0 with no consumer group, so a restart can neither
-lose nor double-count: the model is rebuilt from the log, and duplicates republished by a relay are
-dropped by stream position (a relay keeps each stream in order on one partition). It knows when it
-has caught up with the end offsets seen at start, and lets callers wait until a given stream
-position has been applied (read-your-writes). Topics it replays must keep their events forever.
+A replay consumer uses no consumer group. Without a checkpoint it reads its topics from offset 0, so
+the model is rebuilt from the log. With one (checkpoint.py) it restores the models and its own
+dedupe state, and reads on from the offsets saved with them; it saves a new checkpoint every
+`checkpoint_interval` seconds and when it stops. Either way a restart neither loses nor
+double-counts. Duplicates republished by a relay are dropped by stream position (a relay keeps each
+stream in order on one partition). It knows when it has caught up with the end offsets seen at
+start, and lets callers wait until a given stream position has been applied (read-your-writes).
+Topics it replays must keep their events forever.
 
 One stream may span topics (identity routes a user's credential events to their own topic), and
 topics are not ordered against each other, so duplicates are judged per (topic, stream).
@@ -14,11 +17,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+import msgspec
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from plutarc_contracts import ContractError, Envelope, Registry
+
+from .checkpoint import FORMAT, Checkpoint, CheckpointFile, fingerprint, offset_key
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +34,13 @@ class Projection(Protocol):
     def apply(self, env: Envelope) -> bool:
         """Apply one event; False if it was not new (or not for this projection)."""
         ...
+
+
+class _DedupeState(msgspec.Struct):
+    positions: dict[str, int]
+    ahead: dict[str, list[int]]
+    seen: list[tuple[str, str, int]]
+    applied: int
 
 
 class ReplayConsumer:
@@ -39,6 +53,8 @@ class ReplayConsumer:
         registry: Registry,
         projections: Sequence[Projection],
         listeners: Sequence[Callable[[Envelope], None]] = (),
+        checkpoint: CheckpointFile | None = None,
+        checkpoint_interval: float = 30.0,
     ) -> None:
         self.name = name
         self.bootstrap = bootstrap
@@ -56,6 +72,18 @@ class ReplayConsumer:
         self.undecodable = 0
         self._changed = asyncio.Condition()
         self._kafka: AIOKafkaConsumer | None = None
+        self.checkpoint = checkpoint
+        self.checkpoint_interval = checkpoint_interval
+        self.offsets: dict[TopicPartition, int] = {}
+        self.resumed_from: int | None = None
+        """Events the restored checkpoint held, or None when this run replayed from offset 0."""
+        if checkpoint is not None:
+            missing = [p for p in self.projections if not hasattr(p, "export_state")]
+            if missing:
+                raise ValueError(
+                    f"projections without export_state cannot be checkpointed: {missing}"
+                )
+            self._fingerprint = fingerprint([self, *self.projections])
 
     def _advance(self, stream_id: str, position: int) -> None:
         mark = self.positions.get(stream_id, 0)
@@ -122,11 +150,18 @@ class ReplayConsumer:
         try:
             partitions = await self._partitions(consumer, stop)
             consumer.assign(partitions)
-            await consumer.seek_to_beginning(*partitions)
             ends = await consumer.end_offsets(partitions)
-            pending = {tp for tp, end in ends.items() if end > 0}
+            starts = await consumer.beginning_offsets(partitions)
+            self.offsets = {tp: 0 for tp in partitions}
+            if self._resume(partitions, starts, ends):
+                for tp in partitions:
+                    consumer.seek(tp, self.offsets[tp])
+            else:
+                await consumer.seek_to_beginning(*partitions)
+            pending = {tp for tp, end in ends.items() if end > self.offsets[tp]}
             if not pending:
                 self.caught_up.set()
+            saved_at, saved_applied = time.monotonic(), self.applied
             while not stop.is_set():
                 batch = await consumer.getmany(timeout_ms=100, max_records=2000)
                 for tp, records in batch.items():
@@ -134,9 +169,18 @@ class ReplayConsumer:
                         self._apply(tp.topic, record.value)
                         if tp in pending and record.offset + 1 >= ends[tp]:
                             pending.discard(tp)
+                    if records:
+                        self.offsets[tp] = records[-1].offset + 1
                 if batch:
                     async with self._changed:
                         self._changed.notify_all()
+                if (
+                    self.checkpoint is not None
+                    and self.applied != saved_applied
+                    and time.monotonic() - saved_at >= self.checkpoint_interval
+                ):
+                    await self.save_checkpoint()
+                    saved_at, saved_applied = time.monotonic(), self.applied
                 if pending:
                     continue
                 if not self.caught_up.is_set():
@@ -145,8 +189,76 @@ class ReplayConsumer:
                         extra={"consumer": self.name, "applied": self.applied},
                     )
                     self.caught_up.set()
+            if self.checkpoint is not None:  # a clean stop: the next start resumes from here
+                await self.save_checkpoint()
         finally:
             await consumer.stop()
+
+    # -- checkpoints ------------------------------------------------------------------------------
+    def _resume(
+        self,
+        partitions: Sequence[TopicPartition],
+        starts: dict[TopicPartition, int],
+        ends: dict[TopicPartition, int],
+    ) -> bool:
+        """Restore the newest trustworthy checkpoint into the (empty) projections; False if none."""
+        if self.checkpoint is None:
+            return False
+        cp = self.checkpoint.load(self._fingerprint, self.topics)
+        if cp is None:
+            return False
+        offsets = {tp: cp.offsets.get(offset_key(tp.topic, tp.partition), 0) for tp in partitions}
+        for tp, offset in offsets.items():
+            if not starts[tp] <= offset <= ends[tp]:  # the topic was recreated, or truncated
+                log.warning(
+                    "checkpoint offsets do not fit the topics, replaying",
+                    extra={"consumer": self.name, "partition": str(tp), "offset": offset},
+                )
+                return False
+        blank = [p.export_state() for p in self.projections]  # type: ignore[attr-defined]
+        try:
+            dedupe = msgspec.msgpack.decode(cp.consumer, type=_DedupeState)
+            for projection, raw in zip(self.projections, cp.projections, strict=True):
+                projection.restore_state(raw)  # type: ignore[attr-defined]
+        except Exception as exc:
+            log.warning("checkpoint unreadable, replaying", extra={"error": repr(exc)})
+            for projection, raw in zip(self.projections, blank, strict=True):
+                projection.restore_state(raw)  # type: ignore[attr-defined]
+            return False
+        self.positions = dedupe.positions
+        self._ahead = {stream: set(positions) for stream, positions in dedupe.ahead.items()}
+        self._seen = {(topic, stream): pos for topic, stream, pos in dedupe.seen}
+        self.applied = self.resumed_from = dedupe.applied
+        self.offsets = offsets
+        log.info(
+            "projection restored from checkpoint",
+            extra={"consumer": self.name, "applied": self.applied},
+        )
+        return True
+
+    async def save_checkpoint(self) -> None:
+        """Write the projections and the offsets they reflect; a failure is logged, not raised."""
+        if self.checkpoint is None:
+            return
+        dedupe = _DedupeState(
+            positions=self.positions,
+            ahead={stream: sorted(positions) for stream, positions in self._ahead.items()},
+            seen=[(topic, stream, pos) for (topic, stream), pos in self._seen.items()],
+            applied=self.applied,
+        )
+        # Encoded here, between batches, so state and offsets match; written in a thread.
+        cp = Checkpoint(
+            format=FORMAT,
+            fingerprint=self._fingerprint,
+            topics=self.topics,
+            offsets={offset_key(tp.topic, tp.partition): o for tp, o in self.offsets.items()},
+            consumer=msgspec.msgpack.encode(dedupe),
+            projections=[p.export_state() for p in self.projections],  # type: ignore[attr-defined]
+        )
+        try:
+            await asyncio.to_thread(self.checkpoint.save, cp)
+        except Exception as exc:
+            log.warning("checkpoint not saved", extra={"consumer": self.name, "error": repr(exc)})
 
     def _apply(self, topic: str, value: Any) -> None:
         try:

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from plutarc_access import Memberships, engine_for
 from plutarc_contracts import CommandAccepted, CommandRejected, Registry, default_registry
 from plutarc_contracts import identity as c
+from plutarc_runtime.checkpoint import CheckpointFile
 from plutarc_runtime.projection import ReplayConsumer
 
 from .auth import Principal, authenticate
@@ -28,7 +29,7 @@ from .views import IdentityView
 class ApiRuntime:
     settings: ApiSettings
     registry: Registry = field(default_factory=default_registry)
-    view: IdentityView = field(default_factory=IdentityView)
+    view: IdentityView = field(init=False)
     memberships: Memberships = field(init=False)
     replay: ReplayConsumer | None = None
     gateway: CommandGateway | None = None
@@ -42,6 +43,7 @@ class ApiRuntime:
 
     def __post_init__(self) -> None:
         s = self.settings
+        self.view = IdentityView(self.registry)
         self.memberships = Memberships(engine_for(s.opa_url))
         self.secret_key = s.secret_key.encode() if s.secret_key else os.urandom(32)
         self.per_token = TokenBuckets(s.token_rate, s.token_burst)
@@ -54,6 +56,8 @@ class ApiRuntime:
             topics=[c.events_topic(c.IDENTITY), c.CREDENTIALS_TOPIC],
             registry=self.registry,
             projections=[self.view, self.memberships],
+            checkpoint=CheckpointFile(s.checkpoint_path) if s.checkpoint_interval > 0 else None,
+            checkpoint_interval=s.checkpoint_interval,
         )
 
     async def command(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from plutarc_runtime.settings import RuntimeSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -9,6 +11,10 @@ from pydantic_settings import SettingsConfigDict
 
 class ApiSettings(RuntimeSettings):
     model_config = SettingsConfigDict(env_prefix="PLUTARC_", extra="ignore")
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.data_dir / "api-projections.checkpoint"
 
     kafka_bootstrap: str = "127.0.0.1:9092"
     http_port: int = Field(default=8000, ge=0, le=65535)
@@ -32,6 +38,13 @@ class ApiSettings(RuntimeSettings):
         min_length=32,
         description="Derives the secrets of retried writes (same Idempotency-Key, same token); "
         "share it between replicas. Random per process when unset.",
+    )
+    checkpoint_interval: float = Field(
+        default=30.0,
+        ge=0,
+        description="Seconds between checkpoints of the projections (in <data_dir>/"
+        "api-projections.checkpoint), from which a restart resumes; 0: none, every start "
+        "replays the topics from offset 0",
     )
     argon2_time_cost: int = Field(default=2, ge=1)
     argon2_memory_kib: int = Field(default=19456, ge=1024)

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from plutarc_contracts import CommandAccepted, CommandRejected, Envelope
+import msgspec
+from plutarc_contracts import CommandAccepted, CommandRejected, Envelope, Registry, default_registry
 from plutarc_contracts import identity as c
 
 
@@ -64,8 +65,24 @@ class WorkspaceDetails:
     billing_contact: str | None = None
 
 
+class _State(msgspec.Struct):
+    users: dict[str, UserView]
+    by_email: dict[str, str]
+    sessions: dict[str, SessionView]
+    session_hash: dict[str, str]
+    tokens: dict[str, TokenView]
+    token_by_hash: dict[str, str]
+    workspaces: dict[str, WorkspaceDetails]
+    invitations: dict[str, dict[str, InvitationView]]
+    history: dict[str, list[bytes]]
+    accepted: dict[str, CommandAccepted]
+    rejected: dict[str, CommandRejected]
+    applied: int
+
+
 class IdentityView:
-    def __init__(self) -> None:
+    def __init__(self, registry: Registry | None = None) -> None:
+        self.registry = registry or default_registry()
         self.users: dict[str, UserView] = {}
         self.by_email: dict[str, str] = {}
         self.sessions: dict[str, SessionView] = {}  # by token hash
@@ -79,6 +96,43 @@ class IdentityView:
         self.history: dict[str, list[Envelope]] = {}
         self.outcomes: dict[str, CommandAccepted | CommandRejected] = {}
         self.applied = 0
+        self._encoded: dict[str, list[bytes]] = {}  # history as wire bytes, grown at each export
+
+    # -- checkpoints (plutarc_runtime.checkpoint) -------------------------------------------------
+    def export_state(self) -> bytes:
+        for workspace_id, events in self.history.items():
+            encoded = self._encoded.setdefault(workspace_id, [])
+            encoded.extend(self.registry.encode_event(e) for e in events[len(encoded) :])
+        accepted = {k: v for k, v in self.outcomes.items() if isinstance(v, CommandAccepted)}
+        rejected = {k: v for k, v in self.outcomes.items() if isinstance(v, CommandRejected)}
+        return msgspec.msgpack.encode(
+            _State(
+                self.users,
+                self.by_email,
+                self.sessions,
+                self.session_hash,
+                self.tokens,
+                self.token_by_hash,
+                self.workspaces,
+                self.invitations,
+                self._encoded,
+                accepted,
+                rejected,
+                self.applied,
+            )
+        )
+
+    def restore_state(self, raw: bytes) -> None:
+        s = msgspec.msgpack.decode(raw, type=_State)
+        decode = self.registry.decode_event
+        history = {ws: [decode(e) for e in events] for ws, events in s.history.items()}
+        self.users, self.by_email = s.users, s.by_email
+        self.sessions, self.session_hash = s.sessions, s.session_hash
+        self.tokens, self.token_by_hash = s.tokens, s.token_by_hash
+        self.workspaces, self.invitations = s.workspaces, s.invitations
+        self.history, self._encoded = history, s.history
+        self.outcomes = {**s.accepted, **s.rejected}
+        self.applied = s.applied
 
     def apply(self, env: Envelope) -> bool:
         p: Any = env.payload

@@ -1,0 +1,50 @@
+"""Checkpoint files: written whole or not at all, and trusted only for the same code and topics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from plutarc_runtime.checkpoint import FORMAT, Checkpoint, CheckpointFile, fingerprint
+
+
+class Model:
+    def export_state(self) -> bytes:
+        return b"state"
+
+    def restore_state(self, raw: bytes) -> None:
+        pass
+
+
+def checkpoint(print_: str, topics: list[str]) -> Checkpoint:
+    return Checkpoint(
+        format=FORMAT,
+        fingerprint=print_,
+        topics=topics,
+        offsets={"t:0": 7},
+        consumer=b"c",
+        projections=[b"p"],
+    )
+
+
+def test_a_saved_checkpoint_loads_for_the_same_code_and_topics_only(tmp_path: Path) -> None:
+    file = CheckpointFile(tmp_path / "sub" / "p.checkpoint")
+    assert file.load("f", ["t"]) is None
+    file.save(checkpoint("f", ["t"]))
+    assert file.load("f", ["t"]) == checkpoint("f", ["t"])
+    assert file.load("other code", ["t"]) is None
+    assert file.load("f", ["t", "u"]) is None
+    assert [p.name for p in (tmp_path / "sub").iterdir()] == ["p.checkpoint"]  # no temp files
+
+
+def test_a_corrupt_checkpoint_is_ignored(tmp_path: Path) -> None:
+    file = CheckpointFile(tmp_path / "p.checkpoint")
+    file.save(checkpoint("f", ["t"]))
+    data = (tmp_path / "p.checkpoint").read_bytes()
+    (tmp_path / "p.checkpoint").write_bytes(data[: len(data) // 2])
+    assert file.load("f", ["t"]) is None
+
+
+def test_the_fingerprint_follows_the_projection_types() -> None:
+    assert fingerprint([Model()]) == fingerprint([Model()])
+    assert fingerprint([Model()]) != fingerprint([Model(), Model()])
+    assert fingerprint([Model()]) != fingerprint([CheckpointFile(Path("x"))])
