@@ -104,6 +104,7 @@ BENCHMARKS: dict[str, Callable[[Env], Iterator[str]]] = {
     "audit": external("bench.audit_bench", {"events": 20_000}),
     "relay": relay,
     "roundtrip": roundtrip,
+    "projection": external("bench.projection_bench", {}),
     "api": external("bench.api_bench", {}),
 }
 

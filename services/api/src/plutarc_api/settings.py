@@ -40,7 +40,7 @@ class ApiSettings(RuntimeSettings):
         "share it between replicas. Random per process when unset.",
     )
     checkpoint_interval: float = Field(
-        default=30.0,
+        default=300.0,
         ge=0,
         description="Seconds between checkpoints of the projections (in <data_dir>/"
         "api-projections.checkpoint), from which a restart resumes; 0: none, every start "
