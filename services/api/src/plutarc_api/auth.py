@@ -6,6 +6,7 @@ does not belong to answers 404, exactly like one that does not exist.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -13,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from plutarc_access import AccessError, Memberships
+from plutarc_access import AccessError, Memberships, RegoEngine
 from plutarc_contracts.permissions import grants
 
 from .problems import Problem
@@ -81,7 +82,7 @@ def authenticate(view: IdentityView, authorization: str | None) -> Principal:
     raise unauthorized("unrecognised token")
 
 
-def authorize(
+async def authorize(
     memberships: Memberships,
     principal: Principal,
     workspace_id: str,
@@ -95,7 +96,12 @@ def authorize(
     ):
         raise Problem(404, "workspace.not_found", f"workspace {workspace_id} not found")
     try:
-        decision = memberships.may(principal.actor, workspace_id, permission, **resource)
+        if isinstance(memberships.engine, RegoEngine):  # in-process and cached: no I/O
+            decision = memberships.may(principal.actor, workspace_id, permission, **resource)
+        else:  # an OPA server: its HTTP round trip must not hold the event loop
+            decision = await asyncio.to_thread(
+                memberships.may, principal.actor, workspace_id, permission, **resource
+            )
     except AccessError as exc:  # never a denial: the policy could not be evaluated
         raise Problem(
             503,
