@@ -195,8 +195,7 @@ class Consumer:
         conflicts = 0
         while not stop.is_set():
             try:
-                work = await self._process(record)
-                await asyncio.to_thread(self._store, work, tracking)
+                work = await asyncio.to_thread(self._process_and_store, record, tracking)
                 break
             except IntegrityError:
                 stored = await asyncio.to_thread(
@@ -237,9 +236,15 @@ class Consumer:
                     time.perf_counter() - started
                 )
 
-    async def _process(self, record: ConsumerRecord[Any, Any]) -> Work:
+    def _process_and_store(self, record: ConsumerRecord[Any, Any], tracking: Tracking) -> Work:
+        """Decide, then save with the position: one worker-thread hop per message, not two."""
+        work = self._process(record)
+        self._store(work, tracking)
+        return work
+
+    def _process(self, record: ConsumerRecord[Any, Any]) -> Work:
         try:
-            return await asyncio.to_thread(self.processor, record.value or b"")
+            return self.processor(record.value or b"")
         except ContractError as exc:
             return self.dead_letter(record, exc.code, str(exc))
         except self.transient:
