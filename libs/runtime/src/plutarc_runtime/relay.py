@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import Notification, Tracking
 
 from .metrics import Metrics
 from .store import EventStore
@@ -116,16 +116,18 @@ class OutboxRelay:
             return
         self.metrics.relay_lag.set(max(0, head - self.position))
 
+    def _read_section(self) -> tuple[Sequence[Notification], dict[int, bytes]]:
+        """The next section of the log and its chain hashes, in one worker-thread hop."""
+        section = self.store.notifications(self.position + 1, self.batch_size)
+        if not section:
+            return section, {}
+        return section, self.store.chain.select_hashes(section[0].id, section[-1].id)
+
     async def publish_batch(self) -> int:
         """Publish one section of the notification log, then record the new position."""
-        section = await asyncio.to_thread(
-            self.store.notifications, self.position + 1, self.batch_size
-        )
+        section, hashes = await asyncio.to_thread(self._read_section)
         if not section:
             return 0
-        hashes = await asyncio.to_thread(
-            self.store.chain.select_hashes, section[0].id, section[-1].id
-        )
         assert self.producer is not None, "start() the relay first"
         futures: list[Any] = []
         for n in section:
