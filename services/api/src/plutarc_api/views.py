@@ -134,6 +134,15 @@ class IdentityView:
         self.outcomes = {**s.accepted, **s.rejected}
         self.applied = s.applied
 
+    def forget_dead_sessions(self, now: datetime) -> int:
+        """Drop sessions that ended or expired: they can never authenticate again, and every login
+        adds one, so a long-running gateway would otherwise grow without bound. Returns how many."""
+        dead = [h for h, s in self.sessions.items() if s.ended or s.expires_at <= now]
+        for token_hash in dead:
+            session = self.sessions.pop(token_hash)
+            self.session_hash.pop(session.session_id, None)
+        return len(dead)
+
     def apply(self, env: Envelope) -> bool:
         p: Any = env.payload
         self.applied += 1
