@@ -58,8 +58,10 @@ async def test_a_restart_resumes_from_the_checkpoint_and_applies_later_events_on
                 "workspace_id"
             ]
             assert first.api.replay is not None
-            await first.api.replay.save_checkpoint()
+            # Read before saving: the state is encoded before the first await, but events may
+            # be applied while the file is written.
             at_checkpoint = first.api.replay.applied
+            await first.api.replay.save_checkpoint()
             shutil.copy(tmp_path / CHECKPOINT, tmp_path / "early.checkpoint")
             # Written after the checkpoint that the next start will find:
             r = await http.patch(f"/v1/workspaces/{ws}", json={"name": "Prop desk"})
