@@ -34,6 +34,7 @@ def test_a_saved_checkpoint_loads_for_the_same_code_and_topics_only(tmp_path: Pa
     assert file.load("other code", ["t"]) is None
     assert file.load("f", ["t", "u"]) is None
     assert [p.name for p in (tmp_path / "sub").iterdir()] == ["p.checkpoint"]  # no temp files
+    assert (tmp_path / "sub" / "p.checkpoint").stat().st_mode & 0o777 == 0o600
 
 
 def test_a_corrupt_checkpoint_is_ignored(tmp_path: Path) -> None:

@@ -83,11 +83,15 @@ class CheckpointFile:
         return cp
 
     def save(self, cp: Checkpoint) -> None:
-        """Write atomically: the old checkpoint stays whole until the new one is on disk."""
+        """Write atomically: the old checkpoint stays whole until the new one is on disk.
+
+        Readable by its owner only (0600): a projection may hold credential hashes.
+        """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
-            with open(tmp, "wb") as f:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with open(fd, "wb") as f:
                 f.write(msgspec.msgpack.encode(cp))
                 f.flush()
                 os.fsync(f.fileno())
