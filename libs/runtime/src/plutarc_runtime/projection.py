@@ -141,6 +141,7 @@ class ReplayConsumer:
             bootstrap_servers=self.bootstrap,
             client_id=f"{self.name}-replay",
             enable_auto_commit=False,
+            auto_offset_reset="earliest",
             isolation_level="read_committed",
             fetch_max_wait_ms=50,
             max_partition_fetch_bytes=4 << 20,
@@ -149,11 +150,15 @@ class ReplayConsumer:
         await consumer.start()
         try:
             partitions = await self._partitions(consumer, stop)
-            consumer.assign(partitions)
+            # Offsets are looked up before the partitions are assigned, and the position is set
+            # right after, with no await in between: an assigned partition without a position
+            # is reset by the fetcher on its own, which would race with the seek.
             ends = await consumer.end_offsets(partitions)
             starts = await consumer.beginning_offsets(partitions)
             self.offsets = {tp: 0 for tp in partitions}
-            if self._resume(partitions, starts, ends):
+            resumed = self._resume(partitions, starts, ends)
+            consumer.assign(partitions)
+            if resumed:
                 for tp in partitions:
                     consumer.seek(tp, self.offsets[tp])
             else:
