@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from plutarc_runtime.checkpoint import FORMAT, Checkpoint, CheckpointFile, fingerprint
+from plutarc_runtime.projection import ReplayConsumer
 
 
 class Model:
@@ -49,3 +51,14 @@ def test_the_fingerprint_follows_the_projection_types() -> None:
     assert fingerprint([Model()]) == fingerprint([Model()])
     assert fingerprint([Model()]) != fingerprint([Model(), Model()])
     assert fingerprint([Model()]) != fingerprint([CheckpointFile(Path("x"))])
+
+
+def test_a_projection_that_cannot_export_is_refused_a_checkpoint(tmp_path: Path) -> None:
+    class Plain:
+        def apply(self, env: object) -> bool:
+            return True
+
+    kwargs = {"name": "p", "bootstrap": "127.0.0.1:1", "topics": ["t"], "registry": None}
+    ReplayConsumer(**kwargs, projections=[Model()], checkpoint=CheckpointFile(tmp_path / "c"))
+    with pytest.raises(ValueError, match="cannot be checkpointed"):
+        ReplayConsumer(**kwargs, projections=[Plain()], checkpoint=CheckpointFile(tmp_path / "c"))

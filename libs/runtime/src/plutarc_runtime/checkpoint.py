@@ -18,7 +18,7 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import msgspec
 
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 FORMAT = 1
 
 
+@runtime_checkable
 class Checkpointable(Protocol):
     def export_state(self) -> bytes:
         """Everything the projection knows, encoded; `restore_state` must accept it."""
@@ -51,7 +52,7 @@ class Checkpoint(msgspec.Struct, kw_only=True):
 def fingerprint(projections: Sequence[object]) -> str:
     """Changes when the code that builds a projection's state changes, so old state is not trusted."""
     digest = hashlib.sha256(str(FORMAT).encode())
-    for kind in (*(type(p) for p in projections),):
+    for kind in (type(p) for p in projections):
         source = Path(inspect.getfile(kind)).read_bytes()
         digest.update(kind.__qualname__.encode() + b"\0" + source)
     return digest.hexdigest()

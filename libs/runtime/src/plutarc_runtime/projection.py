@@ -25,7 +25,14 @@ import msgspec
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from plutarc_contracts import ContractError, Envelope, Registry
 
-from .checkpoint import FORMAT, Checkpoint, CheckpointFile, fingerprint, offset_key
+from .checkpoint import (
+    FORMAT,
+    Checkpoint,
+    Checkpointable,
+    CheckpointFile,
+    fingerprint,
+    offset_key,
+)
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +85,7 @@ class ReplayConsumer:
         self.resumed_from: int | None = None
         """Events the restored checkpoint held, or None when this run replayed from offset 0."""
         if checkpoint is not None:
-            missing = [p for p in self.projections if not hasattr(p, "export_state")]
+            missing = [p for p in self.projections if not isinstance(p, Checkpointable)]
             if missing:
                 raise ValueError(
                     f"projections without export_state cannot be checkpointed: {missing}"
@@ -200,6 +207,10 @@ class ReplayConsumer:
             await consumer.stop()
 
     # -- checkpoints ------------------------------------------------------------------------------
+    def _checkpointed(self) -> list[Checkpointable]:
+        """The projections as checkpointable (checked in __init__ when a checkpoint is set)."""
+        return [p for p in self.projections if isinstance(p, Checkpointable)]
+
     def _resume(
         self,
         partitions: Sequence[TopicPartition],
@@ -220,15 +231,16 @@ class ReplayConsumer:
                     extra={"consumer": self.name, "partition": str(tp), "offset": offset},
                 )
                 return False
-        blank = [p.export_state() for p in self.projections]  # type: ignore[attr-defined]
+        checkpointed = self._checkpointed()
+        blank = [p.export_state() for p in checkpointed]
         try:
             dedupe = msgspec.msgpack.decode(cp.consumer, type=_DedupeState)
-            for projection, raw in zip(self.projections, cp.projections, strict=True):
-                projection.restore_state(raw)  # type: ignore[attr-defined]
+            for projection, raw in zip(checkpointed, cp.projections, strict=True):
+                projection.restore_state(raw)
         except Exception as exc:
             log.warning("checkpoint unreadable, replaying", extra={"error": repr(exc)})
-            for projection, raw in zip(self.projections, blank, strict=True):
-                projection.restore_state(raw)  # type: ignore[attr-defined]
+            for projection, raw in zip(checkpointed, blank, strict=True):
+                projection.restore_state(raw)
             return False
         self.positions = dedupe.positions
         self._ahead = {stream: set(positions) for stream, positions in dedupe.ahead.items()}
@@ -258,7 +270,7 @@ class ReplayConsumer:
             topics=self.topics,
             offsets={offset_key(tp.topic, tp.partition): o for tp, o in self.offsets.items()},
             consumer=msgspec.msgpack.encode(dedupe),
-            projections=[p.export_state() for p in self.projections],  # type: ignore[attr-defined]
+            projections=[p.export_state() for p in self._checkpointed()],
         )
         try:
             await asyncio.to_thread(self.checkpoint.save, cp)

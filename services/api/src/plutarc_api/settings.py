@@ -12,10 +12,6 @@ from pydantic_settings import SettingsConfigDict
 class ApiSettings(RuntimeSettings):
     model_config = SettingsConfigDict(env_prefix="PLUTARC_", extra="ignore")
 
-    @property
-    def checkpoint_path(self) -> Path:
-        return self.data_dir / "api-projections.checkpoint"
-
     kafka_bootstrap: str = "127.0.0.1:9092"
     http_port: int = Field(default=8000, ge=0, le=65535)
     command_deadline: float = Field(
@@ -48,3 +44,7 @@ class ApiSettings(RuntimeSettings):
     )
     argon2_time_cost: int = Field(default=2, ge=1)
     argon2_memory_kib: int = Field(default=19456, ge=1024)
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.data_dir / "api-projections.checkpoint"
