@@ -9,8 +9,7 @@ from uuid import uuid4
 from plutarc_contracts import default_registry
 from plutarc_contracts import identity as c
 from plutarc_identity.audit import AuditLog
-from plutarc_identity.service import STREAM_TYPES
-from plutarc_identity.workspace import Workspace
+from plutarc_identity.domain import STREAM_TYPES, Workspace
 from plutarc_runtime.clock import FakeClock
 from plutarc_runtime.store import EventStore, Meta
 

@@ -130,7 +130,7 @@ async def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 6
 
 
 async def _run(base: Path, bootstrap: str, samples: int, warmup: int) -> list[str]:
-    from demo import Counter, Increment, OpenCounter, Tally, command_handlers, demo_registry
+    from demo import HANDLERS, Counter, Increment, OpenCounter, Tally, demo_registry
 
     registry = demo_registry()
     context = f"benchrt{uuid4().hex[:8]}"
@@ -139,7 +139,7 @@ async def _run(base: Path, bootstrap: str, samples: int, warmup: int) -> list[st
         context=context,
         registry=registry,
         stream_types=[Counter, Tally],
-        command_handlers=command_handlers,
+        handlers=HANDLERS,
     )
     settings = RuntimeSettings(kafka_bootstrap=bootstrap, data_dir=base / "roundtrip")
     service = Service(spec, settings, consumer_overrides=FAST_GROUPS)

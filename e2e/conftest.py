@@ -18,7 +18,7 @@ from plutarc_access import engine_for
 from plutarc_api.app import create_app
 from plutarc_api.runtime import ApiRuntime
 from plutarc_api.settings import ApiSettings
-from plutarc_identity.service import identity_spec
+from plutarc_identity.bootstrap import build
 from plutarc_runtime.service import Service
 from plutarc_runtime.settings import RuntimeSettings
 from plutarc_testkit.waiting import until
@@ -98,7 +98,7 @@ async def running_platform(
     PLUTARC_OPA_URL would); `opa_url` in `overrides` does the same for the API.
     """
     identity = Service(
-        identity_spec(engine_for(identity_opa_url)),
+        build(policy=engine_for(identity_opa_url)),
         RuntimeSettings(kafka_bootstrap=kafka_bootstrap, data_dir=data_dir / "identity"),
         consumer_overrides=FAST_GROUPS,
     )

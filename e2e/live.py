@@ -16,7 +16,7 @@ import uvicorn
 from plutarc_api.app import create_app
 from plutarc_api.runtime import ApiRuntime
 from plutarc_api.settings import ApiSettings
-from plutarc_identity.service import identity_spec
+from plutarc_identity.bootstrap import build
 from plutarc_runtime.service import Service
 from plutarc_runtime.settings import RuntimeSettings
 from plutarc_testkit.waiting import wait_until
@@ -34,7 +34,7 @@ class LivePlatform:
         self._loop = asyncio.new_event_loop()
         self._stop = asyncio.Event()
         self._identity = Service(
-            identity_spec(),
+            build(),
             RuntimeSettings(kafka_bootstrap=kafka_bootstrap, data_dir=data_dir),
             consumer_overrides={"session_timeout_ms": 6000, "heartbeat_interval_ms": 500},
         )

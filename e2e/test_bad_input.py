@@ -93,7 +93,7 @@ async def test_rejections_from_the_service_keep_their_code(platform) -> None:
         )
         assert (self_change.status_code, self_change.json()["code"]) == (
             403,
-            "identity.self_role_change",
+            "access.self_role_change",
         )
         escalate = await http.post(
             f"/v1/workspaces/{ws}/tokens", json={"name": "t", "permissions": ["made:up"]}

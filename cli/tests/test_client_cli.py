@@ -346,7 +346,7 @@ def test_problem_json_becomes_an_api_error_and_writes_carry_an_idempotency_key()
                 "title": "identity role escalation",
                 "status": 403,
                 "detail": "a manager may not grant admin",
-                "code": "identity.role_escalation",
+                "code": "access.role_escalation",
             },
             headers={"content-type": "application/problem+json"},
         )
@@ -358,7 +358,7 @@ def test_problem_json_becomes_an_api_error_and_writes_carry_an_idempotency_key()
         client.invite("w1", "x@example.com", "admin")
     e = caught.value
     assert (e.code, e.status, e.detail) == (
-        "identity.role_escalation",
+        "access.role_escalation",
         403,
         "a manager may not grant admin",
     )

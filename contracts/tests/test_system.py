@@ -25,7 +25,7 @@ def test_default_registry_holds_the_system_types_and_is_shared_and_frozen() -> N
     assert registry.frozen
     assert {COMMAND_ACCEPTED, COMMAND_REJECTED, DEAD_LETTERED} <= set(registry.event_names())
     assert registry.type_name_of(CommandAccepted) == ("system.command_accepted", 1)
-    assert registry.type_name_of(CommandRejected) == ("system.command_rejected", 1)
+    assert registry.type_name_of(CommandRejected) == ("system.command_rejected", 2)
     assert registry.type_name_of(DeadLettered) == ("system.dead_lettered", 1)
     assert {registry.context_of(n) for n in registry.names()} >= {"system"}
     with pytest.raises(RegistrationError, match="frozen"):
@@ -35,14 +35,16 @@ def test_default_registry_holds_the_system_types_and_is_shared_and_frozen() -> N
 def test_register_system_types_returns_the_registry() -> None:
     registry = Registry()
     assert register_system_types(registry) is registry
-    assert len(registry) == 3
+    assert len(registry) == 7  # replies, dead letters and the four intent events
 
 
 def test_reply_defaults() -> None:
     accepted = CommandAccepted(command_id="c", command_type="identity.invite_member")
     assert (accepted.result, accepted.stream_id, accepted.stream_position) == ({}, None, None)
     assert CommandAccepted(command_id="d", command_type="t").result is not accepted.result
-    rejected = CommandRejected(command_id="c", command_type="t", code="x.y", detail="no")
+    rejected = CommandRejected(
+        command_id="c", command_type="t", kind="invalid", code="x.y", detail="no"
+    )
     assert rejected.field is None
 
 

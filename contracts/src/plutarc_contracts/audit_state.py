@@ -68,12 +68,10 @@ class WorkspaceReplay:
                 self.name = p.name
             case c.WorkspaceArchived():
                 self.archived = True
-            case c.MemberJoined() | c.MemberRoleChanged():
-                self.members[p.user_id] = p.role
-            case c.MemberRemoved():
-                self.members.pop(p.user_id, None)
+            case c.MemberJoined() | c.MemberRoleChanged() | c.MemberRemoved():
+                self._roles(p)
             case c.OwnershipTransferred():
-                self.members[p.to_user_id], self.members[p.from_user_id] = "owner", "admin"
+                self._roles(p)
             case c.InvitationCreated():
                 self.invitations[p.invitation_id] = InvitationState(
                     p.invitation_id, p.email, p.role, p.expires_at
@@ -89,6 +87,13 @@ class WorkspaceReplay:
                 )
             case c.ApiTokenRevoked():
                 self.tokens.pop(p.token_id, None)
+
+    def _roles(self, p: object) -> None:
+        for _, user_id, role in c.role_changes(p):
+            if role is None:
+                self.members.pop(user_id, None)
+            else:
+                self.members[user_id] = role
 
     def state(self, instant: datetime, email_of: Callable[[str], str | None]) -> WorkspaceAsOf:
         """The result at `instant`: invitations and tokens that expired by then are left out."""

@@ -9,7 +9,7 @@ audit entry can be derived from any one of them.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -27,6 +27,7 @@ Sha256Hex = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 Money = Annotated[str, msgspec.Meta(pattern=r"^\d{1,15}(\.\d{1,8})?$")]
+Url = Annotated[str, msgspec.Meta(pattern="^https?://", max_length=2000)]
 
 
 # --- events ----------------------------------------------------------------------------------------
@@ -115,13 +116,25 @@ class MemberRemoved(Payload, frozen=True, kw_only=True):
     reason: Literal["removed", "left"]
 
 
+class OwnershipTransferredV1(Payload, frozen=True, kw_only=True):
+    workspace_id: Id
+    from_user_id: Id
+    to_user_id: Id
+    to_previous_role: Role
+
+
 class OwnershipTransferred(Payload, frozen=True, kw_only=True):
-    """The new owner becomes owner; the previous owner stays on as admin."""
+    """The new owner becomes owner; the previous owner's new role is stated, not implied."""
 
     workspace_id: Id
     from_user_id: Id
     to_user_id: Id
     to_previous_role: Role
+    from_new_role: Role
+
+
+def _ownership_v1_to_v2(payload: dict[str, Any]) -> dict[str, Any]:
+    return {**payload, "from_new_role": "admin"}  # what v1 always meant
 
 
 class InvitationCreated(Payload, frozen=True, kw_only=True):
@@ -145,6 +158,14 @@ class InvitationTokenSet(Payload, frozen=True, kw_only=True):
     invitation_id: Id
     token_hash: Sha256Hex
     expires_at: UtcDateTime
+
+
+class InvitationExpired(Payload, frozen=True, kw_only=True):
+    """Recorded by the identity service's timer once an invitation passed its expiry unanswered."""
+
+    workspace_id: Id
+    invitation_id: Id
+    expired_at: UtcDateTime
 
 
 class InvitationAccepted(Payload, frozen=True, kw_only=True):
@@ -232,11 +253,42 @@ class TransferOwnership(Payload, frozen=True, kw_only=True):
     to_user_id: Id
 
 
-class InviteMember(Payload, frozen=True, kw_only=True):
+class InviteMemberV1(Payload, frozen=True, kw_only=True):
     workspace_id: Id
     invitation_id: Id
     email: Email
     role: Role
+    token_hash: Sha256Hex
+    expires_in_days: Annotated[int, msgspec.Meta(ge=1, le=30)] = 7
+
+
+class InviteMember(Payload, frozen=True, kw_only=True):
+    """``accept_url`` (with the one-time token in it) is mailed to the invitee and never stored
+    outside the identity service's private intent record; without it no email is sent."""
+
+    workspace_id: Id
+    invitation_id: Id
+    email: Email
+    role: Role
+    token_hash: Sha256Hex
+    expires_in_days: Annotated[int, msgspec.Meta(ge=1, le=30)] = 7
+    accept_url: Url | None = None
+
+    @classmethod
+    def example(cls) -> InviteMember:
+        return cls(
+            workspace_id="0194a0c0-5e00-7000-8000-0000000000a1",
+            invitation_id="0194a0c0-5e00-7000-8000-0000000000b1",
+            email="invitee@example.com",
+            role="trader",
+            token_hash="0" * 64,
+            accept_url="https://plutarc.example/invitations/accept#token=pli_example",
+        )
+
+
+class ResendInvitationV1(Payload, frozen=True, kw_only=True):
+    workspace_id: Id
+    invitation_id: Id
     token_hash: Sha256Hex
     expires_in_days: Annotated[int, msgspec.Meta(ge=1, le=30)] = 7
 
@@ -246,6 +298,37 @@ class ResendInvitation(Payload, frozen=True, kw_only=True):
     invitation_id: Id
     token_hash: Sha256Hex
     expires_in_days: Annotated[int, msgspec.Meta(ge=1, le=30)] = 7
+    accept_url: Url | None = None
+
+    @classmethod
+    def example(cls) -> ResendInvitation:
+        return cls(
+            workspace_id="0194a0c0-5e00-7000-8000-0000000000a1",
+            invitation_id="0194a0c0-5e00-7000-8000-0000000000b1",
+            token_hash="1" * 64,
+            accept_url="https://plutarc.example/invitations/accept#token=pli_example2",
+        )
+
+
+def _add_accept_url(payload: dict[str, Any]) -> dict[str, Any]:
+    return {**payload, "accept_url": None}
+
+
+class ExpiringInvitation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    workspace_id: Id
+    invitation_id: Id
+
+
+class ExpireInvitations(Payload, frozen=True, kw_only=True):
+    """Issued by the identity service's own timer (actor ``system:identity``), never by users."""
+
+    invitations: Annotated[list[ExpiringInvitation], msgspec.Meta(min_length=1, max_length=1000)]
+
+
+class ExpireSessions(Payload, frozen=True, kw_only=True):
+    """Issued by the identity service's own timer (actor ``system:identity``), never by users."""
+
+    session_ids: Annotated[list[Id], msgspec.Meta(min_length=1, max_length=1000)]
 
 
 class AcceptInvitation(Payload, frozen=True, kw_only=True):
@@ -311,6 +394,7 @@ EVENTS: dict[str, type[msgspec.Struct]] = {
     "identity.invitation_created": InvitationCreated,
     "identity.invitation_resent": InvitationResent,
     "identity.invitation_token_set": InvitationTokenSet,
+    "identity.invitation_expired": InvitationExpired,
     "identity.invitation_accepted": InvitationAccepted,
     "identity.invitation_declined": InvitationDeclined,
     "identity.invitation_revoked": InvitationRevoked,
@@ -329,7 +413,7 @@ CREDENTIAL_EVENTS = frozenset(
         "identity.invitation_token_set",
     }
 )
-SECRET_FIELDS = frozenset({"password_hash", "token_hash"})
+SECRET_FIELDS = frozenset({"password_hash", "token_hash", "accept_url", "secret"})
 
 COMMANDS: dict[str, type[msgspec.Struct]] = {
     "identity.register_user": RegisterUser,
@@ -350,14 +434,28 @@ COMMANDS: dict[str, type[msgspec.Struct]] = {
     "identity.leave_workspace": LeaveWorkspace,
     "identity.issue_api_token": IssueApiToken,
     "identity.revoke_api_token": RevokeApiToken,
+    "identity.expire_invitations": ExpireInvitations,
+    "identity.expire_sessions": ExpireSessions,
 }
+
+# Earlier versions of a type, and the upcasters that lift each to the next (version: class).
+PREVIOUS_VERSIONS: dict[str, tuple[dict[int, type[msgspec.Struct]], dict[int, Any]]] = {
+    "identity.ownership_transferred": ({1: OwnershipTransferredV1}, {1: _ownership_v1_to_v2}),
+    "identity.invite_member": ({1: InviteMemberV1}, {1: _add_accept_url}),
+    "identity.resend_invitation": ({1: ResendInvitationV1}, {1: _add_accept_url}),
+}
+
+
+def _versions(name: str, cls: type[msgspec.Struct]) -> tuple[dict[int, Any], dict[int, Any]]:
+    previous, upcasters = PREVIOUS_VERSIONS.get(name, ({}, {}))
+    return {**previous, len(previous) + 1: cls}, upcasters
 
 
 def register_identity_types(registry: Registry) -> Registry:
     for name, cls in EVENTS.items():
-        registry.register_event(name, {1: cls})
+        registry.register_event(name, *_versions(name, cls))
     for name, cls in COMMANDS.items():
-        registry.register_command(name, {1: cls})
+        registry.register_command(name, *_versions(name, cls))
     return registry
 
 
@@ -377,3 +475,23 @@ def identity_topics() -> TopicRegistry:
             Topic(name=commands_topic(IDENTITY), description="commands for the identity service"),
         ]
     )
+
+
+def role_changes(payload: object) -> list[tuple[str, str, Role | None]]:
+    """What a membership event states: (workspace id, user id, role, or None once removed).
+
+    The one reading of membership events: the aggregate, the memberships projection every service
+    authorizes with, the API's views and the auditors' as-of fold all use it. Each event states its
+    outcome, so this is a plain read with nothing to derive.
+    """
+    match payload:
+        case MemberJoined() | MemberRoleChanged():
+            return [(payload.workspace_id, payload.user_id, payload.role)]
+        case MemberRemoved():
+            return [(payload.workspace_id, payload.user_id, None)]
+        case OwnershipTransferred():
+            return [
+                (payload.workspace_id, payload.to_user_id, "owner"),
+                (payload.workspace_id, payload.from_user_id, payload.from_new_role),
+            ]
+    return []

@@ -15,11 +15,17 @@ from typing import Any
 from plutarc_contracts.envelope import Payload
 from plutarc_contracts.errors import INVALID, ContractError
 from plutarc_contracts.registry import Registry
+from plutarc_contracts.rejections import RejectionKind, legacy_kind
 
 SYSTEM_CONTEXT = "system"
 COMMAND_ACCEPTED = "system.command_accepted"
 COMMAND_REJECTED = "system.command_rejected"
 DEAD_LETTERED = "system.dead_lettered"
+INTENT_RECORDED = "system.intent_recorded"
+INTENT_ATTEMPT_FAILED = "system.intent_attempt_failed"
+INTENT_COMPLETED = "system.intent_completed"
+INTENT_FAILED = "system.intent_failed"
+INTENT_EVENTS = frozenset({INTENT_RECORDED, INTENT_ATTEMPT_FAILED, INTENT_COMPLETED, INTENT_FAILED})
 
 
 class CommandAccepted(Payload, frozen=True, kw_only=True):
@@ -46,15 +52,38 @@ class CommandAccepted(Payload, frozen=True, kw_only=True):
         )
 
 
+class CommandRejectedV1(Payload, frozen=True, kw_only=True):
+    """Version 1 of the rejection: a code with no kind (still decodes, upcast to v2)."""
+
+    command_id: str
+    command_type: str
+    code: str
+    detail: str
+    field: str | None = None
+
+    @classmethod
+    def example(cls) -> CommandRejectedV1:
+        return cls(
+            command_id="0194a0c0-5e00-7000-8000-000000000002",
+            command_type="identity.invite_member",
+            code="contract.missing_field",
+            detail="missing required field `payload.email`",
+            field="payload.email",
+        )
+
+
 class CommandRejected(Payload, frozen=True, kw_only=True):
     """The command changed nothing.
 
-    ``code`` is a stable problem code (``identity.not_permitted``, ``contract.missing_field``);
-    ``field`` points at the offending input when there is one.
+    ``kind`` says what sort of refusal it is (``not_found``, ``forbidden``, ``conflict``,
+    ``invalid``, ``unavailable``, ``failed``: the domain error's base class); ``code`` is the stable
+    problem code (``identity.last_owner``, ``contract.missing_field``); ``field`` points at the
+    offending input when there is one.
     """
 
     command_id: str
     command_type: str
+    kind: RejectionKind
     code: str
     detail: str
     field: str | None = None
@@ -64,10 +93,55 @@ class CommandRejected(Payload, frozen=True, kw_only=True):
         return cls(
             command_id="0194a0c0-5e00-7000-8000-000000000002",
             command_type="identity.invite_member",
+            kind="invalid",
             code="contract.missing_field",
             detail="missing required field `payload.email`",
             field="payload.email",
         )
+
+
+def _rejected_v1_to_v2(payload: dict[str, Any]) -> dict[str, Any]:
+    return {**payload, "kind": legacy_kind(str(payload.get("code", "")))}
+
+
+class IntentRecorded(Payload, frozen=True, kw_only=True):
+    """A service decided to act on the outside world; an adapter carries it out after.
+
+    ``key`` is the stable deduplication key (the intent's stream id derives from adapter and key,
+    so the same decision is recorded once). ``secret`` holds values the adapter needs but no audit
+    export may show (an accept link with its token); the whole event stays on the service's private
+    intents topic.
+    """
+
+    adapter: str
+    key: str
+    body: dict[str, Any] = {}
+    secret: dict[str, str] = {}
+
+
+class IntentAttemptFailed(Payload, frozen=True, kw_only=True):
+    """One attempt failed for a reason that may pass; the adapter worker tries again later."""
+
+    adapter: str
+    key: str
+    attempt: int
+    error: str
+
+
+class IntentCompleted(Payload, frozen=True, kw_only=True):
+    adapter: str
+    key: str
+    attempts: int
+    result: dict[str, Any] = {}
+
+
+class IntentFailed(Payload, frozen=True, kw_only=True):
+    """Given up: a permanent refusal, or too many attempts. Visible in metrics and the audit log."""
+
+    adapter: str
+    key: str
+    attempts: int
+    error: str
 
 
 class DeadLettered(Payload, frozen=True, kw_only=True):
@@ -117,6 +191,15 @@ class DeadLettered(Payload, frozen=True, kw_only=True):
 def register_system_types(registry: Registry) -> Registry:
     """Add the system types to ``registry`` and return it, for chaining at start-up."""
     registry.register_event(COMMAND_ACCEPTED, {1: CommandAccepted}, context=SYSTEM_CONTEXT)
-    registry.register_event(COMMAND_REJECTED, {1: CommandRejected}, context=SYSTEM_CONTEXT)
+    registry.register_event(
+        COMMAND_REJECTED,
+        {1: CommandRejectedV1, 2: CommandRejected},
+        {1: _rejected_v1_to_v2},
+        context=SYSTEM_CONTEXT,
+    )
+    registry.register_event(INTENT_RECORDED, {1: IntentRecorded}, context=SYSTEM_CONTEXT)
+    registry.register_event(INTENT_ATTEMPT_FAILED, {1: IntentAttemptFailed}, context=SYSTEM_CONTEXT)
+    registry.register_event(INTENT_COMPLETED, {1: IntentCompleted}, context=SYSTEM_CONTEXT)
+    registry.register_event(INTENT_FAILED, {1: IntentFailed}, context=SYSTEM_CONTEXT)
     registry.register_event(DEAD_LETTERED, {1: DeadLettered}, context=SYSTEM_CONTEXT)
     return registry

@@ -7,9 +7,9 @@ from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
 import msgspec
-from plutarc_contracts import CommandEnvelope, Payload, Registry, register_system_types
-from plutarc_runtime.commands import Accepted
+from plutarc_contracts import Payload, Registry, register_system_types
 from plutarc_runtime.domain import Aggregate, DomainError
+from plutarc_runtime.handling import Accepted, Context
 
 
 class CounterOpened(Payload, frozen=True, kw_only=True):
@@ -69,7 +69,7 @@ class Counter(Aggregate):
             raise DomainError(f"counter would pass its limit {self.limit}", code="demo.over_limit")
         self._trigger(CounterIncremented(by=by), at)
 
-    def apply(self, payload: msgspec.Struct) -> None:
+    def apply(self, payload: msgspec.Struct, at: datetime) -> None:
         match payload:
             case CounterOpened(name=name, limit=limit):
                 self.name, self.value, self.limit, self.history = name, 0, limit, []
@@ -84,22 +84,23 @@ class Tally(Aggregate):
     stream_type: ClassVar[str] = "demo.tally"
     event_id: str
 
-    def apply(self, payload: msgspec.Struct) -> None:
+    def apply(self, payload: msgspec.Struct, at: datetime) -> None:
         assert isinstance(payload, EventTallied)
         self.event_id = payload.event_id
 
 
-def command_handlers(store: Any, clock: Any) -> dict[str, Any]:
-    def open_counter(payload: OpenCounter, command: CommandEnvelope) -> Accepted:
-        counter_id = UUID(payload.counter_id)
-        if store.find(Counter, counter_id) is not None:
-            raise DomainError("counter exists already", code="demo.counter_exists")
-        counter = Counter.open(payload.name, clock.now(), payload.limit, counter_id)
-        return Accepted([counter], {"counter_id": str(counter.id)})
+def open_counter(payload: OpenCounter, ctx: Context) -> Accepted:
+    counter_id = UUID(payload.counter_id)
+    if ctx.store.find(Counter, counter_id) is not None:
+        raise DomainError("counter exists already", code="demo.counter_exists")
+    counter = Counter.open(payload.name, ctx.now, payload.limit, counter_id)
+    return Accepted([counter], {"counter_id": str(counter.id)})
 
-    def increment(payload: Increment, command: CommandEnvelope) -> Accepted:
-        counter = store.get(Counter, UUID(payload.counter_id))
-        counter.increment(payload.by, clock.now())
-        return Accepted([counter], {"value": counter.value})
 
-    return {"demo.open_counter": open_counter, "demo.increment": increment}
+def increment(payload: Increment, ctx: Context) -> Accepted:
+    counter = ctx.store.get(Counter, UUID(payload.counter_id))
+    counter.increment(payload.by, ctx.now)
+    return Accepted([counter], {"value": counter.value})
+
+
+HANDLERS: dict[type[Any], Any] = {OpenCounter: open_counter, Increment: increment}

@@ -25,13 +25,13 @@ from plutarc_testkit.waiting import until
 
 from .conftest import spec_for
 from .demo import (
+    HANDLERS,
     Counter,
     CounterOpened,
     EventTallied,
     Increment,
     OpenCounter,
     Tally,
-    command_handlers,
     demo_registry,
 )
 from .kafka_helpers import produce, read_all
@@ -103,7 +103,7 @@ async def test_relay_publishes_stored_events_keyed_by_stream_with_chain_hash(
 async def test_same_command_twice_gives_one_set_of_events_and_two_identical_replies(
     run_service, kafka_bootstrap, unique_context
 ) -> None:
-    service = await run_service(spec_for(unique_context, command_handlers=command_handlers))
+    service = await run_service(spec_for(unique_context, handlers=HANDLERS))
     counter_id = str(uuid4())
     cid, raw = command("demo.open_counter", OpenCounter(counter_id=counter_id, name="orders"))
     await produce(
@@ -122,7 +122,7 @@ async def test_same_command_twice_gives_one_set_of_events_and_two_identical_repl
 async def test_rejected_command_replies_with_the_stable_code_and_changes_nothing(
     run_service, kafka_bootstrap, unique_context
 ) -> None:
-    service = await run_service(spec_for(unique_context, command_handlers=command_handlers))
+    service = await run_service(spec_for(unique_context, handlers=HANDLERS))
     counter_id = str(uuid4())
     _, open_raw = command(
         "demo.open_counter", OpenCounter(counter_id=counter_id, name="c", limit=5)
@@ -148,7 +148,7 @@ async def test_rejected_command_replies_with_the_stable_code_and_changes_nothing
 async def test_malformed_command_is_rejected_with_its_contract_code(
     run_service, kafka_bootstrap, unique_context
 ) -> None:
-    await run_service(spec_for(unique_context, command_handlers=command_handlers))
+    await run_service(spec_for(unique_context, handlers=HANDLERS))
     cid, raw = command("demo.open_counter", OpenCounter(counter_id=str(uuid4()), name="x"))
     broken = raw.replace(b'"name":"x"', b'"name":42')
     await produce(kafka_bootstrap, commands_topic(unique_context), [broken])

@@ -13,14 +13,14 @@ from plutarc_runtime.logs import JsonFormatter
 from plutarc_testkit.waiting import until
 
 from .conftest import spec_for
-from .demo import OpenCounter, command_handlers
+from .demo import HANDLERS, OpenCounter
 from .kafka_helpers import produce
 from .test_delivery import command, replies
 
 
 @pytest.mark.kafka
 async def test_health_ready_and_metrics(run_service, kafka_bootstrap, unique_context) -> None:
-    service = await run_service(spec_for(unique_context, command_handlers=command_handlers))
+    service = await run_service(spec_for(unique_context, handlers=HANDLERS))
     base = f"http://127.0.0.1:{service.ops.port}"
     async with httpx.AsyncClient(base_url=base, timeout=10) as client:
         health = await client.get("/health")

@@ -2,21 +2,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import pytest
 from plutarc_access import RegoEngine
-from plutarc_contracts import CommandAccepted, CommandRejected, default_registry
 from plutarc_contracts import identity as c
-from plutarc_identity.handlers import IdentityHandlers
-from plutarc_identity.service import STREAM_TYPES
-from plutarc_runtime.clock import FakeClock
-from plutarc_runtime.commands import CommandOutcome, CommandProcessor, LocalDispatcher
+from plutarc_identity.bootstrap import build
+from plutarc_identity.settings import IdentitySettings
+from plutarc_runtime.service import ServiceSpec
 from plutarc_runtime.settings import RuntimeSettings
-from plutarc_runtime.store import EventStore
+from plutarc_testkit.harness import Harness
 
 PASSWORD_HASH = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNo"
 
@@ -30,38 +27,12 @@ def policy() -> RegoEngine:
     return RegoEngine()
 
 
-@dataclass
-class Identity:
-    """The identity service's command path on a real store, without Kafka."""
+class Identity(Harness):
+    """The identity service built from its bootstrap on a real store, without Kafka."""
 
-    store: EventStore
-    clock: FakeClock
-    bus: LocalDispatcher
-    emails: dict[str, str] = field(default_factory=dict)
-
-    def send(self, actor: str, payload: Any) -> CommandAccepted | CommandRejected:
-        return self.bus.send(actor, payload, workspace_id=getattr(payload, "workspace_id", None))
-
-    def ok(self, actor: str, payload: Any) -> CommandAccepted:
-        reply = self.send(actor, payload)
-        assert isinstance(reply, CommandAccepted), reply
-        return reply
-
-    def rejected(self, actor: str, payload: Any, code: str) -> CommandRejected:
-        """Expect a rejection with `code` that stored no domain event."""
-        before = self.domain_events()
-        reply = self.send(actor, payload)
-        assert isinstance(reply, CommandRejected), f"expected {code}, got {reply}"
-        assert reply.code == code, reply
-        assert self.domain_events() == before, "a rejected command must not change anything"
-        return reply
-
-    def domain_events(self) -> list[tuple[str, int]]:
-        return [
-            (str(n.originator_id), n.originator_version)
-            for n in self.store.notifications(1, 1_000_000)
-            if not n.topic.startswith("system.")
-        ]
+    def __init__(self, spec: ServiceSpec, **kwargs: Any) -> None:
+        super().__init__(spec, **kwargs)
+        self.emails: dict[str, str] = {}
 
     def register(self, name: str) -> tuple[str, str]:
         """A user and their personal workspace; returns (actor, user_id)."""
@@ -111,7 +82,11 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 def make_identity(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest, policy: RegoEngine
+    backend: str,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    policy: RegoEngine,
+    adapters: dict[str, Any] | None = None,
 ) -> Identity:
     kwargs: dict[str, Any] = {}
     if backend == "postgres":
@@ -119,22 +94,10 @@ def make_identity(
         kwargs["database_url"] = pg.create_database(f"id_{uuid4().hex[:12]}")
     else:
         kwargs["sqlite_path"] = tmp_path / f"identity-{uuid4().hex[:6]}.sqlite"
-    clock = FakeClock()
-    store = EventStore(
-        name="identity",
-        producer="identity",
-        registry=default_registry(),
-        clock=clock,
-        stream_types=[*STREAM_TYPES, CommandOutcome],
-        # as services run it: rejected commands (the property tests make many) must not leak
-        # their half-made changes into the aggregates the next command loads
-        aggregate_cache=RuntimeSettings().aggregate_cache,
-        **kwargs,
-    )
-    handlers = IdentityHandlers(store, clock, policy).table()
-    return Identity(
-        store, clock, LocalDispatcher(CommandProcessor(store, default_registry(), handlers, clock))
-    )
+    spec = build(IdentitySettings(), adapters=adapters or {}, policy=policy)
+    # as services run it, with the aggregate cache on: rejected commands (the property tests make
+    # many) must not leak their half-made changes into the aggregates the next command loads
+    return Identity(spec, aggregate_cache=RuntimeSettings().aggregate_cache, **kwargs)
 
 
 @pytest.fixture
@@ -143,4 +106,4 @@ def identity(
 ) -> Iterator[Identity]:
     ident = make_identity(backend, tmp_path, request, policy)
     yield ident
-    ident.store.close()
+    ident.close()

@@ -7,7 +7,7 @@ from uuid import UUID, uuid4
 
 import pytest
 from plutarc_contracts import identity as c
-from plutarc_identity.workspace import Workspace
+from plutarc_identity.domain import Workspace
 
 from .conftest import token_hash
 
@@ -143,7 +143,7 @@ def test_nobody_invites_or_grants_above_their_own_role(desk) -> None:
             role="admin",
             token_hash=token_hash("t"),
         ),
-        "identity.role_escalation",
+        "access.role_escalation",
     )
     identity.rejected(
         admin,
@@ -154,22 +154,22 @@ def test_nobody_invites_or_grants_above_their_own_role(desk) -> None:
             role="owner",
             token_hash=token_hash("t"),
         ),
-        "identity.role_escalation",
+        "access.role_escalation",
     )
     identity.rejected(
         admin,
         c.ChangeMemberRole(workspace_id=ws, user_id=viewer_id, role="owner"),
-        "identity.role_escalation",
+        "access.role_escalation",
     )
     identity.rejected(
         viewer,
         c.ChangeMemberRole(workspace_id=ws, user_id=manager_id, role="viewer"),
-        "identity.forbidden",
+        "access.forbidden",
     )
     identity.rejected(
         admin,
         c.ChangeMemberRole(workspace_id=ws, user_id=admin_id, role="manager"),
-        "identity.self_role_change",
+        "access.self_role_change",
     )
     identity.rejected(
         owner,
@@ -186,12 +186,12 @@ def test_the_last_owner_cannot_leave_be_removed_or_be_demoted(desk) -> None:
     identity.join(ws, owner, admin_id, "admin")
     identity.rejected(owner, c.LeaveWorkspace(workspace_id=ws), "identity.last_owner")
     identity.rejected(
-        admin, c.RemoveMember(workspace_id=ws, user_id=owner_id), "identity.role_escalation"
+        admin, c.RemoveMember(workspace_id=ws, user_id=owner_id), "access.role_escalation"
     )
     identity.rejected(
         admin,
         c.ChangeMemberRole(workspace_id=ws, user_id=owner_id, role="viewer"),
-        "identity.role_escalation",
+        "access.role_escalation",
     )
 
     # With a second owner, the first may go.
@@ -207,8 +207,6 @@ def test_members_are_removed_only_from_below(desk) -> None:
     trader, trader_id = identity.register("tom")
     identity.join(ws, owner, admin_id, "admin")
     identity.join(ws, owner, trader_id, "trader")
-    identity.rejected(
-        trader, c.RemoveMember(workspace_id=ws, user_id=admin_id), "identity.forbidden"
-    )
+    identity.rejected(trader, c.RemoveMember(workspace_id=ws, user_id=admin_id), "access.forbidden")
     identity.ok(admin, c.RemoveMember(workspace_id=ws, user_id=trader_id))
     assert roles(identity, ws) == {owner_id: "owner", admin_id: "admin"}

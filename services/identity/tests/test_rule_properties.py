@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from plutarc_contracts import CommandAccepted, default_registry
 from plutarc_contracts import identity as c
 from plutarc_contracts.permissions import ROLES, role_rank
-from plutarc_identity.workspace import Workspace
+from plutarc_identity.domain import Workspace
 
 from .conftest import make_identity, token_hash
 

@@ -11,7 +11,7 @@ from uuid import uuid4
 import pytest
 from plutarc_contracts import CommandEnvelope, default_registry
 from plutarc_contracts import identity as c
-from plutarc_identity.service import identity_spec
+from plutarc_identity.bootstrap import build
 from plutarc_runtime.clock import FakeClock
 from plutarc_runtime.service import Service
 from plutarc_runtime.settings import RuntimeSettings
@@ -48,7 +48,7 @@ async def test_identity_service_handles_commands_and_keeps_credentials_off_the_e
 ) -> None:
     settings = RuntimeSettings(kafka_bootstrap=kafka_bootstrap, data_dir=tmp_path)
     service = Service(
-        identity_spec(policy),
+        build(policy=policy),
         settings,
         clock=FakeClock(),
         consumer_overrides={"session_timeout_ms": 6000, "heartbeat_interval_ms": 500},

@@ -55,9 +55,7 @@ def test_token_carries_a_subset_of_its_holders_permissions_and_shrinks_with_them
             token_hash=token_hash("a"),
         ),
     )
-    identity.rejected(
-        as_token, c.RenameWorkspace(workspace_id=ws, name="nope"), "identity.forbidden"
-    )
+    identity.rejected(as_token, c.RenameWorkspace(workspace_id=ws, name="nope"), "access.forbidden")
 
     identity.ok(owner, c.ChangeMemberRole(workspace_id=ws, user_id=manager_id, role="trader"))
     identity.rejected(
@@ -69,7 +67,7 @@ def test_token_carries_a_subset_of_its_holders_permissions_and_shrinks_with_them
             role="viewer",
             token_hash=token_hash("b"),
         ),
-        "identity.forbidden",
+        "access.forbidden",
     )
 
     identity.ok(manager, c.RevokeApiToken(workspace_id=ws, token_id=token_id))
@@ -82,7 +80,7 @@ def test_token_carries_a_subset_of_its_holders_permissions_and_shrinks_with_them
             role="viewer",
             token_hash=token_hash("c"),
         ),
-        "identity.token_revoked",
+        "access.token_revoked",
     )
     identity.rejected(
         manager, c.RevokeApiToken(workspace_id=ws, token_id=token_id), "identity.token_revoked"
@@ -96,7 +94,7 @@ def test_a_token_is_bound_to_its_workspace(identity) -> None:
     identity.rejected(
         f"token:{token_id}",
         c.RenameWorkspace(workspace_id=b, name="x"),
-        "identity.workspace_not_found",
+        "workspace.not_found",
     )
     identity.ok(f"token:{token_id}", c.RenameWorkspace(workspace_id=a, name="A2"))
 
@@ -136,4 +134,4 @@ def test_a_member_of_a_with_any_role_can_change_nothing_of_b(identity, role: str
     _, member_id = identity.register("mo")
     identity.join(a, owner_a, member_id, role)
     for command in b_commands(b, owner_b_id):
-        identity.rejected(f"user:{member_id}", command, "identity.workspace_not_found")
+        identity.rejected(f"user:{member_id}", command, "workspace.not_found")

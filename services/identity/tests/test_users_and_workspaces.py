@@ -6,8 +6,7 @@ from datetime import timedelta
 from uuid import UUID, uuid4
 
 from plutarc_contracts import identity as c
-from plutarc_identity.accounts import User
-from plutarc_identity.workspace import Workspace
+from plutarc_identity.domain import User, Workspace
 
 from .conftest import PASSWORD_HASH, token_hash
 
@@ -95,9 +94,9 @@ def test_organisation_lifecycle(identity) -> None:
 
     admin, admin_id = identity.register("adam")
     identity.join(ws, owner, admin_id, "admin")
-    identity.rejected(admin, c.ArchiveWorkspace(workspace_id=ws), "identity.forbidden")
+    identity.rejected(admin, c.ArchiveWorkspace(workspace_id=ws), "access.forbidden")
     identity.rejected(
-        admin, c.TransferOwnership(workspace_id=ws, to_user_id=admin_id), "identity.forbidden"
+        admin, c.TransferOwnership(workspace_id=ws, to_user_id=admin_id), "access.forbidden"
     )
     identity.ok(owner, c.ArchiveWorkspace(workspace_id=ws))
     identity.rejected(

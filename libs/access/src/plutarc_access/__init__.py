@@ -5,6 +5,19 @@ reads); ``OpaServerEngine`` asks a running OPA server. Both return the same ``De
 same ``AccessRequest``, which a parity test checks over the whole decision matrix.
 """
 
+from plutarc_access.authorizer import (
+    AccessDenied,
+    Authorizer,
+    Grant,
+    MembershipSource,
+    Principal,
+    RoleEscalation,
+    SelfRoleChange,
+    TokenExpired,
+    TokenRevoked,
+    UnknownActor,
+    WorkspaceNotFound,
+)
 from plutarc_access.engine import (
     AccessEngine,
     AccessError,
@@ -26,15 +39,26 @@ from plutarc_access.policy import default_policy_dir, load_policy_dir
 
 __all__ = [
     "OPA_VERSION",
+    "AccessDenied",
     "AccessEngine",
     "AccessError",
     "AccessRequest",
+    "Authorizer",
     "Decision",
+    "Grant",
+    "MembershipSource",
     "Memberships",
     "OpaServerEngine",
     "OpaUnavailable",
+    "Principal",
     "RegoEngine",
+    "RoleEscalation",
+    "SelfRoleChange",
+    "TokenExpired",
+    "TokenRevoked",
     "TokenView",
+    "UnknownActor",
+    "WorkspaceNotFound",
     "WorkspaceView",
     "cache_key",
     "default_policy_dir",

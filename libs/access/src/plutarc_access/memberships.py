@@ -1,7 +1,7 @@
 """Who belongs where, from identity events: the library other services use to authorize.
 
-Feed it every event of ``identity.events.v1`` (in partition order, duplicates allowed) and ask
-``may(actor, workspace_id, permission)``. It answers from its own projection, never by calling the
+Feed it every event of ``identity.events.v1`` (in partition order, duplicates allowed) and
+authorize with ``memberships.authorizer()`` (plutarc_access.authorizer). It answers from its own projection, never by calling the
 identity service, so each service enforces authorization again with its own data (defence in depth).
 Duplicates from a republishing relay are dropped by stream position: the relay keeps each stream's
 order, so anything at or below the last applied position of its stream was applied already.
@@ -18,9 +18,8 @@ import msgspec
 from plutarc_contracts import Envelope
 from plutarc_contracts import identity as c
 
-from plutarc_access.engine import AccessEngine, AccessRequest, Decision
-
-NOT_A_MEMBER = "the actor is not a member of this workspace"
+from plutarc_access.authorizer import Authorizer, Grant
+from plutarc_access.engine import AccessEngine
 
 
 @dataclass
@@ -71,14 +70,14 @@ class Memberships:
                 self.workspaces[p.workspace_id].name = p.name
             case c.WorkspaceArchived():
                 self.workspaces[p.workspace_id].archived = True
-            case c.MemberJoined() | c.MemberRoleChanged():
-                self._set_role(p.workspace_id, p.user_id, p.role)
-            case c.MemberRemoved():
-                self.workspaces[p.workspace_id].members.pop(p.user_id, None)
-                self.by_user.get(p.user_id, {}).pop(p.workspace_id, None)
-            case c.OwnershipTransferred():
-                self._set_role(p.workspace_id, p.to_user_id, "owner")
-                self._set_role(p.workspace_id, p.from_user_id, "admin")
+            case (
+                c.MemberJoined()
+                | c.MemberRoleChanged()
+                | c.MemberRemoved()
+                | c.OwnershipTransferred()
+            ):
+                for workspace_id, user_id, role in c.role_changes(p):
+                    self._set_role(workspace_id, user_id, role)
             case c.ApiTokenIssued():
                 self.tokens[p.token_id] = TokenView(
                     p.token_id, p.user_id, p.workspace_id, frozenset(p.permissions), p.expires_at
@@ -104,7 +103,11 @@ class Memberships:
         self.workspaces, self.tokens = state.workspaces, state.tokens
         self.by_user, self.positions = state.by_user, state.positions
 
-    def _set_role(self, workspace_id: str, user_id: str, role: str) -> None:
+    def _set_role(self, workspace_id: str, user_id: str, role: str | None) -> None:
+        if role is None:
+            self.workspaces[workspace_id].members.pop(user_id, None)
+            self.by_user.get(user_id, {}).pop(workspace_id, None)
+            return
         self.workspaces[workspace_id].members[user_id] = role
         self.by_user.setdefault(user_id, {})[workspace_id] = role
 
@@ -116,30 +119,19 @@ class Memberships:
         """Every workspace the user belongs to, with their role in it (the account switcher)."""
         return dict(self.by_user.get(user_id, {}))
 
-    def resolve(self, actor: str) -> tuple[str, TokenView | None] | None:
-        """(user id, token) for ``user:<id>`` or a live ``token:<id>``; None for anything else."""
-        kind, _, ident = actor.partition(":")
-        if kind == "user" and ident:
-            return ident, None
-        if kind == "token":
-            token = self.tokens.get(ident)
-            if token is not None and not token.revoked and token.expires_at > self.now():
-                return token.user_id, token
-        return None
-
-    def may(self, actor: str, workspace_id: str, permission: str, **resource: Any) -> Decision:
-        resolved = self.resolve(actor)
-        if resolved is None:
-            return Decision(False, ("unknown, revoked or expired actor",))
-        user_id, token = resolved
-        role = self.role_of(user_id, workspace_id)
-        if role is None:
-            return Decision(False, (NOT_A_MEMBER,))
-        if token is not None:
-            if token.workspace_id != workspace_id:
-                return Decision(False, (NOT_A_MEMBER,))
-            if permission not in token.permissions:
-                return Decision(False, (f"the API token does not carry {permission}",))
-        return self.engine.decide(
-            AccessRequest(actor_id=user_id, role=role, permission=permission, resource=resource)
+    def grant(self, token_id: str) -> Grant | None:
+        token = self.tokens.get(token_id)
+        if token is None:
+            return None
+        return Grant(
+            token.token_id,
+            token.user_id,
+            token.workspace_id,
+            token.permissions,
+            token.expires_at,
+            token.revoked,
         )
+
+    def authorizer(self, now: Callable[[], datetime] | None = None) -> Authorizer:
+        """The one authorizer, answering from this projection."""
+        return Authorizer(self.engine, self, now or self.now)

@@ -8,14 +8,14 @@ outcome again, so a retried command gets an identical reply and changes nothing 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import msgspec
-from eventsourcing.persistence import PersistenceError
+from eventsourcing.persistence import IntegrityError, PersistenceError
+from plutarc_access import Authorizer
 from plutarc_contracts import (
     CommandAccepted,
     CommandEnvelope,
@@ -28,6 +28,8 @@ from plutarc_contracts import (
 from .clock import Clock
 from .consumer import Work
 from .domain import Aggregate, DomainError
+from .handling import Context, Handlers, Intent, Occurred, Reactions
+from .intents import new_intents
 from .metrics import Metrics
 from .store import EventStore, Meta
 
@@ -40,24 +42,13 @@ def outcome_id(command_id: str) -> UUID:
     return uuid5(COMMAND_NS, command_id)
 
 
-@dataclass
-class Accepted:
-    """What a command handler returns: the aggregates it changed and a small result for the reply."""
-
-    aggregates: Sequence[Aggregate] = ()
-    result: dict[str, Any] = field(default_factory=dict)
-
-
-CommandHandler = Callable[[Any, CommandEnvelope], Accepted]
-
-
 class CommandOutcome(Aggregate):
     stream_type: ClassVar[str] = "system.command_outcome"
 
     accepted: CommandAccepted | None
     rejected: CommandRejected | None
 
-    def apply(self, payload: msgspec.Struct) -> None:
+    def apply(self, payload: msgspec.Struct, at: datetime) -> None:
         if self.version == 0:
             self.accepted = payload if isinstance(payload, CommandAccepted) else None
             self.rejected = payload if isinstance(payload, CommandRejected) else None
@@ -88,14 +79,20 @@ _header_decoder = msgspec.json.Decoder(_Header)
 
 
 class CommandProcessor:
+    """Decides one command: idempotency by command id, the handler by the payload's class, the
+    reactions to the events it caused, and exactly one reply (accepted or rejected with a kind)."""
+
     def __init__(
         self,
         store: EventStore,
         registry: Registry,
-        handlers: Mapping[str, CommandHandler],
+        handlers: Handlers,
         clock: Clock,
         metrics: Metrics | None = None,
         transient: tuple[type[Exception], ...] = (),
+        *,
+        authorizer: Authorizer | None = None,
+        reactions: Reactions | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -103,6 +100,8 @@ class CommandProcessor:
         self.clock = clock
         self.metrics = metrics
         self.transient: tuple[type[Exception], ...] = (PersistenceError, *transient)
+        self.authorizer = authorizer
+        self.reactions = dict(reactions or {})
 
     def __call__(self, value: bytes) -> Work:
         try:
@@ -119,21 +118,26 @@ class CommandProcessor:
         if existing is not None:
             existing.repeat(self.clock.now())
             return self._work([existing], meta, "replayed", command.type)
-        handler = self.handlers.get(command.type)
+        handler = self.handlers.get(type(command.payload))
         if handler is None:
             rejected = CommandRejected(
                 command_id=command.command_id,
                 command_type=command.type,
+                kind="invalid",
                 code="command.unsupported",
                 detail=f"{self.store.producer} does not handle {command.type}",
             )
             return self._outcome(command, rejected, (), meta, "rejected")
+        now = self.clock.now()
         try:
-            accepted = handler(command.payload, command)
+            accepted = handler(command.payload, Context(command, self.store, now, self.authorizer))
+            intents = [*accepted.intents, *self._react(accepted.aggregates, command)]
+            streams = new_intents(self.store, intents, now) if intents else []
         except DomainError as exc:
             rejected = CommandRejected(
                 command_id=command.command_id,
                 command_type=command.type,
+                kind=exc.kind,
                 code=exc.code,
                 detail=exc.detail,
                 field=exc.field,
@@ -152,6 +156,7 @@ class CommandProcessor:
             failed = CommandRejected(
                 command_id=command.command_id,
                 command_type=command.type,
+                kind="failed",
                 code="command.failed",
                 detail="the service could not handle this command; it has been logged",
             )
@@ -164,7 +169,73 @@ class CommandProcessor:
             stream_id=str(primary.id) if primary else None,
             stream_position=primary.version if primary else None,
         )
-        return self._outcome(command, reply, accepted.aggregates, meta, "accepted")
+        return self._outcome(command, reply, [*accepted.aggregates, *streams], meta, "accepted")
+
+    def _react(self, aggregates: Sequence[Aggregate], command: CommandEnvelope) -> list[Intent]:
+        """The intents the service's reactions decide for the events this command caused."""
+        if not self.reactions:
+            return []
+        intents: list[Intent] = []
+        for agg in aggregates:
+            workspace_id = getattr(agg, "workspace_id", None) or command.workspace_id
+            for pending in agg._pending:
+                reaction = self.reactions.get(type(pending.payload))
+                if reaction is not None:
+                    occurred = Occurred(
+                        pending.payload,  # type: ignore[arg-type]
+                        pending.timestamp,
+                        str(pending.originator_id),
+                        workspace_id,
+                        command.actor,
+                    )
+                    intents.extend(reaction(occurred))
+        return intents
+
+    def execute(
+        self,
+        actor: str,
+        payload: msgspec.Struct,
+        *,
+        workspace_id: str | None = None,
+        command_id: str | None = None,
+        attempts: int = 5,
+    ) -> CommandAccepted | CommandRejected:
+        """Handle a command in-process, exactly as the Kafka consumer would, and store the outcome.
+
+        For the service's own timers, tools and tests. A write conflict with a concurrent writer
+        decides the command again (a few times).
+        """
+        name, version = self.registry.type_name_of(type(payload))
+        cid = command_id or new_event_id()
+        command = CommandEnvelope(
+            command_id=cid,
+            type=name,
+            schema_version=version,
+            issued_at=self.clock.now(),
+            actor=actor,
+            workspace_id=workspace_id,
+            correlation_id=cid,
+            causation_id=None,
+            payload=payload,
+        )
+        value = self.registry.encode_command(command)
+        for attempt in range(attempts):
+            work = self(value)
+            assert work.meta is not None
+            try:
+                self.store.save(*work.aggregates, meta=work.meta, extra=work.extra)
+            except IntegrityError:
+                if attempt == attempts - 1:
+                    raise
+                continue
+            if work.on_stored is not None:
+                work.on_stored()
+            outcome = work.aggregates[-1]
+            assert isinstance(outcome, CommandOutcome)
+            reply = outcome.accepted or outcome.rejected
+            assert reply is not None
+            return reply
+        raise AssertionError("unreachable")
 
     def _outcome(
         self,
@@ -204,6 +275,7 @@ class CommandProcessor:
         rejected = CommandRejected(
             command_id=header.command_id,
             command_type=header.type,
+            kind="invalid",
             code=exc.code,
             detail=str(exc),
         )
@@ -212,11 +284,7 @@ class CommandProcessor:
 
 
 class LocalDispatcher:
-    """Handle commands in-process, exactly as the Kafka consumer would, minus Kafka.
-
-    For tests of a service's rules on the real stores, and for tools that replay commands. Returns
-    the reply payload (`CommandAccepted` or `CommandRejected`) the service would have published.
-    """
+    """Send commands to a processor in-process (tests of a service's rules on the real stores)."""
 
     def __init__(self, processor: CommandProcessor) -> None:
         self.processor = processor
@@ -230,20 +298,9 @@ class LocalDispatcher:
         workspace_id: str | None = None,
         command_id: str | None = None,
     ) -> CommandAccepted | CommandRejected:
-        name, version = self.registry.type_name_of(type(payload))
-        cid = command_id or new_event_id()
-        command = CommandEnvelope(
-            command_id=cid,
-            type=name,
-            schema_version=version,
-            issued_at=self.processor.clock.now(),
-            actor=actor,
-            workspace_id=workspace_id,
-            correlation_id=cid,
-            causation_id=None,
-            payload=payload,
+        return self.processor.execute(
+            actor, payload, workspace_id=workspace_id, command_id=command_id
         )
-        return self.send_raw(self.registry.encode_command(command))
 
     def send_raw(self, value: bytes) -> CommandAccepted | CommandRejected:
         work = self.processor(value)

@@ -25,6 +25,8 @@ from plutarc_contracts import ContractError, DeadLettered, Envelope, Registry, n
 from .bus import make_consumer
 from .clock import Clock
 from .domain import Aggregate, DomainError
+from .handling import Occurred, Reactions
+from .intents import new_intents
 from .metrics import Metrics
 from .store import EventStore, Meta, RecordedEvent
 
@@ -59,12 +61,22 @@ EventHandler = Callable[[Envelope], Sequence[Aggregate]]
 
 
 class EventProcessor:
-    """Applies decoded events through a handler, dropping duplicates by `event_id`."""
+    """Applies decoded events through a handler and the service's reactions to them, dropping
+    duplicates by `event_id`; the intents reactions decide are stored with the position."""
 
-    def __init__(self, store: EventStore, registry: Registry, handler: EventHandler) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        registry: Registry,
+        handler: EventHandler | None = None,
+        reactions: Reactions | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self.store = store
         self.registry = registry
         self.handler = handler
+        self.reactions = dict(reactions or {})
+        self.clock = clock or store.clock
 
     def __call__(self, value: bytes) -> Work:
         env = self.registry.decode_event(value)
@@ -77,7 +89,18 @@ class EventProcessor:
             workspace_id=env.workspace_id,
         )
         try:
-            aggregates = self.handler(env)
+            aggregates = list(self.handler(env)) if self.handler is not None else []
+            reaction = self.reactions.get(type(env.payload))
+            if reaction is not None:
+                occurred = Occurred(
+                    env.payload,
+                    env.occurred_at,
+                    env.stream_id,
+                    env.workspace_id,
+                    env.actor,
+                    env.event_id,
+                )
+                aggregates.extend(new_intents(self.store, reaction(occurred), self.clock.now()))
         except DomainError as exc:
             log.warning(
                 "event refused by domain rule",

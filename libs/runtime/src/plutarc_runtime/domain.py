@@ -1,4 +1,4 @@
-"""Aggregate base and domain errors.
+"""Aggregate base, and the domain errors (their base class is the rejection's kind).
 
 Aggregates are plain Python objects whose state changes only by applying events. An event's payload
 is a msgspec Struct registered in the contracts registry; the envelope metadata (actor, correlation,
@@ -14,27 +14,25 @@ from typing import Any, ClassVar, Self
 from uuid import UUID
 
 import msgspec
+from plutarc_contracts.rejections import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Unavailable,
+)
 
-
-class DomainError(Exception):
-    """A rule of the domain refused a change. `code` is stable and travels in rejection replies."""
-
-    code: str = "domain.rejected"
-
-    def __init__(self, detail: str, *, code: str | None = None, field: str | None = None) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        if code is not None:
-            self.code = code
-        self.field = field
-
-
-class NotFound(DomainError):
-    code = "domain.not_found"
-
-
-class Conflict(DomainError):
-    code = "domain.conflict"
+__all__ = [
+    "Aggregate",
+    "Conflict",
+    "DomainError",
+    "Forbidden",
+    "Invalid",
+    "NotFound",
+    "PendingEvent",
+    "Unavailable",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +49,8 @@ class Aggregate:
     """Base for event-sourced aggregates.
 
     Subclasses declare their state as annotated attributes (used for snapshots) and implement
-    `apply(payload)` to change state from one event. Command methods validate, then call `_trigger`.
+    `apply(payload, at)` to change state from one event recorded at `at`. Command methods
+    validate, then call `_trigger`.
     """
 
     id: UUID
@@ -75,7 +74,7 @@ class Aggregate:
         Aggregate.__init__(obj, aggregate_id)
         return obj
 
-    def apply(self, payload: msgspec.Struct) -> None:
+    def apply(self, payload: msgspec.Struct, at: datetime) -> None:
         raise NotImplementedError(f"{type(self).__name__} must implement apply()")
 
     def _trigger(self, payload: msgspec.Struct, at: datetime) -> None:
@@ -88,7 +87,7 @@ class Aggregate:
             raise RuntimeError(
                 f"event version {version} does not follow {self.version} of {self.id}"
             )
-        self.apply(payload)
+        self.apply(payload, at)
         if self.version == 0:
             self.created_on = at
         self.version = version

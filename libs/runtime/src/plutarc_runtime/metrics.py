@@ -51,6 +51,26 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
             registry=self.registry,
         )
+        self.intents = Counter(
+            "plutarc_intents",
+            "Intents carried out by adapters: completed, retried (one failed attempt) or failed "
+            "(a permanent refusal, or given up)",
+            ["adapter", "outcome"],
+            registry=self.registry,
+        )
+        self.intent_latency = Histogram(
+            "plutarc_intent_latency_seconds",
+            "Time from an intent being recorded to its adapter's first call",
+            ["adapter"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5),
+            registry=self.registry,
+        )
+        self.timer_runs = Counter(
+            "plutarc_timer_runs",
+            "Timer passes, and the commands they issued",
+            ["timer", "what"],
+            registry=self.registry,
+        )
         self.info = Gauge(
             "plutarc_service_info", "Service identity", list(labels), registry=self.registry
         )

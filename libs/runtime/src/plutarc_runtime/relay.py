@@ -27,7 +27,7 @@ class OutboxRelay:
         self,
         store: EventStore,
         make_producer: Callable[[], AIOKafkaProducer],
-        route: Callable[[str], str],
+        route: Callable[[str], str | None],
         *,
         batch_size: int = 2000,
         poll_interval: float = 0.5,
@@ -131,13 +131,16 @@ class OutboxRelay:
         assert self.producer is not None, "start() the relay first"
         futures: list[Any] = []
         for n in section:
+            topic = self.route(n.topic)
+            if topic is None:  # kept in the store only (intents, which may carry secrets)
+                continue
             headers = [("type", n.topic.encode()), ("position", str(n.id).encode())]
             chain_hash = hashes.get(n.id)
             if chain_hash is not None:
                 headers.append(("chain", chain_hash.hex().encode()))
             futures.append(
                 await self.producer.send(
-                    self.route(n.topic),
+                    topic,
                     value=n.state,
                     key=str(n.originator_id).encode(),
                     headers=headers,

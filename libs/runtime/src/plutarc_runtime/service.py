@@ -1,7 +1,9 @@
-"""A service process: its store, outbox relay, command handler, event consumers and ops endpoint.
+"""A service process: its store, outbox relay, command handler, event consumers, reactions and
+their adapter worker, timers, read models and ops endpoint.
 
-`ServiceSpec` is what a service declares (its registry, topics, aggregates and handlers);
-`Service` wires real adapters around it (cosmicpython's bootstrap). Nothing here is domain logic.
+`ServiceSpec` is what a service declares (registry, aggregates, handlers by command class,
+reactions by event class, adapters, timers, read models, how it authorizes); `Service` runs it.
+A service's `bootstrap.build()` returns its spec. Nothing here is domain logic.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaClient
+from plutarc_access import Authorizer
 from plutarc_contracts import (
     DEAD_LETTERED,
     Registry,
@@ -23,29 +26,49 @@ from plutarc_contracts import (
     deadletter_topic,
     events_topic,
 )
+from plutarc_contracts.system import INTENT_EVENTS
 
 from .bus import ensure_topics, make_producer
 from .clock import Clock, SystemClock
-from .commands import CommandHandler, CommandOutcome, CommandProcessor
+from .commands import CommandOutcome, CommandProcessor
 from .consumer import Consumer, EventHandler, EventProcessor
 from .domain import Aggregate
+from .handling import Handlers, Reactions
+from .intents import Adapter, IntentStream, IntentWorker
 from .logs import configure_logging
 from .metrics import Metrics
 from .ops import OpsServer, ops_app
+from .projection import Projection, ReplayConsumer
 from .relay import OutboxRelay
 from .settings import RuntimeSettings
 from .store import EventStore
+from .timers import ReadModels, Timer, TimerRunner
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Subscription:
-    """Events from other services' topics that this service applies to its own store."""
+    """Events from other services' topics that this service applies to its own store, or reacts
+    to (intents recorded with the consumer's position)."""
 
     name: str
     topics: Sequence[str]
-    make_handler: Callable[[EventStore, Clock], EventHandler]
+    make_handler: Callable[[EventStore, Clock], EventHandler] | None = None
+    reactions: Reactions = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """In-memory projections of other contexts' topics, replayed from offset 0 at start (such as
+    the `Memberships` a service authorizes with)."""
+
+    name: str
+    topics: Sequence[str]
+    projections: Sequence[Projection]
+
+
+AuthorizerFactory = Callable[[EventStore, Clock], Authorizer]
 
 
 @dataclass
@@ -54,8 +77,19 @@ class ServiceSpec:
     registry: Registry
     context: str | None = None
     stream_types: Sequence[type[Aggregate]] = ()
-    command_handlers: Callable[[EventStore, Clock], Mapping[str, CommandHandler]] | None = None
+    handlers: Handlers = field(default_factory=dict)
+    """{CommandClass: handler(payload, ctx) -> Accepted}"""
+    reactions: Reactions = field(default_factory=dict)
+    """{EventClass: reaction(occurred) -> [Intent]} for the service's own events"""
+    adapters: Mapping[str, Adapter] = field(default_factory=dict)
+    """Adapter name -> what carries out intents for it (real or fake, chosen by bootstrap)"""
+    timers: Sequence[Timer] = ()
+    read_models: Sequence[Callable[[], Any]] = ()
+    """Factories of views of the service's own events (timers decide from them)"""
+    authorizer: AuthorizerFactory | None = None
+    """How `ctx.require` decides; `memberships_authorizer` for services that follow identity"""
     subscriptions: Sequence[Subscription] = ()
+    replayed: Sequence[Replayed] = ()
     extra_topics: Sequence[Topic] = ()
     routes: Mapping[str, str] = field(default_factory=dict)
     """Event types published somewhere other than the service's events topic (type -> topic)."""
@@ -83,7 +117,7 @@ class ServiceSpec:
                 description=f"messages {self.name} could not decode or handle, with the reason",
             ),
         ]
-        if self.command_handlers:
+        if self.handlers:
             own.append(
                 Topic(
                     name=commands_topic(ctx),
@@ -120,7 +154,31 @@ class Service:
             clock=self.clock,
             snapshot_interval=settings.snapshot_interval,
             aggregate_cache=settings.aggregate_cache,
-            stream_types=[*spec.stream_types, CommandOutcome],
+            stream_types=[*spec.stream_types, CommandOutcome, IntentStream],
+        )
+        self.authorizer = spec.authorizer(self.store, self.clock) if spec.authorizer else None
+        self.processor = CommandProcessor(
+            self.store,
+            spec.registry,
+            spec.handlers,
+            self.clock,
+            self.metrics,
+            transient=spec.transient_errors,
+            authorizer=self.authorizer,
+            reactions=spec.reactions,
+        )
+        self.models = ReadModels([make() for make in spec.read_models]).follow(self.store)
+        self.timers = TimerRunner(
+            spec.name,
+            spec.timers,
+            self.clock,
+            self.models,
+            self.processor.execute,
+            spec.registry,
+            self.metrics,
+        )
+        self.intents = IntentWorker(
+            self.store, spec.registry, spec.adapters, self.clock, self.metrics
         )
         self.probe: AIOKafkaClient | None = None
         self.relay: OutboxRelay | None = None
@@ -128,9 +186,11 @@ class Service:
         self.ops: OpsServer | None = None
         self.started = asyncio.Event()
 
-    def route(self, type_name: str) -> str:
+    def route(self, type_name: str) -> str | None:
         if type_name == DEAD_LETTERED:
             return deadletter_topic(self.spec.name)
+        if type_name in INTENT_EVENTS:
+            return None  # intents (which may hold secrets) stay in the store, the audit log
         return self.spec.routes.get(type_name) or events_topic(self.spec.topic_context)
 
     def _consumer(self, name: str, topics: Sequence[str], processor: Any) -> Consumer:
@@ -169,33 +229,35 @@ class Service:
             self.route,
             metrics=self.metrics,
         )
-        if self.spec.command_handlers:
-            handlers = self.spec.command_handlers(self.store, self.clock)
-            processor = CommandProcessor(
-                self.store,
-                self.spec.registry,
-                handlers,
-                self.clock,
-                self.metrics,
-                transient=self.spec.transient_errors,
-            )
+        if self.spec.handlers:
             self.consumers.append(
                 self._consumer(
                     f"{self.spec.name}.commands",
                     [commands_topic(self.spec.topic_context)],
-                    processor,
+                    self.processor,
                 )
             )
         for sub in self.spec.subscriptions:
+            handler = sub.make_handler(self.store, self.clock) if sub.make_handler else None
             self.consumers.append(
                 self._consumer(
                     f"{self.spec.name}.{sub.name}",
                     sub.topics,
                     EventProcessor(
-                        self.store, self.spec.registry, sub.make_handler(self.store, self.clock)
+                        self.store, self.spec.registry, handler, sub.reactions, self.clock
                     ),
                 )
             )
+        replays = [
+            ReplayConsumer(
+                name=f"{self.spec.name}.{r.name}",
+                bootstrap=s.kafka_bootstrap,
+                topics=r.topics,
+                registry=self.spec.registry,
+                projections=r.projections,
+            )
+            for r in self.spec.replayed
+        ]
         checks = {"store": self._check_store, "broker": self._check_broker}
         self.ops = OpsServer(
             ops_app(self.spec.name, self.metrics, checks), s.http_host, s.http_port
@@ -203,6 +265,9 @@ class Service:
         tasks = [
             asyncio.create_task(self.relay.run(stop), name="relay"),
             asyncio.create_task(self.ops.run(stop), name="ops"),
+            asyncio.create_task(self.intents.run(stop), name="intents"),
+            *(asyncio.create_task(r.run(stop), name=r.name) for r in replays),
+            asyncio.create_task(self.timers.run(stop, s.timer_poll), name="timers"),
             *(asyncio.create_task(c.run(stop), name=c.name) for c in self.consumers),
         ]
         self.started.set()

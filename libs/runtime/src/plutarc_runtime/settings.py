@@ -27,6 +27,9 @@ class RuntimeSettings(BaseSettings):
         description="Aggregates kept in memory between commands (LRU, brought up to date from the "
         "store on every load); 0 turns the cache off",
     )
+    timer_poll: float = Field(
+        default=1.0, gt=0, le=60, description="Seconds between passes over the service's timers"
+    )
     opa_url: str | None = Field(
         default=None,
         description="http://host:port of an OPA server running deploy/policy; "

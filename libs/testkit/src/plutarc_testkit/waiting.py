@@ -46,7 +46,7 @@ async def until(
         if asyncio.iscoroutine(value) or isinstance(value, Awaitable):
             value = await value
         if value:
-            return value  # type: ignore[return-value]
+            return value
         if time.monotonic() > deadline:
             raise ConditionTimeout(
                 f"timed out after {timeout}s waiting for {what} (last: {value!r})"

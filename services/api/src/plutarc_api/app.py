@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -65,15 +64,6 @@ class BodyLimit:
         await response(scope, request.receive, send)
 
 
-async def forget_dead_sessions(rt: ApiRuntime, every: float = 600.0) -> None:
-    """Every `every` seconds, drop ended and expired sessions from the projection (until stop)."""
-    while not rt.stop.is_set():
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(rt.stop.wait(), every)
-        if not rt.stop.is_set():
-            rt.view.forget_dead_sessions(datetime.now(UTC))
-
-
 def create_app(settings: ApiSettings | None = None, runtime: ApiRuntime | None = None) -> FastAPI:
     rt = runtime or ApiRuntime(settings or ApiSettings())
 
@@ -87,13 +77,12 @@ def create_app(settings: ApiSettings | None = None, runtime: ApiRuntime | None =
         rt.gateway = CommandGateway(rt.registry, producer, rt.replay, rt.settings.command_deadline)
         rt.replay.listeners.append(rt.gateway.on_event)
         task = asyncio.create_task(rt.replay.run(rt.stop))
-        sweeper = asyncio.create_task(forget_dead_sessions(rt))
         try:
             yield
         finally:
             rt.stop.set()
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(asyncio.gather(task, sweeper), 10)
+                await asyncio.wait_for(asyncio.gather(task), 10)
             await producer.stop()
 
     app = FastAPI(

@@ -14,10 +14,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from plutarc_access import AccessError, Memberships, RegoEngine
-from plutarc_contracts.permissions import grants
+from plutarc_access import AccessError, Authorizer, RegoEngine
+from plutarc_contracts.rejections import DomainError
 
-from .problems import Problem
+from .problems import Problem, status_for
 from .views import IdentityView, TokenView
 
 SESSION_PREFIX = "pls_"
@@ -82,26 +82,31 @@ def authenticate(view: IdentityView, authorization: str | None) -> Principal:
     raise unauthorized("unrecognised token")
 
 
+def _problem(exc: DomainError) -> Problem:
+    return Problem(status_for(exc.kind), exc.code, exc.detail)
+
+
 async def authorize(
-    memberships: Memberships,
+    authorizer: Authorizer,
     principal: Principal,
     workspace_id: str,
     permission: str,
     **resource: object,
 ) -> str:
-    """The caller's role in the workspace if the policy allows `permission`; raises a Problem otherwise."""
-    role = memberships.role_of(principal.user_id, workspace_id)
-    if role is None or (
-        principal.token is not None and principal.token.workspace_id != workspace_id
-    ):
-        raise Problem(404, "workspace.not_found", f"workspace {workspace_id} not found")
+    """The caller's role in the workspace if the policy allows `permission`; raises a Problem
+    otherwise. The one authorizer decides (the same one every service's `require` uses)."""
+
+    def decide() -> str:
+        who = authorizer.principal(principal.actor)
+        return authorizer.require(who, workspace_id, permission, **resource)
+
     try:
-        if isinstance(memberships.engine, RegoEngine):  # in-process and cached: no I/O
-            decision = memberships.may(principal.actor, workspace_id, permission, **resource)
-        else:  # an OPA server: its HTTP round trip must not hold the event loop
-            decision = await asyncio.to_thread(
-                memberships.may, principal.actor, workspace_id, permission, **resource
-            )
+        if isinstance(authorizer.engine, RegoEngine):  # in-process and cached: no I/O
+            return decide()
+        # an OPA server: its HTTP round trip must not hold the event loop
+        return await asyncio.to_thread(decide)
+    except DomainError as exc:
+        raise _problem(exc) from None
     except AccessError as exc:  # never a denial: the policy could not be evaluated
         raise Problem(
             503,
@@ -109,15 +114,3 @@ async def authorize(
             "authorization is unavailable (the policy could not be evaluated); try again",
             headers={"Retry-After": "1"},
         ) from exc
-    if not decision.allowed:
-        detail = "; ".join(decision.reasons) or f"a {role} may not {permission}"
-        if principal.token is None and permission in grants(role):
-            code = (
-                "identity.self_role_change"
-                if resource.get("target_user_id") == principal.user_id
-                and permission == "roles:assign"
-                else "identity.role_escalation"
-            )
-            raise Problem(403, code, detail)
-        raise Problem(403, "auth.forbidden", detail)
-    return role

@@ -1,4 +1,4 @@
-"""RFC 9457 problem details with a stable `code`, and the mapping from service codes to HTTP status.
+"""RFC 9457 problem details with a stable `code`, and the mapping from rejection kinds to HTTP status.
 
 Every error the gateway returns goes through here, so clients see one shape: `type`, `title`,
 `status`, `detail`, `code`, `instance`, and for invalid input `errors` naming each field.
@@ -16,52 +16,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 PROBLEM = "application/problem+json"
 TYPE_BASE = "https://plutarc.dev/problems/"
 
-_STATUS_BY_SUFFIX = {
+STATUS_BY_KIND: dict[str, int] = {
     "not_found": 404,
     "forbidden": 403,
-    "role_escalation": 403,
-    "owner_only": 403,
-    "self_role_change": 403,
-    "token_escalation": 403,
-    "invitation_mismatch": 403,
-}
-_CONFLICTS = {
-    "email_taken",
-    "last_owner",
-    "already_member",
-    "already_invited",
-    "invitation_expired",
-    "invitation_revoked",
-    "invitation_used",
-    "workspace_archived",
-    "personal_workspace",
-    "token_revoked",
-    "token_expired",
-    "conflict",
-    "user_exists",
-    "workspace_exists",
-    "token_exists",
+    "conflict": 409,
+    "invalid": 422,
+    "unavailable": 503,
+    "failed": 500,  # a service's handler crashed (a bug, logged there): not the caller's fault
 }
 
 
-# A service's handler crashed (a bug, logged there): not the caller's fault, so not a 4xx.
-_SERVER_FAULTS = {"command.failed": 500}
-
-
-def status_for(code: str) -> int:
-    """HTTP status for a service's stable rejection code."""
-    if code in _SERVER_FAULTS:
-        return _SERVER_FAULTS[code]
-    suffix = code.rsplit(".", 1)[-1]
-    if suffix in _STATUS_BY_SUFFIX:
-        return _STATUS_BY_SUFFIX[suffix]
-    if suffix.endswith("not_found"):
-        return 404
-    if suffix in _CONFLICTS:
-        return 409
-    if code.startswith(("contract.", "identity.invalid", "domain.rejected")):
-        return 422
-    return 422
+def status_for(kind: str) -> int:
+    """HTTP status for a rejection's kind (the domain error's base class); 422 for an unknown kind."""
+    return STATUS_BY_KIND.get(kind, 422)
 
 
 class Problem(Exception):

@@ -10,7 +10,7 @@ from typing import Annotated
 from argon2 import PasswordHasher
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
-from plutarc_access import Memberships, engine_for
+from plutarc_access import Authorizer, Memberships, engine_for
 from plutarc_contracts import CommandAccepted, CommandRejected, Registry, default_registry
 from plutarc_contracts import identity as c
 from plutarc_runtime.checkpoint import CheckpointFile
@@ -31,6 +31,7 @@ class ApiRuntime:
     registry: Registry = field(default_factory=default_registry)
     view: IdentityView = field(init=False)
     memberships: Memberships = field(init=False)
+    authorizer: Authorizer = field(init=False)
     replay: ReplayConsumer | None = None
     gateway: CommandGateway | None = None
     per_token: TokenBuckets | None = None
@@ -45,6 +46,7 @@ class ApiRuntime:
         s = self.settings
         self.view = IdentityView(self.registry)
         self.memberships = Memberships(engine_for(s.opa_url))
+        self.authorizer = self.memberships.authorizer()
         self.secret_key = s.secret_key.encode() if s.secret_key else os.urandom(32)
         self.per_token = TokenBuckets(s.token_rate, s.token_burst)
         self.per_ip = TokenBuckets(s.ip_rate, s.ip_burst)
@@ -59,6 +61,11 @@ class ApiRuntime:
             checkpoint=CheckpointFile(s.checkpoint_path) if s.checkpoint_interval > 0 else None,
             checkpoint_interval=s.checkpoint_interval,
         )
+
+    def accept_url(self, token: str) -> str | None:
+        """The link mailed to an invitee (identity sends it), or None with no public URL set."""
+        base = self.settings.public_url
+        return f"{base.rstrip('/')}/invitations/accept#token={token}" if base else None
 
     async def command(
         self, payload: object, *, actor: str, command_id: str, workspace_id: str | None, key: str
@@ -83,7 +90,7 @@ class ApiRuntime:
         if isinstance(outcome.reply, CommandRejected):
             r = outcome.reply
             raise Problem(
-                status_for(r.code),
+                status_for(r.kind),
                 r.code,
                 r.detail,
                 errors=[{"field": r.field, "message": r.detail}] if r.field else None,

@@ -42,6 +42,12 @@ class ApiSettings(RuntimeSettings):
         "api-projections.checkpoint), from which a restart resumes; 0: none, every start "
         "replays the topics from offset 0",
     )
+    public_url: str | None = Field(
+        default=None,
+        pattern="^https?://",
+        description="Where users reach plutarc (the dashboard); invitation emails link there. "
+        "Unset, no invitation email is sent and the inviter passes the token on themselves",
+    )
     argon2_time_cost: int = Field(default=2, ge=1)
     argon2_memory_kib: int = Field(default=19456, ge=1024)
 

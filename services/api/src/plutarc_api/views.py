@@ -134,15 +134,6 @@ class IdentityView:
         self.outcomes = {**s.accepted, **s.rejected}
         self.applied = s.applied
 
-    def forget_dead_sessions(self, now: datetime) -> int:
-        """Drop sessions that ended or expired: they can never authenticate again, and every login
-        adds one, so a long-running gateway would otherwise grow without bound. Returns how many."""
-        dead = [h for h, s in self.sessions.items() if s.ended or s.expires_at <= now]
-        for token_hash in dead:
-            session = self.sessions.pop(token_hash)
-            self.session_hash.pop(session.session_id, None)
-        return len(dead)
-
     def apply(self, env: Envelope) -> bool:
         p: Any = env.payload
         self.applied += 1
@@ -174,9 +165,11 @@ class IdentityView:
                 self.sessions[p.token_hash] = SessionView(p.session_id, p.user_id, p.expires_at)
                 self.session_hash[p.session_id] = p.token_hash
             case c.SessionEnded():
-                found = self.sessions.get(self.session_hash.get(p.session_id, ""))
-                if found is not None:
-                    found.ended = True
+                # Ended by logout, or by identity's timer once expired: it can never
+                # authenticate again, so memory follows live sessions, not every login ever made.
+                token_hash = self.session_hash.pop(p.session_id, None)
+                if token_hash is not None:
+                    self.sessions.pop(token_hash, None)
             case c.ApiTokenIssued():
                 prior = self.tokens.get(p.token_id)
                 self.tokens[p.token_id] = TokenView(
@@ -219,13 +212,16 @@ class IdentityView:
                     p.invitation_id, p.workspace_id, p.email, p.role, p.expires_at
                 )
             case c.InvitationResent():
-                self.invitations[p.workspace_id][p.invitation_id].expires_at = p.expires_at
+                inv = self.invitations[p.workspace_id][p.invitation_id]
+                inv.expires_at, inv.status = p.expires_at, "pending"
             case c.InvitationAccepted():
                 self.invitations[p.workspace_id][p.invitation_id].status = "accepted"
             case c.InvitationDeclined():
                 self.invitations[p.workspace_id][p.invitation_id].status = "declined"
             case c.InvitationRevoked():
                 self.invitations[p.workspace_id][p.invitation_id].status = "revoked"
+            case c.InvitationExpired():
+                self.invitations[p.workspace_id][p.invitation_id].status = "expired"
             case _:
                 return False
         return True

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from plutarc_access import engine_for
 from plutarc_runtime.service import run_service
-from plutarc_runtime.settings import RuntimeSettings
 
-from .service import identity_spec
+from .bootstrap import build
+from .settings import IdentitySettings
 
 
 def main() -> None:
-    settings = RuntimeSettings()
-    run_service(identity_spec(engine_for(settings.opa_url)), settings)
+    settings = IdentitySettings()
+    run_service(build(settings), settings)
 
 
 if __name__ == "__main__":

@@ -79,7 +79,7 @@ async def audit_log(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> AuditPage:
     """Who changed what, when: oldest first, filtered, a page at a time."""
-    await authorize(rt.memberships, caller, workspace_id, "audit:read")
+    await authorize(rt.authorizer, caller, workspace_id, "audit:read")
     _need_zone("since", since)
     _need_zone("until", until)
     events = rt.view.history.get(workspace_id, [])
@@ -122,7 +122,7 @@ async def audit_state(
     Replayed from the workspace's identity events, the same fold `plutarc audit replay` runs on
     the identity store, so both answer alike.
     """
-    await authorize(rt.memberships, caller, workspace_id, "audit:read")
+    await authorize(rt.authorizer, caller, workspace_id, "audit:read")
     _need_zone("as_of", as_of)
     instant = as_of or datetime.now(UTC)
     replay = WorkspaceReplay(workspace_id)

@@ -85,7 +85,7 @@ def parse_invitation_token(token: str) -> tuple[str, str]:
     openapi_extra={"x-permission": "members:read"},
 )
 async def list_members(workspace_id: str, rt: Runtime, caller: Caller) -> list[MemberOut]:
-    await authorize(rt.memberships, caller, workspace_id, "members:read")
+    await authorize(rt.authorizer, caller, workspace_id, "members:read")
     return members_out(rt, workspace_id)
 
 
@@ -103,7 +103,7 @@ async def change_role(
     idempotency_key: IdempotencyKey = None,
 ) -> list[MemberOut]:
     await authorize(
-        rt.memberships,
+        rt.authorizer,
         caller,
         workspace_id,
         "roles:assign",
@@ -132,7 +132,7 @@ async def remove_member(
     caller: Caller,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    await authorize(rt.memberships, caller, workspace_id, "members:remove", target_user_id=user_id)
+    await authorize(rt.authorizer, caller, workspace_id, "members:remove", target_user_id=user_id)
     await rt.command(
         c.RemoveMember(workspace_id=workspace_id, user_id=user_id),
         actor=caller.actor,
@@ -151,7 +151,7 @@ async def remove_member(
 async def leave(
     workspace_id: str, rt: Runtime, caller: Caller, idempotency_key: IdempotencyKey = None
 ) -> Response:
-    await authorize(rt.memberships, caller, workspace_id, "workspace:read")
+    await authorize(rt.authorizer, caller, workspace_id, "workspace:read")
     await rt.command(
         c.LeaveWorkspace(workspace_id=workspace_id),
         actor=caller.actor,
@@ -168,7 +168,7 @@ async def leave(
     openapi_extra={"x-permission": "invitations:read"},
 )
 async def list_invitations(workspace_id: str, rt: Runtime, caller: Caller) -> list[InvitationOut]:
-    await authorize(rt.memberships, caller, workspace_id, "invitations:read")
+    await authorize(rt.authorizer, caller, workspace_id, "invitations:read")
     return [invitation_out(rt, workspace_id, i) for i in rt.view.invitations.get(workspace_id, {})]
 
 
@@ -186,7 +186,7 @@ async def invite(
     idempotency_key: IdempotencyKey = None,
 ) -> InvitationCreatedOut:
     await authorize(
-        rt.memberships, caller, workspace_id, "invitations:create", target_role=body.role
+        rt.authorizer, caller, workspace_id, "invitations:create", target_role=body.role
     )
     command_id = command_id_for(caller.actor, idempotency_key)
     invitation_id = derived_id(command_id, "invitation")
@@ -201,6 +201,7 @@ async def invite(
             role=body.role,
             token_hash=sha256_hex(token),
             expires_in_days=body.expires_in_days,
+            accept_url=rt.accept_url(token),
         ),
         actor=caller.actor,
         command_id=command_id,
@@ -222,7 +223,7 @@ async def resend(
 ) -> InvitationCreatedOut:
     inv = rt.view.invitations.get(workspace_id, {}).get(invitation_id)
     await authorize(
-        rt.memberships,
+        rt.authorizer,
         caller,
         workspace_id,
         "invitations:create",
@@ -235,6 +236,7 @@ async def resend(
             invitation_id=invitation_id,
             token_hash=sha256_hex(token),
             expires_in_days=body.expires_in_days,
+            accept_url=rt.accept_url(token),
         ),
         actor=caller.actor,
         command_id=command_id_for(caller.actor, None),
@@ -254,7 +256,7 @@ async def resend(
 async def revoke_invitation(
     workspace_id: str, invitation_id: str, rt: Runtime, caller: Caller
 ) -> Response:
-    await authorize(rt.memberships, caller, workspace_id, "invitations:revoke")
+    await authorize(rt.authorizer, caller, workspace_id, "invitations:revoke")
     await rt.command(
         c.RevokeInvitation(workspace_id=workspace_id, invitation_id=invitation_id),
         actor=caller.actor,
@@ -321,7 +323,7 @@ def token_out(rt: ApiRuntime, token_id: str) -> TokenOut:
 )
 async def list_tokens(workspace_id: str, rt: Runtime, caller: Caller) -> list[TokenOut]:
     """Your own personal access tokens in this workspace."""
-    await authorize(rt.memberships, caller, workspace_id, "api_tokens:manage")
+    await authorize(rt.authorizer, caller, workspace_id, "api_tokens:manage")
     mine = [
         t
         for t in rt.view.tokens.values()
@@ -343,7 +345,7 @@ async def issue_token(
     caller: Caller,
     idempotency_key: IdempotencyKey = None,
 ) -> TokenCreatedOut:
-    await authorize(rt.memberships, caller, workspace_id, "api_tokens:manage")
+    await authorize(rt.authorizer, caller, workspace_id, "api_tokens:manage")
     command_id = command_id_for(caller.actor, idempotency_key)
     token_id = derived_id(command_id, "api-token")
     secret = derived_secret(rt.secret_key, command_id, PAT_PREFIX)
@@ -370,7 +372,7 @@ async def issue_token(
     openapi_extra={"x-permission": "api_tokens:manage"},
 )
 async def revoke_token(workspace_id: str, token_id: str, rt: Runtime, caller: Caller) -> Response:
-    await authorize(rt.memberships, caller, workspace_id, "api_tokens:manage")
+    await authorize(rt.authorizer, caller, workspace_id, "api_tokens:manage")
     await rt.command(
         c.RevokeApiToken(workspace_id=workspace_id, token_id=token_id),
         actor=caller.actor,

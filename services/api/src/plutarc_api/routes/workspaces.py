@@ -62,7 +62,7 @@ async def create_organisation(
     openapi_extra={"x-permission": "workspace:read"},
 )
 async def get_workspace(workspace_id: str, rt: Runtime, caller: Caller) -> WorkspaceOut:
-    await authorize(rt.memberships, caller, workspace_id, "workspace:read")
+    await authorize(rt.authorizer, caller, workspace_id, "workspace:read")
     return workspace_out(rt, workspace_id, caller.user_id)
 
 
@@ -78,7 +78,7 @@ async def rename_workspace(
     caller: Caller,
     idempotency_key: IdempotencyKey = None,
 ) -> WorkspaceOut:
-    await authorize(rt.memberships, caller, workspace_id, "workspace:update")
+    await authorize(rt.authorizer, caller, workspace_id, "workspace:update")
     await rt.command(
         c.RenameWorkspace(workspace_id=workspace_id, name=body.name),
         actor=caller.actor,
@@ -101,7 +101,7 @@ async def change_settings(
     caller: Caller,
     idempotency_key: IdempotencyKey = None,
 ) -> WorkspaceOut:
-    await authorize(rt.memberships, caller, workspace_id, "workspace:update")
+    await authorize(rt.authorizer, caller, workspace_id, "workspace:update")
     risk = c.RiskDefaults(**body.risk.model_dump())
     contact = str(body.billing_contact) if body.billing_contact else None
     await rt.command(
@@ -122,7 +122,7 @@ async def change_settings(
 async def archive_workspace(
     workspace_id: str, rt: Runtime, caller: Caller, idempotency_key: IdempotencyKey = None
 ) -> WorkspaceOut:
-    await authorize(rt.memberships, caller, workspace_id, "workspace:archive")
+    await authorize(rt.authorizer, caller, workspace_id, "workspace:archive")
     await rt.command(
         c.ArchiveWorkspace(workspace_id=workspace_id),
         actor=caller.actor,
@@ -146,7 +146,7 @@ async def transfer_ownership(
     idempotency_key: IdempotencyKey = None,
 ) -> WorkspaceOut:
     await authorize(
-        rt.memberships,
+        rt.authorizer,
         caller,
         workspace_id,
         "workspace:transfer_ownership",

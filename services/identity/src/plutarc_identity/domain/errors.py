@@ -1,12 +1,26 @@
-"""Identity's domain errors. Each code is stable: it travels in rejection replies and HTTP problems."""
+"""Identity's domain errors. Each code is stable: it travels in rejection replies and HTTP problems;
+each base class (NotFound, Forbidden, Conflict, Invalid) is the rejection's kind."""
 
 from __future__ import annotations
 
-from plutarc_runtime.domain import Conflict, DomainError, NotFound
+# Shared with the one authorizer, so a refusal has one code whichever layer catches it.
+from plutarc_access import RoleEscalation as RoleEscalation
+from plutarc_access import SelfRoleChange as SelfRoleChange
+from plutarc_access import WorkspaceNotFound as WorkspaceNotFound
+from plutarc_runtime.domain import Conflict, Invalid, NotFound
+from plutarc_runtime.domain import Forbidden as Refused
+
+__all__ = ["Refused", "RoleEscalation", "SelfRoleChange", "WorkspaceNotFound"]  # re-exported
 
 
-class InvalidInput(DomainError):
+class InvalidInput(Invalid):
     code = "identity.invalid_input"
+
+
+class AlreadyExists(Conflict):
+    """An id the caller chose is taken (a retried create with another command id, or a clash)."""
+
+    code = "identity.exists"
 
 
 class EmailTaken(Conflict):
@@ -17,26 +31,12 @@ class UnknownUser(NotFound):
     code = "identity.unknown_user"
 
 
-class WorkspaceNotFound(NotFound):
-    """Also what a non-member gets for a workspace that exists: existence must not leak."""
-
-    code = "identity.workspace_not_found"
-
-
-class Forbidden(DomainError):
+class Forbidden(Refused):
     code = "identity.forbidden"
-
-
-class RoleEscalation(Forbidden):
-    code = "identity.role_escalation"
 
 
 class LastOwner(Conflict):
     code = "identity.last_owner"
-
-
-class SelfRoleChange(Forbidden):
-    code = "identity.self_role_change"
 
 
 class OwnerOnly(Forbidden):
@@ -95,10 +95,6 @@ class TokenNotFound(NotFound):
 
 class TokenRevoked(Conflict):
     code = "identity.token_revoked"
-
-
-class TokenExpired(Conflict):
-    code = "identity.token_expired"
 
 
 class TokenEscalation(Forbidden):

@@ -8,7 +8,7 @@ nobody changes their own role, and invitations are single-use and expire.
 from __future__ import annotations
 
 import hmac
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import ClassVar
 from uuid import UUID
 
@@ -21,24 +21,24 @@ from . import errors
 
 
 class Member(msgspec.Struct, kw_only=True):
-    role: str
+    role: c.Role
     joined_at: datetime
 
 
 class Invitation(msgspec.Struct, kw_only=True):
     invitation_id: str
     email: str
-    role: str
+    role: c.Role
     token_hash: str
     expires_at: datetime
-    status: str = "pending"  # pending | accepted | declined | revoked
+    status: str = "pending"  # pending | accepted | declined | revoked | expired
 
 
 class Workspace(Aggregate):
     stream_type: ClassVar[str] = "identity.workspace"
 
     workspace_id: str
-    kind: str
+    kind: c.WorkspaceKind
     name: str
     archived: bool
     members: dict[str, Member]
@@ -49,13 +49,13 @@ class Workspace(Aggregate):
     # -- creation ---------------------------------------------------------------------------------
     @classmethod
     def create(
-        cls, workspace_id: str, kind: str, name: str, creator: str, at: datetime
+        cls, workspace_id: str, kind: c.WorkspaceKind, name: str, creator: str, at: datetime
     ) -> Workspace:
         ws = cls(UUID(workspace_id))
         ws._trigger(
             c.WorkspaceCreated(workspace_id=workspace_id, kind=kind, name=name, created_by=creator),
             at,
-        )  # type: ignore[arg-type]
+        )
         ws._trigger(
             c.MemberJoined(
                 workspace_id=workspace_id, user_id=creator, role="owner", via="creation"
@@ -65,7 +65,7 @@ class Workspace(Aggregate):
         return ws
 
     # -- queries ----------------------------------------------------------------------------------
-    def role_of(self, user_id: str) -> str | None:
+    def role_of(self, user_id: str) -> c.Role | None:
         member = self.members.get(user_id)
         return member.role if member else None
 
@@ -80,7 +80,7 @@ class Workspace(Aggregate):
         if self.kind == "personal":
             raise errors.PersonalWorkspace(f"a personal workspace cannot {what}")
 
-    def _actor_role(self, actor: str) -> str:
+    def _actor_role(self, actor: str) -> c.Role:
         role = self.role_of(actor)
         if role is None:
             raise errors.WorkspaceNotFound(f"workspace {self.workspace_id} not found")
@@ -145,12 +145,13 @@ class Workspace(Aggregate):
                 workspace_id=self.workspace_id,
                 from_user_id=actor,
                 to_user_id=to_user,
-                to_previous_role=target.role,  # type: ignore[arg-type]
+                to_previous_role=target.role,
+                from_new_role="admin",
             ),
             at,
         )
 
-    def change_role(self, actor: str, user_id: str, role: str, at: datetime) -> None:
+    def change_role(self, actor: str, user_id: str, role: c.Role, at: datetime) -> None:
         actor_role = self._actor_role(actor)
         self._require_active()
         if user_id == actor:
@@ -168,7 +169,7 @@ class Workspace(Aggregate):
                 workspace_id=self.workspace_id,
                 user_id=user_id,
                 previous_role=target.role,
-                role=role,  # type: ignore[arg-type]
+                role=role,
             ),
             at,
         )
@@ -187,7 +188,7 @@ class Workspace(Aggregate):
                 workspace_id=self.workspace_id,
                 user_id=user_id,
                 previous_role=target.role,
-                reason="removed",  # type: ignore[arg-type]
+                reason="removed",
             ),
             at,
         )
@@ -201,7 +202,7 @@ class Workspace(Aggregate):
                 workspace_id=self.workspace_id,
                 user_id=actor,
                 previous_role=role,
-                reason="left",  # type: ignore[arg-type]
+                reason="left",
             ),
             at,
         )
@@ -219,7 +220,7 @@ class Workspace(Aggregate):
         actor: str,
         invitation_id: str,
         email: str,
-        role: str,
+        role: c.Role,
         token_hash: str,
         expires_in: timedelta,
         at: datetime,
@@ -238,7 +239,7 @@ class Workspace(Aggregate):
                 workspace_id=self.workspace_id,
                 invitation_id=invitation_id,
                 email=email,
-                role=role,  # type: ignore[arg-type]
+                role=role,
                 expires_at=at + expires_in,
             ),
             at,
@@ -258,7 +259,7 @@ class Workspace(Aggregate):
             at,
         )
 
-    def _invitation(self, invitation_id: str) -> Invitation:
+    def invitation(self, invitation_id: str) -> Invitation:
         inv = self.invitations.get(invitation_id)
         if inv is None:
             raise errors.InvitationNotFound(f"invitation {invitation_id} not found")
@@ -267,9 +268,11 @@ class Workspace(Aggregate):
     def _open_invitation(
         self, invitation_id: str, at: datetime, *, allow_expired: bool = False
     ) -> Invitation:
-        inv = self._invitation(invitation_id)
+        inv = self.invitation(invitation_id)
         if inv.status == "revoked":
             raise errors.InvitationRevoked("this invitation was revoked")
+        if inv.status == "expired" and not allow_expired:
+            raise errors.InvitationExpired("this invitation has expired; ask for it to be resent")
         if inv.status in ("accepted", "declined"):
             raise errors.InvitationUsed(f"this invitation was {inv.status} already")
         if not allow_expired and inv.expires_at <= at:
@@ -324,7 +327,7 @@ class Workspace(Aggregate):
                 workspace_id=self.workspace_id,
                 user_id=user_id,
                 role=inv.role,
-                via="invitation",  # type: ignore[arg-type]
+                via="invitation",
                 invitation_id=invitation_id,
             ),
             at,
@@ -342,9 +345,21 @@ class Workspace(Aggregate):
             at,
         )
 
+    def expire_invitation(self, invitation_id: str, at: datetime) -> bool:
+        """Record that a pending invitation passed its expiry; False if there is nothing to do."""
+        inv = self.invitations.get(invitation_id)
+        if inv is None or inv.status != "pending" or inv.expires_at > at:
+            return False
+        self._trigger(
+            c.InvitationExpired(
+                workspace_id=self.workspace_id, invitation_id=invitation_id, expired_at=at
+            ),
+            at,
+        )
+        return True
+
     # -- state ------------------------------------------------------------------------------------
-    def apply(self, payload: msgspec.Struct) -> None:
-        at = getattr(self, "_applying_at", None)
+    def apply(self, payload: msgspec.Struct, at: datetime) -> None:
         match payload:
             case c.WorkspaceCreated():
                 self.workspace_id, self.kind, self.name = (
@@ -360,15 +375,19 @@ class Workspace(Aggregate):
                 self.risk, self.billing_contact = payload.risk, payload.billing_contact
             case c.WorkspaceArchived():
                 self.archived = True
-            case c.MemberJoined():
-                self.members[payload.user_id] = Member(role=payload.role, joined_at=at or _EPOCH)
-            case c.MemberRoleChanged():
-                self.members[payload.user_id].role = payload.role
-            case c.MemberRemoved():
-                del self.members[payload.user_id]
-            case c.OwnershipTransferred():
-                self.members[payload.to_user_id].role = "owner"
-                self.members[payload.from_user_id].role = "admin"
+            case (
+                c.MemberJoined()
+                | c.MemberRoleChanged()
+                | c.MemberRemoved()
+                | c.OwnershipTransferred()
+            ):
+                for _, user_id, role in c.role_changes(payload):
+                    if role is None:
+                        del self.members[user_id]
+                    elif user_id in self.members:
+                        self.members[user_id].role = role
+                    else:
+                        self.members[user_id] = Member(role=role, joined_at=at)
             case c.InvitationCreated():
                 self.invitations[payload.invitation_id] = Invitation(
                     invitation_id=payload.invitation_id,
@@ -378,7 +397,10 @@ class Workspace(Aggregate):
                     expires_at=payload.expires_at,
                 )
             case c.InvitationResent():
-                self.invitations[payload.invitation_id].expires_at = payload.expires_at
+                inv = self.invitations[payload.invitation_id]
+                inv.expires_at, inv.status = payload.expires_at, "pending"
+            case c.InvitationExpired():
+                self.invitations[payload.invitation_id].status = "expired"
             case c.InvitationTokenSet():
                 self.invitations[payload.invitation_id].token_hash = payload.token_hash
             case c.InvitationAccepted():
@@ -387,13 +409,3 @@ class Workspace(Aggregate):
                 self.invitations[payload.invitation_id].status = "declined"
             case c.InvitationRevoked():
                 self.invitations[payload.invitation_id].status = "revoked"
-
-    def _mutate(self, payload: msgspec.Struct, version: int, at: datetime) -> None:
-        self._applying_at = at
-        try:
-            super()._mutate(payload, version, at)
-        finally:
-            del self._applying_at
-
-
-_EPOCH = datetime.fromtimestamp(0, UTC)

@@ -1,0 +1,115 @@
+"""What a service's code receives and returns: handler contexts, results, intents and reactions.
+
+A command handler is a plain function ``handler(payload, ctx) -> Accepted`` registered in a dict
+keyed by the command's class (cosmicpython's handlers), so grep links a command to its handler.
+A reaction is ``reaction(occurred) -> [Intent, ...]`` registered by event class: what the service
+decided to do to the outside world, recorded atomically with what caused it and carried out after
+by an adapter (intents.py). Neither touches the outside world itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import Any, Protocol
+
+import msgspec
+from plutarc_access import Authorizer, Principal
+from plutarc_contracts import CommandEnvelope, Payload
+
+from .domain import Aggregate, Forbidden
+from .store import EventStore
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """A decision to act outside: which adapter, under which stable deduplication key, with what.
+
+    ``secret`` values reach the adapter but are redacted from every audit export.
+    """
+
+    adapter: str
+    key: str
+    body: dict[str, Any] = field(default_factory=dict)
+    secret: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Accepted:
+    """What a handler returns: the aggregates it changed, a small result for the reply, and the
+    intents to carry out once the change is stored."""
+
+    aggregates: Sequence[Aggregate] = ()
+    result: dict[str, Any] = field(default_factory=dict)
+    intents: Sequence[Intent] = ()
+
+
+class Context:
+    """What a handler may use: the instant, the store, the resolved actor and ``require``."""
+
+    def __init__(
+        self,
+        command: CommandEnvelope,
+        store: EventStore,
+        now: datetime,
+        authorizer: Authorizer | None,
+    ) -> None:
+        self.command = command
+        self.store = store
+        self.now = now
+        self.authorizer = authorizer
+
+    @cached_property
+    def principal(self) -> Principal:
+        """The actor, resolved (a token to its user and grant); raises for a dead token."""
+        if self.authorizer is None:
+            return Principal(self.command.actor)
+        return self.authorizer.principal(self.command.actor)
+
+    @property
+    def user_id(self) -> str:
+        """The acting user; Forbidden when the actor is not a user (a service, or nobody)."""
+        if self.principal.user_id is None:
+            raise Forbidden(
+                f"actor `{self.command.actor}` may not do this", code="access.forbidden"
+            )
+        return self.principal.user_id
+
+    def require(self, workspace_id: str, permission: str, **resource: Any) -> str:
+        """The actor's role in the workspace if the policy allows `permission`; raises otherwise."""
+        if self.authorizer is None:
+            raise RuntimeError("this service declares no authorizer; it cannot call require()")
+        return self.authorizer.require(self.principal, workspace_id, permission, **resource)
+
+    def require_system(self, service: str) -> None:
+        """Only the service itself (its timers) may issue this command."""
+        if self.principal.system != service:
+            raise Forbidden(f"only system:{service} issues this command", code="access.system_only")
+
+
+Handler = Callable[[Any, Context], Accepted]
+Handlers = Mapping[type[msgspec.Struct], Handler]
+
+
+@dataclass(frozen=True, slots=True)
+class Occurred:
+    """An event a reaction sees: its payload and where it came from (own store or a topic)."""
+
+    payload: Payload
+    at: datetime
+    stream_id: str
+    workspace_id: str | None
+    actor: str
+    event_id: str | None = None  # None for the service's own events, judged before they are saved
+
+
+Reaction = Callable[[Occurred], Sequence[Intent]]
+Reactions = Mapping[type[msgspec.Struct], Reaction]
+
+
+class ReadModel(Protocol):
+    """A view the service keeps of its own events (timers decide from them)."""
+
+    def apply(self, env: Any) -> None: ...

@@ -1,0 +1,335 @@
+"""Intents and the adapter worker: side effects recorded first, carried out after, exactly once.
+
+A reaction or a handler returns ``Intent``s; they are saved as ``system.intent_recorded`` events
+of an ``IntentStream`` (stream id from adapter and key, so the same decision is recorded once) in
+the same transaction as the change or the consumer position that caused them. The worker reads
+the store's notification log, carries out each pending intent through its adapter with retries
+(tenacity: exponential backoff with jitter), and records the outcome: ``intent_completed``, or
+``intent_failed`` for a permanent refusal or when it gives up. Attempts that fail for a reason
+that may pass are recorded too (``intent_attempt_failed``), so the audit log shows the outage.
+
+While the outside world is down nothing is lost (the intent stays pending in the store, and a
+restarted worker finds it again) and nothing is sent twice, except in one window no store can
+close: a crash after the adapter acted and before its outcome was saved. The adapter receives the
+intent's stable key for that case (an SMTP Message-ID, an exchange client order id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar, Protocol
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+import msgspec
+from eventsourcing.persistence import IntegrityError, Tracking
+from plutarc_contracts import Registry
+from plutarc_contracts.system import (
+    INTENT_COMPLETED,
+    INTENT_EVENTS,
+    INTENT_FAILED,
+    INTENT_RECORDED,
+    IntentAttemptFailed,
+    IntentCompleted,
+    IntentFailed,
+    IntentRecorded,
+)
+from tenacity import (
+    AsyncRetrying,
+    retry_if_not_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from .clock import Clock
+from .domain import Aggregate
+from .handling import Intent
+from .metrics import Metrics
+from .store import EventStore, Meta
+
+log = logging.getLogger(__name__)
+
+INTENT_NS = uuid5(NAMESPACE_URL, "https://plutarc.dev/ns/intent")
+WORKER_TRACKING = "intent-worker"
+
+
+def intent_id(adapter: str, key: str) -> UUID:
+    return uuid5(INTENT_NS, f"{adapter}\x1f{key}")
+
+
+class PermanentFailure(Exception):
+    """An adapter's refusal that no retry can change (a rejected recipient, an invalid order)."""
+
+
+class Adapter(Protocol):
+    """Carries out intents for one adapter name; returns a small result to record."""
+
+    async def __call__(self, intent: IntentRecorded) -> dict[str, Any]: ...
+
+
+class IntentStream(Aggregate):
+    stream_type: ClassVar[str] = "system.intent"
+
+    adapter: str
+    key: str
+    attempts: int
+    done: bool
+
+    @classmethod
+    def record(cls, intent: Intent, at: datetime) -> IntentStream:
+        stream = cls(intent_id(intent.adapter, intent.key))
+        stream._trigger(
+            IntentRecorded(
+                adapter=intent.adapter, key=intent.key, body=intent.body, secret=intent.secret
+            ),
+            at,
+        )
+        return stream
+
+    def attempt_failed(self, error: str, at: datetime) -> None:
+        self._trigger(
+            IntentAttemptFailed(
+                adapter=self.adapter, key=self.key, attempt=self.attempts + 1, error=error[:500]
+            ),
+            at,
+        )
+
+    def complete(self, result: dict[str, Any], at: datetime) -> None:
+        self._trigger(
+            IntentCompleted(
+                adapter=self.adapter, key=self.key, attempts=self.attempts + 1, result=result
+            ),
+            at,
+        )
+
+    def fail(self, error: str, at: datetime) -> None:
+        self._trigger(
+            IntentFailed(
+                adapter=self.adapter, key=self.key, attempts=self.attempts, error=error[:500]
+            ),
+            at,
+        )
+
+    def apply(self, payload: msgspec.Struct, at: datetime) -> None:
+        match payload:
+            case IntentRecorded():
+                self.adapter, self.key, self.attempts, self.done = (
+                    payload.adapter,
+                    payload.key,
+                    0,
+                    False,
+                )
+            case IntentAttemptFailed():
+                self.attempts = payload.attempt
+            case IntentCompleted() | IntentFailed():
+                self.attempts, self.done = payload.attempts, True
+
+
+def new_intents(store: EventStore, intents: Sequence[Intent], at: datetime) -> list[IntentStream]:
+    """Streams for the intents not recorded before (the key deduplicates a repeated decision)."""
+    streams: dict[UUID, IntentStream] = {}
+    for intent in intents:
+        sid = intent_id(intent.adapter, intent.key)
+        if sid not in streams and store.find(IntentStream, sid) is None:
+            streams[sid] = IntentStream.record(intent, at)
+    return list(streams.values())
+
+
+@dataclass
+class _Pending:
+    notification_id: int
+    recorded: IntentRecorded
+    at: datetime
+    task: asyncio.Task[None] | None = None
+
+
+class IntentWorker:
+    """Carries out a store's pending intents through their adapters (one worker per store)."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        registry: Registry,
+        adapters: Mapping[str, Adapter],
+        clock: Clock,
+        metrics: Metrics | None = None,
+        *,
+        max_attempts: int = 30,
+        backoff_initial: float = 0.2,
+        backoff_max: float = 30.0,
+        poll_interval: float = 1.0,
+        concurrency: int = 16,
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.adapters = dict(adapters)
+        self.clock = clock
+        self.metrics = metrics
+        self.max_attempts = max_attempts
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+        self.poll_interval = poll_interval
+        self.pending: dict[UUID, _Pending] = {}
+        self.position = 0
+        self._saved_mark = 0
+        self._wake = asyncio.Event()
+        self._slots = asyncio.Semaphore(concurrency)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.idle = asyncio.Event()
+
+    def _on_saved(self, _last_id: int) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    # -- reading the log --------------------------------------------------------------------------
+    def _scan(self) -> list[tuple[int, Any]]:
+        """Intent events stored after the position (worker thread)."""
+        found: list[tuple[int, Any]] = []
+        while section := self.store.notifications(self.position + 1, 5000):
+            for n in section:
+                if n.topic in INTENT_EVENTS:
+                    found.append((n.id, self.registry.decode_event(n.state)))
+            self.position = section[-1].id
+        return found
+
+    def _follow(self, found: list[tuple[int, Any]]) -> None:
+        for nid, env in found:
+            sid = UUID(env.stream_id)
+            if env.type == INTENT_RECORDED:
+                if env.payload.adapter not in self.adapters:
+                    log.error("no adapter for intent", extra={"adapter": env.payload.adapter})
+                    continue
+                self.pending.setdefault(sid, _Pending(nid, env.payload, env.occurred_at))
+            elif env.type in (INTENT_COMPLETED, INTENT_FAILED):
+                self.pending.pop(sid, None)
+
+    def _low_water(self) -> int:
+        """Everything at or below this notification id needs no second look after a restart."""
+        if not self.pending:
+            return self.position
+        return min(p.notification_id for p in self.pending.values()) - 1
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.store.on_saved(self._on_saved)
+        self.position = self._saved_mark = await asyncio.to_thread(
+            self.store.max_tracking_id, WORKER_TRACKING
+        )
+        try:
+            while not stop.is_set():
+                self._wake.clear()
+                try:
+                    self._follow(await asyncio.to_thread(self._scan))
+                    await self._save_mark()
+                except Exception as exc:  # the store is down: retry, lose nothing
+                    log.warning(
+                        "intent worker could not read the store", extra={"error": repr(exc)}
+                    )
+                for sid, item in self.pending.items():
+                    if item.task is None:
+                        item.task = asyncio.create_task(self._carry_out(sid, item))
+                if all(p.task is not None and p.task.done() for p in self.pending.values()):
+                    self.idle.set()
+                else:
+                    self.idle.clear()
+                waiters = [
+                    asyncio.ensure_future(stop.wait()),
+                    asyncio.ensure_future(self._wake.wait()),
+                ]
+                await asyncio.wait(
+                    waiters, timeout=self.poll_interval, return_when="FIRST_COMPLETED"
+                )
+                for w in waiters:
+                    w.cancel()
+        finally:
+            tasks = [p.task for p in self.pending.values() if p.task is not None]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _save_mark(self) -> None:
+        mark = self._low_water()
+        if mark > self._saved_mark:
+            with contextlib.suppress(IntegrityError):  # recorded already by an earlier life
+                await asyncio.to_thread(
+                    self.store.recorder.insert_tracking, Tracking(WORKER_TRACKING, mark)
+                )
+            self._saved_mark = mark
+
+    # -- carrying out -----------------------------------------------------------------------------
+    async def _carry_out(self, sid: UUID, item: _Pending) -> None:
+        rec = item.recorded
+        adapter = self.adapters[rec.adapter]
+        stream = await asyncio.to_thread(self.store.get, IntentStream, sid)
+        if stream.done:
+            return
+        started = time.perf_counter()
+        first = True
+        try:
+            async with self._slots:
+                retrying = AsyncRetrying(
+                    wait=wait_exponential_jitter(self.backoff_initial, self.backoff_max),
+                    stop=stop_after_attempt(max(1, self.max_attempts - stream.attempts)),
+                    retry=retry_if_not_exception_type((PermanentFailure, asyncio.CancelledError)),
+                    reraise=True,
+                )
+                async for attempt in retrying:
+                    with attempt:
+                        if first and self.metrics is not None:
+                            lag = (self.clock.now() - item.at).total_seconds()
+                            self.metrics.intent_latency.labels(rec.adapter).observe(max(0.0, lag))
+                        first = False
+                        try:
+                            result = await adapter(rec)
+                        except PermanentFailure:
+                            raise
+                        except Exception as exc:
+                            await self._record(sid, "attempt_failed", repr(exc))
+                            self._count(rec.adapter, "retried")
+                            raise
+            await self._record(sid, "completed", result)
+            self._count(rec.adapter, "completed")
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            await self._record(sid, "failed", repr(exc))
+            self._count(rec.adapter, "failed")
+            log.error(
+                "intent failed for good",
+                extra={"adapter": rec.adapter, "key": rec.key, "error": repr(exc)},
+            )
+        finally:
+            log.debug("intent handled", extra={"seconds": time.perf_counter() - started})
+
+    async def _record(self, sid: UUID, what: str, detail: Any) -> None:
+        def save() -> None:
+            stream = self.store.get(IntentStream, sid)
+            now = self.clock.now()
+            if what == "completed":
+                stream.complete(detail if isinstance(detail, dict) else {}, now)
+            elif what == "failed":
+                stream.fail(str(detail), now)
+            else:
+                stream.attempt_failed(str(detail), now)
+            self.store.save(
+                stream, meta=Meta(actor=f"system:{self.store.producer}", correlation_id=str(sid))
+            )
+
+        while True:
+            try:
+                await asyncio.to_thread(save)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the store is down: the outcome must not be lost
+                log.warning("could not record an intent outcome", extra={"error": repr(exc)})
+                await asyncio.sleep(0.5)
+
+    def _count(self, adapter: str, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.intents.labels(adapter, outcome).inc()

@@ -1,0 +1,163 @@
+"""Timers: scheduled work on the injectable clock, issued as commands to the service itself.
+
+A timer declares how often it runs and a pure ``decide(now, models)`` that returns commands from
+the service's read models (an index of what falls due). Each command goes through the service's
+own idempotent command path with actor ``system:<service>``, so it is checked by the aggregates,
+recorded in the audit log, and its id derives from the timer and the command's content: a pass
+repeated after a crash issues the same ids and changes nothing twice.
+
+``run_due()`` is one pass at the clock's current instant; tests call it after moving a FakeClock.
+The service calls it every ``poll`` seconds of real time (timers whose interval has not elapsed on
+the clock are skipped).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+from uuid import NAMESPACE_URL, uuid5
+
+import msgspec
+from plutarc_contracts import CommandRejected, Registry
+
+from .clock import Clock
+from .metrics import Metrics
+from .store import EventStore
+
+log = logging.getLogger(__name__)
+TIMER_NS = uuid5(NAMESPACE_URL, "https://plutarc.dev/ns/timer")
+M = TypeVar("M")
+
+
+class ReadModels:
+    """The service's read models of its own events, by class (timers look theirs up here).
+
+    They follow the store's notification log: brought up to date at start and right after every
+    save, in the saving thread, so a timer never decides from a view older than the last write.
+    """
+
+    def __init__(self, models: Sequence[Any] = ()) -> None:
+        self._models = {type(m): m for m in models}
+        self.position = 0
+        self.lock = threading.Lock()
+        self._store: EventStore | None = None
+
+    def follow(self, store: EventStore) -> ReadModels:
+        """Catch up with `store` now and after each of its saves."""
+        self._store = store
+        self.catch_up()
+        store.on_saved(self._on_saved)
+        return self
+
+    def _on_saved(self, _last: int) -> None:
+        self.catch_up()
+
+    def catch_up(self) -> int:
+        if self._store is None or not self._models:
+            return 0
+        applied = 0
+        decode = self._store.registry.decode_event
+        with self.lock:
+            while section := self._store.notifications(self.position + 1, 5000):
+                for n in section:
+                    env = decode(n.state)
+                    for model in self._models.values():
+                        model.apply(env)
+                    applied += 1
+                self.position = section[-1].id
+        return applied
+
+    def get(self, cls: type[M]) -> M:
+        model = self._models.get(cls)
+        if model is None:
+            raise KeyError(f"no read model {cls.__name__} in this service")
+        return model  # type: ignore[no-any-return]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._models.values())
+
+
+Decide = Callable[[datetime, ReadModels], Sequence[msgspec.Struct]]
+
+
+@dataclass(frozen=True)
+class Timer:
+    name: str
+    every: timedelta
+    decide: Decide
+
+
+Issue = Callable[..., Any]
+"""``issue(actor, payload, command_id=...)`` -> the reply: the service's own command path."""
+
+
+class TimerRunner:
+    def __init__(
+        self,
+        service: str,
+        timers: Sequence[Timer],
+        clock: Clock,
+        models: ReadModels,
+        issue: Issue,
+        registry: Registry,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.service = service
+        self.timers = list(timers)
+        self.clock = clock
+        self.models = models
+        self.issue = issue
+        self.registry = registry
+        self.metrics = metrics
+        self.next_at: dict[str, datetime] = {}
+
+    def command_id(self, timer: Timer, payload: msgspec.Struct) -> str:
+        name, _ = self.registry.type_name_of(type(payload))
+        body = msgspec.json.encode(payload).decode()
+        return str(uuid5(TIMER_NS, f"{self.service}\x1f{timer.name}\x1f{name}\x1f{body}"))
+
+    def run_due(self) -> int:
+        """One pass: every timer whose time has come decides and issues; returns commands issued."""
+        now = self.clock.now()
+        issued = 0
+        for timer in self.timers:
+            due = self.next_at.get(timer.name)
+            if due is not None and due > now:
+                continue
+            self.next_at[timer.name] = now + timer.every
+            with self.models.lock:  # the views change as saves land, in other threads
+                commands = timer.decide(now, self.models)
+            for payload in commands:
+                reply = self.issue(
+                    f"system:{self.service}", payload, command_id=self.command_id(timer, payload)
+                )
+                if isinstance(reply, CommandRejected):
+                    log.error(
+                        "a timer's command was rejected",
+                        extra={"timer": timer.name, "code": reply.code, "detail": reply.detail},
+                    )
+                issued += 1
+            if self.metrics is not None:
+                self.metrics.timer_runs.labels(timer.name, "passes").inc()
+                self.metrics.timer_runs.labels(timer.name, "commands").inc(len(commands))
+        return issued
+
+    async def run(self, stop: asyncio.Event, poll: float = 1.0) -> None:
+        while not stop.is_set():
+            try:
+                await asyncio.to_thread(self.run_due)
+            except Exception as exc:  # the store is down, say: the next pass tries again
+                log.warning("timer pass failed", extra={"error": repr(exc)})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), poll)
+
+
+def by_batches(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

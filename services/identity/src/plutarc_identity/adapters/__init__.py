@@ -1,0 +1,1 @@
+"""Identity's adapters: the ports its intents go out through, and their real implementations."""

@@ -1,0 +1,91 @@
+"""Identity's timers: invitations and sessions past their expiry become events.
+
+`Expiries` is a read model of identity's own events: every pending invitation and live session
+with its expiry, in a heap, so a pass finds what fell due without looking at the rest. A timer
+issues `ExpireInvitations` / `ExpireSessions` to the service itself in batches; the aggregates
+decide again (an invitation accepted meanwhile is left alone), so a repeated pass changes nothing.
+"""
+
+from __future__ import annotations
+
+import heapq
+from datetime import datetime, timedelta
+from typing import Any
+
+from plutarc_contracts import identity as c
+from plutarc_runtime.timers import ReadModels, Timer, by_batches
+
+BATCH = 500
+
+
+class _Due:
+    """Keys with an expiry; the heap may hold stale entries, the dict is the truth."""
+
+    def __init__(self) -> None:
+        self.expiry: dict[Any, datetime] = {}
+        self.heap: list[tuple[datetime, Any]] = []
+
+    def set(self, key: Any, at: datetime) -> None:
+        self.expiry[key] = at
+        heapq.heappush(self.heap, (at, key))
+
+    def drop(self, key: Any) -> None:
+        self.expiry.pop(key, None)
+
+    def due(self, now: datetime) -> list[Any]:
+        found: list[tuple[datetime, Any]] = []
+        while self.heap and self.heap[0][0] <= now:
+            at, key = heapq.heappop(self.heap)
+            if self.expiry.get(key) == at:
+                found.append((at, key))
+        for entry in found:  # still due until an event says otherwise
+            heapq.heappush(self.heap, entry)
+        if len(self.heap) > 2 * len(self.expiry) + 1024:  # drop stale entries now and then
+            self.heap = [(at, key) for key, at in self.expiry.items()]
+            heapq.heapify(self.heap)
+        return [key for _, key in found]
+
+
+class Expiries:
+    def __init__(self) -> None:
+        self.invitations = _Due()
+        self.sessions = _Due()
+
+    def apply(self, env: Any) -> None:
+        p = env.payload
+        match p:
+            case c.InvitationCreated() | c.InvitationResent():
+                self.invitations.set((p.workspace_id, p.invitation_id), p.expires_at)
+            case (
+                c.InvitationAccepted()
+                | c.InvitationDeclined()
+                | c.InvitationRevoked()
+                | c.InvitationExpired()
+            ):
+                self.invitations.drop((p.workspace_id, p.invitation_id))
+            case c.SessionStarted():
+                self.sessions.set(p.session_id, p.expires_at)
+            case c.SessionEnded():
+                self.sessions.drop(p.session_id)
+
+
+def expire_invitations(now: datetime, models: ReadModels) -> list[c.ExpireInvitations]:
+    due = models.get(Expiries).invitations.due(now)
+    return [
+        c.ExpireInvitations(
+            invitations=[c.ExpiringInvitation(workspace_id=w, invitation_id=i) for w, i in batch]
+        )
+        for batch in by_batches(sorted(due), BATCH)
+    ]
+
+
+def expire_sessions(now: datetime, models: ReadModels) -> list[c.ExpireSessions]:
+    due = models.get(Expiries).sessions.due(now)
+    return [c.ExpireSessions(session_ids=list(batch)) for batch in by_batches(sorted(due), BATCH)]
+
+
+def timers(every: timedelta = timedelta(seconds=30)) -> list[Timer]:
+    return [
+        Timer("expire-invitations", every, expire_invitations),
+        Timer("expire-sessions", every, expire_sessions),
+    ]
