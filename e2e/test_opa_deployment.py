@@ -63,7 +63,7 @@ async def test_both_checks_on_opa_and_an_outage_answers_503(
                 f"/v1/workspaces/{ws}/invitations",
                 json={"email": "carol@example.com", "role": "viewer"},
             )
-            assert denied.status_code == 403 and denied.json()["code"] == "auth.forbidden"
+            assert denied.status_code == 403 and denied.json()["code"] == "access.forbidden"
 
         opa["stop"]()  # type: ignore[operator]
         async with platform.client(olivia) as http:

@@ -113,13 +113,13 @@ async def test_each_role_gets_exactly_what_the_catalogue_grants(platform) -> Non
                 else None
             )
             allowed = permission in grants(role)
-            if allowed and code in ("auth.forbidden", "workspace.not_found"):
+            if allowed and code in ("access.forbidden", "workspace.not_found"):
                 failures.append(
                     f"{role} {method} {path}: expected allowed, got {r.status_code} {code}"
                 )
-            if not allowed and (r.status_code, code) != (403, "auth.forbidden"):
+            if not allowed and (r.status_code, code) != (403, "access.forbidden"):
                 failures.append(
-                    f"{role} {method} {path}: expected 403 auth.forbidden, got {r.status_code} {code}"
+                    f"{role} {method} {path}: expected 403 access.forbidden, got {r.status_code} {code}"
                 )
     assert not failures, "\n".join(failures)
 

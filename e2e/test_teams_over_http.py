@@ -42,7 +42,7 @@ async def test_register_organise_invite_accept_switch_change_role_and_audit(plat
         r = await http.post(
             f"/v1/workspaces/{ws}/invitations", json={"email": "x@example.com", "role": "viewer"}
         )
-        assert r.status_code == 403 and r.json()["code"] == "auth.forbidden"
+        assert r.status_code == 403 and r.json()["code"] == "access.forbidden"
 
     async with platform.client(olivia) as http:
         r = await http.patch(f"/v1/workspaces/{ws}/members/{bob_id}", json={"role": "manager"})

@@ -181,7 +181,7 @@ async def test_a_team_forms_from_the_command_line(platform: Platform, cli) -> No
     # a trader may not invite at all
     r = await bob("invite", "carol@example.com", "--role", "viewer")
     assert r.exit_code == 1
-    assert _error_line(r).startswith("error: auth.forbidden: ")
+    assert _error_line(r).startswith("error: access.forbidden: ")
 
     # role change by email, then by user id
     r = await olivia.ok("role", bob_email, "manager")

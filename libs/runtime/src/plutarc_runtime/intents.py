@@ -140,6 +140,15 @@ def new_intents(store: EventStore, intents: Sequence[Intent], at: datetime) -> l
     return list(streams.values())
 
 
+def _plain(result: Any) -> dict[str, Any]:
+    """An adapter's result as plain JSON data; a result that is not is recorded as its repr."""
+    try:
+        plain = msgspec.to_builtins(result)
+    except (TypeError, msgspec.EncodeError):
+        return {"unencodable_result": repr(result)[:500]}
+    return plain if isinstance(plain, dict) else {"result": plain}
+
+
 @dataclass
 class _Pending:
     notification_id: int
@@ -292,7 +301,7 @@ class IntentWorker:
                             await self._record(sid, "attempt_failed", repr(exc))
                             self._count(rec.adapter, "retried")
                             raise
-            await self._record(sid, "completed", result)
+            await self._record(sid, "completed", _plain(result))
             self._count(rec.adapter, "completed")
         except asyncio.CancelledError:
             raise
@@ -327,7 +336,7 @@ class IntentWorker:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the store is down: the outcome must not be lost
-                log.warning("could not record an intent outcome", extra={"error": repr(exc)})
+                log.warning("could not record an intent outcome: %r", exc)
                 await asyncio.sleep(0.5)
 
     def _count(self, adapter: str, outcome: str) -> None:

@@ -41,7 +41,7 @@ async def create_organisation(
     if caller.token is not None:
         raise Problem(
             403,
-            "auth.forbidden",
+            "access.forbidden",
             "API tokens are bound to one workspace and cannot create organisations",
         )
     command_id = command_id_for(caller.actor, idempotency_key)

@@ -91,7 +91,7 @@ class EmailAdapter:
             raise PermanentFailure(f"unknown email template {intent.body.get('template')!r}")
         message = invitation_message(intent, self.sender)
         await self.mailer.send(message)
-        return {"sent": True, "message_id": message["Message-ID"]}
+        return {"sent": True, "message_id": str(message["Message-ID"])}
 
 
 class NoMail:
