@@ -278,6 +278,22 @@ def start_test_postgres(
     return server
 
 
+def stop_abandoned_cluster(data_dir: Path, timeout: float = 30.0) -> None:
+    """``pg_ctl stop -m immediate`` a cluster whose owner died; no-op when it does not run.
+
+    Used by the scratch sweep: the postmaster runs detached, so it outlives a killed test session.
+    """
+    bin_dir = find_pg_bin()
+    if bin_dir is None or data_dir.name != "data":
+        return
+    owner = data_dir.stat().st_uid
+    run_as = pwd.getpwuid(owner).pw_name if os.geteuid() == 0 and owner != 0 else None
+    server = PostgresServer(
+        HOST, 0, APP_USER, APP_PASSWORD, APP_DBNAME, bin_dir, data_dir.parent, run_as
+    )
+    server.stop(timeout, mode="immediate")
+
+
 def _server_account(run_as: str | None) -> pwd.struct_passwd | None:
     if run_as is None:
         return None
