@@ -21,8 +21,8 @@ from .scratch import make_scratch_dir
 # C1-only JIT: the broker starts ~25% faster, and tests never run long enough to miss C2.
 TEST_JVM_OPTS = ("-XX:TieredStopAtLevel=1",)
 _PORT_ATTEMPTS = 3
-# A "free" port taken by someone else before our check.
-_PORT_RACE = ("is taken by another process",)
+# A "free" port taken by someone else between our check and the JVM's bind, seen before or after.
+_PORT_RACE = ("is taken by another process", "Address already in use")
 
 
 def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
