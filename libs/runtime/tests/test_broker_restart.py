@@ -6,8 +6,8 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from plutarc_cli.kafka import KafkaConfig, start, stop
 from plutarc_contracts import events_topic
+from plutarc_localkafka.launcher import KafkaConfig, start, stop
 from plutarc_runtime.clock import FakeClock
 from plutarc_runtime.store import Meta
 from plutarc_testkit.kafka import TEST_JVM_OPTS, free_ports

@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 
 import pytest
-from plutarc_cli import kafka as launcher
+from plutarc_localkafka import launcher
 from plutarc_testkit import kafka as testkit_kafka
 from plutarc_testkit.kafka import start_test_broker
 

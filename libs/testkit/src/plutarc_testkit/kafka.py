@@ -14,7 +14,7 @@ import socket
 from collections.abc import Callable
 from pathlib import Path
 
-from plutarc_cli import kafka
+from plutarc_localkafka import launcher as kafka
 
 from .scratch import make_scratch_dir
 

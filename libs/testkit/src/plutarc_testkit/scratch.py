@@ -122,7 +122,7 @@ def _age(path: Path) -> float:
 
 def _stop_leftover_servers(path: Path) -> None:
     """Servers start detached, so they outlive a killed session: stop them before removing data."""
-    from plutarc_cli import kafka as launcher
+    from plutarc_localkafka import launcher
 
     from .postgres import stop_abandoned_cluster
 
