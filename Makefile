@@ -40,7 +40,7 @@ lint: venv
 	$(RUN) ruff format --check .
 
 typecheck: venv
-	$(RUN) mypy contracts/src libs/runtime/src libs/access/src
+	$(RUN) mypy contracts/src libs/runtime/src libs/access/src libs/localkafka/src
 
 test: install lint typecheck
 	$(RUN) pytest

@@ -39,7 +39,7 @@ def server_versions() -> str:
     """The Kafka the launcher runs (pinned in deploy/kafka/pom.xml) and the local PostgreSQL."""
     kafka = postgres = "unknown"
     with contextlib.suppress(Exception):
-        from plutarc_cli.kafka import kafka_version
+        from plutarc_localkafka.launcher import kafka_version
 
         kafka = kafka_version()
     with contextlib.suppress(Exception):
@@ -103,7 +103,7 @@ def postgres(base: Path) -> Iterator[PostgresServer]:
 @contextlib.contextmanager
 def kafka(base: Path) -> Iterator[str]:
     """A throwaway broker at full speed (C2 JIT): the test kit's C1-only flag would skew numbers."""
-    from plutarc_cli import kafka as launcher
+    from plutarc_localkafka import launcher
     from plutarc_testkit.kafka import free_ports
 
     cfg: launcher.KafkaConfig | None = None

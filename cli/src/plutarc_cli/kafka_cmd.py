@@ -1,6 +1,6 @@
 """``plutarc kafka ...``: start, stop, inspect or run the local Kafka broker.
 
-A thin typer layer over :mod:`plutarc_cli.kafka`; everything it knows comes from there. ``--json``
+A thin typer layer over :mod:`plutarc_localkafka.launcher`; everything it knows comes from there. ``--json``
 exists so that scripts and other tools (CI, Procfile helpers) never scrape the human output.
 """
 
@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+from plutarc_localkafka import launcher as kafka
 from rich.console import Console
 from rich.table import Table
-
-from plutarc_cli import kafka
 
 kafka_app = typer.Typer(no_args_is_help=True, help="Run the local Apache Kafka broker (KRaft).")
 

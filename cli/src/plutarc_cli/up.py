@@ -16,10 +16,9 @@ from typing import Annotated
 import typer
 from honcho.manager import Manager
 from honcho.printer import Printer
+from plutarc_localkafka import launcher as kafka
 from rich.console import Console
 from rich.table import Table
-
-from plutarc_cli import kafka
 
 PORT_RE = re.compile(r"PLUTARC_HTTP_PORT=(\d+)")
 

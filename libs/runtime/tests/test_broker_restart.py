@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from pathlib import Path
 
 import pytest
-from plutarc_cli.kafka import KafkaConfig, start, stop
 from plutarc_contracts import events_topic
+from plutarc_localkafka.launcher import KafkaConfig, start, stop
 from plutarc_runtime.clock import FakeClock
 from plutarc_runtime.store import Meta
+from plutarc_testkit.kafka import TEST_JVM_OPTS, free_ports
 from plutarc_testkit.waiting import until
 
 from .conftest import spec_for
@@ -18,12 +18,6 @@ from .demo import Counter, demo_registry
 from .kafka_helpers import read_all
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def save_batch(store, n: int) -> None:
@@ -36,11 +30,12 @@ def save_batch(store, n: int) -> None:
 
 
 async def test_relay_survives_a_broker_restart(tmp_path: Path, run_service_on) -> None:
+    port, controller_port = free_ports(2)  # two separate probes may return the same port
     cfg = KafkaConfig(
-        port=free_port(),
-        controller_port=free_port(),
+        port=port,
+        controller_port=controller_port,
         data_dir=tmp_path / "kafka",
-        jvm_opts=("-XX:TieredStopAtLevel=1",),
+        jvm_opts=TEST_JVM_OPTS,
     )
     await asyncio.to_thread(start, cfg)
     try:

@@ -6,9 +6,9 @@ an eventsourcing Application end to end, no service test can be trusted.
 
 from __future__ import annotations
 
+import os
 import socket
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from uuid import UUID
 
@@ -16,18 +16,16 @@ import psycopg
 import pytest
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
-from plutarc_testkit.postgres import PostgresServer, find_pg_bin, start_test_postgres
+from plutarc_testkit.postgres import (
+    PostgresError,
+    PostgresServer,
+    find_pg_bin,
+    start_test_postgres,
+)
+from plutarc_testkit.scratch import scratch_root
+from plutarc_testkit.waiting import wait_until
 
 pytestmark = pytest.mark.postgres
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    """Poll ``condition`` until it holds; fail with ``what`` once the deadline passes."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
 
 
 def port_closed(host: str, port: int) -> bool:
@@ -37,8 +35,8 @@ def port_closed(host: str, port: int) -> bool:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
-    with start_test_postgres(tmp_path_factory.mktemp("pg")) as running:
+def server() -> Iterator[PostgresServer]:
+    with start_test_postgres() as running:
         yield running
 
 
@@ -49,8 +47,11 @@ def test_finds_debian_server_binaries() -> None:
     assert (bin_dir / "postgres").exists()
 
 
-def test_lifecycle_connect_create_database_stop(tmp_path: Path) -> None:
-    server = start_test_postgres(tmp_path)
+def test_lifecycle_connect_create_database_stop() -> None:
+    server = start_test_postgres()
+    assert server.scratch is not None
+    assert server.scratch.path.parent == scratch_root()
+    assert server.cluster_dir.is_relative_to(server.scratch.path)
     try:
         assert server.url == f"postgresql://plutarc:plutarc@127.0.0.1:{server.port}/plutarc_test"
         assert (server.host, server.user, server.password, server.dbname) == (
@@ -79,11 +80,17 @@ def test_lifecycle_connect_create_database_stop(tmp_path: Path) -> None:
     finally:
         server.stop()
 
-    wait_until(lambda: port_closed(server.host, server.port), 10, "the port to close")
-    assert not (server.data_dir / "postmaster.pid").exists()
+    wait_until(lambda: port_closed(server.host, server.port), 10, what="the port to close")
+    assert not server.scratch.path.exists()  # its data went with it
     server.stop()  # idempotent
     with pytest.raises(psycopg.OperationalError):
         psycopg.connect(server.url, connect_timeout=2)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs the server as another user")
+def test_refuses_a_cluster_below_pytest_basetemp(tmp_path: Path) -> None:
+    with pytest.raises(PostgresError, match="below pytest's basetemp"):
+        start_test_postgres(tmp_path)
 
 
 class Dog(Aggregate):

@@ -3,8 +3,9 @@
 Why: plutarc's event stores run on PostgreSQL (``eventsourcing.postgres``), and the bugs that
 matter (locking, notification ordering, connection limits) only show up on the real server. A fresh
 CI machine has nothing installed and no Docker, so the kit installs Debian's ``postgresql`` package
-itself, then runs a private cluster per test run: its own data dir, a free port on 127.0.0.1, trust
-auth, durability off for speed. Debian's own cluster service is never started.
+itself, then runs a private cluster per test run: its own data dir (in a scratch folder outside
+pytest's basetemp, see :mod:`plutarc_testkit.scratch`), a free port on 127.0.0.1, trust auth,
+durability off for speed. Debian's own cluster service is never started.
 
 PostgreSQL refuses to run as root, so as root every server command runs as the ``postgres`` system
 user (created by the Debian package) via ``runuser``.
@@ -32,6 +33,8 @@ from urllib.parse import quote
 
 import psycopg
 from psycopg import sql
+
+from .scratch import ScratchDir, make_scratch_dir
 
 PG_ROOT = Path("/usr/lib/postgresql")
 SERVER_BINARIES = ("initdb", "pg_ctl", "postgres")
@@ -148,6 +151,7 @@ class PostgresServer:
     bin_dir: Path
     cluster_dir: Path  # holds data/, server.log and the unix socket
     run_as: str | None  # OS user for server commands; None means the current user
+    scratch: ScratchDir | None = field(default=None, repr=False)  # removed once stopped
     _stopped: bool = field(default=False, init=False, repr=False)
 
     @property
@@ -188,17 +192,26 @@ class PostgresServer:
         except OSError as exc:
             return f"(server log {self.log_path} unreadable: {exc})"
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """``pg_ctl stop -m fast``; calling it again, or after the server died, is a no-op."""
+    def running(self) -> bool:
+        """``pg_ctl status`` as the server's OS user: False too when that user cannot read its data."""
+        return self._pg_ctl("status", timeout=10).returncode == 0
+
+    def stop(self, timeout: float = 30.0, mode: str = "fast") -> None:
+        """``pg_ctl stop -m fast``, then remove the scratch folder if the server owns one.
+
+        Calling it again, or after the server died, is a no-op.
+        """
         if self._stopped:
             return
         pid_file = self.data_dir / "postmaster.pid"
         if pid_file.exists():
-            result = self._pg_ctl("stop", "-m", "fast", timeout=timeout)
+            result = self._pg_ctl("stop", "-m", mode, timeout=timeout)
             if pid_file.exists():
                 _check(result, f"pg_ctl stop for {self.data_dir}", log=self.log_tail())
         self._stopped = True
         atexit.unregister(self.stop)
+        if self.scratch is not None:
+            self.scratch.close()
 
     def __enter__(self) -> PostgresServer:
         return self
@@ -225,10 +238,11 @@ class PostgresServer:
 
 
 def start_test_postgres(
-    base_dir: Path, port: int | None = None, start_timeout: float = 60.0
+    base_dir: Path | None = None, port: int | None = None, start_timeout: float = 60.0
 ) -> PostgresServer:
     """initdb a fresh cluster in a new directory under ``base_dir``, start it and bootstrap it.
 
+    Without ``base_dir`` the cluster gets a scratch folder of its own, removed when it stops.
     Bootstrap: role ``plutarc`` with password ``plutarc`` (trust auth ignores it, but clients such
     as eventsourcing insist on one) owning database ``plutarc_test``. With ``port=None`` a free
     port is picked, and re-picked if taken before the server binds it. Forgotten servers stop at
@@ -236,22 +250,74 @@ def start_test_postgres(
     """
     bin_dir = ensure_postgres_installed()
     run_as = SYSTEM_USER if os.geteuid() == 0 else None
-    base_dir.mkdir(parents=True, exist_ok=True)
-    cluster_dir = Path(tempfile.mkdtemp(prefix="pg-", dir=base_dir)).resolve()
-    cluster_dir.chmod(0o755)
-    if run_as is not None:
-        try:
-            account = pwd.getpwnam(run_as)
-        except KeyError:
-            raise PostgresError(
-                f"running as root but there is no '{run_as}' system user to run PostgreSQL as "
-                "(Debian's postgresql-common package creates it)"
-            ) from None
-        _make_traversable(cluster_dir.parent, account)
-        os.chown(cluster_dir, account.pw_uid, account.pw_gid)
+    account = _server_account(run_as)
+    if account is not None and base_dir is not None:
+        _refuse_pytest_basetemp(base_dir)
+    scratch = None
+    if base_dir is None:
+        scratch = make_scratch_dir("postgres")
+        base_dir = scratch.path
+    server = None
+    try:
+        base_dir.mkdir(parents=True, exist_ok=True)
+        cluster_dir = Path(tempfile.mkdtemp(prefix="pg-", dir=base_dir)).resolve()
+        cluster_dir.chmod(0o755)
+        if account is not None:
+            _make_traversable(cluster_dir.parent, account)
+            os.chown(cluster_dir, account.pw_uid, account.pw_gid)
+        server = PostgresServer(
+            HOST, 0, APP_USER, APP_PASSWORD, APP_DBNAME, bin_dir, cluster_dir, run_as, scratch
+        )
+        _init_and_start(server, port, start_timeout)
+    except BaseException:
+        if server is not None:
+            server.stop()
+        elif scratch is not None:
+            scratch.close()
+        raise
+    return server
+
+
+def stop_abandoned_cluster(data_dir: Path, timeout: float = 30.0) -> None:
+    """``pg_ctl stop -m immediate`` a cluster whose owner died; no-op when it does not run.
+
+    Used by the scratch sweep: the postmaster runs detached, so it outlives a killed test session.
+    """
+    bin_dir = find_pg_bin()
+    if bin_dir is None or data_dir.name != "data":
+        return
+    owner = data_dir.stat().st_uid
+    run_as = pwd.getpwuid(owner).pw_name if os.geteuid() == 0 and owner != 0 else None
     server = PostgresServer(
-        HOST, 0, APP_USER, APP_PASSWORD, APP_DBNAME, bin_dir, cluster_dir, run_as
+        HOST, 0, APP_USER, APP_PASSWORD, APP_DBNAME, bin_dir, data_dir.parent, run_as
     )
+    server.stop(timeout, mode="immediate")
+
+
+def _server_account(run_as: str | None) -> pwd.struct_passwd | None:
+    if run_as is None:
+        return None
+    try:
+        return pwd.getpwnam(run_as)
+    except KeyError:
+        raise PostgresError(
+            f"running as root but there is no '{run_as}' system user to run PostgreSQL as "
+            "(Debian's postgresql-common package creates it)"
+        ) from None
+
+
+def _refuse_pytest_basetemp(base_dir: Path) -> None:
+    """pytest resets ``pytest-of-<user>`` to 0700 at every session start, locking the server out."""
+    if any(part.startswith("pytest-of-") for part in base_dir.resolve().parts):
+        raise PostgresError(
+            f"{base_dir} is below pytest's basetemp, which the next pytest session on this machine "
+            f"resets to mode 0700, locking the {SYSTEM_USER} user out of its data: leave base_dir "
+            "unset to get a scratch folder outside it"
+        )
+
+
+def _init_and_start(server: PostgresServer, port: int | None, start_timeout: float) -> None:
+    bin_dir, run_as = server.bin_dir, server.run_as
     initdb = [str(bin_dir / "initdb"), "-D", str(server.data_dir), "-U", SUPERUSER]
     # C locale always exists; --no-sync because the cluster is thrown away anyway.
     initdb += ["--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync"]
@@ -268,14 +334,9 @@ def start_test_postgres(
             if port or not taken or attempt == _PORT_ATTEMPTS - 1:
                 raise
     atexit.register(server.stop)
-    try:
-        role = sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}")
-        server._admin(role.format(sql.Identifier(APP_USER), sql.Literal(APP_PASSWORD)))
-        server.create_database(APP_DBNAME)
-    except BaseException:
-        server.stop()
-        raise
-    return server
+    role = sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}")
+    server._admin(role.format(sql.Identifier(APP_USER), sql.Literal(APP_PASSWORD)))
+    server.create_database(APP_DBNAME)
 
 
 def _write_config(server: PostgresServer) -> None:
@@ -328,8 +389,9 @@ def _free_port() -> int:
 def _make_traversable(directory: Path, account: pwd.struct_passwd) -> None:
     """Give ``account`` search (x) permission on ``directory`` and its ancestors where it lacks it.
 
-    Why: pytest's ``/tmp/pytest-of-root`` is mode 0700, which would lock the postgres user out of
-    its own data dir. Only the x bit of the class the account falls in is added, never read.
+    Why: a base dir the caller passes (or ``$TMPDIR``) may sit below a folder of mode 0700, which
+    would lock the postgres user out of its own data dir. Only the x bit of the class the account
+    falls in is added, never read.
     """
     groups = set(os.getgrouplist(account.pw_name, account.pw_gid))
     for path in (directory, *directory.parents):

@@ -369,7 +369,7 @@ def _port_open(host: str, port: int, timeout: float = 0.5) -> bool:
 
 
 async def _probe_async(bootstrap: str, seconds: float) -> bool:
-    from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped]
+    from aiokafka.admin import AIOKafkaAdminClient
 
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(seconds * 1000))
     try:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from plutarc_cli import kafka
+from plutarc_localkafka import launcher as kafka
 from plutarc_testkit.kafka import TEST_JVM_OPTS, free_ports
 
 pytestmark = pytest.mark.kafka
@@ -146,7 +146,7 @@ def test_missing_java_is_a_clear_error(
 def test_run_foreground_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
     cfg = make_config(tmp_path / "fg")
     code = (
-        "from pathlib import Path; from plutarc_cli import kafka; "
+        "from pathlib import Path; from plutarc_localkafka import launcher as kafka; "
         f"kafka.run_foreground(kafka.KafkaConfig(port={cfg.port}, "
         f"controller_port={cfg.controller_port}, data_dir=Path({str(cfg.data_dir)!r}), "
         f"jvm_opts={TEST_JVM_OPTS!r}))"
