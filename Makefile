@@ -40,7 +40,8 @@ lint: venv
 	$(RUN) ruff format --check .
 
 typecheck: venv
-	$(RUN) mypy contracts/src libs/runtime/src libs/access/src libs/localkafka/src
+	$(RUN) mypy -p plutarc_contracts -p plutarc_runtime -p plutarc_access -p plutarc_localkafka \
+	  -p plutarc_testkit -p plutarc_identity -p plutarc_api -p plutarc_cli
 
 test: install lint typecheck
 	$(RUN) pytest

@@ -7,11 +7,18 @@ import os
 from dataclasses import dataclass, field
 from typing import Annotated
 
+import msgspec
 from argon2 import PasswordHasher
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from plutarc_access import Authorizer, Memberships, engine_for
-from plutarc_contracts import CommandAccepted, CommandRejected, Registry, default_registry
+from plutarc_contracts import (
+    CommandAccepted,
+    CommandRejected,
+    Registry,
+    default_registry,
+    events_topic,
+)
 from plutarc_contracts import identity as c
 from plutarc_runtime.checkpoint import CheckpointFile
 from plutarc_runtime.projection import ReplayConsumer
@@ -55,7 +62,7 @@ class ApiRuntime:
         self.replay = ReplayConsumer(
             name="api",
             bootstrap=s.kafka_bootstrap,
-            topics=[c.events_topic(c.IDENTITY), c.CREDENTIALS_TOPIC],
+            topics=[events_topic(c.IDENTITY), c.CREDENTIALS_TOPIC],
             registry=self.registry,
             projections=[self.view, self.memberships],
             checkpoint=CheckpointFile(s.checkpoint_path) if s.checkpoint_interval > 0 else None,
@@ -68,7 +75,13 @@ class ApiRuntime:
         return f"{base.rstrip('/')}/invitations/accept#token={token}" if base else None
 
     async def command(
-        self, payload: object, *, actor: str, command_id: str, workspace_id: str | None, key: str
+        self,
+        payload: msgspec.Struct,
+        *,
+        actor: str,
+        command_id: str,
+        workspace_id: str | None,
+        key: str,
     ) -> CommandAccepted:
         """Send a command and wait for its outcome: accepted, or a Problem (rejected / still pending)."""
         assert self.gateway is not None
@@ -78,7 +91,7 @@ class ApiRuntime:
             actor=actor,
             command_id=command_id,
             workspace_id=workspace_id,
-            key=key,  # type: ignore[arg-type]
+            key=key,
         )
         kind = type(payload).__name__
         if outcome.reply is None:

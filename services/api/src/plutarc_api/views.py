@@ -171,7 +171,7 @@ class IdentityView:
                 if token_hash is not None:
                     self.sessions.pop(token_hash, None)
             case c.ApiTokenIssued():
-                prior = self.tokens.get(p.token_id)
+                earlier = self.tokens.get(p.token_id)
                 self.tokens[p.token_id] = TokenView(
                     p.token_id,
                     p.user_id,
@@ -179,7 +179,7 @@ class IdentityView:
                     p.name,
                     list(p.permissions),
                     p.expires_at,
-                    revoked=prior.revoked if prior else False,
+                    revoked=earlier.revoked if earlier else False,
                 )
             case c.ApiTokenCredentialSet():
                 self.token_by_hash[p.token_hash] = p.token_id

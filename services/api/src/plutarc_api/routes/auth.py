@@ -141,7 +141,11 @@ async def my_workspaces(rt: Runtime, caller: Caller) -> list[MembershipOut]:
         if ws is not None:
             out.append(
                 MembershipOut(
-                    workspace_id=ws_id, name=ws.name, kind=ws.kind, role=role, archived=ws.archived
+                    workspace_id=ws_id,
+                    name=ws.name,
+                    kind=ws.kind,  # type: ignore[arg-type]  # from identity's events
+                    role=role,  # type: ignore[arg-type]
+                    archived=ws.archived,
                 )
-            )  # type: ignore[arg-type]
+            )
     return sorted(out, key=lambda m: (m.kind != "personal", m.name.lower(), m.workspace_id))

@@ -39,9 +39,9 @@ def members_out(rt: ApiRuntime, workspace_id: str) -> list[MemberOut]:
                 user_id=user_id,
                 email=user.email if user else None,
                 display_name=user.display_name if user else None,
-                role=role,
+                role=role,  # type: ignore[arg-type]  # a role name from identity's events
             )
-        )  # type: ignore[arg-type]
+        )
     return sorted(out, key=lambda m: (m.email or "", m.user_id))
 
 
@@ -53,10 +53,10 @@ def invitation_out(rt: ApiRuntime, workspace_id: str, invitation_id: str) -> Inv
     return InvitationOut(
         invitation_id=inv.invitation_id,
         email=inv.email,
-        role=inv.role,
+        role=inv.role,  # type: ignore[arg-type]  # from identity's events
         expires_at=inv.expires_at,
-        status=status,
-    )  # type: ignore[arg-type]
+        status=status,  # type: ignore[arg-type]
+    )
 
 
 def invitation_token(workspace_id: str, invitation_id: str, secret: str) -> str:

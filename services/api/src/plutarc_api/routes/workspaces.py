@@ -20,12 +20,12 @@ def workspace_out(rt: ApiRuntime, workspace_id: str, user_id: str) -> WorkspaceO
     return WorkspaceOut(
         workspace_id=ws.workspace_id,
         name=ws.name,
-        kind=ws.kind,
-        archived=ws.archived,  # type: ignore[arg-type]
+        kind=ws.kind,  # type: ignore[arg-type]  # from identity's events
+        archived=ws.archived,
         created_at=ws.created_at,
-        your_role=role,
+        your_role=role,  # type: ignore[arg-type]
         risk=ws.risk,
-        billing_contact=ws.billing_contact,  # type: ignore[arg-type]
+        billing_contact=ws.billing_contact,
     )
 
 
