@@ -12,11 +12,19 @@ from plutarc_contracts import (
     Topic,
     TopicRegistry,
     commands_topic,
-    context_topics,
     deadletter_topic,
+    declare_context,
+    declare_deadletter,
+    default_contexts,
     default_topics,
     events_topic,
+    topics_of,
 )
+from plutarc_contracts.identity import CREDENTIALS_TOPIC, identity_topics
+
+
+def pair(context: str) -> list[Topic]:
+    return declare_context(context, description="test").all()
 
 
 def test_name_helpers() -> None:
@@ -77,7 +85,7 @@ def test_topics_validate_when_decoded_too() -> None:
 
 
 def test_registry_add_get_all_for_context() -> None:
-    registry = TopicRegistry(context_topics("identity"))
+    registry = TopicRegistry(pair("identity"))
     registry.add(Topic(name=deadletter_topic("identity"), retention_ms=FOREVER, description="dl"))
     registry.add(Topic(name=events_topic("bots"), description="bots"))
     assert registry.get("identity.events.v1").partitions == 3
@@ -109,8 +117,8 @@ def test_registry_refuses_duplicates_and_metric_collisions() -> None:
 
 
 def test_registry_merge() -> None:
-    a = TopicRegistry(context_topics("identity"))
-    b = TopicRegistry([*context_topics("identity"), *context_topics("bots")])
+    a = TopicRegistry(pair("identity"))
+    b = TopicRegistry([*pair("identity"), *pair("bots")])
     assert len(a.merge(b)) == 4
     clash = TopicRegistry([Topic(name="identity.events.v1", partitions=6, description="")])
     with pytest.raises(RegistrationError):
@@ -123,3 +131,47 @@ def test_default_topics_are_fresh_and_valid() -> None:
     assert "identity.events.v1" in first and "identity.credentials.v1" in first
     first.add(Topic(name="extra.events.v1", description=""))
     assert "extra.events.v1" not in default_topics()
+
+
+def test_a_context_declares_events_forever_and_commands_for_seven_days() -> None:
+    bots = declare_context("bots", description="bot definitions", partitions=6, major=2)
+    assert (bots.events.name, bots.commands.name) == ("bots.events.v2", "bots.commands.v2")
+    assert (bots.events.retention_ms, bots.commands.retention_ms) == (FOREVER, SEVEN_DAYS_MS)
+    assert bots.events.partitions == bots.commands.partitions == 6
+    assert bots.private == ()
+    assert [t.name for t in bots.registry()] == ["bots.commands.v2", "bots.events.v2"]
+
+
+def test_a_context_refuses_a_topic_of_another_context_or_a_clash() -> None:
+    stray = Topic(name="support.notes.v1", retention_ms=FOREVER, description="")
+    with pytest.raises(RegistrationError, match="not in context `bots`"):
+        declare_context("bots", description="", private=[stray])
+    again = Topic(name="bots.events.v1", description="")
+    with pytest.raises(RegistrationError, match="already registered"):
+        declare_context("bots", description="", private=[again])
+
+
+def test_the_deadletter_topic_is_one_partition_kept_forever() -> None:
+    topic = declare_deadletter("exchange-gateway")
+    assert (topic.name, topic.partitions, topic.retention_ms) == (
+        "exchange-gateway.deadletter.v1",
+        1,
+        FOREVER,
+    )
+
+
+def test_identity_declares_its_topics_once_and_the_catalogue_collects_them() -> None:
+    identity = identity_topics()
+    assert topics_of("identity") == identity == default_contexts()["identity"]
+    assert [t.name for t in identity.all()] == [
+        "identity.events.v1",
+        "identity.commands.v1",
+        CREDENTIALS_TOPIC,
+    ]
+    assert identity.events.retention_ms == FOREVER
+    assert identity.commands.retention_ms == SEVEN_DAYS_MS
+    assert identity.registry().get(CREDENTIALS_TOPIC).retention_ms == FOREVER
+    assert [t.name for t in default_topics()] == sorted(t.name for t in identity.all())
+    with pytest.raises(ContractError) as info:
+        topics_of("bots")
+    assert info.value.code == "contract.unknown_topic"

@@ -15,7 +15,7 @@ import msgspec
 
 from plutarc_contracts.envelope import Payload, UtcDateTime
 from plutarc_contracts.registry import Registry
-from plutarc_contracts.topics import FOREVER, Topic, TopicRegistry, commands_topic, events_topic
+from plutarc_contracts.topics import FOREVER, ContextTopics, Topic, declare_context
 
 IDENTITY = "identity"
 CREDENTIALS_TOPIC = "identity.credentials.v1"
@@ -361,19 +361,16 @@ def register_identity_types(registry: Registry) -> Registry:
     return registry
 
 
-def identity_topics() -> TopicRegistry:
-    return TopicRegistry(
-        [
-            Topic(
-                name=events_topic(IDENTITY),
-                retention_ms=FOREVER,
-                description="identity events: users, workspaces, memberships, invitations, tokens",
-            ),
+def identity_topics() -> ContextTopics:
+    """The identity context's topics: the one place they are declared."""
+    return declare_context(
+        IDENTITY,
+        description="users, workspaces, memberships, invitations, tokens",
+        private=[
             Topic(
                 name=CREDENTIALS_TOPIC,
                 retention_ms=FOREVER,
                 description="credential hashes and sessions; read only by the gateway API",
             ),
-            Topic(name=commands_topic(IDENTITY), description="commands for the identity service"),
-        ]
+        ],
     )

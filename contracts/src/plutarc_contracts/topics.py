@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Final
 
 import msgspec
@@ -54,10 +55,8 @@ def deadletter_topic(service: str) -> str:
 class Topic(msgspec.Struct, frozen=True, kw_only=True):
     """One Kafka topic and the settings it must be created with.
 
-    Each service's event store is the record, but events topics keep their events ``FOREVER`` (-1)
-    all the same: consumers such as the gateway rebuild their read models by replaying a topic from
-    its first offset. Commands keep the seven-day default. ``retention_ms=None`` leaves the broker
-    default.
+    The defaults (three partitions, seven days) suit commands; a context's events topic keeps its
+    events ``FOREVER`` (-1), see `declare_context`. ``retention_ms=None`` leaves the broker default.
     """
 
     name: str
@@ -155,25 +154,65 @@ class TopicRegistry:
         return len(self._topics)
 
 
-def context_topics(
+@dataclass(frozen=True)
+class ContextTopics:
+    """One bounded context's topics, declared once in its contract module.
+
+    The events topic keeps its events ``FOREVER``: consumers such as the gateway rebuild their read
+    models by replaying it from offset 0. The commands topic keeps seven days: a command nobody
+    handled in a week is stale. ``private`` holds the context's further topics. Build one with
+    `declare_context`; `plutarc_contracts.catalogue` collects every context's.
+    """
+
+    context: str
+    events: Topic
+    commands: Topic
+    private: tuple[Topic, ...] = ()
+
+    def all(self) -> list[Topic]:
+        return [self.events, self.commands, *self.private]
+
+    def registry(self) -> TopicRegistry:
+        return TopicRegistry(self.all())
+
+
+def declare_context(
     context: str,
     *,
+    description: str,
     major: int = 1,
     partitions: int = 3,
-    retention_ms: int | None = SEVEN_DAYS_MS,
-) -> list[Topic]:
-    """The events and commands topics of one bounded context, with matching settings."""
-    return [
-        Topic(
+    private: Iterable[Topic] = (),
+) -> ContextTopics:
+    """The one declaration of a context's topics (`description` says what its events are about)."""
+    declared = ContextTopics(
+        context=context,
+        events=Topic(
             name=events_topic(context, major),
             partitions=partitions,
-            retention_ms=retention_ms,
-            description=f"events of the {context} context",
+            retention_ms=FOREVER,
+            description=f"{context} events: {description}",
         ),
-        Topic(
+        commands=Topic(
             name=commands_topic(context, major),
             partitions=partitions,
-            retention_ms=retention_ms,
+            retention_ms=SEVEN_DAYS_MS,
             description=f"commands to the {context} context",
         ),
-    ]
+        private=tuple(private),
+    )
+    for topic in declared.private:
+        if topic.context != context:
+            raise RegistrationError(f"topic `{topic.name}` is not in context `{context}`")
+    declared.registry()  # refuses duplicate and colliding names
+    return declared
+
+
+def declare_deadletter(service: str) -> Topic:
+    """A service's dead-letter topic: one partition (nobody needs order there), kept forever."""
+    return Topic(
+        name=deadletter_topic(service),
+        partitions=1,
+        retention_ms=FOREVER,
+        description=f"messages {service} could not decode or handle, with the reason",
+    )

@@ -17,11 +17,14 @@ from typing import Any
 from aiokafka import AIOKafkaClient
 from plutarc_contracts import (
     DEAD_LETTERED,
+    ContextTopics,
     Registry,
     Topic,
     commands_topic,
     deadletter_topic,
+    declare_deadletter,
     events_topic,
+    topics_of,
 )
 
 from .bus import ensure_topics, make_producer
@@ -56,7 +59,8 @@ class ServiceSpec:
     stream_types: Sequence[type[Aggregate]] = ()
     command_handlers: Callable[[EventStore, Clock], Mapping[str, CommandHandler]] | None = None
     subscriptions: Sequence[Subscription] = ()
-    extra_topics: Sequence[Topic] = ()
+    context_topics: ContextTopics | None = None
+    """The context's topics when they are not in the catalogue (tests); normally looked up."""
     routes: Mapping[str, str] = field(default_factory=dict)
     """Event types published somewhere other than the service's events topic (type -> topic)."""
     transient_errors: tuple[type[Exception], ...] = ()
@@ -67,34 +71,12 @@ class ServiceSpec:
     def topic_context(self) -> str:
         return self.context or self.name
 
+    def declared_topics(self) -> ContextTopics:
+        """The context's topics as contracts declare them: `context_topics`, else the catalogue's."""
+        return self.context_topics or topics_of(self.topic_context)
+
     def topics(self) -> list[Topic]:
-        ctx = self.topic_context
-        own = [
-            Topic(
-                name=events_topic(ctx),
-                partitions=3,
-                retention_ms=-1,
-                description=f"events of {ctx}, the published copy of its event store",
-            ),
-            Topic(
-                name=deadletter_topic(self.name),
-                partitions=1,
-                retention_ms=-1,
-                description=f"messages {self.name} could not decode or handle, with the reason",
-            ),
-        ]
-        if self.command_handlers:
-            own.append(
-                Topic(
-                    name=commands_topic(ctx),
-                    partitions=3,
-                    retention_ms=7 * 24 * 3600 * 1000,
-                    description=f"commands for {ctx}",
-                )
-            )
-        by_name = {t.name: t for t in own}
-        by_name.update({t.name: t for t in self.extra_topics})
-        return list(by_name.values())
+        return [*self.declared_topics().all(), declare_deadletter(self.name)]
 
 
 class Service:

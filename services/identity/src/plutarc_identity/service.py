@@ -38,7 +38,6 @@ def identity_spec(policy: Policy | None = None) -> ServiceSpec:
         registry=default_registry(),
         stream_types=STREAM_TYPES,
         command_handlers=handlers,
-        extra_topics=list(c.identity_topics().all()),
         routes=routes,
         transient_errors=(AccessError,),  # the policy server is down: retry, never dead-letter
     )
