@@ -29,7 +29,7 @@ CHECKPOINT = "api/api-projections.checkpoint"
 async def full_replay(kafka_bootstrap: str) -> tuple[ReplayConsumer, IdentityView, Memberships]:
     view, memberships = IdentityView(), Memberships(RegoEngine())
     replay = ReplayConsumer(
-        name="verify",
+        name="api.verify",  # the credentials topic is private to the gateway (`api`)
         bootstrap=kafka_bootstrap,
         topics=[c.events_topic(c.IDENTITY), c.CREDENTIALS_TOPIC],
         registry=default_registry(),

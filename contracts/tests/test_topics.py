@@ -16,11 +16,12 @@ from plutarc_contracts import (
     declare_context,
     declare_deadletter,
     default_contexts,
+    default_registry,
     default_topics,
     events_topic,
     topics_of,
 )
-from plutarc_contracts.identity import CREDENTIALS_TOPIC, identity_topics
+from plutarc_contracts.identity import CREDENTIAL_EVENTS, CREDENTIALS_TOPIC, identity_topics
 
 
 def pair(context: str) -> list[Topic]:
@@ -146,7 +147,7 @@ def test_a_context_refuses_a_topic_of_another_context_or_a_clash() -> None:
     stray = Topic(name="support.notes.v1", retention_ms=FOREVER, description="")
     with pytest.raises(RegistrationError, match="not in context `bots`"):
         declare_context("bots", description="", private=[stray])
-    again = Topic(name="bots.events.v1", description="")
+    again = Topic(name="bots.events.v1", private=True, readers=("api",), description="")
     with pytest.raises(RegistrationError, match="already registered"):
         declare_context("bots", description="", private=[again])
 
@@ -175,3 +176,83 @@ def test_identity_declares_its_topics_once_and_the_catalogue_collects_them() -> 
     with pytest.raises(ContractError) as info:
         topics_of("bots")
     assert info.value.code == "contract.unknown_topic"
+
+
+NOTES = Topic(
+    name="support.notes.v1",
+    retention_ms=FOREVER,
+    private=True,
+    readers=("api", "support"),
+    description="operator-only notes",
+)
+
+
+def test_a_private_topic_is_read_by_its_readers_and_their_consumers_only() -> None:
+    assert NOTES.may_read("api") and NOTES.may_read("support")
+    assert NOTES.may_read("support.tickets")  # a service names its consumers <service>.<role>
+    assert not NOTES.may_read("bots") and not NOTES.may_read("apix") and not NOTES.may_read("")
+    assert Topic(name="support.events.v1", description="").may_read("anyone")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"private": True}, "names its readers"),
+        ({"readers": ("api",)}, "only a private topic"),
+        ({"private": True, "readers": ("api.commands",)}, "invalid reader"),
+        ({"private": True, "readers": ("",)}, "invalid reader"),
+    ],
+)
+def test_private_topics_name_valid_readers(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ContractError, match=message):
+        Topic(name="support.notes.v1", description="", **kwargs)  # type: ignore[arg-type]
+
+
+def test_the_registry_refuses_a_consumer_a_private_topic_does_not_name() -> None:
+    registry = TopicRegistry([NOTES, Topic(name="support.events.v1", description="")])
+    registry.check_reader("support.tickets", ["support.events.v1", "support.notes.v1"])
+    registry.check_reader("bots", ["support.events.v1", "undeclared.events.v1"])
+    with pytest.raises(ContractError, match=r"`bots` may not read `support.notes.v1`") as info:
+        registry.check_reader("bots", ["support.events.v1", "support.notes.v1"])
+    assert info.value.code == "contract.not_a_reader"
+    assert "`api`, `support`" in str(info.value)
+
+
+def test_a_context_routes_event_types_to_its_private_topics() -> None:
+    support = declare_context(
+        "support",
+        description="tickets",
+        private=[NOTES],
+        routes={"support.notes.v1": ["support.internal_note_added"]},
+    )
+    assert support.route("support.internal_note_added") == "support.notes.v1"
+    assert support.route("support.ticket_opened") == "support.events.v1"
+    assert dict(support.routes) == {"support.internal_note_added": "support.notes.v1"}
+
+
+@pytest.mark.parametrize(
+    ("private", "routes", "message"),
+    [
+        ([NOTES], {"support.notes.v1": ["bots.note_added"]}, "not a `support` type"),
+        ([NOTES], {"support.notes.v1": ["support.a", "support.a"]}, "routed twice"),
+        ([NOTES], {"support.events.v1": ["support.a"]}, "not a private topic"),
+        ([], {"support.notes.v1": ["support.a"]}, "not a private topic"),
+        ([Topic(name="support.open.v1", description="")], None, "not private"),
+    ],
+)
+def test_a_context_refuses_bad_routes(
+    private: list[Topic], routes: dict[str, list[str]] | None, message: str
+) -> None:
+    with pytest.raises(RegistrationError, match=message):
+        declare_context("support", description="", private=private, routes=routes)
+
+
+def test_identity_credentials_are_private_to_the_gateway_and_routed_there() -> None:
+    identity = identity_topics()
+    credentials = identity.registry().get(CREDENTIALS_TOPIC)
+    assert credentials.private and credentials.readers == ("api",)
+    assert not identity.events.private and not identity.commands.private
+    assert set(identity.routes) == CREDENTIAL_EVENTS
+    assert {identity.route(t) for t in CREDENTIAL_EVENTS} == {CREDENTIALS_TOPIC}
+    assert identity.route("identity.user_registered") == "identity.events.v1"
+    assert set(identity.routes) <= set(default_registry().event_names())

@@ -9,6 +9,8 @@ contracts land.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from plutarc_contracts.errors import UNKNOWN_TOPIC, ContractError
 from plutarc_contracts.identity import identity_topics, register_identity_types
@@ -29,14 +31,22 @@ def default_registry() -> Registry:
     return registry.freeze()
 
 
+@functools.cache
+def _contexts() -> Mapping[str, ContextTopics]:
+    return MappingProxyType({declared.context: declared for declared in (identity_topics(),)})
+
+
 def default_contexts() -> dict[str, ContextTopics]:
-    """Every context's topic declaration, by context name."""
-    return {declared.context: declared for declared in (identity_topics(),)}
+    """Every context's topic declaration, by context name (declarations are immutable)."""
+    return dict(_contexts())
 
 
 def topics_of(context: str) -> ContextTopics:
-    """The topics `context` declares; ContractError(contract.unknown_topic) if it declares none."""
-    declared = default_contexts().get(context)
+    """The topics `context` declares; ContractError(contract.unknown_topic) if it declares none.
+
+    Cached: the relay asks it for every event it routes.
+    """
+    declared = _contexts().get(context)
     if declared is None:
         raise ContractError(UNKNOWN_TOPIC, f"no topics are declared for context `{context}`")
     return declared

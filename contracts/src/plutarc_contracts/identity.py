@@ -371,6 +371,9 @@ def identity_topics() -> ContextTopics:
                 name=CREDENTIALS_TOPIC,
                 retention_ms=FOREVER,
                 description="credential hashes and sessions; read only by the gateway API",
+                private=True,
+                readers=("api",),
             ),
         ],
+        routes={CREDENTIALS_TOPIC: sorted(CREDENTIAL_EVENTS)},
     )

@@ -41,3 +41,11 @@ def test_a_service_of_an_undeclared_context_is_refused_unless_given_its_topics()
         "ledger.commands.v1",
         "ledger-a.deadletter.v1",
     ]
+
+
+def test_events_are_routed_as_the_contracts_declare() -> None:
+    spec = ServiceSpec(name="identity", registry=default_registry())
+    assert spec.route("identity.password_set") == "identity.credentials.v1"
+    assert spec.route("identity.member_joined") == "identity.events.v1"
+    assert spec.route("system.command_accepted") == "identity.events.v1"
+    assert spec.route("system.dead_lettered") == "identity.deadletter.v1"

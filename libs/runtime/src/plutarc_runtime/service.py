@@ -11,7 +11,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaClient
@@ -23,7 +23,6 @@ from plutarc_contracts import (
     commands_topic,
     deadletter_topic,
     declare_deadletter,
-    events_topic,
     topics_of,
 )
 
@@ -61,8 +60,6 @@ class ServiceSpec:
     subscriptions: Sequence[Subscription] = ()
     context_topics: ContextTopics | None = None
     """The context's topics when they are not in the catalogue (tests); normally looked up."""
-    routes: Mapping[str, str] = field(default_factory=dict)
-    """Event types published somewhere other than the service's events topic (type -> topic)."""
     transient_errors: tuple[type[Exception], ...] = ()
     """Errors that mean a dependency is down, not that the message is bad: its consumers retry
     the message after a backoff instead of dead-lettering it (the store's are always included)."""
@@ -77,6 +74,12 @@ class ServiceSpec:
 
     def topics(self) -> list[Topic]:
         return [*self.declared_topics().all(), declare_deadletter(self.name)]
+
+    def route(self, type_name: str) -> str:
+        """The topic an event of this type is published to, as its context's contracts route it."""
+        if type_name == DEAD_LETTERED:
+            return deadletter_topic(self.name)
+        return self.declared_topics().route(type_name)
 
 
 class Service:
@@ -111,9 +114,7 @@ class Service:
         self.started = asyncio.Event()
 
     def route(self, type_name: str) -> str:
-        if type_name == DEAD_LETTERED:
-            return deadletter_topic(self.spec.name)
-        return self.spec.routes.get(type_name) or events_topic(self.spec.topic_context)
+        return self.spec.route(type_name)
 
     def _consumer(self, name: str, topics: Sequence[str], processor: Any) -> Consumer:
         return Consumer(

@@ -1,9 +1,8 @@
-"""The identity service's wiring: registry, topics, aggregates, handlers and routes."""
+"""The identity service's wiring: registry, aggregates and handlers."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from plutarc_access import AccessError
 from plutarc_contracts import default_registry
@@ -32,12 +31,10 @@ def identity_spec(policy: Policy | None = None) -> ServiceSpec:
     def handlers(store: EventStore, clock: Clock) -> Mapping[str, CommandHandler]:
         return IdentityHandlers(store, clock, chosen or default_policy()).table()
 
-    routes: dict[str, Any] = {name: c.CREDENTIALS_TOPIC for name in c.CREDENTIAL_EVENTS}
     return ServiceSpec(
         name=c.IDENTITY,
         registry=default_registry(),
         stream_types=STREAM_TYPES,
         command_handlers=handlers,
-        routes=routes,
         transient_errors=(AccessError,),  # the policy server is down: retry, never dead-letter
     )
