@@ -11,7 +11,13 @@ from argon2 import PasswordHasher
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from plutarc_access import Memberships, engine_for
-from plutarc_contracts import CommandAccepted, CommandRejected, Registry, default_registry
+from plutarc_contracts import (
+    CommandAccepted,
+    CommandRejected,
+    Registry,
+    default_registry,
+    events_topic,
+)
 from plutarc_contracts import identity as c
 from plutarc_runtime.checkpoint import CheckpointFile
 from plutarc_runtime.projection import ReplayConsumer
@@ -53,7 +59,7 @@ class ApiRuntime:
         self.replay = ReplayConsumer(
             name="api",
             bootstrap=s.kafka_bootstrap,
-            topics=[c.events_topic(c.IDENTITY), c.CREDENTIALS_TOPIC],
+            topics=[events_topic(c.IDENTITY), c.CREDENTIALS_TOPIC],
             registry=self.registry,
             projections=[self.view, self.memberships],
             checkpoint=CheckpointFile(s.checkpoint_path) if s.checkpoint_interval > 0 else None,
