@@ -12,6 +12,7 @@ import functools
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from plutarc_contracts.audit_state import register_identity_audit
 from plutarc_contracts.errors import UNKNOWN_TOPIC, ContractError
 from plutarc_contracts.identity import identity_topics, register_identity_types
 from plutarc_contracts.registry import Registry
@@ -28,6 +29,7 @@ def default_registry() -> Registry:
     registry = Registry()
     register_system_types(registry)
     register_identity_types(registry)
+    register_identity_audit(registry)
     return registry.freeze()
 
 

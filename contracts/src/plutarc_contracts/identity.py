@@ -329,7 +329,13 @@ CREDENTIAL_EVENTS = frozenset(
         "identity.invitation_token_set",
     }
 )
-SECRET_FIELDS = frozenset({"password_hash", "token_hash"})
+# Credential hashes, by event type: redacted in audit entries (`Registry.secret_fields`).
+SECRET_FIELDS: dict[str, frozenset[str]] = {
+    "identity.password_set": frozenset({"password_hash"}),
+    "identity.session_started": frozenset({"token_hash"}),
+    "identity.invitation_token_set": frozenset({"token_hash"}),
+    "identity.api_token_credential_set": frozenset({"token_hash"}),
+}
 
 COMMANDS: dict[str, type[msgspec.Struct]] = {
     "identity.register_user": RegisterUser,
@@ -355,7 +361,7 @@ COMMANDS: dict[str, type[msgspec.Struct]] = {
 
 def register_identity_types(registry: Registry) -> Registry:
     for name, cls in EVENTS.items():
-        registry.register_event(name, {1: cls})
+        registry.register_event(name, {1: cls}, secret_fields=SECRET_FIELDS.get(name, ()))
     for name, cls in COMMANDS.items():
         registry.register_command(name, {1: cls})
     return registry

@@ -78,7 +78,7 @@ class AuditLog:
             if actor is not None and h.actor != actor:
                 continue
             payload = self._payload(h)
-            before, after = split_before_after(payload)
+            before, after = split_before_after(payload, self.registry.secret_fields(h.type))
             yield AuditEntry(
                 position=position,
                 event_id=h.event_id,
