@@ -8,8 +8,8 @@ from uuid import uuid4
 
 from plutarc_contracts import default_registry
 from plutarc_contracts import identity as c
-from plutarc_identity.audit import AuditLog
 from plutarc_identity.domain import STREAM_TYPES, Workspace
+from plutarc_runtime.audit import AuditReader
 from plutarc_runtime.clock import FakeClock
 from plutarc_runtime.store import EventStore, Meta
 
@@ -81,7 +81,7 @@ def run(base: Path, events: int = 1_000_000) -> list[str]:
         result = store.verify(batch=20_000)
     assert result.ok
     lines.append(f"audit verify over {total:,} events: {rate(total, t[0])} (goal >= 100,000/s)")
-    log = AuditLog(store.recorder, default_registry(), batch=20_000)
+    log = AuditReader(store, batch=20_000)
     with timer() as t:
         state = log.as_of(workspace, middle)  # type: ignore[arg-type]
     assert state.exists

@@ -26,7 +26,7 @@ from typing import Any
 from uuid import uuid4
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from plutarc_contracts import CommandEnvelope, commands_topic, events_topic
+from plutarc_contracts import CommandEnvelope, commands_topic, declare_context, events_topic
 from plutarc_runtime.bus import make_producer
 from plutarc_runtime.service import Service, ServiceSpec
 from plutarc_runtime.settings import RuntimeSettings
@@ -140,6 +140,7 @@ async def _run(base: Path, bootstrap: str, samples: int, warmup: int) -> list[st
         registry=registry,
         stream_types=[Counter, Tally],
         handlers=HANDLERS,
+        context_topics=declare_context(context, description="benchmark counters"),
     )
     settings = RuntimeSettings(kafka_bootstrap=bootstrap, data_dir=base / "roundtrip")
     service = Service(spec, settings, consumer_overrides=FAST_GROUPS)

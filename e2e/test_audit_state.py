@@ -1,7 +1,8 @@
 """A workspace as of three instants, over HTTP from the gateway's events, and the same from the store.
 
-The gateway replays `identity.events.v1`; `plutarc audit replay` reads the identity service's own
-store. Both run the one fold in `plutarc_contracts.audit_state`, so their answers must be equal.
+The gateway replays `identity.events.v1`; `plutarc audit replay` (`plutarc_runtime.audit`) reads the
+identity service's own store. Both run the one fold in `plutarc_contracts.audit_state`, so their
+answers must be equal.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from typing import Any
 
 import msgspec
 import pytest
-from plutarc_contracts import default_registry
-from plutarc_identity.audit import AuditLog
+from plutarc_runtime.audit import AuditReader
 
 pytestmark = pytest.mark.kafka
 
@@ -69,7 +69,7 @@ async def test_state_as_of_three_instants_equals_the_store_replay(platform) -> N
     ]
     assert states["t3"]["pending_invitations"] == [] and states["t3"]["name"] == "Prop desk"
 
-    log = AuditLog(platform.identity.store.recorder, default_registry())
+    log = AuditReader(platform.identity.store)
     for name, instant in (("t1", t1), ("t2", t2), ("t3", t3)):
         from_store = await asyncio.to_thread(log.as_of, ws, instant)
         assert msgspec.to_builtins(from_store) == {

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from plutarc_access import Memberships, RegoEngine
 from plutarc_api.views import IdentityView
-from plutarc_contracts import default_registry
+from plutarc_contracts import default_registry, events_topic
 from plutarc_contracts import identity as c
 from plutarc_runtime.projection import ReplayConsumer
 from plutarc_testkit.waiting import until
@@ -29,9 +29,9 @@ CHECKPOINT = "api/api-projections.checkpoint"
 async def full_replay(kafka_bootstrap: str) -> tuple[ReplayConsumer, IdentityView, Memberships]:
     view, memberships = IdentityView(), Memberships(RegoEngine())
     replay = ReplayConsumer(
-        name="verify",
+        name="api.verify",  # the credentials topic is private to the gateway (`api`)
         bootstrap=kafka_bootstrap,
-        topics=[c.events_topic(c.IDENTITY), c.CREDENTIALS_TOPIC],
+        topics=[events_topic(c.IDENTITY), c.CREDENTIALS_TOPIC],
         registry=default_registry(),
         projections=[view, memberships],
     )

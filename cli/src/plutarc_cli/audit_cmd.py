@@ -1,27 +1,43 @@
-"""``plutarc audit ...``: for auditors. Verify a store's hash chain, replay a workspace as of an
-instant, export the audit log as JSON Lines. Reads the event stores directly and never writes."""
+"""``plutarc audit ...``: for auditors, of any service. Verify a store's hash chain, replay a
+workspace as of an instant, export the audit log as JSON Lines. Reads the event stores directly and
+never writes. What a service's events mean (secret fields, the as-of fold) comes from the contracts
+(`plutarc_runtime.audit`); no service package is imported."""
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
+from urllib.parse import urlparse
 
 import msgspec
 import typer
-from plutarc_contracts import default_registry
+from plutarc_contracts import ContractError, Registry, default_registry
+from plutarc_runtime.audit import AuditReader, NoAsOfFold
 from plutarc_runtime.settings import RuntimeSettings
 from plutarc_runtime.store import EventStore
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 audit_app = typer.Typer(no_args_is_help=True, help="Verify, replay and export the audit log.")
 err = Console(stderr=True)
 
-ServiceOpt = Annotated[str, typer.Option("--service", help="Whose event store (identity, ...).")]
+ServiceOpt = Annotated[
+    str, typer.Option("--service", help="Whose event store: a service's name (identity, ...).")
+]
+ContextOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--context",
+        help="The bounded context of the service's events, when it is not the service's name "
+        "(default: the name, with - read as _).",
+    ),
+]
 DataDirOpt = Annotated[
     Path | None,
     typer.Option(
@@ -36,7 +52,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output."
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -52,21 +68,62 @@ def _instant(value: str | None, name: str) -> datetime | None:
     return instant.astimezone(UTC)
 
 
+SERVICE_RE = re.compile(r"[a-z][a-z0-9]*(?:[_-][a-z0-9]+)*")
+
+
+def _where(url: str) -> str:
+    """Where a database is, without the credentials in its URL."""
+    parts = urlparse(url)
+    return f"{parts.hostname or '127.0.0.1'}:{parts.port or 5432}{parts.path}"
+
+
 def open_store(service: str, data_dir: Path | None, database_url: str | None) -> EventStore:
+    """Open a service's existing store, creating nothing; exit 2 if there is none."""
+    if not SERVICE_RE.fullmatch(service):
+        _fail(
+            f"--service must be a service name such as identity (lower-case words joined by _ or "
+            f"-), not {service!r}",
+            2,
+        )
     settings = RuntimeSettings()
     url = database_url or settings.database_url
     path = None
     if not url:
         path = (data_dir or settings.data_dir) / f"{service}.sqlite"
         if not path.exists():
-            _fail(f"no event store for {service!r} at {path} (use --data-dir or --database-url)")
-    return EventStore(
-        name=service,
-        producer=service,
-        registry=default_registry(),
-        database_url=url,
-        sqlite_path=path,
-    )
+            _fail(f"no event store for {service!r} at {path} (use --data-dir or --database-url)", 2)
+    try:
+        store = EventStore(
+            name=service,
+            producer=service,
+            registry=default_registry(),
+            database_url=url,
+            sqlite_path=path,
+            create_tables=False,
+        )
+    except ValueError as exc:  # a URL that is not postgresql://
+        _fail(str(exc), 2)
+    try:
+        store.max_notification_id()
+    except Exception as exc:
+        store.close()
+        where = _where(url) if url else str(path)
+        _fail(f"no readable event store for {service!r} at {where}: {exc}".strip(), 2)
+    return store
+
+
+def _reader(store: EventStore, service: str, context: str | None) -> AuditReader:
+    """A reader of the service's events, if the contracts know its context (else exit 2)."""
+    ctx = context or service.replace("-", "_")
+    registry: Registry = store.registry
+    if not any(registry.context_of(name) == ctx for name in registry.event_names()):
+        store.close()
+        _fail(
+            f"the contracts declare no `{ctx}` events, so the store of {service!r} cannot be "
+            "read (is --context right?)",
+            2,
+        )
+    return AuditReader(store, context=ctx)
 
 
 def _progress(total: int, label: str) -> Progress:
@@ -120,15 +177,6 @@ def verify(
         raise typer.Exit(3)
 
 
-def _audit_log(
-    service: str, data_dir: Path | None, database_url: str | None
-) -> tuple[EventStore, Any]:
-    from plutarc_identity.audit import AuditLog
-
-    store = open_store(service, data_dir, database_url)
-    return store, AuditLog(store.recorder, default_registry())
-
-
 @audit_app.command()
 def replay(
     workspace: Annotated[str, typer.Option("--workspace", help="Workspace id.")],
@@ -136,45 +184,67 @@ def replay(
         str, typer.Option("--as-of", help="ISO 8601 instant, e.g. 2026-11-25T10:00:00Z.")
     ],
     service: ServiceOpt = "identity",
+    context: ContextOpt = None,
     data_dir: DataDirOpt = None,
     database_url: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Members, roles, pending invitations and tokens of a workspace as of an instant."""
+    """A workspace's state as of an instant, from the fold its service's contracts register
+    (identity: members and roles, pending invitations, live API tokens)."""
     instant = _instant(as_of, "--as-of")
     assert instant is not None
-    store, log = _audit_log(service, data_dir, database_url)
+    store = open_store(service, data_dir, database_url)
+    reader = _reader(store, service, context)
     try:
         total = store.max_notification_id()
         with _progress(total, "replay") as bar:
             task = bar.add_task("replay", total=total)
-            state = log.as_of(workspace, instant, progress=lambda n: bar.update(task, completed=n))
+            state = reader.as_of(
+                workspace, instant, progress=lambda n: bar.update(task, completed=n)
+            )
+    except NoAsOfFold as exc:
+        _fail(str(exc), 2)
+    except ContractError as exc:
+        _fail(f"{exc} (run `plutarc audit verify`)")
     finally:
         store.close()
     if as_json:
         typer.echo(msgspec.json.encode(state).decode())
         return
-    if not state.exists:
+    if getattr(state, "exists", True) is False:
         _fail(f"workspace {workspace} did not exist as of {instant.isoformat()}", 4)
+    _print_state(state)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(_cell(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def _print_state(state: msgspec.Struct) -> None:
+    """Any fold's result: its plain fields, then one table per list of records."""
     out = Console()
-    out.print(
-        f"[bold]{state.name}[/] ({workspace}) as of {instant.isoformat()}"
-        + (" [red]archived[/]" if state.archived else "")
-    )
-    members = Table("member", "email", "role", title="members")
-    for m in state.members:
-        members.add_row(m.user_id, m.email or "", m.role)
-    out.print(members)
-    invitations = Table("invitation", "email", "role", "expires", title="pending invitations")
-    for i in state.pending_invitations:
-        invitations.add_row(i.invitation_id, i.email, i.role, i.expires_at.isoformat())
-    out.print(invitations)
-    tokens = Table("token", "holder", "name", "permissions", "expires", title="active API tokens")
-    for t in state.active_tokens:
-        tokens.add_row(
-            t.token_id, t.user_id, t.name, ", ".join(t.permissions), t.expires_at.isoformat()
-        )
-    out.print(tokens)
+    info = msgspec.inspect.type_info(type(state))
+    assert isinstance(info, msgspec.inspect.StructType)
+    data = msgspec.to_builtins(state)
+    plain = Table.grid(padding=(0, 2))
+    tables = []
+    for field in info.fields:
+        kind = field.type
+        if isinstance(kind, msgspec.inspect.ListType) and isinstance(
+            kind.item_type, msgspec.inspect.StructType
+        ):
+            columns = [f.encode_name for f in kind.item_type.fields]
+            table = Table(*columns, title=field.encode_name.replace("_", " "))
+            for row in data[field.encode_name]:
+                table.add_row(*(_cell(row[c]) for c in columns))
+            tables.append(table)
+        else:
+            plain.add_row(f"[bold]{field.encode_name}[/]", _cell(data[field.encode_name]))
+    out.print(plain)
+    for table in tables:
+        out.print(table)
 
 
 @audit_app.command()
@@ -185,6 +255,9 @@ def export(
     since: Annotated[
         str | None, typer.Option("--since", help="Only entries at or after this instant.")
     ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Only entries at or before this instant.")
+    ] = None,
     actor: Annotated[
         str | None, typer.Option("--actor", help="Only this actor, e.g. user:<id>.")
     ] = None,
@@ -192,27 +265,39 @@ def export(
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
     ] = None,
     service: ServiceOpt = "identity",
+    context: ContextOpt = None,
     data_dir: DataDirOpt = None,
     database_url: DbOpt = None,
 ) -> None:
-    """The audit log as JSON Lines: one entry per line, stable field names."""
+    """The audit log as JSON Lines: one entry per line, stable field names, secrets redacted."""
     start = _instant(since, "--since")
-    store, log = _audit_log(service, data_dir, database_url)
+    end = _instant(until, "--until")
+    if start is not None and end is not None and start > end:
+        _fail(f"--since ({since}) is after --until ({until})", 2)
+    store = open_store(service, data_dir, database_url)
+    reader = _reader(store, service, context)
     encoder = msgspec.json.Encoder()
-    sink = output.open("wb") if output else sys.stdout.buffer
     count = 0
+    try:
+        sink = output.open("wb") if output else sys.stdout.buffer
+    except OSError as exc:
+        store.close()
+        _fail(f"cannot write {output}: {exc.strerror}", 2)
     try:
         total = store.max_notification_id()
         with _progress(total, "export") as bar:
             task = bar.add_task("export", total=total)
-            for entry in log.entries(
+            for entry in reader.entries(
                 workspace_id=workspace,
-                since=start,
                 actor=actor,
+                since=start,
+                until=end,
                 progress=lambda n: bar.update(task, completed=n),
             ):
                 sink.write(encoder.encode(entry) + b"\n")
                 count += 1
+    except ContractError as exc:
+        _fail(f"{exc}; {count} entries exported before it (run `plutarc audit verify`)")
     finally:
         store.close()
         if output:

@@ -4,7 +4,12 @@ Everything a service needs to put a message on Kafka or read one back; no I/O an
 See docs/contracts.md for the rules.
 """
 
-from plutarc_contracts.catalogue import default_registry, default_topics
+from plutarc_contracts.catalogue import (
+    default_contexts,
+    default_registry,
+    default_topics,
+    topics_of,
+)
 from plutarc_contracts.envelope import (
     CommandEnvelope,
     Envelope,
@@ -39,11 +44,13 @@ from plutarc_contracts.system import (
 from plutarc_contracts.topics import (
     FOREVER,
     SEVEN_DAYS_MS,
+    ContextTopics,
     Topic,
     TopicRegistry,
     commands_topic,
-    context_topics,
     deadletter_topic,
+    declare_context,
+    declare_deadletter,
     events_topic,
 )
 
@@ -60,6 +67,7 @@ __all__ = [
     "CommandAccepted",
     "CommandEnvelope",
     "CommandRejected",
+    "ContextTopics",
     "ContractError",
     "DeadLettered",
     "Envelope",
@@ -74,8 +82,10 @@ __all__ = [
     "UtcDateTime",
     "catalogue_data",
     "commands_topic",
-    "context_topics",
     "deadletter_topic",
+    "declare_context",
+    "declare_deadletter",
+    "default_contexts",
     "default_registry",
     "default_topics",
     "events_topic",
@@ -85,5 +95,6 @@ __all__ = [
     "new_event_id",
     "register_system_types",
     "role_rank",
+    "topics_of",
     "uuid7_unix_ms",
 ]

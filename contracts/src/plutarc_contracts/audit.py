@@ -1,18 +1,20 @@
-"""The audit entry: one per identity event, with stable field names (a contract for auditors' tools).
+"""The audit entry: one per stored event, with stable field names (a contract for auditors' tools),
+and the as-of fold a context registers so that its state can be replayed to any instant.
 
-Derived from an event alone, so the identity service's exports and every other service's audit
-views (the gateway's, for one) produce the same entries. Credential material is redacted.
+An entry is derived from an event alone, so a service's exports (`plutarc audit export`) and other
+services' audit views (the gateway's, for one) produce the same entries. The fields the registry
+declares secret for the event's type (`Registry.secret_fields`) are redacted.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
 from plutarc_contracts.envelope import Envelope
-from plutarc_contracts.identity import SECRET_FIELDS
 
 REDACTED = "[redacted]"
 TARGET_FIELDS = ("user_id", "to_user_id", "invitation_id", "token_id", "session_id", "email")
@@ -32,12 +34,31 @@ class AuditEntry(msgspec.Struct, kw_only=True):
     causation_id: str | None
 
 
-def split_before_after(payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """`previous_*` fields are the before; the rest (secrets redacted) the after."""
+class AsOfFold(Protocol):
+    """Rebuilds one subject's state (a workspace's) as of an instant from its context's events.
+
+    A context registers a factory for it (`Registry.register_as_of_fold`). The reader offers the
+    context's stored events up to the instant, oldest first: it asks `wants` with the type and
+    workspace from the envelope's header, and decodes and `apply`s only what is wanted, so a replay
+    of a large store stays fast. `state` gives the result; if it has an `exists` field, false means
+    the subject did not exist at the instant.
+    """
+
+    def wants(self, type_name: str, workspace_id: str | None) -> bool: ...
+
+    def apply(self, env: Envelope) -> None: ...
+
+    def state(self, instant: datetime) -> msgspec.Struct: ...
+
+
+def split_before_after(
+    payload: dict[str, Any], secret_fields: Collection[str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`previous_*` fields are the before; the rest (secret fields redacted) the after."""
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
     for key, value in payload.items():
-        if key in SECRET_FIELDS:
+        if key in secret_fields:
             after[key] = REDACTED
         elif key.startswith("previous_"):
             before[key.removeprefix("previous_")] = value
@@ -55,9 +76,10 @@ def target_of(payload: dict[str, Any], workspace_id: str | None) -> str | None:
     return f"workspace:{workspace_id}" if workspace_id else None
 
 
-def audit_entry(position: int, env: Envelope) -> AuditEntry:
+def audit_entry(position: int, env: Envelope, secret_fields: Collection[str]) -> AuditEntry:
+    """The entry for one event; pass `registry.secret_fields(env.type)`."""
     payload: dict[str, Any] = msgspec.to_builtins(env.payload)
-    before, after = split_before_after(payload)
+    before, after = split_before_after(payload, secret_fields)
     return AuditEntry(
         position=position,
         event_id=env.event_id,

@@ -1,9 +1,10 @@
 """A workspace as of an instant, folded from identity events: the auditors' "who could do what, when".
 
 The fold reads events only, so it gives the same answer wherever the events come from: the identity
-service's own store (`plutarc audit replay`) or `identity.events.v1` (the gateway's
-`GET /v1/workspaces/{id}/audit/state`, or any other service). Feed it one workspace's events in
-stream order, up to and including the instant; the emails of members are looked up at the end.
+service's own store (`plutarc audit replay`, through `WorkspaceAsOfFold`, the identity context's
+registered as-of fold) or `identity.events.v1` (the gateway's `GET /v1/workspaces/{id}/audit/state`,
+or any other service). Feed it one workspace's events in stream order, up to and including the
+instant; the emails of members are looked up at the end.
 """
 
 from __future__ import annotations
@@ -14,7 +15,11 @@ from datetime import datetime
 import msgspec
 
 from plutarc_contracts import identity as c
+from plutarc_contracts.envelope import Envelope
 from plutarc_contracts.permissions import role_rank
+from plutarc_contracts.registry import Registry
+
+USER_REGISTERED = "identity.user_registered"
 
 
 class MemberState(msgspec.Struct):
@@ -116,3 +121,29 @@ class WorkspaceReplay:
                 key=lambda t: t.token_id,
             ),
         )
+
+
+class WorkspaceAsOfFold:
+    """The identity context's as-of fold (`plutarc_contracts.audit.AsOfFold`) over a whole store:
+    the workspace's events, plus every registration for the members' emails."""
+
+    def __init__(self, workspace_id: str) -> None:
+        self.replay = WorkspaceReplay(workspace_id)
+        self.emails: dict[str, str] = {}
+
+    def wants(self, type_name: str, workspace_id: str | None) -> bool:
+        return type_name == USER_REGISTERED or workspace_id == self.replay.workspace_id
+
+    def apply(self, env: Envelope) -> None:
+        if isinstance(env.payload, c.UserRegistered):
+            self.emails[env.payload.user_id] = env.payload.email
+        else:
+            self.replay.apply(env.payload)
+
+    def state(self, instant: datetime) -> WorkspaceAsOf:
+        return self.replay.state(instant, self.emails.get)
+
+
+def register_identity_audit(registry: Registry) -> Registry:
+    registry.register_as_of_fold(c.IDENTITY, WorkspaceAsOfFold)
+    return registry

@@ -24,6 +24,7 @@ INVALID: Final = "contract.invalid"
 TYPE_MISMATCH: Final = "contract.type_mismatch"
 UPCAST_FAILED: Final = "contract.upcast_failed"
 UNKNOWN_TOPIC: Final = "contract.unknown_topic"
+NOT_A_READER: Final = "contract.not_a_reader"
 REGISTRATION: Final = "contract.registration"
 
 CODES: Final = frozenset(
@@ -39,6 +40,7 @@ CODES: Final = frozenset(
         TYPE_MISMATCH,
         UPCAST_FAILED,
         UNKNOWN_TOPIC,
+        NOT_A_READER,
         REGISTRATION,
     }
 )

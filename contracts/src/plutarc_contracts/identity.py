@@ -15,7 +15,7 @@ import msgspec
 
 from plutarc_contracts.envelope import Payload, UtcDateTime
 from plutarc_contracts.registry import Registry
-from plutarc_contracts.topics import FOREVER, Topic, TopicRegistry, commands_topic, events_topic
+from plutarc_contracts.topics import FOREVER, ContextTopics, Topic, declare_context
 
 IDENTITY = "identity"
 CREDENTIALS_TOPIC = "identity.credentials.v1"
@@ -413,7 +413,13 @@ CREDENTIAL_EVENTS = frozenset(
         "identity.invitation_token_set",
     }
 )
-SECRET_FIELDS = frozenset({"password_hash", "token_hash", "accept_url", "secret"})
+# Credential hashes, by event type: redacted in audit entries (`Registry.secret_fields`).
+SECRET_FIELDS: dict[str, frozenset[str]] = {
+    "identity.password_set": frozenset({"password_hash"}),
+    "identity.session_started": frozenset({"token_hash"}),
+    "identity.invitation_token_set": frozenset({"token_hash"}),
+    "identity.api_token_credential_set": frozenset({"token_hash"}),
+}
 
 COMMANDS: dict[str, type[msgspec.Struct]] = {
     "identity.register_user": RegisterUser,
@@ -453,27 +459,29 @@ def _versions(name: str, cls: type[msgspec.Struct]) -> tuple[dict[int, Any], dic
 
 def register_identity_types(registry: Registry) -> Registry:
     for name, cls in EVENTS.items():
-        registry.register_event(name, *_versions(name, cls))
+        registry.register_event(
+            name, *_versions(name, cls), secret_fields=SECRET_FIELDS.get(name, ())
+        )
     for name, cls in COMMANDS.items():
         registry.register_command(name, *_versions(name, cls))
     return registry
 
 
-def identity_topics() -> TopicRegistry:
-    return TopicRegistry(
-        [
-            Topic(
-                name=events_topic(IDENTITY),
-                retention_ms=FOREVER,
-                description="identity events: users, workspaces, memberships, invitations, tokens",
-            ),
+def identity_topics() -> ContextTopics:
+    """The identity context's topics: the one place they are declared."""
+    return declare_context(
+        IDENTITY,
+        description="users, workspaces, memberships, invitations, tokens",
+        private=[
             Topic(
                 name=CREDENTIALS_TOPIC,
                 retention_ms=FOREVER,
                 description="credential hashes and sessions; read only by the gateway API",
+                private=True,
+                readers=("api",),
             ),
-            Topic(name=commands_topic(IDENTITY), description="commands for the identity service"),
-        ]
+        ],
+        routes={CREDENTIALS_TOPIC: sorted(CREDENTIAL_EVENTS)},
     )
 
 

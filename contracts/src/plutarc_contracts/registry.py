@@ -10,10 +10,10 @@ ever see the current shape.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
@@ -32,10 +32,16 @@ from plutarc_contracts.errors import (
     from_msgspec,
 )
 
+if TYPE_CHECKING:
+    from plutarc_contracts.audit import AsOfFold
+
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 """Turns a version-n payload, as plain JSON-shaped data, into version n+1. Must be pure."""
 
 Kind = Literal["event", "command"]
+
+AsOfFactory = Callable[[str], "AsOfFold"]
+"""Builds a context's as-of fold for one subject (a workspace id); see `Registry.register_as_of_fold`."""
 
 _SEGMENT = r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*"
 NAME_RE = re.compile(rf"(?P<context>{_SEGMENT})\.(?P<action>{_SEGMENT})")
@@ -54,6 +60,8 @@ class MessageType:
     versions: Mapping[int, type[msgspec.Struct]]
     upcasters: Mapping[int, Upcaster]
     decoders: tuple[msgspec.json.Decoder[Any], ...]
+    secret_fields: frozenset[str] = frozenset()
+    """Payload fields (of the current version) never to be shown or exported, e.g. hashes."""
 
     @property
     def current(self) -> int:
@@ -75,6 +83,7 @@ class Registry:
     def __init__(self) -> None:
         self._types: dict[str, MessageType] = {}
         self._by_class: dict[type[msgspec.Struct], tuple[str, int]] = {}
+        self._folds: dict[str, AsOfFactory] = {}
         self._frozen = False
 
     # --- registration -----------------------------------------------------------------------------
@@ -85,14 +94,17 @@ class Registry:
         versions: Mapping[int, type[msgspec.Struct]],
         upcasters: Mapping[int, Upcaster] | None = None,
         context: str | None = None,
+        *,
+        secret_fields: Iterable[str] = (),
     ) -> None:
         """Register an event type (past tense: ``identity.member_invited``).
 
         ``versions`` must be numbered 1..N with N the current version, and ``upcasters`` must have
         exactly one entry for each of 1..N-1. ``context`` may be given to check the name's prefix,
         or to qualify a bare name (``"member_invited"`` with ``context="identity"``).
+        ``secret_fields`` names fields of the current version that audit entries redact.
         """
-        self._register("event", name, versions, upcasters, context)
+        self._register("event", name, versions, upcasters, context, frozenset(secret_fields))
 
     def register_command(
         self,
@@ -103,6 +115,24 @@ class Registry:
     ) -> None:
         """Register a command type (imperative: ``identity.invite_member``); rules as for events."""
         self._register("command", name, versions, upcasters, context)
+
+    def register_as_of_fold(self, context: str, fold: AsOfFactory) -> None:
+        """Declare how to rebuild a subject's state as of an instant from `context`'s events.
+
+        `fold(subject)` returns a fresh `plutarc_contracts.audit.AsOfFold`; `plutarc audit replay`
+        runs it over a service's store. One per context.
+        """
+        if self._frozen:
+            raise RegistrationError(
+                f"cannot register a fold for `{context}`: the registry is frozen"
+            )
+        if not CONTEXT_RE.fullmatch(context):
+            raise RegistrationError(f"invalid context `{context}`: use snake_case")
+        if context in self._folds:
+            raise RegistrationError(f"`{context}` has an as-of fold already")
+        if not callable(fold):
+            raise RegistrationError(f"the as-of fold of `{context}` must be callable")
+        self._folds[context] = fold
 
     def freeze(self) -> Registry:
         """Refuse further registration, so a shared registry cannot change under its users."""
@@ -129,6 +159,9 @@ class Registry:
                         continue
                     raise RegistrationError(f"cannot merge: `{mt.name}` is defined differently")
                 merged._add(mt)
+            for context, fold in source._folds.items():
+                if merged._folds.setdefault(context, fold) is not fold:
+                    raise RegistrationError(f"cannot merge: `{context}` has two as-of folds")
         return merged
 
     def _register(
@@ -138,6 +171,7 @@ class Registry:
         versions: Mapping[int, type[msgspec.Struct]],
         upcasters: Mapping[int, Upcaster] | None,
         context: str | None,
+        secret_fields: frozenset[str] = frozenset(),
     ) -> None:
         if self._frozen:
             raise RegistrationError(
@@ -179,6 +213,11 @@ class Registry:
                 f"`{name}`: needs one callable upcaster for each of versions {expected} "
                 f"(upcasters[n] lifts vn to vn+1), got {sorted(ups)}"
             )
+        current_fields = set(versions[numbers[-1]].__struct_fields__)
+        if unknown := sorted(secret_fields - current_fields):
+            raise RegistrationError(
+                f"`{name}`: secret field `{unknown[0]}` is not a field of its current version"
+            )
         self._add(
             MessageType(
                 name=name,
@@ -187,6 +226,7 @@ class Registry:
                 versions=MappingProxyType({n: versions[n] for n in numbers}),
                 upcasters=MappingProxyType(ups),
                 decoders=tuple(decoders),
+                secret_fields=secret_fields,
             )
         )
 
@@ -230,6 +270,14 @@ class Registry:
 
     def context_of(self, name: str) -> str:
         return self.describe(name).context
+
+    def secret_fields(self, name: str) -> frozenset[str]:
+        """The payload fields of `name` that must never be shown or exported."""
+        return self.describe(name).secret_fields
+
+    def as_of_fold(self, context: str) -> AsOfFactory | None:
+        """The as-of fold `context` registered, or None if it declares none."""
+        return self._folds.get(context)
 
     def event_names(self) -> list[str]:
         return sorted(n for n, mt in self._types.items() if mt.kind == "event")
@@ -358,6 +406,7 @@ def _same_definition(a: MessageType, b: MessageType) -> bool:
         a.kind == b.kind
         and dict(a.versions) == dict(b.versions)
         and dict(a.upcasters) == dict(b.upcasters)
+        and a.secret_fields == b.secret_fields
     )
 
 

@@ -7,12 +7,20 @@ upcast in place: it gets a new topic that consumers move to deliberately, while 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Final
 
 import msgspec
 
-from plutarc_contracts.errors import INVALID, UNKNOWN_TOPIC, ContractError, RegistrationError
+from plutarc_contracts.errors import (
+    INVALID,
+    NOT_A_READER,
+    UNKNOWN_TOPIC,
+    ContractError,
+    RegistrationError,
+)
 
 SEVEN_DAYS_MS: Final = 7 * 24 * 60 * 60 * 1000
 FOREVER: Final = -1
@@ -54,10 +62,11 @@ def deadletter_topic(service: str) -> str:
 class Topic(msgspec.Struct, frozen=True, kw_only=True):
     """One Kafka topic and the settings it must be created with.
 
-    Each service's event store is the record, but events topics keep their events ``FOREVER`` (-1)
-    all the same: consumers such as the gateway rebuild their read models by replaying a topic from
-    its first offset. Commands keep the seven-day default. ``retention_ms=None`` leaves the broker
-    default.
+    The defaults (three partitions, seven days) suit commands; a context's events topic keeps its
+    events ``FOREVER`` (-1), see `declare_context`. ``retention_ms=None`` leaves the broker default.
+
+    A ``private`` topic carries what not every consumer may see (credential hashes, operator-only
+    notes): only the services named in ``readers`` may consume it, see `may_read`.
     """
 
     name: str
@@ -65,6 +74,8 @@ class Topic(msgspec.Struct, frozen=True, kw_only=True):
     retention_ms: int | None = SEVEN_DAYS_MS
     compacted: bool = False
     description: str
+    private: bool = False
+    readers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.name) > MAX_TOPIC_LENGTH or not TOPIC_RE.fullmatch(self.name):
@@ -79,6 +90,18 @@ class Topic(msgspec.Struct, frozen=True, kw_only=True):
                 INVALID,
                 f"`{self.name}`: retention_ms must be positive, -1 (forever) or None",
             )
+        if self.private and not self.readers:
+            raise ContractError(INVALID, f"`{self.name}`: a private topic names its readers")
+        if self.readers and not self.private:
+            raise ContractError(INVALID, f"`{self.name}`: only a private topic has readers")
+        for reader in self.readers:
+            _check_word(reader, "reader (a service name)")
+
+    def may_read(self, consumer: str) -> bool:
+        """Whether a consumer may read this topic: any may read a public topic; a private one,
+        only a consumer named for one of its readers, as is (``api``) or with a role after a dot
+        (``support.tickets``, the way a service names its consumers)."""
+        return not self.private or consumer.partition(".")[0] in self.readers
 
     @property
     def context(self) -> str:
@@ -134,6 +157,18 @@ class TopicRegistry:
     def all(self) -> list[Topic]:
         return [self._topics[name] for name in sorted(self._topics)]
 
+    def check_reader(self, consumer: str, topics: Iterable[str]) -> None:
+        """Refuse (ContractError contract.not_a_reader) a consumer on a private topic that does not
+        name it; topics not in this registry are not declared private, so they pass."""
+        for name in topics:
+            topic = self._topics.get(name)
+            if topic is not None and not topic.may_read(consumer):
+                raise ContractError(
+                    NOT_A_READER,
+                    f"consumer `{consumer}` may not read `{name}`: it is private to "
+                    f"{', '.join(f'`{r}`' for r in topic.readers)}",
+                )
+
     def for_context(self, context: str) -> list[Topic]:
         return [t for t in self.all() if t.context == context]
 
@@ -155,25 +190,89 @@ class TopicRegistry:
         return len(self._topics)
 
 
-def context_topics(
+@dataclass(frozen=True)
+class ContextTopics:
+    """One bounded context's topics, declared once in its contract module.
+
+    The events topic keeps its events ``FOREVER``: consumers such as the gateway rebuild their read
+    models by replaying it from offset 0. The commands topic keeps seven days: a command nobody
+    handled in a week is stale. ``private`` holds the context's private topics, and ``routes`` the
+    event types published to one of them (type -> topic); every other event goes to ``events``.
+    Build one with `declare_context`; `plutarc_contracts.catalogue` collects every context's.
+    """
+
+    context: str
+    events: Topic
+    commands: Topic
+    private: tuple[Topic, ...] = ()
+    routes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def all(self) -> list[Topic]:
+        return [self.events, self.commands, *self.private]
+
+    def route(self, type_name: str) -> str:
+        """The topic an event of this type is published to."""
+        return self.routes.get(type_name, self.events.name)
+
+    def registry(self) -> TopicRegistry:
+        return TopicRegistry(self.all())
+
+
+def declare_context(
     context: str,
     *,
+    description: str,
     major: int = 1,
     partitions: int = 3,
-    retention_ms: int | None = SEVEN_DAYS_MS,
-) -> list[Topic]:
-    """The events and commands topics of one bounded context, with matching settings."""
-    return [
-        Topic(
+    private: Iterable[Topic] = (),
+    routes: Mapping[str, Iterable[str]] | None = None,
+) -> ContextTopics:
+    """The one declaration of a context's topics (`description` says what its events are about).
+
+    ``routes`` maps each private topic to the event types published to it instead of the events
+    topic. Declaration errors raise RegistrationError at start-up.
+    """
+    by_type: dict[str, str] = {}
+    for topic_name, type_names in (routes or {}).items():
+        for type_name in type_names:
+            if not type_name.startswith(f"{context}."):
+                raise RegistrationError(f"cannot route `{type_name}`: not a `{context}` type")
+            if type_name in by_type:
+                raise RegistrationError(f"`{type_name}` is routed twice")
+            by_type[type_name] = topic_name
+    declared = ContextTopics(
+        context=context,
+        events=Topic(
             name=events_topic(context, major),
             partitions=partitions,
-            retention_ms=retention_ms,
-            description=f"events of the {context} context",
+            retention_ms=FOREVER,
+            description=f"{context} events: {description}",
         ),
-        Topic(
+        commands=Topic(
             name=commands_topic(context, major),
             partitions=partitions,
-            retention_ms=retention_ms,
+            retention_ms=SEVEN_DAYS_MS,
             description=f"commands to the {context} context",
         ),
-    ]
+        private=tuple(private),
+        routes=MappingProxyType(dict(sorted(by_type.items()))),
+    )
+    for topic in declared.private:
+        if topic.context != context:
+            raise RegistrationError(f"topic `{topic.name}` is not in context `{context}`")
+        if not topic.private:
+            raise RegistrationError(f"`{topic.name}` is not private: name its readers")
+    if stray := sorted(set(by_type.values()) - {t.name for t in declared.private}):
+        raise RegistrationError(f"cannot route to `{stray[0]}`: not a private topic of {context}")
+    declared.registry()  # refuses duplicate and colliding names
+    return declared
+
+
+def declare_deadletter(service: str) -> Topic:
+    """A service's dead-letter topic: one partition (nobody needs order there), kept forever."""
+    return Topic(
+        name=deadletter_topic(service),
+        partitions=1,
+        retention_ms=FOREVER,
+        description=f"messages {service} could not decode or handle, with the reason",
+    )

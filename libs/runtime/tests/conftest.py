@@ -7,6 +7,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from plutarc_contracts import declare_context
 from plutarc_runtime.clock import FakeClock
 from plutarc_runtime.service import Service, ServiceSpec
 from plutarc_runtime.settings import RuntimeSettings
@@ -64,5 +65,6 @@ def spec_for(context: str, **kwargs: Any) -> ServiceSpec:
         context=context,
         registry=demo_registry(),
         stream_types=[Counter, Tally],
+        context_topics=declare_context(context, description="demo counters"),
         **kwargs,
     )

@@ -207,6 +207,7 @@ async def test_the_service_runs_on_kafka_with_its_private_topic(
         kafka_bootstrap,
         "identity.events.v1",
         [registry.encode_event(e) for e in workspace_events(ws)],
+        key=ws.encode(),  # as identity's relay keys them: by stream, so they stay in order
     )
     pager = Pager()
     service = await run_service(build(Memberships(ENGINE), {"pager": pager}), timer_poll=0.1)

@@ -1,4 +1,7 @@
-"""The audit log: entries derived from the store, replay as of an instant, tamper detection."""
+"""The identity audit log, read by the runtime's reader: entries derived from the store, the
+workspace as of an instant from identity's registered fold, credential hashes redacted, and the
+`plutarc audit` commands on an identity store. (The reader and the CLI for any service, bad input
+and tamper detection are tested in libs/runtime/tests/test_audit.py and cli/tests.)"""
 
 from __future__ import annotations
 
@@ -6,10 +9,10 @@ import json
 from datetime import timedelta
 from uuid import uuid4
 
-from plutarc_contracts import default_registry
 from plutarc_contracts import identity as c
 from plutarc_contracts.audit import REDACTED
-from plutarc_identity.audit import AuditLog
+from plutarc_contracts.audit_state import WorkspaceAsOf
+from plutarc_runtime.audit import AuditReader
 from typer.testing import CliRunner
 
 from .conftest import token_hash
@@ -60,28 +63,33 @@ def scripted_history(identity):
 
 def test_replay_at_three_instants_gives_exactly_the_expected_members(identity) -> None:
     ws, (olivia, bob, carol), (t1, t2, t3), token_id = scripted_history(identity)
-    log = AuditLog(identity.store.recorder, default_registry())
+    log = AuditReader(identity.store)
+
+    def as_of(at) -> WorkspaceAsOf:
+        state = log.as_of(ws, at)
+        assert isinstance(state, WorkspaceAsOf)
+        return state
 
     def members(at):
-        return {m.user_id: m.role for m in log.as_of(ws, at).members}
+        return {m.user_id: m.role for m in as_of(at).members}
 
     assert members(t1) == {olivia: "owner", bob: "trader", carol: "viewer"}
-    assert [i.email for i in log.as_of(ws, t1).pending_invitations] == ["dan@example.com"]
-    assert log.as_of(ws, t1).active_tokens == []
+    assert [i.email for i in as_of(t1).pending_invitations] == ["dan@example.com"]
+    assert as_of(t1).active_tokens == []
 
     assert members(t2) == {olivia: "owner", bob: "admin", carol: "viewer"}
-    assert [t.token_id for t in log.as_of(ws, t2).active_tokens] == [token_id]
+    assert [t.token_id for t in as_of(t2).active_tokens] == [token_id]
 
-    state = log.as_of(ws, t3)
+    state = as_of(t3)
     assert {m.user_id: m.role for m in state.members} == {olivia: "owner", bob: "admin"}
     assert state.pending_invitations == []
     assert [m.email for m in state.members] == ["olivia@example.com", "bob@example.com"]
-    assert not log.as_of(ws, t1 - timedelta(days=1)).exists
+    assert not as_of(t1 - timedelta(days=1)).exists
 
 
 def test_export_filters_by_workspace_actor_and_time_and_redacts_secrets(identity) -> None:
     ws, (olivia, bob, _), (t1, _, _), _ = scripted_history(identity)
-    log = AuditLog(identity.store.recorder, default_registry())
+    log = AuditReader(identity.store)
     entries = list(log.entries(workspace_id=ws))
     actions = [e.action for e in entries]
     assert actions[0] == "identity.workspace_created"
@@ -106,19 +114,19 @@ def test_export_filters_by_workspace_actor_and_time_and_redacts_secrets(identity
     )
 
 
-def test_audit_cli_exports_replays_and_verifies(identity, tmp_path) -> None:
+def test_audit_cli_exports_replays_and_verifies_an_identity_store(identity, tmp_path) -> None:
     from plutarc_cli.main import app
 
-    if identity.store.backend != "sqlite":
-        return  # the PostgreSQL path of the CLI is covered in test_audit_verify_cli
-    ws, _, (_, t2, _), _ = scripted_history(identity)
-    path = identity.store.sqlite_path
-    args = ["--data-dir", str(tmp_path / "data")]
-    (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "identity.sqlite").symlink_to(path)
+    ws, (_, bob, _), (t1, t2, _), _ = scripted_history(identity)
+    if identity.store.backend == "sqlite":
+        args = ["--data-dir", str(tmp_path / "data")]
+        (tmp_path / "data").mkdir()
+        (tmp_path / "data" / "identity.sqlite").symlink_to(identity.store.sqlite_path)
+    else:
+        args = ["--database-url", identity.store.database_url]
     runner = CliRunner()
 
-    out = runner.invoke(app, ["audit", "export", "--workspace", ws, *args])
+    out = runner.invoke(app, ["audit", "export", *args])
     assert out.exit_code == 0, out.output
     lines = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
     assert lines and set(lines[0]) == {
@@ -134,6 +142,17 @@ def test_audit_cli_exports_replays_and_verifies(identity, tmp_path) -> None:
         "correlation_id",
         "causation_id",
     }
+    assert {line["action"].split(".")[0] for line in lines} == {"identity"}
+    passwords = [line for line in lines if line["action"] == "identity.password_set"]
+    assert len(passwords) == 3 and {p["after"]["password_hash"] for p in passwords} == {REDACTED}
+    assert "$argon2id$" not in out.stdout
+
+    out = runner.invoke(
+        app, ["audit", "export", "--workspace", ws, "--actor", f"user:{bob}", *args]
+    )
+    assert out.exit_code == 0, out.output
+    by_bob = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    assert by_bob and {(e["workspace_id"], e["actor"]) for e in by_bob} == {(ws, f"user:{bob}")}
 
     out = runner.invoke(
         app, ["audit", "replay", "--workspace", ws, "--as-of", t2.isoformat(), "--json", *args]
@@ -141,8 +160,16 @@ def test_audit_cli_exports_replays_and_verifies(identity, tmp_path) -> None:
     assert out.exit_code == 0, out.output
     assert len(json.loads(out.stdout)["members"]) == 3
 
-    out = runner.invoke(app, ["audit", "replay", "--workspace", ws, "--as-of", "yesterday", *args])
-    assert out.exit_code == 2 and "ISO 8601" in out.output
+    out = runner.invoke(
+        app, ["audit", "replay", "--workspace", ws, "--as-of", t1.isoformat(), *args]
+    )
+    assert out.exit_code == 0, out.output
+    assert "olivia@example.com" in out.stdout and "dan@example.com" in out.stdout
+    assert "pending invitations" in out.stdout and "owner" in out.stdout
+
+    before = (t1 - timedelta(days=1)).isoformat()
+    out = runner.invoke(app, ["audit", "replay", "--workspace", ws, "--as-of", before, *args])
+    assert out.exit_code == 4 and "did not exist" in out.output
 
     out = runner.invoke(app, ["audit", "verify", "--json", *args])
     assert out.exit_code == 0 and json.loads(out.stdout)["ok"] is True

@@ -20,7 +20,15 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from eventsourcing.persistence import IntegrityError, PersistenceError, Tracking
-from plutarc_contracts import ContractError, DeadLettered, Envelope, Registry, new_event_id
+from plutarc_contracts import (
+    ContractError,
+    DeadLettered,
+    Envelope,
+    Registry,
+    TopicRegistry,
+    default_topics,
+    new_event_id,
+)
 
 from .bus import make_consumer
 from .clock import Clock
@@ -136,8 +144,11 @@ class Consumer:
         metrics: Metrics | None = None,
         retry_backoff: float = 0.5,
         transient: tuple[type[Exception], ...] = (),
+        catalogue: TopicRegistry | None = None,
         **consumer_overrides: Any,
     ) -> None:
+        # A private topic is read only by the consumers its contract names (default: the catalogue's).
+        (catalogue or default_topics()).check_reader(name, topics)
         self.name = name
         self.store = store
         self.registry = registry

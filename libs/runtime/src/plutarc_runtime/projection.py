@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 import msgspec
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from plutarc_contracts import ContractError, Envelope, Registry
+from plutarc_contracts import ContractError, Envelope, Registry, TopicRegistry, default_topics
 
 from .checkpoint import (
     FORMAT,
@@ -62,7 +62,10 @@ class ReplayConsumer:
         listeners: Sequence[Callable[[Envelope], None]] = (),
         checkpoint: CheckpointFile | None = None,
         checkpoint_interval: float = 30.0,
+        catalogue: TopicRegistry | None = None,
     ) -> None:
+        # A private topic is read only by the consumers its contract names (default: the catalogue's).
+        (catalogue or default_topics()).check_reader(name, topics)
         self.name = name
         self.bootstrap = bootstrap
         self.topics = list(topics)

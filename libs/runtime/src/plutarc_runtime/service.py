@@ -20,11 +20,13 @@ from aiokafka import AIOKafkaClient
 from plutarc_access import Authorizer
 from plutarc_contracts import (
     DEAD_LETTERED,
+    ContextTopics,
     Registry,
     Topic,
     commands_topic,
     deadletter_topic,
-    events_topic,
+    declare_deadletter,
+    topics_of,
 )
 from plutarc_contracts.system import INTENT_EVENTS
 
@@ -90,9 +92,8 @@ class ServiceSpec:
     """How `ctx.require` decides; `memberships_authorizer` for services that follow identity"""
     subscriptions: Sequence[Subscription] = ()
     replayed: Sequence[Replayed] = ()
-    extra_topics: Sequence[Topic] = ()
-    routes: Mapping[str, str] = field(default_factory=dict)
-    """Event types published somewhere other than the service's events topic (type -> topic)."""
+    context_topics: ContextTopics | None = None
+    """The context's topics when they are not in the catalogue (tests); normally looked up."""
     transient_errors: tuple[type[Exception], ...] = ()
     """Errors that mean a dependency is down, not that the message is bad: its consumers retry
     the message after a backoff instead of dead-lettering it (the store's are always included)."""
@@ -101,34 +102,21 @@ class ServiceSpec:
     def topic_context(self) -> str:
         return self.context or self.name
 
+    def declared_topics(self) -> ContextTopics:
+        """The context's topics as contracts declare them: `context_topics`, else the catalogue's."""
+        return self.context_topics or topics_of(self.topic_context)
+
     def topics(self) -> list[Topic]:
-        ctx = self.topic_context
-        own = [
-            Topic(
-                name=events_topic(ctx),
-                partitions=3,
-                retention_ms=-1,
-                description=f"events of {ctx}, the published copy of its event store",
-            ),
-            Topic(
-                name=deadletter_topic(self.name),
-                partitions=1,
-                retention_ms=-1,
-                description=f"messages {self.name} could not decode or handle, with the reason",
-            ),
-        ]
-        if self.handlers:
-            own.append(
-                Topic(
-                    name=commands_topic(ctx),
-                    partitions=3,
-                    retention_ms=7 * 24 * 3600 * 1000,
-                    description=f"commands for {ctx}",
-                )
-            )
-        by_name = {t.name: t for t in own}
-        by_name.update({t.name: t for t in self.extra_topics})
-        return list(by_name.values())
+        return [*self.declared_topics().all(), declare_deadletter(self.name)]
+
+    def route(self, type_name: str) -> str | None:
+        """The topic an event of this type is published to, as its context's contracts route it;
+        None for intents, which (holding secrets) stay in the store, the audit log."""
+        if type_name == DEAD_LETTERED:
+            return deadletter_topic(self.name)
+        if type_name in INTENT_EVENTS:
+            return None
+        return self.declared_topics().route(type_name)
 
 
 class Service:
@@ -187,11 +175,7 @@ class Service:
         self.started = asyncio.Event()
 
     def route(self, type_name: str) -> str | None:
-        if type_name == DEAD_LETTERED:
-            return deadletter_topic(self.spec.name)
-        if type_name in INTENT_EVENTS:
-            return None  # intents (which may hold secrets) stay in the store, the audit log
-        return self.spec.routes.get(type_name) or events_topic(self.spec.topic_context)
+        return self.spec.route(type_name)
 
     def _consumer(self, name: str, topics: Sequence[str], processor: Any) -> Consumer:
         return Consumer(

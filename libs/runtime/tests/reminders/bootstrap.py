@@ -32,6 +32,5 @@ def build(memberships: Memberships, adapters: Mapping[str, Adapter]) -> ServiceS
         read_models=[Unfired],
         authorizer=authorizer,
         replayed=[Replayed("memberships", ["identity.events.v1"], [memberships])],
-        extra_topics=r.topics(),
-        routes=r.ROUTES,
+        context_topics=r.topics(),
     )

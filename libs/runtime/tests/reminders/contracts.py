@@ -5,8 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from plutarc_contracts import Payload, Registry, Topic, UtcDateTime, default_registry
-from plutarc_contracts.topics import FOREVER, SEVEN_DAYS_MS
+from plutarc_contracts import (
+    ContextTopics,
+    Payload,
+    Registry,
+    Topic,
+    UtcDateTime,
+    declare_context,
+    default_registry,
+)
+from plutarc_contracts.topics import FOREVER
 
 CONTEXT = "reminders"
 PRIVATE_TOPIC = "reminders.private.v1"
@@ -51,23 +59,30 @@ class FireReminders(Payload, frozen=True, kw_only=True):
     reminder_ids: list[str]
 
 
-ROUTES = {"reminders.note_added": PRIVATE_TOPIC}
+def topics() -> ContextTopics:
+    """The context's one declaration of its topics: notes go to a private topic only `ops` reads."""
+    return declare_context(
+        CONTEXT,
+        description="reminders set, fired",
+        private=[
+            Topic(
+                name=PRIVATE_TOPIC,
+                retention_ms=FOREVER,
+                description="reminder notes, for operators only",
+                private=True,
+                readers=("ops",),
+            )
+        ],
+        routes={PRIVATE_TOPIC: ["reminders.note_added"]},
+    )
 
 
 def registry() -> Registry:
     own = Registry()
     own.register_event("reminders.reminder_set", {1: ReminderSet})
     own.register_event("reminders.reminder_fired", {1: ReminderFired})
-    own.register_event("reminders.note_added", {1: NoteAdded})
+    own.register_event("reminders.note_added", {1: NoteAdded}, secret_fields=())
     own.register_command("reminders.set_reminder", {1: SetReminder})
     own.register_command("reminders.add_note", {1: AddNote})
     own.register_command("reminders.fire_reminders", {1: FireReminders})
     return default_registry().merge(own).freeze()
-
-
-def topics() -> list[Topic]:
-    return [
-        Topic(name=f"{CONTEXT}.events.v1", retention_ms=FOREVER, description="reminders"),
-        Topic(name=f"{CONTEXT}.commands.v1", retention_ms=SEVEN_DAYS_MS, description="commands"),
-        Topic(name=PRIVATE_TOPIC, retention_ms=FOREVER, description="notes: operators only"),
-    ]

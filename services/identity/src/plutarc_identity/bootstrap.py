@@ -41,7 +41,6 @@ def build(
 ) -> ServiceSpec:
     settings = settings or IdentitySettings()
     engine = policy or engine_for(settings.opa_url)
-    routes = dict.fromkeys(c.CREDENTIAL_EVENTS, c.CREDENTIALS_TOPIC)
     return ServiceSpec(
         name=c.IDENTITY,
         registry=default_registry(),
@@ -51,7 +50,5 @@ def build(
         timers=timers(timedelta(seconds=settings.expiry_interval_seconds)),
         read_models=[Expiries],
         authorizer=authorizer_for(engine),
-        extra_topics=list(c.identity_topics().all()),
-        routes=routes,
         transient_errors=(AccessError,),  # the policy server is down: retry, never dead-letter
     )

@@ -110,9 +110,14 @@ class EventStore:
         snapshot_interval: int = 100,
         stream_types: Sequence[type[Aggregate]] = (),
         aggregate_cache: int = 0,
+        create_tables: bool = True,
     ) -> None:
+        """`create_tables=False` opens an existing store and creates nothing (read-only tools):
+        a store that does not exist then fails on first read instead of being made empty."""
         env = persistence_env(name, database_url, sqlite_path)
         env["IS_SNAPSHOTTING_ENABLED"] = "y"
+        if not create_tables:
+            env["CREATE_TABLE"] = "n"
         if aggregate_cache > 0:
             # eventsourcing's LRU cache, fast-forwarded from the store on every get (so writes by
             # another instance are seen) and deep-copied out (so a refused change cannot leak in).

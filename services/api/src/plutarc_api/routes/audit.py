@@ -96,7 +96,13 @@ async def audit_log(
             continue
         if until is not None and env.occurred_at > until:
             continue
-        page.append(AuditEntryOut(**msgspec.structs.asdict(audit_entry(position, env))))
+        page.append(
+            AuditEntryOut(
+                **msgspec.structs.asdict(
+                    audit_entry(position, env, rt.registry.secret_fields(env.type))
+                )
+            )
+        )
         if len(page) == limit:
             break
     more = last < len(events)
