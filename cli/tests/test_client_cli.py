@@ -194,7 +194,7 @@ async def test_a_team_forms_from_the_command_line(platform: Platform, cli) -> No
     # a manager may invite, but not with a role above their own
     r = await bob("invite", "carol@example.com", "--role", "admin")
     assert r.exit_code == 1
-    assert _error_line(r).startswith("error: identity.role_escalation: ")
+    assert _error_line(r).startswith("error: access.role_escalation: ")
     assert not r.stdout.strip(), "nothing but the error line"
 
     updated = await olivia.json("role", bob_id, "viewer")
@@ -203,7 +203,7 @@ async def test_a_team_forms_from_the_command_line(platform: Platform, cli) -> No
     # nobody changes their own role
     r = await olivia("role", olivia_email, "admin")
     assert r.exit_code == 1
-    assert _error_line(r).startswith("error: identity.self_role_change: ")
+    assert _error_line(r).startswith("error: access.self_role_change: ")
 
     # the invitation was used once and only once
     r = await bob("accept", invitation_token)
