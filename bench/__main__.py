@@ -102,6 +102,7 @@ BENCHMARKS: dict[str, Callable[[Env], Iterator[str]]] = {
     "store": store,
     "authz": external("bench.authz_bench", {"cached": 100_000, "uncached": 500, "http": 200}),
     "audit": external("bench.audit_bench", {"events": 20_000}),
+    "shape": external("bench.shape_bench", {}),
     "relay": relay,
     "roundtrip": roundtrip,
     "projection": external("bench.projection_bench", {}),

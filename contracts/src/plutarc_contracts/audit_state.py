@@ -15,6 +15,7 @@ from datetime import datetime
 import msgspec
 
 from plutarc_contracts import identity as c
+from plutarc_contracts import identity_folds as folds
 from plutarc_contracts.envelope import Envelope
 from plutarc_contracts.permissions import role_rank
 from plutarc_contracts.registry import Registry
@@ -62,8 +63,8 @@ class WorkspaceReplay:
         self.exists = self.archived = False
         self.name: str | None = None
         self.members: dict[str, str] = {}
-        self.invitations: dict[str, InvitationState] = {}
-        self.tokens: dict[str, TokenState] = {}
+        self.invitations = folds.Invitations()
+        self.tokens = folds.Tokens()
 
     def apply(self, p: object) -> None:
         match p:
@@ -77,21 +78,8 @@ class WorkspaceReplay:
                 self._roles(p)
             case c.OwnershipTransferred():
                 self._roles(p)
-            case c.InvitationCreated():
-                self.invitations[p.invitation_id] = InvitationState(
-                    p.invitation_id, p.email, p.role, p.expires_at
-                )
-            case c.InvitationResent():
-                if p.invitation_id in self.invitations:
-                    self.invitations[p.invitation_id].expires_at = p.expires_at
-            case c.InvitationAccepted() | c.InvitationDeclined() | c.InvitationRevoked():
-                self.invitations.pop(p.invitation_id, None)
-            case c.ApiTokenIssued():
-                self.tokens[p.token_id] = TokenState(
-                    p.token_id, p.user_id, p.name, list(p.permissions), p.expires_at
-                )
-            case c.ApiTokenRevoked():
-                self.tokens.pop(p.token_id, None)
+            case _:
+                self.invitations.apply(p) or self.tokens.apply(p)
 
     def _roles(self, p: object) -> None:
         for _, user_id, role in c.role_changes(p):
@@ -113,11 +101,19 @@ class WorkspaceReplay:
                 key=lambda m: (-role_rank(m.role), m.email or m.user_id),
             ),
             pending_invitations=sorted(
-                (i for i in self.invitations.values() if i.expires_at > instant),
+                (
+                    InvitationState(i.invitation_id, i.email, i.role, i.expires_at)
+                    for i in self.invitations.by_workspace.get(self.workspace_id, {}).values()
+                    if i.open_at(instant)
+                ),
                 key=lambda i: i.email,
             ),
             active_tokens=sorted(
-                (t for t in self.tokens.values() if t.expires_at > instant),
+                (
+                    TokenState(t.token_id, t.user_id, t.name, t.permissions, t.expires_at)
+                    for t in self.tokens.by_id.values()
+                    if t.live_at(instant)
+                ),
                 key=lambda t: t.token_id,
             ),
         )

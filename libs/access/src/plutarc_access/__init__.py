@@ -28,7 +28,7 @@ from plutarc_access.engine import (
     cache_key,
     engine_for,
 )
-from plutarc_access.memberships import Memberships, TokenView, WorkspaceView
+from plutarc_access.memberships import Memberships, WorkspaceView
 from plutarc_access.opa_server import (
     OPA_VERSION,
     OpaUnavailable,
@@ -56,7 +56,6 @@ __all__ = [
     "SelfRoleChange",
     "TokenExpired",
     "TokenRevoked",
-    "TokenView",
     "UnknownActor",
     "WorkspaceNotFound",
     "WorkspaceView",

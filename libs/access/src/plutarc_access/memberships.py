@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 from plutarc_contracts import Envelope
 from plutarc_contracts import identity as c
+from plutarc_contracts.identity_folds import Tokens
 
 from plutarc_access.authorizer import Authorizer, Grant
 from plutarc_access.engine import AccessEngine
@@ -31,19 +32,9 @@ class WorkspaceView:
     members: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass
-class TokenView:
-    token_id: str
-    user_id: str
-    workspace_id: str
-    permissions: frozenset[str]
-    expires_at: datetime
-    revoked: bool = False
-
-
 class _State(msgspec.Struct):
     workspaces: dict[str, WorkspaceView]
-    tokens: dict[str, TokenView]
+    tokens: Tokens
     by_user: dict[str, dict[str, str]]
     positions: dict[str, int]
 
@@ -53,7 +44,7 @@ class Memberships:
         self.engine = engine
         self.now = now or (lambda: datetime.now(UTC))
         self.workspaces: dict[str, WorkspaceView] = {}
-        self.tokens: dict[str, TokenView] = {}
+        self.tokens = Tokens()  # the one reading of token events (plutarc_contracts.identity_folds)
         self.by_user: dict[str, dict[str, str]] = {}
         self.positions: dict[str, int] = {}
 
@@ -78,13 +69,8 @@ class Memberships:
             ):
                 for workspace_id, user_id, role in c.role_changes(p):
                     self._set_role(workspace_id, user_id, role)
-            case c.ApiTokenIssued():
-                self.tokens[p.token_id] = TokenView(
-                    p.token_id, p.user_id, p.workspace_id, frozenset(p.permissions), p.expires_at
-                )
-            case c.ApiTokenRevoked():
-                if p.token_id in self.tokens:
-                    self.tokens[p.token_id].revoked = True
+            case c.ApiTokenIssued() | c.ApiTokenRevoked():
+                self.tokens.apply(p)
             case _:
                 return False
         # Recorded only for the events handled here: they all travel on identity.events.v1, so
@@ -120,14 +106,14 @@ class Memberships:
         return dict(self.by_user.get(user_id, {}))
 
     def grant(self, token_id: str) -> Grant | None:
-        token = self.tokens.get(token_id)
+        token = self.tokens.by_id.get(token_id)
         if token is None:
             return None
         return Grant(
             token.token_id,
             token.user_id,
             token.workspace_id,
-            token.permissions,
+            frozenset(token.permissions),
             token.expires_at,
             token.revoked,
         )

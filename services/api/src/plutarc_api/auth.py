@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from plutarc_access import AccessError, Authorizer, RegoEngine
+from plutarc_contracts.identity_folds import Tokens, TokenState
 from plutarc_contracts.rejections import DomainError
 
 from .problems import Problem, status_for
-from .views import IdentityView, TokenView
+from .views import IdentityView
 
 SESSION_PREFIX = "pls_"
 PAT_PREFIX = "plt_"
@@ -48,7 +49,7 @@ class Principal:
     user_id: str
     actor: str  # user:<id> or token:<id>
     session_id: str | None = None
-    token: TokenView | None = None
+    token: TokenState | None = None
 
 
 def unauthorized(detail: str) -> Problem:
@@ -57,7 +58,7 @@ def unauthorized(detail: str) -> Problem:
     )
 
 
-def authenticate(view: IdentityView, authorization: str | None) -> Principal:
+def authenticate(view: IdentityView, tokens: Tokens, authorization: str | None) -> Principal:
     if not authorization:
         raise unauthorized(
             "send `Authorization: Bearer <token>` (log in, or use a personal access token)"
@@ -75,7 +76,7 @@ def authenticate(view: IdentityView, authorization: str | None) -> Principal:
         return Principal(session.user_id, f"user:{session.user_id}", session_id=session.session_id)
     if token.startswith(PAT_PREFIX):
         token_id = view.token_by_hash.get(digest)
-        pat = view.tokens.get(token_id or "")
+        pat = tokens.by_id.get(token_id or "")
         if pat is None or pat.revoked or pat.expires_at <= now:
             raise unauthorized("the API token is unknown, revoked or expired")
         return Principal(pat.user_id, f"token:{pat.token_id}", token=pat)

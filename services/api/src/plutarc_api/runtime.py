@@ -166,7 +166,7 @@ async def current_principal(
     rt: Annotated[ApiRuntime, Depends(ip_limit)],
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Principal:
-    principal = authenticate(rt.view, authorization)
+    principal = authenticate(rt.view, rt.memberships.tokens, authorization)
     limited(rt, principal.actor, rt.per_token)
     return principal
 

@@ -1,8 +1,9 @@
 """The gateway's read models, projected from identity's events and credentials topics.
 
 They hold only what the API serves and checks: users and their password hashes (for login),
-sessions and API-token hashes (for bearer auth), workspace details, invitations, the audit log per
-workspace, and command outcomes. Membership and roles come from the shared Memberships library.
+sessions and API-token hashes (for bearer auth), workspace details, invitations (through the shared
+fold in plutarc_contracts.identity_folds), the audit log per workspace, and command outcomes.
+Membership, roles and API tokens come from the shared Memberships projection.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import msgspec
 from plutarc_contracts import CommandAccepted, CommandRejected, Envelope, Registry, default_registry
 from plutarc_contracts import identity as c
+from plutarc_contracts.identity_folds import Invitations
 
 
 @dataclass
@@ -34,27 +36,6 @@ class SessionView:
 
 
 @dataclass
-class TokenView:
-    token_id: str
-    user_id: str
-    workspace_id: str
-    name: str
-    permissions: list[str]
-    expires_at: datetime
-    revoked: bool = False
-
-
-@dataclass
-class InvitationView:
-    invitation_id: str
-    workspace_id: str
-    email: str
-    role: str
-    expires_at: datetime
-    status: str = "pending"
-
-
-@dataclass
 class WorkspaceDetails:
     workspace_id: str
     kind: str
@@ -70,10 +51,9 @@ class _State(msgspec.Struct):
     by_email: dict[str, str]
     sessions: dict[str, SessionView]
     session_hash: dict[str, str]
-    tokens: dict[str, TokenView]
     token_by_hash: dict[str, str]
     workspaces: dict[str, WorkspaceDetails]
-    invitations: dict[str, dict[str, InvitationView]]
+    invitations: Invitations
     history: dict[str, list[bytes]]
     accepted: dict[str, CommandAccepted]
     rejected: dict[str, CommandRejected]
@@ -87,10 +67,9 @@ class IdentityView:
         self.by_email: dict[str, str] = {}
         self.sessions: dict[str, SessionView] = {}  # by token hash
         self.session_hash: dict[str, str] = {}  # session id -> token hash
-        self.tokens: dict[str, TokenView] = {}  # by token id
         self.token_by_hash: dict[str, str] = {}
         self.workspaces: dict[str, WorkspaceDetails] = {}
-        self.invitations: dict[str, dict[str, InvitationView]] = {}
+        self.invitations = Invitations()  # the one reading (plutarc_contracts.identity_folds)
         # Each workspace's identity events, oldest first: the audit log and its replays as of an
         # instant are derived from them on request.
         self.history: dict[str, list[Envelope]] = {}
@@ -111,7 +90,6 @@ class IdentityView:
                 self.by_email,
                 self.sessions,
                 self.session_hash,
-                self.tokens,
                 self.token_by_hash,
                 self.workspaces,
                 self.invitations,
@@ -128,7 +106,7 @@ class IdentityView:
         history = {ws: [decode(e) for e in events] for ws, events in s.history.items()}
         self.users, self.by_email = s.users, s.by_email
         self.sessions, self.session_hash = s.sessions, s.session_hash
-        self.tokens, self.token_by_hash = s.tokens, s.token_by_hash
+        self.token_by_hash = s.token_by_hash
         self.workspaces, self.invitations = s.workspaces, s.invitations
         self.history, self._encoded = history, s.history
         self.outcomes = {**s.accepted, **s.rejected}
@@ -170,23 +148,8 @@ class IdentityView:
                 token_hash = self.session_hash.pop(p.session_id, None)
                 if token_hash is not None:
                     self.sessions.pop(token_hash, None)
-            case c.ApiTokenIssued():
-                earlier = self.tokens.get(p.token_id)
-                self.tokens[p.token_id] = TokenView(
-                    p.token_id,
-                    p.user_id,
-                    p.workspace_id,
-                    p.name,
-                    list(p.permissions),
-                    p.expires_at,
-                    revoked=earlier.revoked if earlier else False,
-                )
             case c.ApiTokenCredentialSet():
                 self.token_by_hash[p.token_hash] = p.token_id
-            case c.ApiTokenRevoked():
-                token = self.tokens.get(p.token_id)
-                if token is not None:
-                    token.revoked = True
             case c.WorkspaceCreated():
                 self.workspaces[p.workspace_id] = WorkspaceDetails(
                     p.workspace_id, p.kind, p.name, env.occurred_at
@@ -207,21 +170,15 @@ class IdentityView:
                 ws.billing_contact = p.billing_contact
             case c.WorkspaceArchived():
                 self.workspaces[p.workspace_id].archived = True
-            case c.InvitationCreated():
-                self.invitations.setdefault(p.workspace_id, {})[p.invitation_id] = InvitationView(
-                    p.invitation_id, p.workspace_id, p.email, p.role, p.expires_at
-                )
-            case c.InvitationResent():
-                inv = self.invitations[p.workspace_id][p.invitation_id]
-                inv.expires_at, inv.status = p.expires_at, "pending"
-            case c.InvitationAccepted():
-                self.invitations[p.workspace_id][p.invitation_id].status = "accepted"
-            case c.InvitationDeclined():
-                self.invitations[p.workspace_id][p.invitation_id].status = "declined"
-            case c.InvitationRevoked():
-                self.invitations[p.workspace_id][p.invitation_id].status = "revoked"
-            case c.InvitationExpired():
-                self.invitations[p.workspace_id][p.invitation_id].status = "expired"
+            case (
+                c.InvitationCreated()
+                | c.InvitationResent()
+                | c.InvitationAccepted()
+                | c.InvitationDeclined()
+                | c.InvitationRevoked()
+                | c.InvitationExpired()
+            ):
+                self.invitations.apply(p)
             case _:
                 return False
         return True

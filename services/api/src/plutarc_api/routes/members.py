@@ -46,7 +46,7 @@ def members_out(rt: ApiRuntime, workspace_id: str) -> list[MemberOut]:
 
 
 def invitation_out(rt: ApiRuntime, workspace_id: str, invitation_id: str) -> InvitationOut:
-    inv = rt.view.invitations[workspace_id][invitation_id]
+    inv = rt.view.invitations.by_workspace[workspace_id][invitation_id]
     status = (
         "expired" if inv.status == "pending" and inv.expires_at <= datetime.now(UTC) else inv.status
     )
@@ -169,7 +169,10 @@ async def leave(
 )
 async def list_invitations(workspace_id: str, rt: Runtime, caller: Caller) -> list[InvitationOut]:
     await authorize(rt.authorizer, caller, workspace_id, "invitations:read")
-    return [invitation_out(rt, workspace_id, i) for i in rt.view.invitations.get(workspace_id, {})]
+    return [
+        invitation_out(rt, workspace_id, i)
+        for i in rt.view.invitations.by_workspace.get(workspace_id, {})
+    ]
 
 
 @router.post(
@@ -221,7 +224,7 @@ async def invite(
 async def resend(
     workspace_id: str, invitation_id: str, body: ResendIn, rt: Runtime, caller: Caller
 ) -> InvitationCreatedOut:
-    inv = rt.view.invitations.get(workspace_id, {}).get(invitation_id)
+    inv = rt.view.invitations.by_workspace.get(workspace_id, {}).get(invitation_id)
     await authorize(
         rt.authorizer,
         caller,
@@ -306,7 +309,7 @@ async def decline_invitation(body: InvitationTokenIn, rt: Runtime, caller: Calle
 
 
 def token_out(rt: ApiRuntime, token_id: str) -> TokenOut:
-    t = rt.view.tokens[token_id]
+    t = rt.memberships.tokens.by_id[token_id]
     return TokenOut(
         token_id=t.token_id,
         name=t.name,
@@ -326,7 +329,7 @@ async def list_tokens(workspace_id: str, rt: Runtime, caller: Caller) -> list[To
     await authorize(rt.authorizer, caller, workspace_id, "api_tokens:manage")
     mine = [
         t
-        for t in rt.view.tokens.values()
+        for t in rt.memberships.tokens.by_id.values()
         if t.workspace_id == workspace_id and t.user_id == caller.user_id
     ]
     return [token_out(rt, t.token_id) for t in sorted(mine, key=lambda t: t.token_id)]
