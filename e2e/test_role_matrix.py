@@ -91,6 +91,16 @@ async def setup(
         )
         env["token_id"] = token.json()["token_id"]
         env["user_id"] = victim[1]
+    if "api_tokens:manage" in grants(role):
+        # Revoking is judged on one's own token: someone else's needs members:remove as well,
+        # which the service checks against the holder's role.
+        async with platform.client(member[0]) as http:
+            own = await http.post(
+                f"/v1/workspaces/{ws}/tokens",
+                json={"name": "own-token", "permissions": ["workspace:read"]},
+            )
+            assert own.status_code == 201, own.text
+            env["token_id"] = own.json()["token_id"]
     return env
 
 

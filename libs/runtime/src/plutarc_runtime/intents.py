@@ -172,7 +172,7 @@ class IntentWorker:
         backoff_initial: float = 0.2,
         backoff_max: float = 30.0,
         poll_interval: float = 1.0,
-        concurrency: int = 16,
+        concurrency: int = 16,  # intents carried out at once, per adapter
     ) -> None:
         self.store = store
         self.registry = registry
@@ -187,7 +187,9 @@ class IntentWorker:
         self.position = 0
         self._saved_mark = 0
         self._wake = asyncio.Event()
-        self._slots = asyncio.Semaphore(concurrency)
+        # Per adapter, so an outage of one (its intents waiting out their backoff) cannot hold up
+        # the intents of another.
+        self._slots = {name: asyncio.Semaphore(concurrency) for name in self.adapters}
         self._loop: asyncio.AbstractEventLoop | None = None
         self.idle = asyncio.Event()
 
@@ -280,9 +282,13 @@ class IntentWorker:
         started = time.perf_counter()
         first = True
         try:
-            async with self._slots:
+            async with self._slots[rec.adapter]:
                 retrying = AsyncRetrying(
-                    wait=wait_exponential_jitter(self.backoff_initial, self.backoff_max),
+                    wait=wait_exponential_jitter(
+                        multiplier=self.backoff_initial,
+                        max=self.backoff_max,
+                        jitter=self.backoff_initial,
+                    ),
                     stop=stop_after_attempt(max(1, self.max_attempts - stream.attempts)),
                     retry=retry_if_not_exception_type((PermanentFailure, asyncio.CancelledError)),
                     reraise=True,
