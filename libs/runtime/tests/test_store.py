@@ -219,3 +219,30 @@ def test_verify_names_the_tampered_position(make_store) -> None:
     assert not result.ok
     assert result.broken_at == 13
     assert result.checked == 12
+
+
+def test_an_aggregate_copy_is_equal_and_independent() -> None:
+    """The aggregate cache hands out copies made through the snapshot codec."""
+    import copy
+
+    from plutarc_runtime.clock import FakeClock
+
+    from .demo import Counter
+
+    clock = FakeClock()
+    counter = Counter.open("c", clock.now())
+    counter.increment(3, clock.now())
+    with pytest.raises(RuntimeError, match="unsaved events"):
+        copy.deepcopy(counter)
+    counter.collect_events()
+    clone = copy.deepcopy(counter)
+    assert (clone.id, clone.version, clone.value, clone.history, clone.name) == (
+        counter.id,
+        2,
+        3,
+        [3],
+        "c",
+    )
+    assert clone.modified_on == counter.modified_on
+    clone.history.append(99)
+    assert counter.history == [3], "the copy shares no state with the original"

@@ -97,6 +97,24 @@ class Aggregate:
         events, self._pending = self._pending, []
         return events
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        """A copy through the snapshot codec: the aggregate cache hands one out on every load, and
+        msgspec copies a large state (a workspace with its invitations) many times faster than
+        `copy.deepcopy` walking it object by object."""
+        if self._pending:
+            raise RuntimeError("an aggregate with unsaved events is not copied")
+        cls = type(self)
+        state_type = snapshot_type(cls)
+        state = msgspec.convert(self.snapshot_state(), state_type, from_attributes=True)
+        copied = msgspec.msgpack.decode(msgspec.msgpack.encode(state), type=state_type)
+        clone = cls.blank(self.id)
+        clone.restore_state({name: getattr(copied, name) for name in snapshot_fields(cls)})
+        clone.version = self.version
+        for stamp in ("created_on", "modified_on"):  # absent before any event or from a snapshot
+            if hasattr(self, stamp):
+                setattr(clone, stamp, getattr(self, stamp))
+        return clone
+
     def snapshot_state(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in snapshot_fields(type(self))}
 

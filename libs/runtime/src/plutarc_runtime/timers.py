@@ -63,15 +63,25 @@ class ReadModels:
             return 0
         applied = 0
         decode = self._store.registry.decode_event
+        wanted = self._wanted()
         with self.lock:
             while section := self._store.notifications(self.position + 1, 5000):
                 for n in section:
+                    if wanted is not None and n.topic not in wanted:
+                        continue  # no model reads this type: not even decoded
                     env = decode(n.state)
                     for model in self._models.values():
                         model.apply(env)
                     applied += 1
                 self.position = section[-1].id
         return applied
+
+    def _wanted(self) -> frozenset[str] | None:
+        """The event types the models read, when every model declares `event_types`."""
+        declared = [getattr(m, "event_types", None) for m in self._models.values()]
+        if any(d is None for d in declared):
+            return None
+        return frozenset().union(*declared)  # type: ignore[arg-type]
 
     def get(self, cls: type[M]) -> M:
         model = self._models.get(cls)

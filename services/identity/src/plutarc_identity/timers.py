@@ -19,34 +19,49 @@ BATCH = 500
 
 
 class _Due:
-    """Keys with an expiry; the heap may hold stale entries, the dict is the truth."""
+    """Keys with an expiry. The heap may hold stale entries (the dict is the truth); keys that fell
+    due leave the heap for `due_now`, where they stay until an event settles them."""
 
     def __init__(self) -> None:
         self.expiry: dict[Any, datetime] = {}
         self.heap: list[tuple[datetime, Any]] = []
+        self.due_now: set[Any] = set()
 
     def set(self, key: Any, at: datetime) -> None:
         self.expiry[key] = at
+        self.due_now.discard(key)
         heapq.heappush(self.heap, (at, key))
 
     def drop(self, key: Any) -> None:
         self.expiry.pop(key, None)
+        self.due_now.discard(key)
 
     def due(self, now: datetime) -> list[Any]:
-        found: list[tuple[datetime, Any]] = []
-        while self.heap and self.heap[0][0] <= now:
-            at, key = heapq.heappop(self.heap)
-            if self.expiry.get(key) == at:
-                found.append((at, key))
-        for entry in found:  # still due until an event says otherwise
-            heapq.heappush(self.heap, entry)
-        if len(self.heap) > 2 * len(self.expiry) + 1024:  # drop stale entries now and then
-            self.heap = [(at, key) for key, at in self.expiry.items()]
+        heap, expiry = self.heap, self.expiry
+        while heap and heap[0][0] <= now:
+            at, key = heapq.heappop(heap)
+            if expiry.get(key) == at:
+                self.due_now.add(key)
+        if len(heap) > 2 * len(expiry) + 1024:  # drop stale entries now and then
+            self.heap = [(at, key) for key, at in expiry.items() if key not in self.due_now]
             heapq.heapify(self.heap)
-        return [key for _, key in found]
+        return list(self.due_now)
 
 
 class Expiries:
+    event_types = frozenset(
+        {
+            "identity.invitation_created",
+            "identity.invitation_resent",
+            "identity.invitation_accepted",
+            "identity.invitation_declined",
+            "identity.invitation_revoked",
+            "identity.invitation_expired",
+            "identity.session_started",
+            "identity.session_ended",
+        }
+    )
+
     def __init__(self) -> None:
         self.invitations = _Due()
         self.sessions = _Due()

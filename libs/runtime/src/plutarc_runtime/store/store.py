@@ -193,6 +193,7 @@ class EventStore:
     def _snapshot(self, aggregates: Sequence[tuple[Aggregate, int]]) -> None:
         if not self._app.snapshots or self.snapshot_interval <= 0:
             return
+        snaps = []
         for agg, before in aggregates:
             stream_type = getattr(agg, "stream_type", type(agg).__name__)
             # Snapshot when this save crossed a multiple of the interval, however many events it held.
@@ -202,8 +203,11 @@ class EventStore:
                         agg.snapshot_state(), snapshot_type(type(agg)), from_attributes=True
                     )
                 )
-                snap = SnapshotEvent(agg.id, agg.version, agg.modified_on, stream_type, state)
-                self._app.snapshots.put([snap])
+                snaps.append(
+                    SnapshotEvent(agg.id, agg.version, agg.modified_on, stream_type, state)
+                )
+        if snaps:
+            self._app.snapshots.put(snaps)  # one transaction for all of this save's snapshots
 
     def on_saved(self, listener: Callable[[int], None]) -> None:
         """Call `listener(last_notification_id)` after each save (the relay wakes on it)."""
