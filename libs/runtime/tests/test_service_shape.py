@@ -254,3 +254,43 @@ async def test_the_service_runs_on_kafka_with_its_private_topic(
     assert "reminders.note_added" not in {e.type for e in events}
     assert [e.payload.note for e in private if e.workspace_id == ws] == ["operator only"]
     assert not [e for e in events if e.type.startswith("system.intent_")], "intents stay home"
+
+
+def test_a_command_reached_too_late_is_refused_not_carried_out(make: Any) -> None:
+    from plutarc_runtime.commands import LocalDispatcher
+
+    h, ws = make(Pager())
+    h.processor.max_age = timedelta(seconds=60)
+    registry = h.spec.registry
+    late = set_reminder(ws, h.clock.now())
+    name, version = registry.type_name_of(type(late))
+
+    def envelope(issued_at: datetime, command_id: str) -> bytes:
+        return registry.encode_command(
+            CommandEnvelope(
+                command_id=command_id,
+                type=name,
+                schema_version=version,
+                issued_at=issued_at,
+                actor="user:alice",
+                workspace_id=ws,
+                correlation_id=command_id,
+                causation_id=None,
+                payload=late,
+            )
+        )
+
+    bus = LocalDispatcher(h.processor)
+    before = h.domain_events()
+    reply = bus.send_raw(envelope(h.clock.now() - timedelta(minutes=2), str(uuid4())))
+    assert isinstance(reply, CommandRejected)
+    assert (reply.kind, reply.code) == ("unavailable", "command.expired")
+    assert h.domain_events() == before, "nothing carried out"
+
+    # A command handled in time and repeated later gets its first outcome, however old.
+    cid = str(uuid4())
+    first = bus.send_raw(envelope(h.clock.now(), cid))
+    h.clock.advance(timedelta(hours=1))
+    again = bus.send_raw(envelope(h.clock.now() - timedelta(hours=1), cid))
+    assert type(first) is type(again) and first.command_id == again.command_id == cid
+    assert not isinstance(again, CommandRejected)

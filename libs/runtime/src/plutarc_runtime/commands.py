@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -93,6 +93,7 @@ class CommandProcessor:
         *,
         authorizer: Authorizer | None = None,
         reactions: Reactions | None = None,
+        max_age: timedelta | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -102,6 +103,7 @@ class CommandProcessor:
         self.transient: tuple[type[Exception], ...] = (PersistenceError, *transient)
         self.authorizer = authorizer
         self.reactions = dict(reactions or {})
+        self.max_age = max_age
 
     def __call__(self, value: bytes) -> Work:
         try:
@@ -118,6 +120,19 @@ class CommandProcessor:
         if existing is not None:
             existing.repeat(self.clock.now())
             return self._work([existing], meta, "replayed", command.type)
+        now = self.clock.now()
+        if self.max_age is not None and now - command.issued_at > self.max_age:
+            # Nobody waits for it any more (the caller was answered 202 long ago), and an old
+            # decision carried out at a surprising time is worse than none: refuse it.
+            expired = CommandRejected(
+                command_id=command.command_id,
+                command_type=command.type,
+                kind="unavailable",
+                code="command.expired",
+                detail=f"issued at {command.issued_at.isoformat()}, more than "
+                f"{self.max_age.total_seconds():g} s before the service could handle it; send it again",
+            )
+            return self._outcome(command, expired, (), meta, "expired")
         handler = self.handlers.get(type(command.payload))
         if handler is None:
             rejected = CommandRejected(
@@ -128,7 +143,6 @@ class CommandProcessor:
                 detail=f"{self.store.producer} does not handle {command.type}",
             )
             return self._outcome(command, rejected, (), meta, "rejected")
-        now = self.clock.now()
         try:
             accepted = handler(command.payload, Context(command, self.store, now, self.authorizer))
             intents = [*accepted.intents, *self._react(accepted.aggregates, command)]

@@ -14,6 +14,7 @@ import logging
 import signal
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaClient
@@ -154,6 +155,11 @@ class Service:
             transient=spec.transient_errors,
             authorizer=self.authorizer,
             reactions=spec.reactions,
+            max_age=(
+                timedelta(seconds=settings.command_ttl_seconds)
+                if settings.command_ttl_seconds
+                else None
+            ),
         )
         self.models = ReadModels([make() for make in spec.read_models]).follow(self.store)
         self.timers = TimerRunner(

@@ -27,6 +27,12 @@ class RuntimeSettings(BaseSettings):
         description="Aggregates kept in memory between commands (LRU, brought up to date from the "
         "store on every load); 0 turns the cache off",
     )
+    command_ttl_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="A command issued longer ago than this when the service reaches it is refused "
+        "(command.expired) rather than carried out late; 0: no limit",
+    )
     timer_poll: float = Field(
         default=1.0, gt=0, le=60, description="Seconds between passes over the service's timers"
     )
