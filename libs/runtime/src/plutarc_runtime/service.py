@@ -33,7 +33,7 @@ from plutarc_contracts.system import INTENT_EVENTS
 
 from .bus import ensure_topics, make_producer
 from .clock import Clock, SystemClock
-from .commands import CommandOutcome, CommandProcessor
+from .commands import CommandOutcome
 from .consumer import Consumer, EventHandler, EventProcessor
 from .domain import Aggregate
 from .handling import Handlers, Reactions
@@ -41,11 +41,12 @@ from .intents import Adapter, IntentStream, IntentWorker
 from .logs import configure_logging
 from .metrics import Metrics
 from .ops import OpsServer, ops_app
+from .parts import assemble
 from .projection import Projection, ReplayConsumer
 from .relay import OutboxRelay
 from .settings import RuntimeSettings
 from .store import EventStore
-from .timers import ReadModels, Timer, TimerRunner
+from .timers import Timer
 
 log = logging.getLogger(__name__)
 
@@ -145,32 +146,16 @@ class Service:
             aggregate_cache=settings.aggregate_cache,
             stream_types=[*spec.stream_types, CommandOutcome, IntentStream],
         )
-        self.authorizer = spec.authorizer(self.store, self.clock) if spec.authorizer else None
-        self.processor = CommandProcessor(
+        ttl = settings.command_ttl_seconds
+        parts = assemble(
+            spec,
             self.store,
-            spec.registry,
-            spec.handlers,
             self.clock,
             self.metrics,
-            transient=spec.transient_errors,
-            authorizer=self.authorizer,
-            reactions=spec.reactions,
-            max_age=(
-                timedelta(seconds=settings.command_ttl_seconds)
-                if settings.command_ttl_seconds
-                else None
-            ),
+            max_age=timedelta(seconds=ttl) if ttl else None,
         )
-        self.models = ReadModels([make() for make in spec.read_models]).follow(self.store)
-        self.timers = TimerRunner(
-            spec.name,
-            spec.timers,
-            self.clock,
-            self.models,
-            self.processor.execute,
-            spec.registry,
-            self.metrics,
-        )
+        self.authorizer, self.processor = parts.authorizer, parts.processor
+        self.models, self.timers = parts.models, parts.timers
         self.intents = IntentWorker(
             self.store, spec.registry, spec.adapters, self.clock, self.metrics
         )

@@ -20,13 +20,13 @@ import msgspec
 from plutarc_contracts import CommandAccepted, CommandRejected, Envelope
 from plutarc_contracts.system import INTENT_COMPLETED, INTENT_FAILED, INTENT_RECORDED
 from plutarc_runtime.clock import FakeClock
-from plutarc_runtime.commands import CommandOutcome, CommandProcessor
+from plutarc_runtime.commands import CommandOutcome
 from plutarc_runtime.consumer import EventProcessor
 from plutarc_runtime.intents import IntentStream, IntentWorker
 from plutarc_runtime.metrics import Metrics
+from plutarc_runtime.parts import assemble
 from plutarc_runtime.service import ServiceSpec
 from plutarc_runtime.store import EventStore
-from plutarc_runtime.timers import ReadModels, TimerRunner
 
 from .waiting import until
 
@@ -54,27 +54,9 @@ class Harness:
             stream_types=[*spec.stream_types, CommandOutcome, IntentStream],
             aggregate_cache=aggregate_cache,
         )
-        self.authorizer = spec.authorizer(self.store, self.clock) if spec.authorizer else None
-        self.processor = CommandProcessor(
-            self.store,
-            spec.registry,
-            spec.handlers,
-            self.clock,
-            self.metrics,
-            transient=spec.transient_errors,
-            authorizer=self.authorizer,
-            reactions=spec.reactions,
-        )
-        self.models = ReadModels([make() for make in spec.read_models]).follow(self.store)
-        self.timers = TimerRunner(
-            spec.name,
-            spec.timers,
-            self.clock,
-            self.models,
-            self.processor.execute,
-            spec.registry,
-            self.metrics,
-        )
+        parts = assemble(spec, self.store, self.clock, self.metrics)
+        self.authorizer, self.processor = parts.authorizer, parts.processor
+        self.models, self.timers = parts.models, parts.timers
         self.subscribers = [
             EventProcessor(
                 self.store,
