@@ -294,3 +294,23 @@ def test_a_command_reached_too_late_is_refused_not_carried_out(make: Any) -> Non
     again = bus.send_raw(envelope(h.clock.now() - timedelta(hours=1), cid))
     assert type(first) is type(again) and first.command_id == again.command_id == cid
     assert not isinstance(again, CommandRejected)
+
+
+async def test_an_intent_for_an_adapter_this_process_lacks_waits_for_one_that_has_it(
+    make: Any,
+) -> None:
+    pager = Pager()
+    h, ws = make(pager)
+    h.ok("user:alice", set_reminder(ws, h.clock.now()))
+    h.advance(timedelta(minutes=1))
+    h.spec.adapters = {}  # type: ignore[misc]
+    stop = asyncio.Event()
+    worker = h.worker()
+    task = asyncio.create_task(worker.run(stop))
+    await until(lambda: len(worker.pending) == 1, what="the intent seen")
+    stop.set()
+    await task
+    assert h.pending_intents() == 1 and pager.calls == []
+    h.spec.adapters = {"pager": pager}  # type: ignore[misc]
+    await h.drain_intents()
+    assert pager.pages == ["rebalance"], "a later worker with the adapter carries it out"

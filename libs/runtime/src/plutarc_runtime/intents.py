@@ -191,7 +191,6 @@ class IntentWorker:
         # the intents of another.
         self._slots = {name: asyncio.Semaphore(concurrency) for name in self.adapters}
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.idle = asyncio.Event()
 
     def _on_saved(self, _last_id: int) -> None:
         if self._loop is not None:
@@ -213,8 +212,9 @@ class IntentWorker:
             sid = UUID(env.stream_id)
             if env.type == INTENT_RECORDED:
                 if env.payload.adapter not in self.adapters:
-                    log.error("no adapter for intent", extra={"adapter": env.payload.adapter})
-                    continue
+                    # Kept pending (so the low-water mark stays below it) until a process with
+                    # that adapter configured carries it out.
+                    log.error("no adapter for an intent", extra={"adapter": env.payload.adapter})
                 self.pending.setdefault(sid, _Pending(nid, env.payload, env.occurred_at))
             elif env.type in (INTENT_COMPLETED, INTENT_FAILED):
                 self.pending.pop(sid, None)
@@ -242,12 +242,8 @@ class IntentWorker:
                         "intent worker could not read the store", extra={"error": repr(exc)}
                     )
                 for sid, item in self.pending.items():
-                    if item.task is None:
+                    if item.task is None and item.recorded.adapter in self.adapters:
                         item.task = asyncio.create_task(self._carry_out(sid, item))
-                if all(p.task is not None and p.task.done() for p in self.pending.values()):
-                    self.idle.set()
-                else:
-                    self.idle.clear()
                 waiters = [
                     asyncio.ensure_future(stop.wait()),
                     asyncio.ensure_future(self._wake.wait()),
