@@ -14,11 +14,14 @@ from uuid import uuid4
 import httpx
 import pytest
 import uvicorn
+from aiokafka.admin import AIOKafkaAdminClient
 from plutarc_access import engine_for
 from plutarc_api.app import create_app
 from plutarc_api.runtime import ApiRuntime
 from plutarc_api.settings import ApiSettings
+from plutarc_contracts import topics_of
 from plutarc_identity.bootstrap import build
+from plutarc_runtime.bus import ensure_topics
 from plutarc_runtime.service import Service
 from plutarc_runtime.settings import RuntimeSettings
 from plutarc_testkit.waiting import until
@@ -75,6 +78,29 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+async def fresh_identity_topics(bootstrap: str) -> None:
+    """Each platform starts as a new deployment would: its identity store is empty, so its topics
+    must be too. Otherwise the new identity would start on every command earlier tests sent on
+    the session's shared broker (and the API replay all their events)."""
+    names = [t.name for t in topics_of("identity").all()] + ["identity.deadletter.v1"]
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="e2e-reset")
+    await admin.start()
+    try:
+        existing = [n for n in names if n in set(await admin.list_topics())]
+        if existing:
+            await admin.delete_topics(existing)
+            await until(
+                lambda: _gone(admin, existing), what="the identity topics deleted", timeout=60
+            )
+    finally:
+        await admin.close()
+    await ensure_topics(bootstrap, list(topics_of("identity").all()))
+
+
+async def _gone(admin: AIOKafkaAdminClient, names: list[str]) -> bool:
+    return not set(names) & set(await admin.list_topics())
+
+
 @pytest.fixture
 async def platform(
     kafka_bootstrap: str, tmp_path: Path, request: pytest.FixtureRequest
@@ -97,6 +123,8 @@ async def running_platform(
     `identity_opa_url` points the identity service's policy at an OPA server (as its
     PLUTARC_OPA_URL would); `opa_url` in `overrides` does the same for the API.
     """
+    if not (data_dir / "identity").exists():  # a second platform on the same store keeps them
+        await fresh_identity_topics(kafka_bootstrap)
     identity = Service(
         build(policy=engine_for(identity_opa_url)),
         RuntimeSettings(kafka_bootstrap=kafka_bootstrap, data_dir=data_dir / "identity"),
