@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from uuid import uuid4
 
@@ -219,3 +220,61 @@ def test_verify_names_the_tampered_position(make_store) -> None:
     assert not result.ok
     assert result.broken_at == 13
     assert result.checked == 12
+
+
+def test_saves_hand_over_exactly_what_they_committed_with_the_chain_hashes(make_store) -> None:
+    """`on_appended` gives followers (the relay) each save's notifications as stored, from any
+    thread; nothing for a save that stored no events or failed; removed listeners hear nothing."""
+    store = make_store()
+    handed: list[tuple[list, dict]] = []
+    lock = threading.Lock()
+
+    def listener(notifications, hashes) -> None:
+        with lock:
+            handed.append((list(notifications), dict(hashes)))
+
+    unsubscribe = store.on_appended(listener)
+    clock = FakeClock()
+
+    def save_some(n: int) -> None:
+        for _ in range(n):
+            counter = Counter.open("c", clock.now())
+            counter.increment(1, clock.now())
+            store.save(counter, meta=META)
+
+    threads = [threading.Thread(target=save_some, args=(25,)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    store.record_tracking(Tracking("consumer|t|0", 1), ["evt-1"])  # no events: nothing handed over
+    taken = Counter.open("c", clock.now())
+    store.save(taken, meta=META)
+    handed_before_conflict = len(handed)
+    stale = store.get(Counter, taken.id)
+    stale.increment(1, clock.now())
+    rival = store.get(Counter, taken.id)
+    rival.increment(2, clock.now())
+    store.save(rival, meta=META)
+    with pytest.raises(IntegrityError):
+        store.save(stale, meta=META)
+    assert len(handed) == handed_before_conflict + 1, "a failed save hands nothing over"
+
+    assert all(len(ns) == len(hs) and [n.id for n in ns] == sorted(hs) for ns, hs in handed)
+    by_id = {n.id: (n, hs[n.id]) for ns, hs in handed for n in ns}
+    stored = store.notifications(1, 1000)
+    assert sorted(by_id) == [n.id for n in stored]
+    hashes = store.chain.select_hashes(1, stored[-1].id)
+    for n in stored:
+        mine, chain_hash = by_id[n.id]
+        assert (mine.topic, str(mine.originator_id), mine.originator_version) == (
+            n.topic,
+            str(n.originator_id),
+            n.originator_version,
+        )
+        assert bytes(mine.state) == bytes(n.state)
+        assert chain_hash == hashes[n.id]
+
+    unsubscribe()
+    store.save(Counter.open("c", clock.now()), meta=META)
+    assert max(by_id) == stored[-1].id and len(handed) == handed_before_conflict + 1
