@@ -11,6 +11,7 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from plutarc_runtime.clock import FakeClock
 from plutarc_runtime.domain import DomainError, NotFound
 from plutarc_runtime.store import EventStore, Meta
+from plutarc_runtime.timers import ReadModels
 
 from .demo import Counter, demo_registry
 
@@ -278,3 +279,41 @@ def test_saves_hand_over_exactly_what_they_committed_with_the_chain_hashes(make_
     unsubscribe()
     store.save(Counter.open("c", clock.now()), meta=META)
     assert max(by_id) == stored[-1].id and len(handed) == handed_before_conflict + 1
+
+
+class Names:
+    """A read model: the names of the counters opened, in log order."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def apply(self, env) -> None:
+        if env.type == "demo.counter_opened":
+            self.names.append(env.payload.name)
+
+
+def test_read_models_apply_what_saves_hand_over_and_read_the_store_on_a_gap(make_store) -> None:
+    store = make_store()
+    other = make_store(same_as=store)  # another process writing to the same store
+    clock = FakeClock()
+    store.save(Counter.open("before", clock.now()), meta=META)
+    models = ReadModels([Names()]).follow(store)
+    reads = 0
+    notifications = store.notifications
+
+    def counted(start: int, limit: int):
+        nonlocal reads
+        reads += 1
+        return notifications(start, limit)
+
+    store.notifications = counted  # type: ignore[method-assign]
+    for name in ("a", "b", "c"):
+        store.save(Counter.open(name, clock.now()), meta=META)
+    assert models.get(Names).names == ["before", "a", "b", "c"]
+    assert reads == 0, "each save followed the last: applied as handed over"
+
+    other.save(Counter.open("elsewhere", clock.now()), meta=META)
+    store.save(Counter.open("d", clock.now()), meta=META)
+    assert models.get(Names).names == ["before", "a", "b", "c", "elsewhere", "d"]
+    assert reads > 0
+    assert models.position == store.max_notification_id()
