@@ -221,7 +221,8 @@ class EventStore:
                 self._app.snapshots.put([snap])
 
     def on_saved(self, listener: Callable[[int], None]) -> None:
-        """Call `listener(last_notification_id)` after each save (the relay wakes on it)."""
+        """Call `listener(last_notification_id)` after each save that stored events (followers of
+        the log use `on_appended`, which also hands them what was stored)."""
         self._listeners.append(listener)
 
     def on_appended(self, listener: Appended) -> Callable[[], None]:
