@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 
 import msgspec
 import pytest
+from aiokafka import AIOKafkaProducer, TopicPartition
 from plutarc_contracts import (
     CommandEnvelope,
     Envelope,
@@ -19,11 +20,12 @@ from plutarc_contracts import (
 )
 from plutarc_runtime.bus import ensure_topics
 from plutarc_runtime.clock import FakeClock
+from plutarc_runtime.consumer import Consumer, EventProcessor
 from plutarc_runtime.service import Subscription
-from plutarc_runtime.store import Meta
+from plutarc_runtime.store import EventStore, Meta
 from plutarc_testkit.waiting import until
 
-from .conftest import spec_for
+from .conftest import FAST_GROUPS, spec_for
 from .demo import (
     HANDLERS,
     Counter,
@@ -216,3 +218,76 @@ async def test_poison_message_goes_to_the_dead_letter_topic_and_the_next_is_hand
         service.metrics.consumed.labels(f"{unique_context}.tally", "dead_lettered")._value.get()
         == 1
     )
+
+
+async def test_kafka_offsets_are_committed_when_idle_not_after_every_message(
+    kafka_bootstrap, tmp_path
+) -> None:
+    """Offsets in Kafka are for tools that show lag: while messages keep coming they are committed
+    at most every `commit_interval`, and once the consumer is idle they match its positions."""
+    upstream = f"commit{uuid4().hex[:8]}.events.v1"
+    await ensure_topics(
+        kafka_bootstrap, [Topic(name=upstream, partitions=1, description="commit test")]
+    )
+    store = EventStore(
+        name="sink", producer="sink", registry=REGISTRY, sqlite_path=tmp_path / "sink.sqlite"
+    )
+    clock = FakeClock()
+    consumer = Consumer(
+        name=f"sink-{uuid4().hex[:6]}",
+        store=store,
+        registry=REGISTRY,
+        bootstrap=kafka_bootstrap,
+        topics=[upstream],
+        processor=EventProcessor(store, REGISTRY, tally_handler(store, clock)),
+        clock=clock,
+        commit_interval=3600,
+        **FAST_GROUPS,
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(consumer.run(stop))
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        await until(consumer.assigned.is_set, what="the partition assigned")
+        assert consumer.kafka is not None
+        commits: list[dict] = []
+        commit = consumer.kafka.commit
+
+        async def counted(offsets: dict) -> None:
+            commits.append(dict(offsets))
+            await commit(offsets)
+
+        consumer.kafka.commit = counted  # type: ignore[method-assign]
+        tp = TopicPartition(upstream, 0)
+        for i in range(10):
+            event = Envelope(
+                event_id=new_event_id(),
+                type="demo.counter_opened",
+                schema_version=1,
+                occurred_at=datetime.now(UTC),
+                producer="upstream",
+                stream_id=str(uuid4()),
+                stream_position=1,
+                workspace_id=None,
+                actor="user:bob",
+                correlation_id=f"c-{i}",
+                causation_id=None,
+                payload=CounterOpened(name=f"n{i}"),
+            )
+            await producer.send_and_wait(upstream, REGISTRY.encode_event(event))
+            await until(
+                lambda n=i + 1: consumer.positions.get(tp) == n, what=f"message {i} handled"
+            )
+        assert len(commits) < 10, "not a commit per message"
+
+        async def committed() -> bool:
+            assert consumer.kafka is not None
+            return bool(await consumer.kafka.committed(tp) == 10)
+
+        await until(committed, what="the offset committed once idle")
+    finally:
+        await producer.stop()
+        stop.set()
+        await asyncio.wait_for(task, 30)
+        store.close()

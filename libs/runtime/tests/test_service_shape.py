@@ -19,7 +19,7 @@ from plutarc_contracts import CommandEnvelope, CommandRejected, Envelope
 from plutarc_contracts import identity as c
 from plutarc_contracts.system import IntentRecorded
 from plutarc_runtime.bus import ensure_topics
-from plutarc_runtime.intents import PermanentFailure
+from plutarc_runtime.intents import WORKER_TRACKING, PermanentFailure
 from plutarc_testkit.harness import Harness
 from plutarc_testkit.waiting import until
 
@@ -189,6 +189,56 @@ async def test_a_restarted_worker_carries_out_what_was_pending(make: Any) -> Non
     h.spec.adapters = {"pager": pager}  # type: ignore[misc]
     await h.drain_intents()
     assert pager.pages == ["rebalance"]
+
+
+async def test_the_worker_follows_saves_as_handed_over_and_records_its_mark_lazily(
+    make: Any,
+) -> None:
+    """Intents saved while the worker runs reach it without a read of the store, and while saves
+    keep coming its mark is not written after each one; a restart from the lagging mark reads
+    the log again and repeats nothing."""
+    pager = Pager()
+    h, ws = make(pager)
+    worker = h.worker(poll_interval=3600, mark_interval=3600)
+    scans = 0
+    scan = worker._scan
+
+    def counted() -> Any:
+        nonlocal scans
+        scans += 1
+        return scan()
+
+    worker._scan = counted  # type: ignore[method-assign]
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        await until(lambda: scans == 1, what="the worker's first read of the store")
+        for i in range(3):
+            h.ok("user:alice", set_reminder(ws, h.clock.now(), text=f"page {i}"))
+            assert h.advance(timedelta(minutes=1)) == 1
+            await until(lambda n=i + 1: len(pager.pages) == n, what=f"page {i}")
+        await until(lambda: h.pending_intents() == 0, what="every outcome recorded")
+        await until(lambda: worker.position == h.store.max_notification_id(), what="caught up")
+        assert scans == 1, "the worker followed what the saves handed over"
+        assert h.store.max_tracking_id(WORKER_TRACKING) == 0, "no mark written while busy"
+    finally:
+        stop.set()
+        await task
+
+    await h.drain_intents()
+    assert pager.pages == ["page 0", "page 1", "page 2"], "a restart repeats nothing"
+    restarted = h.worker()
+    stop = asyncio.Event()
+    task = asyncio.create_task(restarted.run(stop))
+    try:
+        head = h.store.max_notification_id()
+        await until(
+            lambda: h.store.max_tracking_id(WORKER_TRACKING) == head,
+            what="the mark recorded once quiet",
+        )
+    finally:
+        stop.set()
+        await task
 
 
 def h_events(service: Any) -> list[Envelope]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from uuid import uuid4
 
@@ -10,6 +11,7 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from plutarc_runtime.clock import FakeClock
 from plutarc_runtime.domain import DomainError, NotFound
 from plutarc_runtime.store import EventStore, Meta
+from plutarc_runtime.timers import ReadModels
 
 from .demo import Counter, demo_registry
 
@@ -246,3 +248,99 @@ def test_an_aggregate_copy_is_equal_and_independent() -> None:
     assert clone.modified_on == counter.modified_on
     clone.history.append(99)
     assert counter.history == [3], "the copy shares no state with the original"
+
+
+def test_saves_hand_over_exactly_what_they_committed_with_the_chain_hashes(make_store) -> None:
+    """`on_appended` gives followers (the relay) each save's notifications as stored, from any
+    thread; nothing for a save that stored no events or failed; removed listeners hear nothing."""
+    store = make_store()
+    handed: list[tuple[list, dict]] = []
+    lock = threading.Lock()
+
+    def listener(notifications, hashes) -> None:
+        with lock:
+            handed.append((list(notifications), dict(hashes)))
+
+    unsubscribe = store.on_appended(listener)
+    clock = FakeClock()
+
+    def save_some(n: int) -> None:
+        for _ in range(n):
+            counter = Counter.open("c", clock.now())
+            counter.increment(1, clock.now())
+            store.save(counter, meta=META)
+
+    threads = [threading.Thread(target=save_some, args=(25,)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    store.record_tracking(Tracking("consumer|t|0", 1), ["evt-1"])  # no events: nothing handed over
+    taken = Counter.open("c", clock.now())
+    store.save(taken, meta=META)
+    handed_before_conflict = len(handed)
+    stale = store.get(Counter, taken.id)
+    stale.increment(1, clock.now())
+    rival = store.get(Counter, taken.id)
+    rival.increment(2, clock.now())
+    store.save(rival, meta=META)
+    with pytest.raises(IntegrityError):
+        store.save(stale, meta=META)
+    assert len(handed) == handed_before_conflict + 1, "a failed save hands nothing over"
+
+    assert all(len(ns) == len(hs) and [n.id for n in ns] == sorted(hs) for ns, hs in handed)
+    by_id = {n.id: (n, hs[n.id]) for ns, hs in handed for n in ns}
+    stored = store.notifications(1, 1000)
+    assert sorted(by_id) == [n.id for n in stored]
+    hashes = store.chain.select_hashes(1, stored[-1].id)
+    for n in stored:
+        mine, chain_hash = by_id[n.id]
+        assert (mine.topic, str(mine.originator_id), mine.originator_version) == (
+            n.topic,
+            str(n.originator_id),
+            n.originator_version,
+        )
+        assert bytes(mine.state) == bytes(n.state)
+        assert chain_hash == hashes[n.id]
+
+    unsubscribe()
+    store.save(Counter.open("c", clock.now()), meta=META)
+    assert max(by_id) == stored[-1].id and len(handed) == handed_before_conflict + 1
+
+
+class Names:
+    """A read model: the names of the counters opened, in log order."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def apply(self, env) -> None:
+        if env.type == "demo.counter_opened":
+            self.names.append(env.payload.name)
+
+
+def test_read_models_apply_what_saves_hand_over_and_read_the_store_on_a_gap(make_store) -> None:
+    store = make_store()
+    other = make_store(same_as=store)  # another process writing to the same store
+    clock = FakeClock()
+    store.save(Counter.open("before", clock.now()), meta=META)
+    models = ReadModels([Names()]).follow(store)
+    reads = 0
+    notifications = store.notifications
+
+    def counted(start: int, limit: int):
+        nonlocal reads
+        reads += 1
+        return notifications(start, limit)
+
+    store.notifications = counted  # type: ignore[method-assign]
+    for name in ("a", "b", "c"):
+        store.save(Counter.open(name, clock.now()), meta=META)
+    assert models.get(Names).names == ["before", "a", "b", "c"]
+    assert reads == 0, "each save followed the last: applied as handed over"
+
+    other.save(Counter.open("elsewhere", clock.now()), meta=META)
+    store.save(Counter.open("d", clock.now()), meta=META)
+    assert models.get(Names).names == ["before", "a", "b", "c", "elsewhere", "d"]
+    assert reads > 0
+    assert models.position == store.max_notification_id()

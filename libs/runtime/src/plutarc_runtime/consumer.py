@@ -10,6 +10,7 @@ and the relay like any other event, and the consumer goes on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -145,6 +146,7 @@ class Consumer:
         retry_backoff: float = 0.5,
         transient: tuple[type[Exception], ...] = (),
         catalogue: TopicRegistry | None = None,
+        commit_interval: float = 1.0,
         **consumer_overrides: Any,
     ) -> None:
         # A private topic is read only by the consumers its contract names (default: the catalogue's).
@@ -160,7 +162,10 @@ class Consumer:
         self.retry_backoff = retry_backoff
         self.transient: tuple[type[Exception], ...] = (PersistenceError, *transient)
         self.consumer_overrides = consumer_overrides
+        self.commit_interval = commit_interval
         self.positions: dict[TopicPartition, int] = {}
+        self._committed: dict[TopicPartition, int] = {}
+        self._committed_at = 0.0
         self.kafka: AIOKafkaConsumer | None = None
         self.assigned = asyncio.Event()
 
@@ -196,18 +201,37 @@ class Consumer:
                         if stop.is_set():
                             break
                         await self._handle(tp, record, stop)
-                    await self._commit(tp)
+                await self._commit(idle=not batch)
                 self._observe_lag()
+            with contextlib.suppress(TimeoutError):  # a broker that is down must not hold up stop
+                await asyncio.wait_for(self._commit(idle=True), 2)
         finally:
             await self.kafka.stop()
 
-    async def _commit(self, tp: TopicPartition) -> None:
-        position = self.positions.get(tp)
-        if position and self.kafka is not None:
-            try:
-                await self.kafka.commit({tp: position})
-            except Exception as exc:  # offsets in Kafka are informational only
-                log.debug("offset commit failed", extra={"error": repr(exc)})
+    async def _commit(self, *, idle: bool) -> None:
+        """Commit the positions to Kafka when idle, or at most every `commit_interval` while busy.
+
+        Offsets in Kafka are informational only (the store holds the real positions): a commit
+        per message would put a broker round trip beside every reply that is on its way.
+        """
+        if self.kafka is None:
+            return
+        if not idle and time.monotonic() - self._committed_at < self.commit_interval:
+            return
+        offsets = {
+            tp: position
+            for tp, position in self.positions.items()
+            if position and self._committed.get(tp) != position
+        }
+        if not offsets:
+            return
+        self._committed_at = time.monotonic()
+        try:
+            await self.kafka.commit(offsets)
+        except Exception as exc:  # offsets in Kafka are informational only
+            log.debug("offset commit failed", extra={"error": repr(exc)})
+            return
+        self._committed.update(offsets)
 
     def _observe_lag(self) -> None:
         if self.metrics is None or self.kafka is None:

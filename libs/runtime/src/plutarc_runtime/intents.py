@@ -27,7 +27,7 @@ from typing import Any, ClassVar, Protocol
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import msgspec
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import IntegrityError, Notification, Tracking
 from plutarc_contracts import Registry
 from plutarc_contracts.system import (
     INTENT_COMPLETED,
@@ -50,12 +50,13 @@ from .clock import Clock
 from .domain import Aggregate
 from .handling import Intent
 from .metrics import Metrics
-from .store import EventStore, Meta
+from .store import EventStore, HandOver, Meta
 
 log = logging.getLogger(__name__)
 
 INTENT_NS = uuid5(NAMESPACE_URL, "https://plutarc.dev/ns/intent")
 WORKER_TRACKING = "intent-worker"
+SECTION = 5000
 
 
 def intent_id(adapter: str, key: str) -> UUID:
@@ -173,6 +174,7 @@ class IntentWorker:
         backoff_max: float = 30.0,
         poll_interval: float = 1.0,
         concurrency: int = 16,  # intents carried out at once, per adapter
+        mark_interval: float = 1.0,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -183,28 +185,44 @@ class IntentWorker:
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
         self.poll_interval = poll_interval
+        self.mark_interval = mark_interval
         self.pending: dict[UUID, _Pending] = {}
         self.position = 0
         self._saved_mark = 0
-        self._wake = asyncio.Event()
+        self._mark_saved_at = 0.0
+        # What saves in this process committed: followed without reading the store back.
+        self.handed_over = HandOver(capacity=SECTION)
         # Per adapter, so an outage of one (its intents waiting out their backoff) cannot hold up
         # the intents of another.
         self._slots = {name: asyncio.Semaphore(concurrency) for name in self.adapters}
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def _on_saved(self, _last_id: int) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._wake.set)
 
     # -- reading the log --------------------------------------------------------------------------
     def _scan(self) -> list[tuple[int, Any]]:
         """Intent events stored after the position (worker thread)."""
         found: list[tuple[int, Any]] = []
-        while section := self.store.notifications(self.position + 1, 5000):
-            for n in section:
-                if n.topic in INTENT_EVENTS:
-                    found.append((n.id, self.registry.decode_event(n.state)))
-            self.position = section[-1].id
+        while section := self.store.notifications(self.position + 1, SECTION):
+            found.extend(self._intents_in(section))
+        return found
+
+    def _intents_in(self, section: Sequence[Notification]) -> list[tuple[int, Any]]:
+        """The intent events of a section that directly follows the position, which moves past it."""
+        found = [
+            (n.id, self.registry.decode_event(n.state)) for n in section if n.topic in INTENT_EVENTS
+        ]
+        self.position = section[-1].id
+        return found
+
+    async def _read(self, read_store: bool) -> list[tuple[int, Any]]:
+        """What saves handed over while it directly follows the position; the store otherwise."""
+        found: list[tuple[int, Any]] = []
+        while not read_store and self.handed_over.behind(self.position):
+            section, _ = self.handed_over.take(self.position, SECTION)
+            if not section:
+                read_store = True  # a gap (another thread's save, another process, skipped ids)
+                break
+            found.extend(self._intents_in(section))
+        if read_store:
+            found.extend(await asyncio.to_thread(self._scan))
         return found
 
     def _follow(self, found: list[tuple[int, Any]]) -> None:
@@ -226,47 +244,63 @@ class IntentWorker:
         return min(p.notification_id for p in self.pending.values()) - 1
 
     async def run(self, stop: asyncio.Event) -> None:
-        self._loop = asyncio.get_running_loop()
-        self.store.on_saved(self._on_saved)
+        self.handed_over.attach(asyncio.get_running_loop())
+        unsubscribe = self.store.on_appended(self.handed_over)
         self.position = self._saved_mark = await asyncio.to_thread(
             self.store.max_tracking_id, WORKER_TRACKING
         )
+        self._mark_saved_at = time.monotonic()
+        read_store = True  # on start: whatever was stored before, or by another process
         try:
             while not stop.is_set():
-                self._wake.clear()
+                self.handed_over.wake.clear()
+                failed = False
                 try:
-                    self._follow(await asyncio.to_thread(self._scan))
-                    await self._save_mark()
+                    self._follow(await self._read(read_store))
+                    await self._save_mark(quiet=read_store)
                 except Exception as exc:  # the store is down: retry, lose nothing
+                    failed = True
                     log.warning(
                         "intent worker could not read the store", extra={"error": repr(exc)}
                     )
                 for sid, item in self.pending.items():
                     if item.task is None and item.recorded.adapter in self.adapters:
                         item.task = asyncio.create_task(self._carry_out(sid, item))
-                waiters = [
-                    asyncio.ensure_future(stop.wait()),
-                    asyncio.ensure_future(self._wake.wait()),
-                ]
-                await asyncio.wait(
-                    waiters, timeout=self.poll_interval, return_when="FIRST_COMPLETED"
-                )
-                for w in waiters:
-                    w.cancel()
+                saved = self.handed_over.wake
+                if not saved.is_set():
+                    waiters = [
+                        asyncio.ensure_future(stop.wait()),
+                        asyncio.ensure_future(saved.wait()),
+                    ]
+                    await asyncio.wait(
+                        waiters, timeout=self.poll_interval, return_when="FIRST_COMPLETED"
+                    )
+                    for w in waiters:
+                        w.cancel()
+                # Woken by a save: follow what it handed over. After an error or a quiet interval:
+                # read the store (saves by other processes are only seen there).
+                read_store = failed or not saved.is_set()
         finally:
+            unsubscribe()
             tasks = [p.task for p in self.pending.values() if p.task is not None]
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _save_mark(self) -> None:
+    async def _save_mark(self, *, quiet: bool) -> None:
+        """Record the low-water mark when it moved, at most every `mark_interval` while saves keep
+        coming (a durable write per save would slow every command); a restart reads from there."""
         mark = self._low_water()
-        if mark > self._saved_mark:
-            with contextlib.suppress(IntegrityError):  # recorded already by an earlier life
-                await asyncio.to_thread(
-                    self.store.recorder.insert_tracking, Tracking(WORKER_TRACKING, mark)
-                )
-            self._saved_mark = mark
+        if mark <= self._saved_mark:
+            return
+        if not quiet and time.monotonic() - self._mark_saved_at < self.mark_interval:
+            return
+        with contextlib.suppress(IntegrityError):  # recorded already by an earlier life
+            await asyncio.to_thread(
+                self.store.recorder.insert_tracking, Tracking(WORKER_TRACKING, mark)
+            )
+        self._saved_mark = mark
+        self._mark_saved_at = time.monotonic()
 
     # -- carrying out -----------------------------------------------------------------------------
     async def _carry_out(self, sid: UUID, item: _Pending) -> None:

@@ -2,20 +2,25 @@
 
 Delivery is at least once: the position is recorded after Kafka acknowledged a batch, so a crash
 between the two republishes that batch; consumers drop the duplicates by `event_id`.
+
+Saves in this process hand their notifications (with chain hashes) to the relay as they commit
+(`EventStore.on_appended`). While they directly follow the relay's position it publishes them
+without reading the store back; on a gap, on start, after an error and after a quiet poll interval
+it reads the store, which is always the reference.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from eventsourcing.persistence import Notification, Tracking
 
 from .metrics import Metrics
-from .store import EventStore
+from .store import EventStore, HandOver
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +48,9 @@ class OutboxRelay:
         self.poll_interval = poll_interval
         self.metrics = metrics
         self.position = 0
-        self._wake = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def _on_saved(self, _last_id: int) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._wake.set)
+        # What saves in this process committed, published without reading it back (on a gap, the
+        # relay reads the store); a relay that falls a batch behind reads the store instead.
+        self.handed_over = HandOver(capacity=batch_size)
 
     async def start(self) -> None:
         self.position = await asyncio.to_thread(self.store.max_tracking_id, RELAY_TRACKING)
@@ -65,15 +67,20 @@ class OutboxRelay:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until `stop`; survive broker outages by backing off and starting a new producer."""
-        self._loop = asyncio.get_running_loop()
-        self.store.on_saved(self._on_saved)
+        self.handed_over.attach(asyncio.get_running_loop())
+        unsubscribe = self.store.on_appended(self.handed_over)
+        read_store = True  # on start: whatever was stored before, or by another process
         try:
             while not stop.is_set():
-                self._wake.clear()
+                self.handed_over.wake.clear()
                 try:
                     if self.producer is None:
                         await self.start()
-                    published = await self.publish_pending()
+                        read_store = True
+                    if read_store:
+                        await self.publish_pending()
+                    else:
+                        await self.publish_fresh()
                 except Exception as exc:
                     await self._observe_lag()
                     log.warning(
@@ -82,20 +89,28 @@ class OutboxRelay:
                     )
                     await self.close()
                     await self._wait(stop, self.retry_backoff, wake=False)
+                    read_store = True
                     continue
-                if not published:
-                    await self._wait(stop, self.poll_interval)
+                # Woken by a save: publish what it handed over. A quiet interval: read the store,
+                # for saves made by other processes.
+                read_store = not await self._wait(stop, self.poll_interval)
         finally:
+            unsubscribe()
             await self.close()
 
-    async def _wait(self, stop: asyncio.Event, timeout: float, *, wake: bool = True) -> None:
-        """Wait for `timeout`, or less if stopped or (when `wake`) if the store saved something."""
+    async def _wait(self, stop: asyncio.Event, timeout: float, *, wake: bool = True) -> bool:
+        """Wait for `timeout`, or less if stopped or (when `wake`) if the store saved something;
+        True when a save woke it."""
+        saved = self.handed_over.wake
+        if wake and saved.is_set():
+            return True
         waiters = {asyncio.ensure_future(stop.wait())}
         if wake:
-            waiters.add(asyncio.ensure_future(self._wake.wait()))
+            waiters.add(asyncio.ensure_future(saved.wait()))
         await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         for waiter in waiters:
             waiter.cancel()
+        return wake and saved.is_set()
 
     async def publish_pending(self) -> int:
         """Publish everything stored after the recorded position; returns how many were sent."""
@@ -103,6 +118,25 @@ class OutboxRelay:
         while sent := await self.publish_batch():
             total += sent
         await self._observe_lag()
+        return total
+
+    async def publish_fresh(self) -> int:
+        """Publish what saves in this process handed over, without reading the store back, as long
+        as it directly follows the position; on a gap read the store instead. Returns how many
+        were sent."""
+        total = 0
+        while self.handed_over.behind(self.position):
+            section, hashes = self.handed_over.take(self.position, self.batch_size)
+            if section:
+                total += await self._publish(section, hashes)
+            elif sent := await self.publish_batch():
+                # A gap: a save in another thread has not handed over yet (or a hand-over was
+                # dropped, or ids were skipped): the store has it all.
+                total += sent
+            else:
+                break
+        if self.metrics is not None:
+            self.metrics.relay_lag.set(max(0, self.handed_over.announced - self.position))
         return total
 
     async def _observe_lag(self) -> None:
@@ -128,6 +162,10 @@ class OutboxRelay:
         section, hashes = await asyncio.to_thread(self._read_section)
         if not section:
             return 0
+        return await self._publish(section, hashes)
+
+    async def _publish(self, section: Sequence[Notification], hashes: Mapping[int, bytes]) -> int:
+        """Send a section in order, wait for Kafka's acknowledgements, then record the position."""
         assert self.producer is not None, "start() the relay first"
         futures: list[Any] = []
         for n in section:

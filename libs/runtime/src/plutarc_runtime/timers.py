@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from uuid import NAMESPACE_URL, uuid5
 
 import msgspec
+from eventsourcing.persistence import Notification
 from plutarc_contracts import CommandRejected, Registry
 
 from .clock import Clock
@@ -52,28 +53,48 @@ class ReadModels:
         """Catch up with `store` now and after each of its saves."""
         self._store = store
         self.catch_up()
-        store.on_saved(self._on_saved)
+        store.on_appended(self._on_appended)
         return self
 
-    def _on_saved(self, _last: int) -> None:
-        self.catch_up()
+    def _on_appended(self, notifications: Sequence[Notification], _hashes: Any) -> None:
+        """Apply what a save handed over if it directly follows; read the store on a gap (a save
+        in another thread or process that came first)."""
+        if self._store is None or not self._models:
+            return
+        with self.lock:
+            if notifications[-1].id <= self.position:
+                return  # read from the store already, after a gap
+            if notifications[0].id == self.position + 1:
+                self._apply(notifications)
+            else:
+                self._read()
 
     def catch_up(self) -> int:
         if self._store is None or not self._models:
             return 0
+        with self.lock:
+            return self._read()
+
+    def _read(self) -> int:
+        assert self._store is not None
         applied = 0
+        while section := self._store.notifications(self.position + 1, 5000):
+            applied += self._apply(section)
+        return applied
+
+    def _apply(self, section: Sequence[Notification]) -> int:
+        assert self._store is not None
         decode = self._store.registry.decode_event
         wanted = self._wanted()
-        with self.lock:
-            while section := self._store.notifications(self.position + 1, 5000):
-                for n in section:
-                    if wanted is not None and n.topic not in wanted:
-                        continue  # no model reads this type: not even decoded
-                    env = decode(n.state)
-                    for model in self._models.values():
-                        model.apply(env)
-                    applied += 1
-                self.position = section[-1].id
+        applied = 0
+        for n in section:
+            if wanted is not None and n.topic not in wanted:
+                continue  # no model reads this type: not even decoded
+            env = decode(n.state)
+            for model in self._models.values():
+                model.apply(env)
+            applied += 1
+        self.position = section[-1].id
         return applied
 
     def _wanted(self) -> frozenset[str] | None:

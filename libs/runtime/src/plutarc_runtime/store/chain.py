@@ -9,6 +9,7 @@ events and tracking), which is how consumers drop duplicates by `event_id`.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -55,6 +56,20 @@ Row = tuple[int, str, int, str, bytes, bytes | None]
 class ChainedRecorder:
     """What the store, relay and auditors need beyond eventsourcing's recorders."""
 
+    _links: threading.local
+
+    def _remember_links(self, rows: list[tuple[int, bytes]]) -> None:
+        """Keep the chain hashes this thread's last insert computed (see `last_links`)."""
+        self._links.rows = rows
+
+    def last_links(self) -> dict[int, bytes]:
+        """The chain hashes computed by the last insert in this thread, by notification id.
+
+        Valid once that insert's transaction committed; the store hands them to its followers (the
+        relay) so that they need not read them back. Empty when this thread inserted no events.
+        """
+        return dict(getattr(self._links, "rows", ()))
+
     def scan(self, start: int, limit: int) -> list[Row]:
         """Raw rows in notification order with their chain hash: no per-row objects, for speed."""
         raise NotImplementedError
@@ -75,6 +90,7 @@ class ChainedSQLiteRecorder(SQLiteProcessRecorder, ChainedRecorder):
         # Set before super().__init__, which builds the CREATE TABLE statements.
         self.chain_table = f"{events_table_name}_chain"
         self.inbox_table = f"{events_table_name}_inbox"
+        self._links = threading.local()
         super().__init__(datastore, events_table_name=events_table_name)
 
     def construct_create_table_statements(self) -> list[str]:
@@ -91,6 +107,7 @@ class ChainedSQLiteRecorder(SQLiteProcessRecorder, ChainedRecorder):
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
+        self._remember_links([])
         ids = super()._insert_events(c, stored_events, **kwargs)
         inbox_ids: Iterable[str] = kwargs.get("inbox_ids") or ()
         c.executemany(
@@ -105,6 +122,7 @@ class ChainedSQLiteRecorder(SQLiteProcessRecorder, ChainedRecorder):
                 prev = link(prev, nid, stored)
                 rows.append((nid, prev))
             c.executemany(f"INSERT INTO {self.chain_table} VALUES (?, ?)", rows)
+            self._remember_links(rows)
         return ids
 
     def scan(self, start: int, limit: int) -> list[Row]:
@@ -152,6 +170,7 @@ class ChainedPostgresRecorder(PostgresProcessRecorder, ChainedRecorder):
         super().__init__(
             datastore, events_table_name=events_table_name, tracking_table_name=tracking_table_name
         )
+        self._links = threading.local()
         schema = Identifier(self.datastore.schema)
         self._chain = SQL("{}.{}").format(schema, Identifier(f"{events_table_name}_chain"))
         self._inbox = SQL("{}.{}").format(schema, Identifier(f"{events_table_name}_inbox"))
@@ -167,6 +186,7 @@ class ChainedPostgresRecorder(PostgresProcessRecorder, ChainedRecorder):
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
+        self._remember_links([])
         super()._insert_events(curs, stored_events, **kwargs)
         inbox_ids = [(i,) for i in kwargs.get("inbox_ids") or ()]
         if inbox_ids:
@@ -177,6 +197,7 @@ class ChainedPostgresRecorder(PostgresProcessRecorder, ChainedRecorder):
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
+        self._remember_links([])
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         if ids:
             # The events table is locked in EXCLUSIVE mode by now, so the chain head cannot move.
@@ -190,6 +211,7 @@ class ChainedPostgresRecorder(PostgresProcessRecorder, ChainedRecorder):
                 prev = link(prev, nid, stored)
                 rows.append((nid, prev))
             curs.executemany(SQL("INSERT INTO {} VALUES (%s, %s)").format(self._chain), rows)
+            self._remember_links(rows)
         return ids
 
     def scan(self, start: int, limit: int) -> list[Row]:

@@ -7,7 +7,7 @@ consumers save their events together with tracking and inbox ids in one transact
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -48,6 +48,10 @@ class Meta:
 class Saved:
     notification_id: int
     envelope: Envelope
+
+
+Appended = Callable[[Sequence[Notification], Mapping[int, bytes]], None]
+"""`listener(notifications, chain_hashes)`: what one save appended to the notification log, as stored."""
 
 
 def persistence_env(
@@ -135,6 +139,7 @@ class EventStore:
         self.recorder: Any = self._app.recorder
         self._stream_types = {getattr(t, "stream_type", t.__name__): t for t in stream_types}
         self._listeners: list[Callable[[int], None]] = []
+        self._appended: list[Appended] = []
         self._lock = threading.Lock()
 
     @property
@@ -180,11 +185,21 @@ class EventStore:
         events.extend(extra)
         recordings = self._app.events.put(events, tracking=tracking, inbox_ids=list(inbox_ids))
         saved = [Saved(r.notification.id, r.domain_event.envelope) for r in recordings]  # type: ignore[attr-defined]
+        if recordings and self._appended:
+            self._hand_over([r.notification for r in recordings])
         self._snapshot(versions_before)
         if saved:
             for listener in list(self._listeners):
                 listener(saved[-1].notification_id)
         return saved
+
+    def _hand_over(self, notifications: list[Notification]) -> None:
+        """Give the `on_appended` listeners what this save committed, with its chain hashes."""
+        hashes = self.chain.last_links()
+        if any(n.id not in hashes for n in notifications):
+            hashes = {}  # not this save's links (cannot happen): followers read the store instead
+        for listener in list(self._appended):
+            listener(notifications, hashes)
 
     def record_tracking(self, tracking: Tracking, inbox_ids: Sequence[str] = ()) -> None:
         """Record a consumer position (and inbox ids) with no events of its own."""
@@ -210,8 +225,23 @@ class EventStore:
             self._app.snapshots.put(snaps)  # one transaction for all of this save's snapshots
 
     def on_saved(self, listener: Callable[[int], None]) -> None:
-        """Call `listener(last_notification_id)` after each save (the relay wakes on it)."""
+        """Call `listener(last_notification_id)` after each save that stored events (followers of
+        the log use `on_appended`, which also hands them what was stored)."""
         self._listeners.append(listener)
+
+    def on_appended(self, listener: Appended) -> Callable[[], None]:
+        """Call `listener(notifications, chain_hashes)` after each save that stored events.
+
+        It runs in the saving thread once the transaction has committed, before the `on_saved`
+        listeners, with the notifications exactly as stored (id, topic, originator id and version,
+        state bytes) and their chain hashes by id: followers such as the relay need not read them
+        back. Saves in several threads may call it out of notification order, and saves by other
+        processes not at all: a follower must check that what it gets directly follows its position.
+        A listener must not raise; it must not block either, since the saver waits for it.
+        Returns what removes the listener.
+        """
+        self._appended.append(listener)
+        return lambda: self._appended.remove(listener)
 
     # -- reading ----------------------------------------------------------------------------------
     def get(self, cls: type[A], aggregate_id: UUID, version: int | None = None) -> A:
