@@ -36,7 +36,7 @@ from .clock import Clock, SystemClock
 from .commands import CommandOutcome
 from .consumer import Consumer, EventHandler, EventProcessor
 from .domain import Aggregate
-from .handling import Handlers, Reactions
+from .handling import Handlers, Reactions, ReadModel
 from .intents import Adapter, IntentStream, IntentWorker
 from .logs import configure_logging
 from .metrics import Metrics
@@ -88,10 +88,11 @@ class ServiceSpec:
     adapters: Mapping[str, Adapter] = field(default_factory=dict)
     """Adapter name -> what carries out intents for it (real or fake, chosen by bootstrap)"""
     timers: Sequence[Timer] = ()
-    read_models: Sequence[Callable[[], Any]] = ()
+    read_models: Sequence[Callable[[], ReadModel]] = ()
     """Factories of views of the service's own events (timers decide from them)"""
     authorizer: AuthorizerFactory | None = None
-    """How `ctx.require` decides; `memberships_authorizer` for services that follow identity"""
+    """How `ctx.require` decides: identity reads its own aggregates; a service that follows
+    identity returns `memberships.authorizer(clock.now)` over a `Replayed` Memberships projection"""
     subscriptions: Sequence[Subscription] = ()
     replayed: Sequence[Replayed] = ()
     context_topics: ContextTopics | None = None
