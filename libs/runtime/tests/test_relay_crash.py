@@ -128,3 +128,54 @@ async def test_relay_killed_mid_publish_resumes_and_the_consumer_applies_each_ev
     assert len(tallied) == TOTAL, f"{len(tallied) - TOTAL} events applied more than once"
     assert set(tallied) == set(ids)
     assert len(records) > TOTAL, "the crash after publishing must have caused republished events"
+
+
+FAST_WORKER = Path(__file__).with_name("fastpath_worker.py")
+
+
+def fast_worker(
+    source: Path, bootstrap: str, topic: str, saves: int, die_at: int
+) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(FAST_WORKER), str(source), bootstrap, topic, str(saves), str(die_at)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+async def test_relay_killed_on_its_fast_path_loses_nothing(kafka_bootstrap, tmp_path) -> None:
+    """Saves hand their events to the relay, which publishes them without reading the store back;
+    it is killed after Kafka acknowledged a batch and before it recorded its position. A relay
+    started on the same store afterwards publishes from the recorded position: nothing is lost."""
+    topic = f"fast{uuid4().hex[:8]}.events.v1"
+    await ensure_topics(
+        kafka_bootstrap, [Topic(name=topic, partitions=3, description="relay fast-path crash")]
+    )
+    source = tmp_path / "source.sqlite"
+    saves, die_at = 600, 3_000  # 6,000 events in 10-event saves; die past position 3,000
+    first = fast_worker(source, kafka_bootstrap, topic, saves, die_at)
+    assert first.stdout is not None
+    lines = await asyncio.to_thread(first.stdout.readlines)
+    assert first.wait(timeout=60) == -signal.SIGKILL
+    recorded = [tuple(int(x) for x in line.split()[1:]) for line in lines]
+    assert recorded and recorded[-1][0] < die_at, "it died before recording past 3,000"
+    assert recorded[-1][1] > 0, "the relay was on its fast path when it died"
+
+    store = EventStore(name="demo", producer="demo", registry=demo_registry(), sqlite_path=source)
+    stored = [n.id for n in store.notifications(1, 100_000)]
+    store.close()
+    assert len(stored) >= die_at, "the saves outran the relay's death"
+
+    second = Worker(source, kafka_bootstrap, topic)
+    await asyncio.to_thread(
+        second.read_until, lambda k, v: k == "idle" and v == len(stored), "all published"
+    )
+    second.proc.terminate()
+    second.proc.wait()
+    registry = demo_registry()
+    records = await read_all(kafka_bootstrap, topic)
+    positions = {int(dict(r.headers)["position"]) for r in records}
+    assert positions == set(stored), "every stored event is on Kafka"
+    ids = {registry.decode_event(r.value).event_id for r in records}
+    assert len(ids) == len(stored)
