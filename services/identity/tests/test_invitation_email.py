@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ from uuid import uuid4
 import pytest
 from plutarc_contracts import identity as c
 from plutarc_identity.adapters.email import EmailAdapter, NoMail, SmtpMailer
+from plutarc_testkit.waiting import until
 
 from .conftest import Identity, make_identity, token_hash
 from .smtp import SmtpServer
@@ -116,14 +118,10 @@ async def test_with_the_smtp_server_down_the_mail_arrives_once_it_is_back(
     ws = identity.organisation(owner, "Desk")
     invite(identity, owner, ws, "tom@example.com", "s1")
 
-    import asyncio
-
     worker = identity.worker(backoff_initial=0.05, backoff_max=0.2)
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
     try:
-        from plutarc_testkit.waiting import until
-
         await until(
             lambda: len(identity.intents("system.intent_attempt_failed")) >= 2,
             what="two failed attempts while the server is down",

@@ -232,7 +232,10 @@ class CommandProcessor:
             causation_id=None,
             payload=payload,
         )
-        value = self.registry.encode_command(command)
+        return self.execute_raw(self.registry.encode_command(command), attempts=attempts)
+
+    def execute_raw(self, value: bytes, *, attempts: int = 5) -> CommandAccepted | CommandRejected:
+        """`execute` for an encoded command envelope: decide, store, and return the reply."""
         for attempt in range(attempts):
             work = self(value)
             assert work.meta is not None
@@ -317,11 +320,4 @@ class LocalDispatcher:
         )
 
     def send_raw(self, value: bytes) -> CommandAccepted | CommandRejected:
-        work = self.processor(value)
-        assert work.meta is not None
-        self.processor.store.save(*work.aggregates, meta=work.meta, extra=work.extra)
-        outcome = work.aggregates[-1]
-        assert isinstance(outcome, CommandOutcome)
-        reply = outcome.accepted or outcome.rejected
-        assert reply is not None
-        return reply
+        return self.processor.execute_raw(value)

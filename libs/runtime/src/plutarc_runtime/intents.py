@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
@@ -139,6 +139,10 @@ def new_intents(store: EventStore, intents: Sequence[Intent], at: datetime) -> l
         if sid not in streams and store.find(IntentStream, sid) is None:
             streams[sid] = IntentStream.record(intent, at)
     return list(streams.values())
+
+
+def _attempt_failed(error: str) -> Callable[[IntentStream, datetime], None]:
+    return lambda stream, at: stream.attempt_failed(error, at)
 
 
 def _plain(result: Any) -> dict[str, Any]:
@@ -309,7 +313,6 @@ class IntentWorker:
         stream = await asyncio.to_thread(self.store.get, IntentStream, sid)
         if stream.done:
             return
-        started = time.perf_counter()
         first = True
         try:
             async with self._slots[rec.adapter]:
@@ -334,33 +337,30 @@ class IntentWorker:
                         except PermanentFailure:
                             raise
                         except Exception as exc:
-                            await self._record(sid, "attempt_failed", repr(exc))
+                            error = repr(exc)
+                            await self._record(sid, _attempt_failed(error))
                             self._count(rec.adapter, "retried")
                             raise
-            await self._record(sid, "completed", _plain(result))
+            plain = _plain(result)
+            await self._record(sid, lambda s, at: s.complete(plain, at))
             self._count(rec.adapter, "completed")
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            await self._record(sid, "failed", repr(exc))
+            error = repr(exc)
+            await self._record(sid, lambda s, at: s.fail(error, at))
             self._count(rec.adapter, "failed")
             log.error(
                 "intent failed for good",
-                extra={"adapter": rec.adapter, "key": rec.key, "error": repr(exc)},
+                extra={"adapter": rec.adapter, "key": rec.key, "error": error},
             )
-        finally:
-            log.debug("intent handled", extra={"seconds": time.perf_counter() - started})
 
-    async def _record(self, sid: UUID, what: str, detail: Any) -> None:
+    async def _record(self, sid: UUID, change: Callable[[IntentStream, datetime], None]) -> None:
+        """Record an outcome on the intent's stream; retried while the store is down."""
+
         def save() -> None:
             stream = self.store.get(IntentStream, sid)
-            now = self.clock.now()
-            if what == "completed":
-                stream.complete(detail if isinstance(detail, dict) else {}, now)
-            elif what == "failed":
-                stream.fail(str(detail), now)
-            else:
-                stream.attempt_failed(str(detail), now)
+            change(stream, self.clock.now())
             self.store.save(
                 stream, meta=Meta(actor=f"system:{self.store.producer}", correlation_id=str(sid))
             )

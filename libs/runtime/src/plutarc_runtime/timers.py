@@ -45,6 +45,7 @@ class ReadModels:
 
     def __init__(self, models: Sequence[Any] = ()) -> None:
         self._models = {type(m): m for m in models}
+        self._wanted = self._declared_types()
         self.position = 0
         self.lock = threading.Lock()
         self._store: EventStore | None = None
@@ -85,7 +86,7 @@ class ReadModels:
     def _apply(self, section: Sequence[Notification]) -> int:
         assert self._store is not None
         decode = self._store.registry.decode_event
-        wanted = self._wanted()
+        wanted = self._wanted
         applied = 0
         for n in section:
             if wanted is not None and n.topic not in wanted:
@@ -97,7 +98,7 @@ class ReadModels:
         self.position = section[-1].id
         return applied
 
-    def _wanted(self) -> frozenset[str] | None:
+    def _declared_types(self) -> frozenset[str] | None:
         """The event types the models read, when every model declares `event_types`."""
         declared = [getattr(m, "event_types", None) for m in self._models.values()]
         if any(d is None for d in declared):
@@ -109,9 +110,6 @@ class ReadModels:
         if model is None:
             raise KeyError(f"no read model {cls.__name__} in this service")
         return model  # type: ignore[no-any-return]
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._models.values())
 
 
 Decide = Callable[[datetime, ReadModels], Sequence[msgspec.Struct]]
