@@ -150,8 +150,11 @@ async def running_platform(
     )
     serving = asyncio.create_task(server.serve())
     await until(lambda: server.started or serving.done(), what="API listening")
-    assert runtime.replay is not None
-    await until(runtime.replay.caught_up.is_set, what="API projections caught up")
+    try:
+        await until(runtime.ready, what="API read models caught up")
+    except Exception:
+        print("replies ready", runtime.replies.ready.is_set(), runtime.read_models.status())
+        raise
     platform = Platform(f"http://127.0.0.1:{port}", runtime, identity, identity_stop, identity_task)
     try:
         yield platform

@@ -76,12 +76,10 @@ class LivePlatform:
         def ready() -> bool:
             if self._error is not None:
                 return True
-            replay = self.api.replay
             consumers = self._identity.consumers
             return bool(
                 self._server.started
-                and replay is not None
-                and replay.caught_up.is_set()
+                and self.api.ready()
                 and consumers
                 and consumers[0].assigned.is_set()
             )

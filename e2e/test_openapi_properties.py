@@ -95,6 +95,9 @@ def test_no_server_errors_and_responses_match_their_schema(
     failures: list[str] = []
     operations = [result.ok() for result in api.get_all_operations()]
     assert len(operations) >= 25
+    # A live stream never ends on its own, and schemathesis reads whole bodies: the workspace's
+    # server-sent events are tested on their own (e2e/test_live_events.py), bad input included.
+    operations = [o for o in operations if not o.path.endswith("/events")]
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             path_parameters = (

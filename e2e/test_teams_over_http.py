@@ -93,7 +93,7 @@ async def test_idempotency_key_replays_the_first_outcome(platform) -> None:
 async def test_a_missed_deadline_answers_202_with_a_status_url(platform) -> None:
     token, _, _ = await platform.user("pat")
     await platform.stop_identity()
-    platform.api.gateway.deadline = 1.0
+    platform.api.settings.command_deadline = 1.0
     async with platform.client(token) as http:
         r = await http.post("/v1/organisations", json={"name": "Later"})
         assert r.status_code == 202, r.text

@@ -127,6 +127,16 @@ class Authorizer:
             raise WorkspaceNotFound(f"workspace {workspace_id} not found")
         return role
 
+    def holds(self, principal: Principal, workspace_id: str, permission: str) -> str:
+        """The principal's role if it (and the token, if any) carries `permission` at all, before
+        the resource it is aimed at is known; `require` with the resource decides afterwards."""
+        role = self.role(principal, workspace_id)
+        if principal.token is not None and permission not in principal.token.permissions:
+            raise AccessDenied(f"this API token does not carry {permission}")
+        if permission not in grants(role):
+            raise AccessDenied(f"a {role} may not {permission}")
+        return role
+
     def require(
         self, principal: Principal, workspace_id: str, permission: str, **resource: Any
     ) -> str:

@@ -7,6 +7,10 @@ Saves in this process hand their notifications (with chain hashes) to the relay 
 (`EventStore.on_appended`). While they directly follow the relay's position it publishes them
 without reading the store back; on a gap, on start, after an error and after a quiet poll interval
 it reads the store, which is always the reference.
+
+A command's reply is sent only after Kafka acknowledged every record before it: whoever sees a
+reply and then reads the end offsets finds the events it reports there (the API's read-your-writes
+across topics and partitions rests on this).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from .metrics import Metrics
 from .store import EventStore, HandOver
 
 log = logging.getLogger(__name__)
+REPLY_TYPES = frozenset({"system.command_accepted", "system.command_rejected"})
 
 RELAY_TRACKING = "outbox-relay"
 
@@ -172,6 +177,11 @@ class OutboxRelay:
             topic = self.route(n.topic)
             if topic is None:  # kept in the store only (intents, which may carry secrets)
                 continue
+            if n.topic in REPLY_TYPES and futures:
+                # A reply goes out only once the events it reports are on the log, so whoever
+                # sees the reply and then reads the log's end finds them (read-your-writes).
+                await asyncio.gather(*futures)
+                futures.clear()
             headers = [("type", n.topic.encode()), ("position", str(n.id).encode())]
             chain_hash = hashes.get(n.id)
             if chain_hash is not None:

@@ -1,5 +1,5 @@
-"""The FastAPI application: routes, problem details, body limits, and the lifespan that starts the
-replayed projections and the command producer."""
+"""The FastAPI application: the core routes and every module's, problem details, body limits, and
+the lifespan that starts the read models, the reply reader and the command producer."""
 
 from __future__ import annotations
 
@@ -10,15 +10,13 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from plutarc_contracts.identity import identity_topics
 from plutarc_runtime.bus import ensure_topics, make_producer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import problems
-from .gateway import CommandGateway
 from .metrics import RequestMetrics
 from .problems import Problem, problem_response
-from .routes import audit, auth, members, workspaces
+from .routes import core
 from .runtime import ApiRuntime, Pending
 from .settings import ApiSettings
 
@@ -66,24 +64,31 @@ class BodyLimit:
 
 def create_app(settings: ApiSettings | None = None, runtime: ApiRuntime | None = None) -> FastAPI:
     rt = runtime or ApiRuntime(settings or ApiSettings())
+    assert rt.modules is not None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # The API may start before the identity service: make sure the topics it replays exist.
-        await ensure_topics(rt.settings.kafka_bootstrap, list(identity_topics().all()))
+        await asyncio.to_thread(rt.open)
+        # The API may start before the services: make sure the topics it reads exist.
+        await ensure_topics(rt.settings.kafka_bootstrap, rt.topics)
         producer = make_producer(rt.settings.kafka_bootstrap, client_id="api-commands", linger_ms=0)
         await producer.start()
-        assert rt.replay is not None
-        rt.gateway = CommandGateway(rt.registry, producer, rt.replay, rt.settings.command_deadline)
-        rt.replay.listeners.append(rt.gateway.on_event)
-        task = asyncio.create_task(rt.replay.run(rt.stop))
+        rt.producer = producer
+        tasks = [
+            asyncio.create_task(rt.read_models.run(rt.stop), name="read-models"),
+            asyncio.create_task(rt.replies.run(rt.stop), name="replies"),
+            asyncio.create_task(rt.watch_log(), name="watch-log"),
+            asyncio.create_task(rt.housekeeping(), name="housekeeping"),
+        ]
         try:
             yield
         finally:
             rt.stop.set()
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(asyncio.gather(task), 10)
+                await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 10)
             await producer.stop()
+            rt.engine.dispose()
+            rt.state_engine.dispose()
 
     app = FastAPI(
         title="plutarc API",
@@ -102,8 +107,10 @@ def create_app(settings: ApiSettings | None = None, runtime: ApiRuntime | None =
     async def on_pending(request: Request, exc: Pending) -> JSONResponse:
         return exc.response()
 
-    for module in (auth, workspaces, members, audit):
-        app.include_router(module.router)
+    app.include_router(core.router)
+    for module in rt.modules:
+        for router in module.routers:
+            app.include_router(router)
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict[str, Any]:
@@ -111,20 +118,16 @@ def create_app(settings: ApiSettings | None = None, runtime: ApiRuntime | None =
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
-        replay = rt.replay
-        rt.metrics.projection_applied.set(replay.applied if replay else 0)
-        rt.metrics.projection_caught_up.set(1 if replay and replay.caught_up.is_set() else 0)
+        status = rt.read_models.status()
+        applied = sum(p["applied"] for p in status["projections"].values())
+        rt.metrics.projection_applied.set(applied)
+        rt.metrics.projection_caught_up.set(1 if rt.ready() else 0)
         return Response(rt.metrics.render(), media_type="text/plain; version=0.0.4")
 
     @app.get("/ready", include_in_schema=False)
     async def ready() -> JSONResponse:
-        caught_up = rt.replay is not None and rt.replay.caught_up.is_set()
-        body = {
-            "service": "api",
-            "ready": caught_up,
-            "applied": rt.replay.applied if rt.replay else 0,
-        }
-        return JSONResponse(body, status_code=200 if caught_up else 503)
+        body = {"service": "api", "ready": rt.ready(), **rt.read_models.status()}
+        return JSONResponse(body, status_code=200 if rt.ready() else 503)
 
     app.add_middleware(BodyLimit, max_bytes=rt.settings.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=rt.metrics)

@@ -62,3 +62,19 @@ class LoginThrottle:
 
     def succeeded(self, key: str) -> None:
         self._failures.pop(key, None)
+
+
+class Limits:
+    """The API's abuse limits, as the request dependencies use them."""
+
+    def __init__(self, settings: object) -> None:
+        s: object = settings
+        self.per_token = TokenBuckets(s.token_rate, s.token_burst)  # type: ignore[attr-defined]
+        self.per_ip = TokenBuckets(s.ip_rate, s.ip_burst)  # type: ignore[attr-defined]
+        self.logins = LoginThrottle(s.login_failures, s.login_window_seconds)  # type: ignore[attr-defined]
+
+    async def take_ip(self, address: str) -> float:
+        return self.per_ip.take(address)
+
+    async def take_token(self, actor: str) -> float:
+        return self.per_token.take(actor)

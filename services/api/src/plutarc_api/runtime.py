@@ -1,114 +1,32 @@
-"""The gateway's moving parts, wired once (cosmicpython's bootstrap), and the request dependencies."""
+"""The API's moving parts, wired once from its settings and the modules installed."""
 
 from __future__ import annotations
 
 import asyncio
-import os
+import contextlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated
+from datetime import UTC, datetime
+from uuid import uuid4
 
 import msgspec
+from aiokafka import AIOKafkaProducer
 from argon2 import PasswordHasher
-from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
-from plutarc_access import Authorizer, Memberships, engine_for
-from plutarc_contracts import (
-    CommandAccepted,
-    CommandRejected,
-    Registry,
-    default_registry,
-    events_topic,
-)
-from plutarc_contracts import identity as c
-from plutarc_runtime.checkpoint import CheckpointFile
-from plutarc_runtime.projection import ReplayConsumer
+from plutarc_access import Authorizer, engine_for
+from plutarc_contracts import CommandAccepted, CommandRejected, Registry, Topic, default_registry
+from plutarc_runtime.readmodels import Reader, ReadModels, SqlProjection, open_engine
+from sqlalchemy import Engine
 
-from .auth import Principal, authenticate
-from .gateway import CommandGateway, Outcome
-from .limits import LoginThrottle, TokenBuckets
+from . import state
+from .caller import Caller
+from .commands import Replies, produce
+from .core_models import OutcomesProjection, WorkspaceLogProjection
+from .limits import Limits
 from .metrics import ApiMetrics
+from .module import ApiModule, load_modules
 from .problems import Problem, status_for
 from .settings import ApiSettings
-from .views import IdentityView
-
-
-@dataclass
-class ApiRuntime:
-    settings: ApiSettings
-    registry: Registry = field(default_factory=default_registry)
-    view: IdentityView = field(init=False)
-    memberships: Memberships = field(init=False)
-    authorizer: Authorizer = field(init=False)
-    replay: ReplayConsumer | None = None
-    gateway: CommandGateway | None = None
-    per_token: TokenBuckets | None = None
-    per_ip: TokenBuckets | None = None
-    logins: LoginThrottle | None = None
-    hasher: PasswordHasher | None = None
-    stop: asyncio.Event = field(default_factory=asyncio.Event)
-    secret_key: bytes = b""
-    metrics: ApiMetrics = field(default_factory=ApiMetrics)
-
-    def __post_init__(self) -> None:
-        s = self.settings
-        self.view = IdentityView(self.registry)
-        self.memberships = Memberships(engine_for(s.opa_url))
-        self.authorizer = self.memberships.authorizer()
-        self.secret_key = s.secret_key.encode() if s.secret_key else os.urandom(32)
-        self.per_token = TokenBuckets(s.token_rate, s.token_burst)
-        self.per_ip = TokenBuckets(s.ip_rate, s.ip_burst)
-        self.logins = LoginThrottle(s.login_failures, s.login_window_seconds)
-        self.hasher = PasswordHasher(time_cost=s.argon2_time_cost, memory_cost=s.argon2_memory_kib)
-        self.replay = ReplayConsumer(
-            name="api",
-            bootstrap=s.kafka_bootstrap,
-            topics=[events_topic(c.IDENTITY), c.CREDENTIALS_TOPIC],
-            registry=self.registry,
-            projections=[self.view, self.memberships],
-            checkpoint=CheckpointFile(s.checkpoint_path) if s.checkpoint_interval > 0 else None,
-            checkpoint_interval=s.checkpoint_interval,
-        )
-
-    def accept_url(self, token: str) -> str | None:
-        """The link mailed to an invitee (identity sends it), or None with no public URL set."""
-        base = self.settings.public_url
-        return f"{base.rstrip('/')}/invitations/accept#token={token}" if base else None
-
-    async def command(
-        self,
-        payload: msgspec.Struct,
-        *,
-        actor: str,
-        command_id: str,
-        workspace_id: str | None,
-        key: str,
-    ) -> CommandAccepted:
-        """Send a command and wait for its outcome: accepted, or a Problem (rejected / still pending)."""
-        assert self.gateway is not None
-        outcome: Outcome = await self.gateway.send(
-            c.IDENTITY,
-            payload,
-            actor=actor,
-            command_id=command_id,
-            workspace_id=workspace_id,
-            key=key,
-        )
-        kind = type(payload).__name__
-        if outcome.reply is None:
-            self.metrics.commands.labels(kind, "pending").inc()
-            raise Pending(outcome.command_id)
-        self.metrics.commands.labels(
-            kind, "rejected" if isinstance(outcome.reply, CommandRejected) else "accepted"
-        ).inc()
-        if isinstance(outcome.reply, CommandRejected):
-            r = outcome.reply
-            raise Problem(
-                status_for(r.kind),
-                r.code,
-                r.detail,
-                errors=[{"field": r.field, "message": r.detail}] if r.field else None,
-            )
-        return outcome.reply
 
 
 class Pending(Exception):
@@ -127,57 +45,191 @@ class Pending(Exception):
         )
 
 
-# The dependencies below are `async def` although they never await: FastAPI runs a plain `def`
-# dependency in a worker thread, and three thread hops per request cost more than the work itself.
-async def runtime(request: Request) -> ApiRuntime:
-    rt: ApiRuntime = request.app.state.runtime
-    if rt.replay is None or not rt.replay.caught_up.is_set():
-        raise Problem(
-            503,
-            "api.warming_up",
-            "the API is still reading the event log; retry shortly",
-            headers={"Retry-After": "1"},
+@dataclass
+class ApiRuntime:
+    settings: ApiSettings
+    modules: Sequence[ApiModule] | None = None
+    registry: Registry = field(default_factory=default_registry)
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    metrics: ApiMetrics = field(default_factory=ApiMetrics)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        if self.modules is None:
+            self.modules = load_modules(s.api_modules or None)
+        self.engine: Engine = open_engine(s.database_url, s.data_dir / "api-readmodels.sqlite")
+        self.state_engine: Engine = open_engine(
+            s.database_url, s.data_dir / "api-state.sqlite", synchronous="OFF"
         )
-    return rt
-
-
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-def limited(rt: ApiRuntime, key: str, buckets: TokenBuckets | None) -> None:
-    assert buckets is not None
-    wait = buckets.take(key)
-    if wait > 0:
-        raise Problem(
-            429,
-            "api.rate_limited",
-            "too many requests; slow down",
-            headers={"Retry-After": str(max(1, round(wait + 0.5)))},
+        self.reader = Reader(self.engine)
+        events = sorted({c.events.name for m in self.modules for c in m.contexts})
+        self.topics: list[Topic] = sorted(
+            {t.name: t for m in self.modules for c in m.contexts for t in c.all()}.values(),
+            key=lambda t: t.name,
         )
+        projections: list[SqlProjection] = [
+            OutcomesProjection(events),
+            WorkspaceLogProjection(events, self.registry),
+            *(p for m in self.modules for p in m.projections),
+        ]
+        self.read_models = ReadModels(
+            self.engine,
+            projections,
+            bootstrap=s.kafka_bootstrap,
+            registry=self.registry,
+            name="api",
+            lock_path=s.data_dir / "api-readmodels.writer.lock",
+        )
+        self.replies = Replies(s.kafka_bootstrap, self.registry, events)
+        providers = [m for m in self.modules if m.authenticate and m.memberships]
+        if len(providers) != 1:
+            raise ValueError(
+                "exactly one API module must provide authentication and memberships, found "
+                f"{[m.name for m in providers]}"
+            )
+        auth = providers[0]
+        assert auth.authenticate is not None and auth.memberships is not None
+        self._authenticate = auth.authenticate
+        self.authorizer = Authorizer(engine_for(s.opa_url), auth.memberships(self.engine), self.now)
+        self.limits = Limits(s)
+        self.hasher = PasswordHasher(time_cost=s.argon2_time_cost, memory_cost=s.argon2_memory_kib)
+        self.secret_key = b""  # set by open()
+        self.producer: AIOKafkaProducer | None = None
+        self.visibility: dict[str, str | None] = {}
+        self._log_grew = asyncio.Condition()
+        for m in self.modules:
+            for hook in m.on_start:
+                hook(self)
 
+    def open(self) -> None:
+        """Create what the API keeps on disk (or in PostgreSQL); run once, at start."""
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        state.metadata.create_all(self.state_engine)
+        self.secret_key = state.server_key(self.state_engine, self.settings.secret_key)
 
-async def ip_limit(request: Request, rt: Annotated[ApiRuntime, Depends(runtime)]) -> ApiRuntime:
-    limited(rt, client_ip(request), rt.per_ip)
-    return rt
+    # -- reading --------------------------------------------------------------------------------
+    def ready(self) -> bool:
+        return self.read_models.caught_up.is_set() and self.replies.ready.is_set()
 
+    async def authenticate(self, token: str) -> Caller | None:
+        return await self.reader.run(lambda _conn: self._authenticate(self.engine, token))
 
-async def current_principal(
-    rt: Annotated[ApiRuntime, Depends(ip_limit)],
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> Principal:
-    principal = authenticate(rt.view, rt.memberships.tokens, authorization)
-    limited(rt, principal.actor, rt.per_token)
-    return principal
+    def visible_with(self, event_type: str) -> str | None:
+        """The permission that lets a member see this event type live (None: never streamed)."""
+        if event_type not in self.visibility:
+            assert self.modules is not None
+            found = None
+            for m in self.modules:
+                found = found or m.visibility(event_type)
+            self.visibility[event_type] = found
+        return self.visibility[event_type]
 
+    def accept_url(self, token: str) -> str | None:
+        """The link mailed to an invitee (identity sends it), or None with no public URL set."""
+        base = self.settings.public_url
+        return f"{base.rstrip('/')}/invitations/accept#token={token}" if base else None
 
-Runtime = Annotated[ApiRuntime, Depends(ip_limit)]
-Caller = Annotated[Principal, Depends(current_principal)]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        max_length=200,
-        description="Repeat a write safely: the same key returns the first outcome",
-    ),
-]
+    async def log_changed(self, timeout: float) -> None:
+        """Return when the workspace log grew (any workspace), or after `timeout` seconds."""
+        with contextlib.suppress(TimeoutError):
+            async with self._log_grew:
+                await asyncio.wait_for(self._log_grew.wait(), timeout)
+
+    async def watch_log(self, interval: float = 0.1) -> None:
+        """One query per interval for the whole process, however many streams are open."""
+        from sqlalchemy import func, select
+
+        from .core_models import workspace_log
+
+        newest = -1
+        while not self.stop.is_set():
+            with contextlib.suppress(Exception):
+                seq = await self.reader.run(
+                    lambda c: c.execute(select(func.max(workspace_log.c.seq))).scalar() or 0
+                )
+                if seq != newest:
+                    newest = seq
+                    async with self._log_grew:
+                        self._log_grew.notify_all()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), interval)
+
+    # -- writing --------------------------------------------------------------------------------
+    async def send(
+        self,
+        payload: msgspec.Struct,
+        *,
+        actor: str,
+        command_id: str,
+        workspace_id: str | None,
+        key: str,
+        fingerprint: str | None = None,
+        owner: str | None = None,
+    ) -> CommandAccepted:
+        """Send a command and wait for its outcome and for the read models to show it.
+
+        Raises a Problem when it is rejected, Pending when the deadline passes first."""
+        assert self.producer is not None, "the API is not started"
+        now = self.now()
+        await self._record(command_id, owner or actor, fingerprint, now)
+        correlation_id = str(uuid4())
+        future = self.replies.expect(correlation_id)
+        loop = asyncio.get_running_loop()
+        budget = self.settings.command_deadline
+        started = loop.time()
+        kind = type(payload).__name__
+        try:
+            await produce(
+                self.producer,
+                self.registry,
+                payload,
+                actor=actor,
+                command_id=command_id,
+                workspace_id=workspace_id,
+                key=key,
+                correlation_id=correlation_id,
+            )
+            reply = await asyncio.wait_for(future, budget)
+        except TimeoutError:
+            self.metrics.commands.labels(kind, "pending").inc()
+            raise Pending(command_id) from None
+        finally:
+            self.replies.forget(correlation_id)
+        if isinstance(reply, CommandRejected):
+            self.metrics.commands.labels(kind, "rejected").inc()
+            raise Problem(
+                status_for(reply.kind),
+                reply.code,
+                reply.detail,
+                errors=[{"field": reply.field, "message": reply.detail}] if reply.field else None,
+            )
+        self.metrics.commands.labels(kind, "accepted").inc()
+        targets = await self.read_models.end_offsets()
+        remaining = max(0.0, budget - (loop.time() - started))
+        if not await self.read_models.wait_for(targets, remaining):
+            raise Pending(command_id)
+        return reply
+
+    async def _record(
+        self, command_id: str, actor: str, fingerprint: str | None, now: datetime
+    ) -> None:
+        await asyncio.to_thread(self._record_sync, command_id, actor, fingerprint, now)
+
+    def _record_sync(
+        self, command_id: str, actor: str, fingerprint: str | None, now: datetime
+    ) -> None:
+        with self.state_engine.begin() as conn:
+            state.record_issued(conn, command_id, actor, fingerprint, now)
+
+    async def housekeeping(self) -> None:
+        """Forget idempotency keys past their retention, once an hour."""
+        while not self.stop.is_set():
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self._purge)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), 3600)
+
+    def _purge(self) -> None:
+        with self.state_engine.begin() as conn:
+            state.purge_issued(conn, state.RETENTION)

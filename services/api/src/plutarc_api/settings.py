@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from plutarc_runtime.settings import RuntimeSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -32,15 +30,16 @@ class ApiSettings(RuntimeSettings):
     secret_key: str | None = Field(
         default=None,
         min_length=32,
-        description="Derives the secrets of retried writes (same Idempotency-Key, same token); "
-        "share it between replicas. Random per process when unset.",
+        description="Derives the secrets of retried writes (same Idempotency-Key, same token). "
+        "Unset, a key is made once and kept in the API's state database, which every worker and "
+        "replica on that database shares; set it when replicas use different databases.",
     )
-    checkpoint_interval: float = Field(
-        default=300.0,
-        ge=0,
-        description="Seconds between checkpoints of the projections (in <data_dir>/"
-        "api-projections.checkpoint), from which a restart resumes; 0: none, every start "
-        "replays the topics from offset 0",
+    api_modules: list[str] = Field(
+        default_factory=list,
+        description="The API modules to serve (entry points `plutarc.api`); empty: every one installed",
+    )
+    workers: int = Field(
+        default=1, ge=1, le=64, description="API worker processes behind the one port"
     )
     public_url: str | None = Field(
         default=None,
@@ -50,7 +49,3 @@ class ApiSettings(RuntimeSettings):
     )
     argon2_time_cost: int = Field(default=2, ge=1)
     argon2_memory_kib: int = Field(default=19456, ge=1024)
-
-    @property
-    def checkpoint_path(self) -> Path:
-        return self.data_dir / "api-projections.checkpoint"

@@ -1,0 +1,238 @@
+"""A set of projections served to many processes: one writer, any number of readers.
+
+Every process of a deployment (API workers, replicas) opens the same database. One of them holds
+the writer lock and runs the projectors; the others only read. The lock is released by the
+operating system (SQLite: a file lock) or by the server (PostgreSQL: an advisory lock held on one
+connection) when its holder dies, and a reader takes it over within a second. A reader knows how
+far the projections are from the offsets they commit, so read-your-writes holds in any process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from plutarc_contracts import Registry
+from sqlalchemy import Engine, select, text
+
+from .database import is_sqlite
+from .projector import Key, Projector, SqlProjection, bookkeeping, rm_offsets
+
+log = logging.getLogger(__name__)
+
+
+class WriterLock:
+    """Held by at most one process per database at a time; `try_take` never blocks."""
+
+    def __init__(self, engine: Engine, name: str, lock_path: Path | None) -> None:
+        self.engine, self.name, self.lock_path = engine, name, lock_path
+        self._file: IO[bytes] | None = None
+        self._conn: Any = None
+
+    def try_take(self) -> bool:
+        if is_sqlite(self.engine):
+            assert self.lock_path is not None
+            self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+            f = open(self.lock_path, "ab")  # noqa: SIM115 - held for the life of the writer
+            os.chmod(self.lock_path, 0o600)
+            try:
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                f.close()
+                return False
+            self._file = f
+            return True
+        key = int.from_bytes(hashlib.sha256(self.name.encode()).digest()[:8], "big", signed=True)
+        conn = self.engine.connect()
+        taken = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+        conn.commit()
+        if not taken:
+            conn.close()
+            return False
+        self._conn = conn
+        return True
+
+    def release(self) -> None:
+        if self._file is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()  # the server releases the session's advisory lock
+            self._conn = None
+
+
+class ReadModels:
+    def __init__(
+        self,
+        engine: Engine,
+        projections: Sequence[SqlProjection],
+        *,
+        bootstrap: str,
+        registry: Registry,
+        name: str,
+        lock_path: Path | None = None,
+        poll: float = 0.005,
+    ) -> None:
+        names = [p.name for p in projections]
+        if len(set(names)) != len(names):
+            raise ValueError(f"projection names must be unique: {names}")
+        self.engine = engine
+        self.projections = list(projections)
+        self.bootstrap = bootstrap
+        self.registry = registry
+        self.lock = WriterLock(engine, f"plutarc-readmodels:{name}", lock_path)
+        self.poll = poll
+        self.projectors: list[Projector] = []
+        self.writer = asyncio.Event()
+        self.caught_up = asyncio.Event()
+        self.topics = sorted({t for p in projections for t in p.topics})
+        self._kafka: AIOKafkaConsumer | None = None
+        self._targets_at_start: dict[Key, int] = {}
+
+    # -- Kafka positions --------------------------------------------------------------------------
+    async def end_offsets(self) -> dict[Key, int]:
+        """The end of every partition the projections read, now."""
+        assert self._kafka is not None, "run() first"
+        partitions = [
+            TopicPartition(t, p)
+            for t in self.topics
+            for p in sorted(self._kafka.partitions_for_topic(t) or ())
+        ]
+        ends = await self._kafka.end_offsets(partitions)
+        return {(tp.topic, tp.partition): o for tp, o in ends.items()}
+
+    def _stored(self) -> dict[str, dict[Key, int]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    rm_offsets.c.projection,
+                    rm_offsets.c.topic,
+                    rm_offsets.c.partition,
+                    rm_offsets.c.next_offset,
+                )
+            ).all()
+        stored: dict[str, dict[Key, int]] = {p.name: {} for p in self.projections}
+        for projection, topic, partition, offset in rows:
+            if projection in stored:
+                stored[projection][(topic, partition)] = offset
+        return stored
+
+    def _reached(self, stored: dict[str, dict[Key, int]], targets: dict[Key, int]) -> bool:
+        for p in self.projections:
+            have = stored.get(p.name, {})
+            for key, offset in targets.items():
+                if key[0] in p.topics and offset > 0 and have.get(key, 0) < offset:
+                    return False
+        return True
+
+    async def wait_for(self, targets: dict[Key, int], timeout: float) -> bool:
+        """Wait until every projection has applied the events below `targets`, in this process or
+        (as committed in the database) in the writer's; False if the deadline passed first."""
+        if self.writer.is_set() and self.projectors:
+            deadline = time.monotonic() + timeout
+            for projector in self.projectors:
+                if not await projector.wait_for(targets, max(0.0, deadline - time.monotonic())):
+                    return False
+            return True
+        deadline = time.monotonic() + timeout
+        while True:
+            stored = await asyncio.to_thread(self._stored)
+            if self._reached(stored, targets):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(self.poll)
+
+    # -- running ------------------------------------------------------------------------------------
+    async def run(self, stop: asyncio.Event) -> None:
+        """Serve as writer when the lock is free; otherwise follow, and take over if it frees."""
+        await asyncio.to_thread(bookkeeping.create_all, self.engine)
+        self._kafka = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap, client_id="readmodels-positions"
+        )
+        await self._kafka.start()
+        try:
+            await self._wait_for_topics(stop)
+            self._targets_at_start = await self.end_offsets()
+            while not stop.is_set():
+                if await asyncio.to_thread(self.lock.try_take):
+                    try:
+                        await self._write(stop)
+                    finally:
+                        self.lock.release()
+                        self.writer.clear()
+                    return
+                if not self.caught_up.is_set():
+                    stored = await asyncio.to_thread(self._stored)
+                    if self._reached(stored, self._targets_at_start):
+                        self.caught_up.set()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        stop.wait(), 0.05 if not self.caught_up.is_set() else 1.0
+                    )
+        finally:
+            await self._kafka.stop()
+
+    async def _wait_for_topics(self, stop: asyncio.Event) -> None:
+        assert self._kafka is not None
+        while not stop.is_set():
+            await self._kafka._client.force_metadata_update()
+            if all(self._kafka.partitions_for_topic(t) for t in self.topics):
+                return
+            await asyncio.sleep(0.1)
+
+    async def _write(self, stop: asyncio.Event) -> None:
+        log.info("writing read models", extra={"projections": [p.name for p in self.projections]})
+        self.projectors = [
+            Projector(p, self.engine, bootstrap=self.bootstrap, registry=self.registry)
+            for p in self.projections
+        ]
+        for projector in self.projectors:  # one at a time: each may rebuild its tables
+            projector.stored = await asyncio.to_thread(projector.prepare)
+        self.writer.set()
+        tasks = [asyncio.create_task(p.run(stop)) for p in self.projectors]
+
+        async def all_caught_up() -> None:
+            await asyncio.gather(*(p.caught_up.wait() for p in self.projectors))
+            self.caught_up.set()
+
+        watcher = asyncio.create_task(all_caught_up())
+        try:
+            for done in asyncio.as_completed(tasks):
+                try:
+                    await done
+                except Exception:
+                    log.exception("a projector stopped")
+                    raise
+        finally:
+            watcher.cancel()
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, watcher, return_exceptions=True)
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "writer": self.writer.is_set(),
+            "caught_up": self.caught_up.is_set(),
+            "projections": {
+                p.name: {
+                    "applied": p.applied,
+                    "caught_up": p.caught_up.is_set(),
+                    "rebuilt": p.rebuilt,
+                    "error": p.error,
+                }
+                for p in self.projectors
+            },
+        }

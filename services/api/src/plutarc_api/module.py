@@ -1,0 +1,59 @@
+"""What a context plugs into the API with: its routes, its read models and the topics they read.
+
+The API core knows no context by name. Each context ships an `ApiModule` and names it under the
+`plutarc.api` entry-point group of its package; the API loads every module installed (or those
+PLUTARC_API_MODULES names). One module provides authentication (who the bearer is) and the
+memberships the shared authorizer decides with: identity's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter
+from plutarc_access import MembershipSource
+from plutarc_contracts import ContextTopics
+from plutarc_runtime.readmodels import SqlProjection
+from sqlalchemy import Engine
+
+if TYPE_CHECKING:
+    from .caller import Caller
+
+ENTRY_POINTS = "plutarc.api"
+
+Authenticate = Callable[[Engine, str], "Caller | None"]
+"""(read-model engine, bearer token) -> the caller, or None when the token is not valid."""
+
+
+@dataclass
+class ApiModule:
+    name: str
+    routers: Sequence[APIRouter] = ()
+    projections: Sequence[SqlProjection] = ()
+    contexts: Sequence[ContextTopics] = ()
+    """The contexts whose commands it sends and whose topics it reads: the API makes sure those
+    topics exist, reads replies from their events topics, and keeps each workspace's event log
+    from them."""
+    visibility: Callable[[str], str | None] = lambda _type: None
+    """The permission that lets a member see an event type live (None: not streamed)."""
+    authenticate: Authenticate | None = None
+    memberships: Callable[[Engine], MembershipSource] | None = None
+    on_start: Sequence[Callable[[Any], None]] = field(default_factory=tuple)
+    """Called with the runtime once it is built (a module keeps what it needs from it)."""
+
+
+def load_modules(names: Sequence[str] | None = None) -> list[ApiModule]:
+    """The installed modules (entry points `plutarc.api`), or only those named, in name order."""
+    found = {ep.name: ep for ep in entry_points(group=ENTRY_POINTS)}
+    wanted = sorted(found) if not names else list(names)
+    unknown = [n for n in wanted if n not in found]
+    if unknown:
+        raise ValueError(f"no API module named {unknown}; installed: {sorted(found)}")
+    modules = []
+    for name in wanted:
+        module = found[name].load()
+        modules.append(module() if callable(module) else module)
+    return modules

@@ -1,0 +1,219 @@
+"""Routes every deployment has, whatever the contexts: a command's outcome, a workspace's audit
+log, and its live events."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy import select
+
+from .. import state
+from ..caller import Caller
+from ..core_models import outcomes, workspace_log
+from ..deps import Access, Authenticated, PermissionRoute, Runtime, allowed, authorize
+from ..problems import Problem
+from ..runtime import ApiRuntime
+from ..schemas import READ_ERRORS, AuditEntryOut, AuditPage, CommandStatusOut
+
+router = APIRouter(prefix="/v1", tags=["audit"], responses=READ_ERRORS, route_class=PermissionRoute)
+
+
+def _cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"s{seq}".encode()).decode().rstrip("=")
+
+
+def _seq(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if not text.startswith("s"):
+            raise ValueError
+        return int(text[1:])
+    except ValueError:
+        raise Problem(
+            422,
+            "request.invalid",
+            "the cursor is not one this API issued",
+            errors=[{"field": "cursor", "message": "malformed"}],
+        ) from None
+
+
+def need_zone(name: str, instant: datetime | None) -> None:
+    if instant is not None and instant.tzinfo is None:
+        raise Problem(
+            422,
+            "request.invalid",
+            f"{name} needs a time zone",
+            errors=[{"field": name, "message": "naive datetime"}],
+        )
+
+
+@router.get("/workspaces/{workspace_id}/audit", response_model=AuditPage)
+async def audit_log(
+    workspace_id: str,
+    access: Annotated[Access, allowed("audit:read")],
+    actor: Annotated[
+        str | None, Query(max_length=100, description="user:<id> or token:<id>")
+    ] = None,
+    action: Annotated[
+        str | None,
+        Query(max_length=100, description="event type, e.g. identity.member_role_changed"),
+    ] = None,
+    since: Annotated[datetime | None, Query(description="entries at or after this instant")] = None,
+    until: Annotated[
+        datetime | None, Query(description="entries at or before this instant")
+    ] = None,
+    cursor: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> AuditPage:
+    """Who changed what, when, in every context: oldest first, filtered, a page at a time."""
+    need_zone("since", since)
+    need_zone("until", until)
+    t = workspace_log.c
+    q = select(t.seq, t.entry).where(t.workspace_id == workspace_id)
+    if cursor:
+        q = q.where(t.seq > _seq(cursor))
+    if actor is not None:
+        q = q.where(t.actor == actor)
+    if action is not None:
+        q = q.where(t.type == action)
+    if since is not None:
+        q = q.where(t.occurred_at >= since)
+    if until is not None:
+        q = q.where(t.occurred_at <= until)
+    rows = await access.rt.reader.all(q.order_by(t.seq).limit(limit + 1))
+    entries = [AuditEntryOut(position=row.seq, **row.entry) for row in rows[:limit]]
+    more = len(rows) > limit
+    return AuditPage(entries=entries, next_cursor=_cursor(rows[limit - 1][0]) if more else None)
+
+
+@router.get("/commands/{command_id}", response_model=CommandStatusOut, tags=["commands"])
+async def command_status(
+    command_id: Annotated[str, Path(max_length=64)], rt: Runtime, caller: Authenticated
+) -> CommandStatusOut:
+    """Where a command you issued stands, when its reply missed the request's deadline.
+
+    Answers only the caller who issued it; any other id (never issued, or someone else's) is 404."""
+    row = await rt.reader.one(select(outcomes).where(outcomes.c.command_id == command_id))
+    if row is not None and row.actor == caller.actor:
+        if row.status == "accepted":
+            return CommandStatusOut(command_id=command_id, status="accepted", result=row.result)
+        return CommandStatusOut(
+            command_id=command_id, status="rejected", code=row.code, detail=row.detail
+        )
+    if row is None:
+        with rt.state_engine.connect() as conn:
+            if state.issued_by(conn, command_id) == caller.actor:
+                return CommandStatusOut(command_id=command_id, status="pending")
+    raise Problem(404, "command.not_found", "no command of yours has this id")
+
+
+HEARTBEAT = 15.0
+PAGE = 200
+
+
+@router.get(
+    "/workspaces/{workspace_id}/events",
+    tags=["events"],
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "server-sent events"}},
+)
+async def events(
+    workspace_id: str,
+    request: Request,
+    access: Annotated[Access, allowed("workspace:read")],
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)] = None,
+    after: Annotated[
+        int | None, Query(ge=0, description="resume after this event id (as Last-Event-ID)")
+    ] = None,
+) -> StreamingResponse:
+    """The workspace's events as they happen (server-sent events), those the caller may see.
+
+    Each event's `id` is its position in the workspace log; reconnect with `Last-Event-ID` (or
+    `?after=`) to resume with no gap and no duplicate. Without either, the stream starts at the
+    newest event. A member removed from the workspace stops receiving at once."""
+    if last_event_id is not None:
+        if not last_event_id.isdigit():
+            raise Problem(
+                422,
+                "request.invalid",
+                "Last-Event-ID is an event id this stream sent",
+                errors=[{"field": "Last-Event-ID", "message": "not an event id"}],
+            )
+        after = int(last_event_id)
+    rt = access.rt
+    if after is None:
+        t = workspace_log.c
+        newest = await rt.reader.one(
+            select(t.seq).where(t.workspace_id == workspace_id).order_by(t.seq.desc()).limit(1)
+        )
+        after = newest[0] if newest else 0
+    stream = _stream(rt, request, access.caller, workspace_id, after)
+    return StreamingResponse(
+        stream,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _stream(
+    rt: ApiRuntime, request: Request, caller: Caller, workspace_id: str, after: int
+) -> AsyncIterator[bytes]:
+    allowed_cache: dict[str, bool] = {}
+    checked_at = time.monotonic()
+    last_sent = time.monotonic()
+    yield b"retry: 1000\n\n"
+    while not rt.stop.is_set():
+        if time.monotonic() - checked_at > 5.0:
+            allowed_cache.clear()  # roles change: decide again every few seconds
+            checked_at = time.monotonic()
+        try:
+            await authorize(rt, caller, workspace_id, "workspace:read")
+        except Problem:
+            return  # no longer a member (or the token was revoked): the stream ends
+        t = workspace_log.c
+        rows = await rt.reader.all(
+            select(t.seq, t.type, t.entry)
+            .where(t.workspace_id == workspace_id, t.seq > after)
+            .order_by(t.seq)
+            .limit(PAGE)
+        )
+        for row in rows:
+            after = row.seq
+            if await _may_see(rt, caller, workspace_id, row.type, allowed_cache):
+                yield _frame(row.seq, row.type, {"position": row.seq, **row.entry})
+                last_sent = time.monotonic()
+        if len(rows) == PAGE:
+            continue
+        if await request.is_disconnected():
+            return
+        if time.monotonic() - last_sent > HEARTBEAT:
+            yield b": keep-alive\n\n"
+            last_sent = time.monotonic()
+        await rt.log_changed(timeout=1.0)
+
+
+async def _may_see(
+    rt: ApiRuntime, caller: Caller, workspace_id: str, kind: str, cache: dict[str, bool]
+) -> bool:
+    permission = rt.visible_with(kind)
+    if permission is None:
+        return False
+    if permission not in cache:
+        try:
+            await authorize(rt, caller, workspace_id, permission)
+            cache[permission] = True
+        except Problem:
+            cache[permission] = False
+    return cache[permission]
+
+
+def _frame(seq: int, kind: str, data: dict[str, Any]) -> bytes:
+    body = json.dumps(data, separators=(",", ":"), default=str)
+    return f"id: {seq}\nevent: {kind}\ndata: {body}\n\n".encode()
