@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from plutarc_contracts.identity import identity_topics
 from plutarc_runtime.bus import ensure_topics, make_producer
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import problems
@@ -48,9 +49,9 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise Problem(
-                        413, "request.too_large", f"the body is larger than {self.max_bytes} bytes"
-                    )
+                    # An HTTPException, not a Problem: FastAPI turns any other error raised while
+                    # it reads the body into a 400, but lets HTTPException through (-> problems).
+                    raise HTTPException(413, f"the body is larger than {self.max_bytes} bytes")
             return message
 
         await self.app(scope, limited, send)
