@@ -1,33 +1,17 @@
 """Bodies the gateway cannot read get the codes docs/api.md promises: 400 `request.malformed` for
 what is not JSON at all, 413 `request.too_large` however the body arrives, 422 `request.invalid`
-for JSON with bad fields. No broker: the app runs without its lifespan, on empty projections that
-count as caught up."""
+for JSON with bad fields. No broker (see conftest.py)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
-from plutarc_api.app import create_app
-from plutarc_api.runtime import ApiRuntime
-from plutarc_api.settings import ApiSettings
+
+from .conftest import MAX_BODY_BYTES as LIMIT
 
 JSON = {"Content-Type": "application/json"}
-LIMIT = 4096
-
-
-@pytest.fixture
-async def http(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    settings = ApiSettings(data_dir=tmp_path, max_body_bytes=LIMIT)
-    runtime = ApiRuntime(settings)
-    assert runtime.replay is not None
-    runtime.replay.caught_up.set()
-    app = create_app(settings, runtime)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
-        yield client
 
 
 @pytest.mark.parametrize(

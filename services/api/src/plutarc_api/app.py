@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import problems
 from .gateway import CommandGateway
 from .metrics import RequestMetrics
+from .nostore import NoStore
 from .problems import Problem, problem_response
 from .routes import audit, auth, members, workspaces
 from .runtime import ApiRuntime, Pending
@@ -128,5 +129,6 @@ def create_app(settings: ApiSettings | None = None, runtime: ApiRuntime | None =
         return JSONResponse(body, status_code=200 if caught_up else 503)
 
     app.add_middleware(BodyLimit, max_bytes=rt.settings.max_body_bytes)
+    app.add_middleware(NoStore)  # outside BodyLimit, so its own 413 says no-store too
     app.add_middleware(RequestMetrics, metrics=rt.metrics)
     return app

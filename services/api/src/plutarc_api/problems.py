@@ -114,6 +114,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def on_error(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette answers this one outside every middleware, NoStore included.
         return problem_response(
-            request, Problem(500, "server.error", "unexpected error; it has been logged")
+            request,
+            Problem(
+                500,
+                "server.error",
+                "unexpected error; it has been logged",
+                headers={"Cache-Control": "no-store"},
+            ),
         )

@@ -1,0 +1,31 @@
+"""The gateway app without its lifespan (no broker): empty projections that count as caught up."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from plutarc_api.app import create_app
+from plutarc_api.runtime import ApiRuntime
+from plutarc_api.settings import ApiSettings
+
+MAX_BODY_BYTES = 4096
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> FastAPI:
+    settings = ApiSettings(data_dir=tmp_path, max_body_bytes=MAX_BODY_BYTES)
+    runtime = ApiRuntime(settings)
+    assert runtime.replay is not None
+    runtime.replay.caught_up.set()
+    return create_app(settings, runtime)
+
+
+@pytest.fixture
+async def http(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        yield client
