@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 from plutarc_contracts.identity import identity_topics
 from plutarc_runtime.bus import ensure_topics, make_producer
+from plutarc_runtime.ops import OpsServer, ops_app
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -25,6 +27,8 @@ from .runtime import ApiRuntime, Pending
 from .settings import ApiSettings
 
 VERSION = "0.1.0"
+
+log = logging.getLogger(__name__)
 
 
 class BodyLimit:
@@ -71,21 +75,35 @@ def create_app(settings: ApiSettings | None = None, runtime: ApiRuntime | None =
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # The API may start before the identity service: make sure the topics it replays exist.
-        await ensure_topics(rt.settings.kafka_bootstrap, list(identity_topics().all()))
-        producer = make_producer(rt.settings.kafka_bootstrap, client_id="api-commands", linger_ms=0)
-        await producer.start()
-        assert rt.replay is not None
-        rt.gateway = CommandGateway(rt.registry, producer, rt.replay, rt.settings.command_deadline)
-        rt.replay.listeners.append(rt.gateway.on_event)
-        task = asyncio.create_task(rt.replay.run(rt.stop))
+        # Metrics are for operators: on a port of their own, bound to the ops host, not the API's.
+        rt.ops = OpsServer(
+            ops_app("api", rt.metrics, {"projections": rt.check_projections}),
+            rt.settings.ops_host,
+            rt.settings.ops_port,
+        )
+        tasks = [asyncio.create_task(rt.ops.run(rt.stop), name="ops")]
+        log.info("ops endpoint listening", extra={"ops_port": rt.ops.port})
+        producer = None
         try:
+            # The API may start before the identity service: make sure the topics it replays exist.
+            await ensure_topics(rt.settings.kafka_bootstrap, list(identity_topics().all()))
+            producer = make_producer(
+                rt.settings.kafka_bootstrap, client_id="api-commands", linger_ms=0
+            )
+            await producer.start()
+            assert rt.replay is not None
+            rt.gateway = CommandGateway(
+                rt.registry, producer, rt.replay, rt.settings.command_deadline
+            )
+            rt.replay.listeners.append(rt.gateway.on_event)
+            tasks.append(asyncio.create_task(rt.replay.run(rt.stop)))
             yield
         finally:
             rt.stop.set()
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(asyncio.gather(task), 10)
-            await producer.stop()
+                await asyncio.wait_for(asyncio.gather(*tasks), 10)
+            if producer is not None:
+                await producer.stop()
 
     app = FastAPI(
         title="plutarc API",
@@ -110,13 +128,6 @@ def create_app(settings: ApiSettings | None = None, runtime: ApiRuntime | None =
     @app.get("/health", include_in_schema=False)
     async def health() -> dict[str, Any]:
         return {"service": "api", "status": "alive"}
-
-    @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        replay = rt.replay
-        rt.metrics.projection_applied.set(replay.applied if replay else 0)
-        rt.metrics.projection_caught_up.set(1 if replay and replay.caught_up.is_set() else 0)
-        return Response(rt.metrics.render(), media_type="text/plain; version=0.0.4")
 
     @app.get("/ready", include_in_schema=False)
     async def ready() -> JSONResponse:

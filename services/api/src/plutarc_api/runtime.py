@@ -21,6 +21,7 @@ from plutarc_contracts import (
 )
 from plutarc_contracts import identity as c
 from plutarc_runtime.checkpoint import CheckpointFile
+from plutarc_runtime.ops import OpsServer
 from plutarc_runtime.projection import ReplayConsumer
 
 from .auth import Principal, authenticate
@@ -48,6 +49,7 @@ class ApiRuntime:
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     secret_key: bytes = b""
     metrics: ApiMetrics = field(default_factory=ApiMetrics)
+    ops: OpsServer | None = None
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -68,6 +70,12 @@ class ApiRuntime:
             checkpoint=CheckpointFile(s.checkpoint_path) if s.checkpoint_interval > 0 else None,
             checkpoint_interval=s.checkpoint_interval,
         )
+        self.metrics.follow(self.replay)
+
+    async def check_projections(self) -> None:
+        """Readiness on the ops port: the projections reached the end offsets seen at start."""
+        if self.replay is None or not self.replay.caught_up.is_set():
+            raise RuntimeError("still reading the event log")
 
     def accept_url(self, token: str) -> str | None:
         """The link mailed to an invitee (identity sends it), or None with no public URL set."""

@@ -14,6 +14,15 @@ class ApiSettings(RuntimeSettings):
 
     kafka_bootstrap: str = "127.0.0.1:9092"
     http_port: int = Field(default=8000, ge=0, le=65535)
+    ops_host: str = Field(
+        default="127.0.0.1", description="Address of the ops endpoint (metrics), not the API's"
+    )
+    ops_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Port of the ops endpoint: /metrics, /health, /ready (0 picks a free port)",
+    )
     command_deadline: float = Field(
         default=5.0, gt=0, le=60, description="Seconds to wait for a reply"
     )
