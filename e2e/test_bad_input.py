@@ -24,6 +24,19 @@ async def test_validation_errors_name_the_field_and_change_nothing(platform) -> 
         assert unknown.status_code == 422 and unknown.json()["code"] == "request.invalid"
         assert [e["field"] for e in unknown.json()["errors"]] == ["colour"]
 
+        for path, body in [
+            (f"/v1/workspaces/{ws}", {"name": "\u202eksed"}),  # PATCH: a bidi override
+            ("/v1/organisations", {"name": "Desk\x1b[2J"}),  # an ESC sequence
+            (
+                f"/v1/workspaces/{ws}/tokens",
+                {"name": "ci\u2066", "permissions": ["workspace:read"]},
+            ),
+        ]:
+            send = http.patch if path == f"/v1/workspaces/{ws}" else http.post
+            control = await send(path, json=body)
+            assert control.status_code == 422 and control.json()["code"] == "request.invalid"
+            assert [e["field"] for e in control.json()["errors"]] == ["name"]
+
         bad_role = await http.post(
             f"/v1/workspaces/{ws}/invitations", json={"email": "a@example.com", "role": "god"}
         )

@@ -5,10 +5,27 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from plutarc_runtime.text import codepoint, first_unsafe
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 Role = Literal["owner", "admin", "manager", "trader", "viewer"]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+def _printable(value: str) -> str:
+    """Names are shown to others: no control or format characters (plutarc_runtime.text)."""
+    found = first_unsafe(value)
+    if found is not None:
+        raise ValueError(
+            f"must not contain control or format characters (it holds {codepoint(found)})"
+        )
+    return value
+
+
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(_printable),
+]
 Money = Annotated[str, StringConstraints(pattern=r"^\d{1,15}(\.\d{1,8})?$")]
 Permission = Annotated[
     str, StringConstraints(pattern=r"^[a-z][a-z_]*:[a-z][a-z_]*$", max_length=64)
