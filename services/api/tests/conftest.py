@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -15,13 +16,18 @@ from plutarc_api.settings import ApiSettings
 MAX_BODY_BYTES = 4096
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> FastAPI:
-    settings = ApiSettings(data_dir=tmp_path, max_body_bytes=MAX_BODY_BYTES)
+def warm_app(data_dir: Path, **overrides: Any) -> FastAPI:
+    """`overrides` are ApiSettings fields."""
+    settings = ApiSettings(data_dir=data_dir, **{"max_body_bytes": MAX_BODY_BYTES, **overrides})
     runtime = ApiRuntime(settings)
     assert runtime.replay is not None
     runtime.replay.caught_up.set()
     return create_app(settings, runtime)
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> FastAPI:
+    return warm_app(tmp_path)
 
 
 @pytest.fixture
