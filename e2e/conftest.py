@@ -17,6 +17,7 @@ import uvicorn
 from aiokafka.admin import AIOKafkaAdminClient
 from plutarc_access import engine_for
 from plutarc_api.app import create_app
+from plutarc_api.main import proxy_options
 from plutarc_api.runtime import ApiRuntime
 from plutarc_api.settings import ApiSettings
 from plutarc_contracts import topics_of
@@ -146,7 +147,14 @@ async def running_platform(
     app = create_app(settings, runtime)
     port = _free_port()
     server = _QuietServer(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_config=None,
+            access_log=False,
+            **proxy_options(settings),
+        )
     )
     serving = asyncio.create_task(server.serve())
     await until(lambda: server.started or serving.done(), what="API listening")

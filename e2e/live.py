@@ -14,6 +14,7 @@ from typing import Any
 
 import uvicorn
 from plutarc_api.app import create_app
+from plutarc_api.main import proxy_options
 from plutarc_api.runtime import ApiRuntime
 from plutarc_api.settings import ApiSettings
 from plutarc_identity.bootstrap import build
@@ -51,6 +52,7 @@ class LivePlatform:
                 port=port,
                 log_config=None,
                 access_log=False,
+                **proxy_options(settings),
             )
         )
         self._thread = threading.Thread(target=self._run, name="live-platform", daemon=True)

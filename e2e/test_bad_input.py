@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 pytestmark = pytest.mark.kafka
@@ -22,6 +23,19 @@ async def test_validation_errors_name_the_field_and_change_nothing(platform) -> 
         unknown = await http.patch(f"/v1/workspaces/{ws}", json={"name": "X", "colour": "red"})
         assert unknown.status_code == 422 and unknown.json()["code"] == "request.invalid"
         assert [e["field"] for e in unknown.json()["errors"]] == ["colour"]
+
+        for path, body in [
+            (f"/v1/workspaces/{ws}", {"name": "\u202eksed"}),  # PATCH: a bidi override
+            ("/v1/organisations", {"name": "Desk\x1b[2J"}),  # an ESC sequence
+            (
+                f"/v1/workspaces/{ws}/tokens",
+                {"name": "ci\u2066", "permissions": ["workspace:read"]},
+            ),
+        ]:
+            send = http.patch if path == f"/v1/workspaces/{ws}" else http.post
+            control = await send(path, json=body)
+            assert control.status_code == 422 and control.json()["code"] == "request.invalid"
+            assert [e["field"] for e in control.json()["errors"]] == ["name"]
 
         bad_role = await http.post(
             f"/v1/workspaces/{ws}/invitations", json={"email": "a@example.com", "role": "god"}
@@ -46,7 +60,8 @@ async def test_validation_errors_name_the_field_and_change_nothing(platform) -> 
             "/v1/organisations", content=b"{not json", headers={"Content-Type": "application/json"}
         )
         assert (
-            not_json.status_code in (400, 422)
+            not_json.status_code == 400
+            and not_json.json()["code"] == "request.malformed"
             and not_json.headers["content-type"] == "application/problem+json"
         )
 
@@ -142,12 +157,20 @@ async def test_unauthenticated_requests_get_401(platform) -> None:
         assert (await http.get("/v1/me")).status_code == 401
 
 
-async def test_metrics_count_requests_by_route_template(platform) -> None:
+async def test_metrics_count_requests_by_route_template_on_the_ops_port_only(platform) -> None:
     token, _, _ = await platform.user("mel")
     async with platform.client(token) as http:
         assert (await http.get("/v1/me")).status_code == 200
         assert (await http.get("/v1/workspaces/nope")).status_code == 404
-        text = (await http.get("/metrics")).text
+        public = await http.get("/metrics")
+        assert public.status_code == 404 and public.json()["code"] == "request.not_found"
+    ops = platform.api.ops
+    assert ops.host == "127.0.0.1" and f":{ops.port}" not in platform.base_url
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ops.port}", timeout=30) as http:
+        scraped = await http.get("/metrics")
+        ready = await http.get("/ready")
+    assert scraped.status_code == 200 and ready.json()["checks"] == {"projections": "ok"}
+    text = scraped.text
     assert 'plutarc_api_requests_total{method="GET",route="/v1/me",status="200"}' in text
     assert 'route="/v1/workspaces/{workspace_id}",status="404"' in text
     assert "plutarc_api_projection_caught_up 1.0" in text

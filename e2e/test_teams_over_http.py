@@ -139,3 +139,28 @@ async def test_a_retried_invitation_hands_back_the_same_working_token(platform) 
     async with platform.client(guest) as http:
         accepted = await http.post("/v1/invitations/accept", json={"token": second.json()["token"]})
         assert accepted.status_code == 200, accepted.text
+
+
+async def test_answers_that_carry_tokens_are_never_stored(platform) -> None:
+    """A shared cache or the browser's must not keep a session, API or invitation token."""
+    email = "nina@example.com"
+    password = "correct horse battery"
+    async with platform.client() as http:
+        registered = await http.post(
+            "/v1/auth/register",
+            json={"email": email, "password": password, "display_name": "Nina"},
+        )
+        login = await http.post("/v1/auth/login", json={"email": email, "password": password})
+    assert registered.status_code == 201 and login.status_code == 200, login.text
+    async with platform.client(login.json()["token"]) as http:
+        ws = (await http.post("/v1/organisations", json={"name": "Desk"})).json()["workspace_id"]
+        issued = await http.post(
+            f"/v1/workspaces/{ws}/tokens", json={"name": "bot", "permissions": ["workspace:read"]}
+        )
+        invited = await http.post(
+            f"/v1/workspaces/{ws}/invitations", json={"email": "x@example.com", "role": "viewer"}
+        )
+        listed = await http.get(f"/v1/workspaces/{ws}/tokens")
+    assert "token" in issued.json() and "token" in invited.json() and listed.status_code == 200
+    for r in (registered, login, issued, invited, listed):
+        assert r.headers.get_list("cache-control") == ["no-store"], r.url

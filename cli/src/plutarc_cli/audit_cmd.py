@@ -19,6 +19,7 @@ from plutarc_contracts import ContractError, Registry, default_registry
 from plutarc_runtime.audit import AuditReader, NoAsOfFold
 from plutarc_runtime.settings import RuntimeSettings
 from plutarc_runtime.store import EventStore
+from plutarc_runtime.text import json_visible, visible
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -51,8 +52,14 @@ DbOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
+def _shown(value: object) -> str:
+    """Text from a store (names, emails, details people typed), safe to print: control and format
+    characters escaped visibly (`\\x1b`), rich markup in it printed as it is."""
+    return escape(visible(str(value)))
+
+
 def _fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {_shown(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -171,7 +178,7 @@ def verify(
         )
     else:
         err.print(
-            f"[bold red]broken[/] at position {result.broken_at}: {result.reason} ({result.checked} events before it verified)"
+            f"[bold red]broken[/] at position {result.broken_at}: {_shown(result.reason)} ({result.checked} events before it verified)"
         )
     if not result.ok:
         raise typer.Exit(3)
@@ -209,7 +216,7 @@ def replay(
     finally:
         store.close()
     if as_json:
-        typer.echo(msgspec.json.encode(state).decode())
+        typer.echo(json_visible(msgspec.json.encode(state).decode()))
         return
     if getattr(state, "exists", True) is False:
         _fail(f"workspace {workspace} did not exist as of {instant.isoformat()}", 4)
@@ -219,7 +226,7 @@ def replay(
 def _cell(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(_cell(v) for v in value)
-    return "" if value is None else str(value)
+    return "" if value is None else _shown(value)
 
 
 def _print_state(state: msgspec.Struct) -> None:
@@ -294,7 +301,10 @@ def export(
                 until=end,
                 progress=lambda n: bar.update(task, completed=n),
             ):
-                sink.write(encoder.encode(entry) + b"\n")
+                line = encoder.encode(entry)
+                if not line.isascii() or b"\x7f" in line:  # may hold what a terminal acts on
+                    line = json_visible(line.decode()).encode()
+                sink.write(line + b"\n")
                 count += 1
     except ContractError as exc:
         _fail(f"{exc}; {count} entries exported before it (run `plutarc audit verify`)")

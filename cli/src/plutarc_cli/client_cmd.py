@@ -23,6 +23,7 @@ from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
 from uuid import UUID
 
 import typer
+from plutarc_runtime.text import json_visible, visible
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -97,8 +98,14 @@ def _err() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+def _shown(value: object) -> str:
+    """Text from the API, safe to print: control and format characters (ESC, CR, bidi overrides)
+    escaped visibly (`\\x1b`, `\\u202e`), and rich markup in it printed as it is."""
+    return escape(visible(str(value)))
+
+
 def _json(value: Any) -> None:
-    typer.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+    typer.echo(json_visible(json.dumps(value, indent=2, ensure_ascii=False, default=str)))
 
 
 def _exit_code(e: ApiError) -> int:
@@ -115,7 +122,7 @@ def _fail(e: ApiError) -> NoReturn:
     hint = ""
     if e.code == "auth.unauthenticated":
         hint = " (run `plutarc login`)"
-    _err().print(f"[bold red]error:[/] {escape(e.one_line())}{hint}")
+    _err().print(f"[bold red]error:[/] {_shown(e.one_line())}{hint}")
     raise typer.Exit(_exit_code(e))
 
 
@@ -262,7 +269,7 @@ def login(
     creds = Credentials.load()
     url = resolve_api_url(api, creds)
     if not email:
-        email = typer.prompt("Email", default=creds.email or None)
+        email = typer.prompt("Email", default=visible(creds.email) if creds.email else None)
     password = _password(password_stdin)
     with PlutarcClient(url) as client:
         session = client.login(email, password)
@@ -299,13 +306,13 @@ def login(
         )
         return
     out = _out()
-    out.print(f"Logged in to {escape(url)} as [bold]{escape(me['email'])}[/].")
+    out.print(f"Logged in to {_shown(url)} as [bold]{_shown(me['email'])}[/].")
     if current is not None:
         out.print(
-            f"Current workspace: [bold]{escape(current['name'])}[/] "
-            f"({current['kind']}, {current['role']})."
+            f"Current workspace: [bold]{_shown(current['name'])}[/] "
+            f"({_shown(current['kind'])}, {_shown(current['role'])})."
         )
-    out.print(f"The session expires {_when(session['expires_at'])}.")
+    out.print(f"The session expires {_shown(_when(session['expires_at']))}.")
 
 
 @_handles_errors
@@ -317,7 +324,7 @@ def logout(api: ApiOpt = None, as_json: JsonOpt = False) -> None:
         if as_json:
             _json({"api_url": url, "logged_out": False, "reason": "not logged in"})
         else:
-            _out().print(f"Not logged in to {escape(url)}.")
+            _out().print(f"Not logged in to {_shown(url)}.")
         return
     problem: ApiError | None = None
     with PlutarcClient(url, creds.token) as client:
@@ -337,7 +344,7 @@ def logout(api: ApiOpt = None, as_json: JsonOpt = False) -> None:
     if as_json:
         _json({"api_url": url, "logged_out": True})
     else:
-        _out().print(f"Logged out of {escape(url)}.")
+        _out().print(f"Logged out of {_shown(url)}.")
 
 
 @_handles_errors
@@ -365,8 +372,8 @@ def register(
         return
     where = f" --api {url}" if url != creds.api_url and api else ""
     out = _out()
-    out.print(f"Registered [bold]{escape(user['email'])}[/] ({user['user_id']}).")
-    out.print(f"Log in with: plutarc login{escape(where)} --email {escape(user['email'])}")
+    out.print(f"Registered [bold]{_shown(user['email'])}[/] ({_shown(user['user_id'])}).")
+    out.print(f"Log in with: plutarc login{_shown(where)} --email {_shown(user['email'])}")
 
 
 # --- workspaces ----------------------------------------------------------------------------------
@@ -386,8 +393,8 @@ def workspaces(api: ApiOpt = None, as_json: JsonOpt = False) -> None:
         table.add_column(column, no_wrap=True)
     for m in memberships:
         mark = "*" if m["workspace_id"] == current else ""
-        name = escape(m["name"]) + (" [dim](archived)[/]" if m["archived"] else "")
-        table.add_row(mark, name, m["kind"], m["role"], m["workspace_id"])
+        name = _shown(m["name"]) + (" [dim](archived)[/]" if m["archived"] else "")
+        table.add_row(mark, name, _shown(m["kind"]), _shown(m["role"]), _shown(m["workspace_id"]))
     _out().print(table)
 
 
@@ -408,8 +415,8 @@ def switch(
         _json({**target, "current": True})
         return
     _out().print(
-        f"Switched to [bold]{escape(target['name'])}[/] ({target['kind']}, {target['role']}) "
-        f"{target['workspace_id']}."
+        f"Switched to [bold]{_shown(target['name'])}[/] "
+        f"({_shown(target['kind'])}, {_shown(target['role'])}) {_shown(target['workspace_id'])}."
     )
 
 
@@ -434,11 +441,11 @@ def org_create(
         return
     out = _out()
     out.print(
-        f"Created organisation [bold]{escape(ws['name'])}[/] ({ws['workspace_id']}); "
-        f"you are its {ws['your_role']}."
+        f"Created organisation [bold]{_shown(ws['name'])}[/] ({_shown(ws['workspace_id'])}); "
+        f"you are its {_shown(ws['your_role'])}."
     )
     if not no_switch:
-        out.print(f"Switched to {escape(ws['name'])}.")
+        out.print(f"Switched to {_shown(ws['name'])}.")
 
 
 # --- members -------------------------------------------------------------------------------------
@@ -451,10 +458,10 @@ def _members_table(members: Sequence[Member], me: str | None, title: str) -> Tab
     for m in members:
         you = " [dim](you)[/]" if m["user_id"] == me else ""
         table.add_row(
-            escape(m["email"] or "-") + you,
-            escape(m["display_name"] or "-"),
-            m["role"],
-            m["user_id"],
+            _shown(m["email"] or "-") + you,
+            _shown(m["display_name"] or "-"),
+            _shown(m["role"]),
+            _shown(m["user_id"]),
         )
     return table
 
@@ -468,7 +475,7 @@ def members(workspace: WorkspaceOpt = None, api: ApiOpt = None, as_json: JsonOpt
     if as_json:
         _json(people)
         return
-    _out().print(_members_table(people, ctx.creds.user_id, f"Members of {escape(ws['name'])}"))
+    _out().print(_members_table(people, ctx.creds.user_id, f"Members of {_shown(ws['name'])}"))
 
 
 @_handles_errors
@@ -491,10 +498,10 @@ def invite(
         return
     out = _out()
     out.print(
-        f"Invited [bold]{escape(inv['email'])}[/] to {escape(ws['name'])} as {inv['role']}; "
-        f"the invitation expires {_when(inv['expires_at'])}."
+        f"Invited [bold]{_shown(inv['email'])}[/] to {_shown(ws['name'])} as "
+        f"{_shown(inv['role'])}; the invitation expires {_shown(_when(inv['expires_at']))}."
     )
-    typer.echo(inv["token"])  # on a line of its own, never wrapped, for copy and paste
+    typer.echo(visible(inv["token"]))  # on a line of its own, never wrapped, for copy and paste
     _err().print(
         "[yellow]warning:[/] the token above is shown only once. Give it to the invitee; "
         "they join with `plutarc accept TOKEN`."
@@ -534,11 +541,11 @@ def accept(
     if joined is None:
         out.print("Invitation accepted.")
         return
-    out.print(f"Joined [bold]{escape(joined['name'])}[/] as {joined['role']}.")
+    out.print(f"Joined [bold]{_shown(joined['name'])}[/] as {_shown(joined['role'])}.")
     if switch_to:
-        out.print(f"Switched to {escape(joined['name'])}.")
+        out.print(f"Switched to {_shown(joined['name'])}.")
     else:
-        out.print(f"Switch to it with: plutarc switch {joined['workspace_id']}")
+        out.print(f"Switch to it with: plutarc switch {_shown(joined['workspace_id'])}")
 
 
 @_handles_errors
@@ -571,7 +578,7 @@ def role(
         return
     changed = next((m for m in people if m["user_id"] == user_id), None)
     who = (changed["email"] if changed else None) or user_id
-    _out().print(f"{escape(who)} is now {new_role.value} in {escape(ws['name'])}.")
+    _out().print(f"{_shown(who)} is now {new_role.value} in {_shown(ws['name'])}.")
 
 
 __all__ = [

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 PORT_RE = re.compile(r"PLUTARC_HTTP_PORT=(\d+)")
+OPS_PORT_RE = re.compile(r"PLUTARC_OPS_PORT=(\d+)")
 
 
 def procfile_entries(path: Path) -> list[tuple[str, str]]:
@@ -34,6 +35,18 @@ def procfile_entries(path: Path) -> list[tuple[str, str]]:
             raise typer.BadParameter(f"{path}: line without a command: {line!r}")
         entries.append((name.strip(), command.strip()))
     return entries
+
+
+def listening(entries: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(what, where) for each service's HTTP port, and for the ops port of one that has its own."""
+    rows = []
+    for name, command in entries:
+        found = PORT_RE.search(command)
+        rows.append((name, f"http://127.0.0.1:{found.group(1)}" if found else "(no HTTP)"))
+        ops = OPS_PORT_RE.search(command)
+        if ops:
+            rows.append((f"{name} ops", f"http://127.0.0.1:{ops.group(1)}/metrics"))
+    return rows
 
 
 def up(
@@ -62,9 +75,8 @@ def up(
     }
     table = Table("what", "where", title="plutarc is starting")
     table.add_row("kafka", cfg.bootstrap)
-    for name, command in entries:
-        found = PORT_RE.search(command)
-        table.add_row(name, f"http://127.0.0.1:{found.group(1)}" if found else "(no HTTP)")
+    for what, where in listening(entries):
+        table.add_row(what, where)
     console.print(table)
     console.print("Ctrl-C stops everything.", style="dim")
     manager = Manager(Printer(sys.stdout))

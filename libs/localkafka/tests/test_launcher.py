@@ -111,6 +111,45 @@ async def test_data_survives_stop_and_start(cfg: kafka.KafkaConfig) -> None:
     assert [(r.key, r.value) for r in records] == [(b"k1", b"kept")]
 
 
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    """The usual umask, under which files come out 0644 and folders 0755 unless told otherwise."""
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+@pytest.mark.usefixtures("umask_022")
+async def test_the_brokers_data_is_its_owners_alone(cfg: kafka.KafkaConfig) -> None:
+    """Every event, credential hashes included, is in the broker's log: nothing in its data dir is
+    open to group or others, neither what it creates nor what an earlier version left readable."""
+    cfg.data_dir.mkdir(parents=True)
+    (cfg.data_dir / "server.log.1").write_text("from an earlier version\n")
+    assert (cfg.data_dir / "server.log.1").stat().st_mode & 0o777 == 0o644
+    kafka.start(cfg)
+    admin = AIOKafkaAdminClient(bootstrap_servers=cfg.bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic("launcher.private", 1, 1)])
+    finally:
+        await admin.close()
+    producer = AIOKafkaProducer(bootstrap_servers=cfg.bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait("launcher.private", b"a credential hash")
+    finally:
+        await producer.stop()
+
+    paths = [cfg.data_dir, *cfg.data_dir.rglob("*")]
+    names = {p.relative_to(cfg.data_dir).as_posix() for p in paths}
+    assert {"server.log", "console.log", "kafka.pid", "logs/meta.properties"} <= names
+    assert any(n.startswith("logs/launcher.private-0/") and n.endswith(".log") for n in names)
+    loose = {p: oct(p.stat().st_mode & 0o777) for p in paths if p.stat().st_mode & 0o077}
+    assert loose == {}
+
+
 def test_stale_pid_file_is_ignored(cfg: kafka.KafkaConfig) -> None:
     cfg.data_dir.mkdir(parents=True)
     cfg.pid_file.write_text(f"{os.getpid()}\n")  # alive, but not a broker

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,17 @@ def test_a_saved_checkpoint_loads_for_the_same_code_and_topics_only(tmp_path: Pa
     assert file.load("f", ["t", "u"]) is None
     assert [p.name for p in (tmp_path / "sub").iterdir()] == ["p.checkpoint"]  # no temp files
     assert (tmp_path / "sub" / "p.checkpoint").stat().st_mode & 0o777 == 0o600
+
+
+def test_the_folder_a_checkpoint_creates_is_its_owners_alone(tmp_path: Path) -> None:
+    """The API's data dir: its checkpoint holds credential hashes (sessions, API tokens)."""
+    previous = os.umask(0o022)
+    try:
+        CheckpointFile(tmp_path / "api" / "api-projections.checkpoint").save(checkpoint("f", ["t"]))
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "api").stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / "api" / "api-projections.checkpoint").stat().st_mode & 0o777 == 0o600
 
 
 def test_a_corrupt_checkpoint_is_ignored(tmp_path: Path) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import threading
+from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
@@ -105,6 +108,62 @@ def test_saved_events_come_back_as_envelopes_and_aggregates(make_store) -> None:
         "demo.counter_incremented",
     ]
     assert store.get(Counter, counter.id, version=1).value == 0
+
+
+def _open_sqlite(path: Path) -> EventStore:
+    return EventStore(name="demo", producer="demo", registry=demo_registry(), sqlite_path=path)
+
+
+def _modes(folder: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mode & 0o777 for p in [folder, *folder.iterdir()]}
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    """The usual umask, under which files come out 0644 unless their mode is set."""
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+@pytest.mark.usefixtures("umask_022")
+def test_a_sqlite_store_is_its_owners_alone(tmp_path: Path) -> None:
+    """Its events hold credential hashes: the file SQLite writes and its -wal and -shm are 0600,
+    in a folder made 0700, not what the umask would give."""
+    path = tmp_path / "data" / "demo.sqlite"
+    store = _open_sqlite(path)
+    try:
+        store.save(Counter.open("orders", FakeClock().now()), meta=META)
+        assert _modes(path.parent) == {
+            "data": 0o700,
+            "demo.sqlite": 0o600,
+            "demo.sqlite-wal": 0o600,
+            "demo.sqlite-shm": 0o600,
+        }
+    finally:
+        store.close()
+
+
+@pytest.mark.usefixtures("umask_022")
+def test_opening_a_store_an_older_version_left_readable_tightens_it(tmp_path: Path) -> None:
+    path = tmp_path / "demo.sqlite"
+    store = _open_sqlite(path)
+    store.save(Counter.open("orders", FakeClock().now()), meta=META)
+    for name in ("demo.sqlite", "demo.sqlite-wal", "demo.sqlite-shm"):
+        os.chmod(tmp_path / name, 0o644)  # as a store made under umask 022 was
+    reopened = _open_sqlite(path)
+    try:
+        assert {n: m for n, m in _modes(tmp_path).items() if n.startswith("demo")} == {
+            "demo.sqlite": 0o600,
+            "demo.sqlite-wal": 0o600,
+            "demo.sqlite-shm": 0o600,
+        }
+        assert reopened.max_notification_id() == 1  # still the same store
+    finally:
+        reopened.close()
+        store.close()
 
 
 def test_unknown_aggregate_is_not_found(make_store) -> None:

@@ -141,3 +141,66 @@ def test_state_as_of_a_version_is_reconstructed_from_history(identity) -> None:
     identity.ok(owner, c.RenameWorkspace(workspace_id=ws, name="Two"))
     assert identity.store.get(Workspace, UUID(ws), version=2).name == "One"
     assert identity.store.get(Workspace, UUID(ws)).name == "Two"
+
+
+DANGEROUS = [
+    "\x1b[2J",
+    "a\x00b",
+    "line\nbreak",
+    "tab\tbed",
+    "del\x7f",
+    "c1\x9b31m",
+    "\u202egnp.exe",
+]
+DANGEROUS += ["iso\u2066late\u2069", "zero\u200bwidth", "\ufeffbom", "tag\U000e0041"]
+
+
+def test_names_with_control_or_format_characters_are_refused(identity) -> None:
+    """Whoever sends the command (the gateway refuses them too): a name others will see cannot
+    rewrite their terminal or reorder what they read."""
+    owner, _ = identity.register("olivia")
+    ws = identity.organisation(owner)
+    for bad in DANGEROUS:
+        fresh = {"user_id": str(uuid4()), "personal_workspace_id": str(uuid4())}
+        commands = [
+            (
+                "anonymous",
+                "display_name",
+                c.RegisterUser(
+                    email=f"{uuid4().hex}@example.com",
+                    password_hash=PASSWORD_HASH,
+                    display_name=bad,
+                    **fresh,
+                ),
+            ),
+            (owner, "name", c.CreateOrganisation(workspace_id=str(uuid4()), name=bad)),
+            (owner, "name", c.RenameWorkspace(workspace_id=ws, name=bad)),
+            (
+                owner,
+                "name",
+                c.IssueApiToken(
+                    workspace_id=ws,
+                    token_id=str(uuid4()),
+                    name=bad,
+                    permissions=["workspace:read"],
+                    token_hash=token_hash(bad),
+                ),
+            ),
+        ]
+        for actor, field, command in commands:
+            refused = identity.rejected(actor, command, "identity.invalid_name")
+            assert (refused.field, refused.kind) == (field, "invalid"), (bad, command)
+            assert bad not in refused.detail  # the detail names the character, never prints it
+
+
+def test_names_may_hold_any_script_and_emoji_with_joiners(identity) -> None:
+    owner, _ = identity.register("olivia")
+    for name in [
+        "Zoë's Desk",
+        "東京デスク",
+        "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
+        "👩\u200d💻 team",
+        "Ünïcode — ok",
+    ]:
+        ws = identity.organisation(owner, name)
+        assert identity.store.get(Workspace, UUID(ws)).name == name

@@ -20,6 +20,7 @@ import re
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import time
 import uuid
@@ -32,6 +33,9 @@ MAIN_CLASS = "kafka.Kafka"
 STORAGE_TOOL = "kafka.tools.StorageTool"
 _MARKER = ".plutarc-complete"
 _PATTERN = "[%d] %p %m (%c)%n"
+# The broker's log holds every event, credential hashes included: what the broker and the storage
+# tool create is their owner's alone (files 0600, dirs 0700), so they run under this umask.
+_UMASK = 0o077
 
 
 class KafkaError(RuntimeError):
@@ -278,6 +282,30 @@ def _new_cluster_id() -> str:
             return text
 
 
+def _private(path: Path, flags: int = os.O_WRONLY | os.O_CREAT | os.O_TRUNC) -> int:
+    """Open (creating) a file of the data dir, readable by its owner only."""
+    fd = os.open(path, flags, 0o600)
+    os.fchmod(fd, 0o600)
+    return fd
+
+
+def _write_private(path: Path, text: str) -> None:
+    with open(_private(path), "w") as fh:
+        fh.write(text)
+
+
+def _owner_only(data_dir: Path) -> None:
+    """Make the data dir 0700 and take group and other access away from all in it (what an earlier
+    version left readable); the data dir is the launcher's alone, unlike a service's."""
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for root, dirs, files in os.walk(data_dir):
+        for path in (root, *(os.path.join(root, n) for n in (*dirs, *files))):
+            with contextlib.suppress(FileNotFoundError):  # a rolled log, a deleted segment
+                st = os.lstat(path)
+                if st.st_mode & 0o077 and not stat.S_ISLNK(st.st_mode):
+                    os.chmod(path, stat.S_IMODE(st.st_mode) & ~0o077)
+
+
 def _prepare(cfg: KafkaConfig, console: bool = False) -> tuple[str, Path]:
     """Everything before the JVM starts: checks, jars, config files, and formatting storage once.
 
@@ -287,17 +315,17 @@ def _prepare(cfg: KafkaConfig, console: bool = False) -> tuple[str, Path]:
     java = find_java()
     _check_ports_free(cfg)
     libs = ensure_jars()
-    cfg.data_dir.mkdir(parents=True, exist_ok=True)
-    cfg.properties_file.write_text(render_server_properties(cfg))
-    (cfg.data_dir / "log4j2.properties").write_text(_render_log4j(cfg, console))
+    _owner_only(cfg.data_dir)
+    _write_private(cfg.properties_file, render_server_properties(cfg))
+    _write_private(cfg.data_dir / "log4j2.properties", _render_log4j(cfg, console))
     if not (cfg.data_dir / "logs" / "meta.properties").is_file():
         id_file = cfg.data_dir / "cluster.id"
         if not id_file.is_file():
-            id_file.write_text(_new_cluster_id() + "\n")
+            _write_private(id_file, _new_cluster_id() + "\n")
         cmd = [java, "-Xmx256m", f"-Dlog4j2.configurationFile={cfg.data_dir / 'log4j2.properties'}"]
         cmd += ["-cp", f"{libs}/*", STORAGE_TOOL, "format", "--ignore-formatted"]
         cmd += ["-t", id_file.read_text().strip(), "-c", str(cfg.properties_file)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False, umask=_UMASK)
         if proc.returncode != 0:
             raise KafkaError(
                 f"formatting {cfg.data_dir / 'logs'} failed:\n{proc.stdout}{proc.stderr}"
@@ -398,8 +426,8 @@ def probe(bootstrap: str, timeout: float = 5.0) -> bool:
 @contextlib.contextmanager
 def _flock(path: Path) -> Iterator[None]:
     """An advisory lock the kernel drops if we die, so a crash never leaves a stale lock behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as fh:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with open(_private(path, os.O_WRONLY | os.O_CREAT), "w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         yield
 
@@ -467,7 +495,8 @@ def start(cfg: KafkaConfig, timeout: float = 60.0) -> KafkaStatus:
         if pid is None:
             cfg.pid_file.unlink(missing_ok=True)
             java, libs = _prepare(cfg)
-            with open(cfg.data_dir / "console.log", "ab") as console:
+            appending = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+            with open(_private(cfg.data_dir / "console.log", appending), "ab") as console:
                 proc = subprocess.Popen(
                     broker_command(cfg, java, libs),
                     stdin=subprocess.DEVNULL,
@@ -475,9 +504,10 @@ def start(cfg: KafkaConfig, timeout: float = 60.0) -> KafkaStatus:
                     stderr=subprocess.STDOUT,
                     cwd=cfg.data_dir,
                     start_new_session=True,
+                    umask=_UMASK,
                 )
             pid = proc.pid
-            cfg.pid_file.write_text(f"{pid}\n")
+            _write_private(cfg.pid_file, f"{pid}\n")
         _wait_ready(_as_running(cfg), pid, deadline)
     return status(cfg)
 
@@ -512,5 +542,6 @@ def run_foreground(cfg: KafkaConfig) -> NoReturn:
         if _our_pid(cfg) is not None:
             raise KafkaError(f"Kafka for {cfg.data_dir} is already running; stop it first")
         java, libs = _prepare(cfg, console=True)
-        cfg.pid_file.write_text(f"{os.getpid()}\n")
+        _write_private(cfg.pid_file, f"{os.getpid()}\n")
+    os.umask(_UMASK)  # this process becomes the broker
     os.execv(java, broker_command(cfg, java, libs))

@@ -22,6 +22,8 @@ from typing import Protocol, runtime_checkable
 
 import msgspec
 
+from .private import private_dir
+
 log = logging.getLogger(__name__)
 
 FORMAT = 1
@@ -86,9 +88,10 @@ class CheckpointFile:
     def save(self, cp: Checkpoint) -> None:
         """Write atomically: the old checkpoint stays whole until the new one is on disk.
 
-        Readable by its owner only (0600): a projection may hold credential hashes.
+        Readable by its owner only (0600, in a 0700 directory): a projection may hold credential
+        hashes.
         """
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

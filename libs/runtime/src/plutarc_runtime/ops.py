@@ -7,6 +7,7 @@ import contextlib
 import logging
 import socket
 from collections.abc import Awaitable, Callable, Iterator, Mapping
+from typing import Protocol
 
 import uvicorn
 from starlette.applications import Starlette
@@ -14,15 +15,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .metrics import Metrics
-
 log = logging.getLogger(__name__)
 
 Check = Callable[[], Awaitable[None]]
 
 
+class Renders(Protocol):
+    """A registry of metrics (`plutarc_runtime.metrics.Metrics`, the gateway's `ApiMetrics`)."""
+
+    def render(self) -> bytes: ...
+
+
 def ops_app(
-    service: str, metrics: Metrics, checks: Mapping[str, Check], timeout: float = 2.0
+    service: str, metrics: Renders, checks: Mapping[str, Check], timeout: float = 2.0
 ) -> Starlette:
     async def health(_: Request) -> Response:
         return JSONResponse({"service": service, "status": "alive"})

@@ -5,22 +5,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 from plutarc_runtime.bus import ensure_topics, make_producer
+from plutarc_runtime.ops import OpsServer, ops_app
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import problems
 from .metrics import RequestMetrics
+from .nostore import NoStore
 from .problems import Problem, problem_response
 from .routes import core
 from .runtime import ApiRuntime, Pending
 from .settings import ApiSettings
 
 VERSION = "0.1.0"
+
+log = logging.getLogger(__name__)
 
 
 class BodyLimit:
@@ -46,9 +52,9 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise Problem(
-                        413, "request.too_large", f"the body is larger than {self.max_bytes} bytes"
-                    )
+                    # An HTTPException, not a Problem: FastAPI turns any other error raised while
+                    # it reads the body into a 400, but lets HTTPException through (-> problems).
+                    raise HTTPException(413, f"the body is larger than {self.max_bytes} bytes")
             return message
 
         await self.app(scope, limited, send)
@@ -68,25 +74,37 @@ def create_app(settings: ApiSettings | None = None, runtime: ApiRuntime | None =
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await asyncio.to_thread(rt.open)
-        # The API may start before the services: make sure the topics it reads exist.
-        await ensure_topics(rt.settings.kafka_bootstrap, rt.topics)
-        producer = make_producer(rt.settings.kafka_bootstrap, client_id="api-commands", linger_ms=0)
-        await producer.start()
-        rt.producer = producer
-        tasks = [
-            asyncio.create_task(rt.read_models.run(rt.stop), name="read-models"),
-            asyncio.create_task(rt.replies.run(rt.stop), name="replies"),
-            asyncio.create_task(rt.watch_log(), name="watch-log"),
-            asyncio.create_task(rt.housekeeping(), name="housekeeping"),
-        ]
+        # Metrics are for operators: on a port of their own, bound to the ops host, not the API's.
+        rt.ops = OpsServer(
+            ops_app("api", rt.metrics, {"projections": rt.check_projections}),
+            rt.settings.ops_host,
+            rt.settings.ops_port,
+        )
+        tasks = [asyncio.create_task(rt.ops.run(rt.stop), name="ops")]
+        log.info("ops endpoint listening", extra={"ops_port": rt.ops.port})
+        producer = None
         try:
+            await asyncio.to_thread(rt.open)
+            # The API may start before the services: make sure the topics it reads exist.
+            await ensure_topics(rt.settings.kafka_bootstrap, rt.topics)
+            producer = make_producer(
+                rt.settings.kafka_bootstrap, client_id="api-commands", linger_ms=0
+            )
+            await producer.start()
+            rt.producer = producer
+            tasks += [
+                asyncio.create_task(rt.read_models.run(rt.stop), name="read-models"),
+                asyncio.create_task(rt.replies.run(rt.stop), name="replies"),
+                asyncio.create_task(rt.watch_log(), name="watch-log"),
+                asyncio.create_task(rt.housekeeping(), name="housekeeping"),
+            ]
             yield
         finally:
             rt.stop.set()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 10)
-            await producer.stop()
+            if producer is not None:
+                await producer.stop()
             rt.engine.dispose()
             rt.state_engine.dispose()
 
@@ -116,19 +134,12 @@ def create_app(settings: ApiSettings | None = None, runtime: ApiRuntime | None =
     async def health() -> dict[str, Any]:
         return {"service": "api", "status": "alive"}
 
-    @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        status = rt.read_models.status()
-        applied = sum(p["applied"] for p in status["projections"].values())
-        rt.metrics.projection_applied.set(applied)
-        rt.metrics.projection_caught_up.set(1 if rt.ready() else 0)
-        return Response(rt.metrics.render(), media_type="text/plain; version=0.0.4")
-
     @app.get("/ready", include_in_schema=False)
     async def ready() -> JSONResponse:
         body = {"service": "api", "ready": rt.ready(), **rt.read_models.status()}
         return JSONResponse(body, status_code=200 if rt.ready() else 503)
 
     app.add_middleware(BodyLimit, max_bytes=rt.settings.max_body_bytes)
+    app.add_middleware(NoStore)  # outside BodyLimit, so its own 413 says no-store too
     app.add_middleware(RequestMetrics, metrics=rt.metrics)
     return app

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import uvicorn
 from plutarc_runtime.logs import configure_logging
 
 from .app import create_app
 from .settings import ApiSettings
+
+
+def proxy_options(settings: ApiSettings) -> dict[str, Any]:
+    """uvicorn's options for X-Forwarded-For/-Proto: believed only from PLUTARC_TRUSTED_PROXIES.
+
+    Wherever the API is served. uvicorn's own default trusts 127.0.0.1 (or $FORWARDED_ALLOW_IPS),
+    which let any local client choose the address its rate limit is counted under."""
+    trusted = list(settings.trusted_proxies)
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted}
 
 
 def main() -> None:
@@ -18,6 +29,7 @@ def main() -> None:
         port=settings.http_port,
         log_config=None,
         access_log=False,
+        **proxy_options(settings),
     )
 
 

@@ -1,8 +1,11 @@
-"""The gateway's Prometheus metrics: requests by route and status, latency, commands, projections."""
+"""The gateway's Prometheus metrics: requests by route and status, latency, commands, projections.
+
+Served on the ops port (`PLUTARC_OPS_HOST`/`PLUTARC_OPS_PORT`), never on the public one."""
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -40,6 +43,11 @@ class ApiMetrics:
             "1 once the projections reached the end offsets seen at start",
             registry=self.registry,
         )
+
+    def follow(self, runtime: Any) -> None:
+        """The projection gauges read the runtime's read models whenever they are scraped."""
+        self.projection_applied.set_function(runtime.applied)
+        self.projection_caught_up.set_function(lambda: 1 if runtime.ready() else 0)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

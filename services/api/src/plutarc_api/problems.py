@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM = "application/problem+json"
 TYPE_BASE = "https://plutarc.dev/problems/"
+NOT_JSON = "the body is not valid JSON"
 
 STATUS_BY_KIND: dict[str, int] = {
     "not_found": 404,
@@ -75,6 +76,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if any(e.get("type") == "json_invalid" for e in exc.errors()):
+            return problem_response(request, Problem(400, "request.malformed", NOT_JSON))
         errors = [
             {
                 "field": _field(tuple(e.get("loc", ()))),
@@ -98,6 +101,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         codes = {
+            400: "request.malformed",  # the body could not be decoded: not UTF-8, nested too deep
             404: "request.not_found",
             405: "request.method_not_allowed",
             413: "request.too_large",
@@ -110,6 +114,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def on_error(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette answers this one outside every middleware, NoStore included.
         return problem_response(
-            request, Problem(500, "server.error", "unexpected error; it has been logged")
+            request,
+            Problem(
+                500,
+                "server.error",
+                "unexpected error; it has been logged",
+                headers={"Cache-Control": "no-store"},
+            ),
         )

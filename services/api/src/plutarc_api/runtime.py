@@ -15,6 +15,7 @@ from argon2 import PasswordHasher
 from fastapi.responses import JSONResponse
 from plutarc_access import Authorizer, engine_for
 from plutarc_contracts import CommandAccepted, CommandRejected, Registry, Topic, default_registry
+from plutarc_runtime.ops import OpsServer
 from plutarc_runtime.readmodels import Reader, ReadModels, SqlProjection, open_engine
 from sqlalchemy import Engine
 
@@ -96,6 +97,8 @@ class ApiRuntime:
         self.hasher = PasswordHasher(time_cost=s.argon2_time_cost, memory_cost=s.argon2_memory_kib)
         self.secret_key = b""  # set by open()
         self.producer: AIOKafkaProducer | None = None
+        self.ops: OpsServer | None = None
+        self.metrics.follow(self)
         self.visibility: dict[str, str | None] = {}
         self._log_grew = asyncio.Condition()
         for m in self.modules:
@@ -107,6 +110,14 @@ class ApiRuntime:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         state.metadata.create_all(self.state_engine)
         self.secret_key = state.server_key(self.state_engine, self.settings.secret_key)
+
+    async def check_projections(self) -> None:
+        """Readiness on the ops port: the read models reached the end offsets seen at start."""
+        if not self.ready():
+            raise RuntimeError("still reading the event log")
+
+    def applied(self) -> int:
+        return sum(p.applied for p in self.read_models.projectors)
 
     # -- reading --------------------------------------------------------------------------------
     def ready(self) -> bool:

@@ -5,9 +5,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from plutarc_runtime.text import codepoint, first_unsafe
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+def _printable(value: str) -> str:
+    """Names are shown to others: no control or format characters (plutarc_runtime.text)."""
+    found = first_unsafe(value)
+    if found is not None:
+        raise ValueError(
+            f"must not contain control or format characters (it holds {codepoint(found)})"
+        )
+    return value
+
+
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(_printable),
+]
 
 
 class In(BaseModel):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
+from typing import Annotated
+
 from plutarc_runtime.settings import RuntimeSettings
-from pydantic import Field
-from pydantic_settings import SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 
 class ApiSettings(RuntimeSettings):
@@ -12,6 +15,15 @@ class ApiSettings(RuntimeSettings):
 
     kafka_bootstrap: str = "127.0.0.1:9092"
     http_port: int = Field(default=8000, ge=0, le=65535)
+    ops_host: str = Field(
+        default="127.0.0.1", description="Address of the ops endpoint (metrics), not the API's"
+    )
+    ops_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Port of the ops endpoint: /metrics, /health, /ready (0 picks a free port)",
+    )
     command_deadline: float = Field(
         default=5.0, gt=0, le=60, description="Seconds to wait for a reply"
     )
@@ -47,5 +59,25 @@ class ApiSettings(RuntimeSettings):
         description="Where users reach plutarc (the dashboard); invitation emails link there. "
         "Unset, no invitation email is sent and the inviter passes the token on themselves",
     )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or CIDRs of the reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed (comma-separated). Empty: none, the client address is the "
+        "peer's, so no client picks its own rate-limit bucket",
+    )
     argon2_time_cost: int = Field(default=2, ge=1)
     argon2_memory_kib: int = Field(default=19456, ge=1024)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            ipaddress.ip_network(entry, strict=False)  # ValueError names the bad entry
+        return value

@@ -22,6 +22,7 @@ from plutarc_contracts import Envelope, Registry, new_event_id
 
 from ..clock import Clock, SystemClock
 from ..domain import Aggregate, NotFound, snapshot_type
+from ..private import private_dir, private_file, tighten
 from .chain import (
     ChainedPostgresRecorder,
     ChainedRecorder,
@@ -75,7 +76,11 @@ def persistence_env(
         }
     if sqlite_path is None:
         raise ValueError(f"store {name!r} needs a database URL or a SQLite path")
-    sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(sqlite_path.parent)
+    # SQLite makes its -wal and -shm files with the database file's mode: 0600 covers all three.
+    private_file(sqlite_path)
+    for suffix in ("-wal", "-shm", "-journal"):
+        tighten(sqlite_path.with_name(sqlite_path.name + suffix))
     return {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": str(sqlite_path),

@@ -15,7 +15,7 @@ from plutarc_contracts import identity as c
 from plutarc_runtime.domain import Aggregate
 
 from . import errors
-from .ids import parse_id
+from .ids import check_name, parse_id
 
 
 class ApiToken(Aggregate):
@@ -41,6 +41,7 @@ class ApiToken(Aggregate):
         at: datetime,
     ) -> ApiToken:
         token = cls(parse_id(token_id, "token_id"))
+        check_name(name, "name")
         expires_at = at + ttl
         token._trigger(
             c.ApiTokenIssued(

@@ -1,9 +1,11 @@
-"""Input rules shared by identity's aggregates: ids and email addresses."""
+"""Input rules shared by identity's aggregates: ids, email addresses and names."""
 
 from __future__ import annotations
 
 import re
 from uuid import UUID
+
+from plutarc_runtime.text import codepoint, first_unsafe
 
 from . import errors
 
@@ -31,3 +33,17 @@ def parse_id(value: str, field: str) -> UUID:
         raise errors.InvalidInput(
             f"`{field}` must be a UUID", field=field, code="identity.invalid_id"
         ) from None
+
+
+def check_name(value: str, field: str) -> str:
+    """A name others will see (display, workspace, token name): no control or format characters,
+    which could rewrite a terminal or reorder text (plutarc_runtime.text). The gateway refuses them
+    too; this holds whoever sends the command."""
+    found = first_unsafe(value)
+    if found is not None:
+        raise errors.InvalidInput(
+            f"`{field}` must not contain control or format characters (it holds {codepoint(found)})",
+            field=field,
+            code="identity.invalid_name",
+        )
+    return value

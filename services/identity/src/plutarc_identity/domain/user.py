@@ -11,7 +11,7 @@ from plutarc_contracts import identity as c
 from plutarc_runtime.domain import Aggregate
 
 from . import errors
-from .ids import parse_id
+from .ids import check_name, parse_id
 
 ARGON2_RE = re.compile(r"^\$argon2id\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$")
 
@@ -40,6 +40,7 @@ class User(Aggregate):
                 code="identity.invalid_password_hash",
             )
         user = cls(parse_id(user_id, "user_id"))
+        check_name(display_name, "display_name")
         user._trigger(
             c.UserRegistered(
                 user_id=user_id,

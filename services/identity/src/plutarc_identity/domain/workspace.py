@@ -18,6 +18,7 @@ from plutarc_contracts.permissions import role_rank
 from plutarc_runtime.domain import Aggregate
 
 from . import errors
+from .ids import check_name
 
 
 class Member(msgspec.Struct, kw_only=True):
@@ -51,6 +52,7 @@ class Workspace(Aggregate):
     def create(
         cls, workspace_id: str, kind: c.WorkspaceKind, name: str, creator: str, at: datetime
     ) -> Workspace:
+        check_name(name, "name")
         ws = cls(UUID(workspace_id))
         ws._trigger(
             c.WorkspaceCreated(workspace_id=workspace_id, kind=kind, name=name, created_by=creator),
@@ -100,6 +102,7 @@ class Workspace(Aggregate):
     def rename(self, actor: str, name: str, at: datetime) -> None:
         self._actor_role(actor)
         self._require_active()
+        check_name(name, "name")
         if name != self.name:
             self._trigger(
                 c.WorkspaceRenamed(
