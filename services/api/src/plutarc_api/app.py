@@ -84,6 +84,8 @@ def create_app(settings: ApiSettings | None = None, runtime: ApiRuntime | None =
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.gather(task), 10)
             await producer.stop()
+            if rt.limits is not None:
+                rt.limits.dispose()
 
     app = FastAPI(
         title="plutarc API",

@@ -22,10 +22,11 @@ from plutarc_contracts import (
 from plutarc_contracts import identity as c
 from plutarc_runtime.checkpoint import CheckpointFile
 from plutarc_runtime.projection import ReplayConsumer
+from sqlalchemy.engine import Engine
 
 from .auth import Principal, authenticate
 from .gateway import CommandGateway, Outcome
-from .limits import LoginThrottle, TokenBuckets
+from .limits import LoginThrottle, RateLimiter, limits_engine
 from .metrics import ApiMetrics
 from .problems import Problem, status_for
 from .settings import ApiSettings
@@ -41,8 +42,9 @@ class ApiRuntime:
     authorizer: Authorizer = field(init=False)
     replay: ReplayConsumer | None = None
     gateway: CommandGateway | None = None
-    per_token: TokenBuckets | None = None
-    per_ip: TokenBuckets | None = None
+    limits: Engine | None = None
+    per_token: RateLimiter | None = None
+    per_ip: RateLimiter | None = None
     logins: LoginThrottle | None = None
     hasher: PasswordHasher | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -55,9 +57,12 @@ class ApiRuntime:
         self.memberships = Memberships(engine_for(s.opa_url))
         self.authorizer = self.memberships.authorizer()
         self.secret_key = s.secret_key.encode() if s.secret_key else os.urandom(32)
-        self.per_token = TokenBuckets(s.token_rate, s.token_burst)
-        self.per_ip = TokenBuckets(s.ip_rate, s.ip_burst)
-        self.logins = LoginThrottle(s.login_failures, s.login_window_seconds)
+        self.limits = limits_engine(s)  # shared by every worker and replica on the same database
+        self.per_token = RateLimiter(self.limits, s.token_rate, s.token_burst, name="token")
+        self.per_ip = RateLimiter(self.limits, s.ip_rate, s.ip_burst, name="ip")
+        self.logins = LoginThrottle(
+            self.limits, s.login_failures, s.login_window_seconds, s.login_failures_per_address
+        )
         self.hasher = PasswordHasher(time_cost=s.argon2_time_cost, memory_cost=s.argon2_memory_kib)
         self.replay = ReplayConsumer(
             name="api",
@@ -145,9 +150,9 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def limited(rt: ApiRuntime, key: str, buckets: TokenBuckets | None) -> None:
-    assert buckets is not None
-    wait = buckets.take(key)
+def limited(rt: ApiRuntime, key: str, limiter: RateLimiter | None) -> None:
+    assert limiter is not None
+    wait = limiter.take(key)
     if wait > 0:
         raise Problem(
             429,

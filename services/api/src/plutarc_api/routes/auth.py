@@ -56,28 +56,18 @@ async def register(
 
 @router.post("/auth/login", response_model=SessionOut, openapi_extra={"x-permission": "public"})
 async def login(body: LoginIn, rt: Runtime, request: Request) -> SessionOut:
-    email = str(body.email).strip().lower()
+    email, address = str(body.email).strip().lower(), client_ip(request)
     assert rt.logins is not None and rt.hasher is not None
-    keys = (f"email:{email}", f"ip:{client_ip(request)}")
-    wait = max(rt.logins.retry_after(k) for k in keys)
-    if wait:
-        raise Problem(
-            429,
-            "auth.login_throttled",
-            "too many failed logins; wait before trying again",
-            headers={"Retry-After": str(wait)},
-        )
+    _throttle(rt.logins.retry_after(email, address))
     user = rt.view.users.get(rt.view.by_email.get(email, ""))
     try:
         if user is None or user.password_hash is None:
             raise VerificationError("unknown user")
         await asyncio.to_thread(rt.hasher.verify, user.password_hash, body.password)
     except (VerificationError, InvalidHashError):
-        for k in keys:
-            rt.logins.failed(k)
+        rt.logins.failed(email, address)
         raise Problem(401, "auth.invalid_credentials", INVALID_LOGIN) from None
-    for k in keys:
-        rt.logins.succeeded(k)
+    rt.logins.succeeded(email, address)
     token, session_id = new_secret(SESSION_PREFIX), str(uuid4())
     reply = await rt.command(
         c.StartSession(
@@ -149,3 +139,13 @@ async def my_workspaces(rt: Runtime, caller: Caller) -> list[MembershipOut]:
                 )
             )
     return sorted(out, key=lambda m: (m.kind != "personal", m.name.lower(), m.workspace_id))
+
+
+def _throttle(wait: int) -> None:
+    if wait:
+        raise Problem(
+            429,
+            "auth.login_throttled",
+            "too many failed logins; wait before trying again",
+            headers={"Retry-After": str(wait)},
+        )
