@@ -47,6 +47,7 @@ class ApiRuntime:
     per_ip: RateLimiter | None = None
     logins: LoginThrottle | None = None
     hasher: PasswordHasher | None = None
+    dummy_hash: str = ""
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     secret_key: bytes = b""
     metrics: ApiMetrics = field(default_factory=ApiMetrics)
@@ -64,6 +65,8 @@ class ApiRuntime:
             self.limits, s.login_failures, s.login_window_seconds, s.login_failures_per_address
         )
         self.hasher = PasswordHasher(time_cost=s.argon2_time_cost, memory_cost=s.argon2_memory_kib)
+        # What a login for an unknown email is verified against: it costs as much as a known one.
+        self.dummy_hash = self.hasher.hash(os.urandom(16).hex())
         self.replay = ReplayConsumer(
             name="api",
             bootstrap=s.kafka_bootstrap,

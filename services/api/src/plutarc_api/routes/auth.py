@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from uuid import uuid4
 
+from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import APIRouter, Request, Response
 from plutarc_contracts import identity as c
@@ -60,13 +61,18 @@ async def login(body: LoginIn, rt: Runtime, request: Request) -> SessionOut:
     assert rt.logins is not None and rt.hasher is not None
     _throttle(rt.logins.retry_after(email, address))
     user = rt.view.users.get(rt.view.by_email.get(email, ""))
-    try:
-        if user is None or user.password_hash is None:
-            raise VerificationError("unknown user")
-        await asyncio.to_thread(rt.hasher.verify, user.password_hash, body.password)
-    except (VerificationError, InvalidHashError):
+    password_hash = user.password_hash if user is not None else None
+    # Unknown or without a password, the email costs one verify all the same (against a dummy
+    # hash): how long the answer takes must not tell whether the email is registered.
+    verified = await _verify(rt.hasher, password_hash or rt.dummy_hash, body.password)
+    # Failures that concurrent attempts recorded during the verify count too, and then the answer
+    # is the same whether or not this password was right.
+    wait = rt.logins.retry_after(email, address)
+    if user is None or password_hash is None or not verified:
         rt.logins.failed(email, address)
-        raise Problem(401, "auth.invalid_credentials", INVALID_LOGIN) from None
+        _throttle(wait)
+        raise Problem(401, "auth.invalid_credentials", INVALID_LOGIN)
+    _throttle(wait)
     rt.logins.succeeded(email, address)
     token, session_id = new_secret(SESSION_PREFIX), str(uuid4())
     reply = await rt.command(
@@ -149,3 +155,10 @@ def _throttle(wait: int) -> None:
             "too many failed logins; wait before trying again",
             headers={"Retry-After": str(wait)},
         )
+
+
+async def _verify(hasher: PasswordHasher, password_hash: str, password: str) -> bool:
+    try:
+        return await asyncio.to_thread(hasher.verify, password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
