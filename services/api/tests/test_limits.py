@@ -15,6 +15,9 @@ from sqlalchemy.engine import Engine
 
 from .conftest import Clock
 
+ALICE, BOB, CAROL = "alice@x", "bob@x", "carol@x"
+HOME, OFFICE, CAFE = "10.0.0.1", "10.0.0.2", "2001:db8::7"
+
 
 def rows(engine: Engine, table: sa.Table) -> int:
     with engine.connect() as conn:
@@ -68,11 +71,14 @@ def test_purge_keeps_the_table_bounded(engine: Engine, clock: Clock) -> None:
     assert slow.take("still limited") > 0
 
 
-def test_a_sqlite_limits_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
-    settings = ApiSettings(data_dir=tmp_path, database_url=None)
+def test_a_sqlite_limits_file_is_made_on_first_use_for_its_owner_only(tmp_path: Path) -> None:
+    settings = ApiSettings(data_dir=tmp_path / "api", database_url=None)
     engine = limits_engine(settings)
     try:
-        RateLimiter(engine, rate=1.0, burst=1).take("k")
+        limiter, logins = RateLimiter(engine, rate=1.0, burst=1), LoginThrottle(engine)
+        assert not settings.data_dir.exists()  # building the runtime touches nothing
+        limiter.take("k")
+        logins.failed(ALICE, HOME)
         files = sorted(p.name for p in settings.data_dir.iterdir())
         assert files == [LIMITS_FILE, f"{LIMITS_FILE}-shm", f"{LIMITS_FILE}-wal"]
         for name in files:
@@ -86,8 +92,8 @@ def test_on_postgres_the_tables_are_unlogged(postgres_server: PostgresServer) ->
     url = postgres_server.create_database(f"limits_{uuid4().hex[:12]}")
     engine = limits_engine(ApiSettings(database_url=url))
     try:
-        RateLimiter(engine, rate=1.0, burst=1)
-        LoginThrottle(engine)
+        RateLimiter(engine, rate=1.0, burst=1).take("k")
+        LoginThrottle(engine).retry_after(ALICE, HOME)
         with engine.connect() as conn:
             found = conn.execute(
                 sa.text(
@@ -102,9 +108,6 @@ def test_on_postgres_the_tables_are_unlogged(postgres_server: PostgresServer) ->
 
 
 # -- LoginThrottle ----------------------------------------------------------------------------
-
-ALICE, BOB, CAROL = "alice@x", "bob@x", "carol@x"
-HOME, OFFICE, CAFE = "10.0.0.1", "10.0.0.2", "2001:db8::7"
 
 
 def test_failures_are_limited_per_account_from_any_address(engine: Engine, clock: Clock) -> None:

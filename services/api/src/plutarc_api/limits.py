@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -62,15 +63,22 @@ def postgres_engine(url: str) -> Engine:
 
 
 def sqlite_engine(path: Path) -> Engine:
-    """A SQLite file readable by its owner only, in WAL mode: readers never wait for the writer."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600)
-    path.chmod(0o600)  # its -wal and -shm files are created with the same mode
+    """A SQLite file readable by its owner only, in WAL mode: readers never wait for the writer.
+
+    Like every engine it connects on first use: until then, not even the file is made.
+    """
+
+    def owner_only(*_: Any) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.chmod(0o600)  # its -wal and -shm files are created with the same mode
+
     engine = sa.create_engine(
         f"sqlite:///{path}",
         isolation_level="AUTOCOMMIT",
         connect_args={"check_same_thread": False},
     )
+    sa.event.listen(engine, "do_connect", owner_only)
     sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
@@ -80,23 +88,33 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.execute(f"PRAGMA {pragma}")
 
 
-def _table(engine: Engine, name: str, *items: SchemaItem, **kwargs: Any) -> sa.Table:
-    """The table, created if missing (also when several processes start at once)."""
-    dialect = engine.dialect.name
-    if dialect not in _INSERT:
-        raise ValueError(f"abuse limits run on SQLite or PostgreSQL, not {dialect}")
-    table = sa.Table(
-        name, sa.MetaData(), *items, prefixes=_TABLE_PREFIXES.get(dialect, []), **kwargs
-    )
-    with engine.connect() as conn:
-        if dialect == "postgresql":  # concurrent CREATE ... IF NOT EXISTS can still collide
-            conn.execution_options(isolation_level="READ COMMITTED")
-            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_DDL_LOCK)))
-        conn.execute(CreateTable(table, if_not_exists=True))
-        for index in table.indexes:
-            conn.execute(CreateIndex(index, if_not_exists=True))
-        conn.commit()
-    return table
+class _Table:
+    """A table of the limits, created if missing when first used (also by several processes at
+    once), so that building the API's runtime connects to nothing."""
+
+    def __init__(self, engine: Engine, name: str, *items: SchemaItem, **kwargs: Any) -> None:
+        self.engine, self.dialect = engine, engine.dialect.name
+        if self.dialect not in _INSERT:
+            raise ValueError(f"abuse limits run on SQLite or PostgreSQL, not {self.dialect}")
+        prefixes = _TABLE_PREFIXES.get(self.dialect, [])
+        self.table = sa.Table(name, sa.MetaData(), *items, prefixes=prefixes, **kwargs)
+        self._created = False
+
+    def begin(self) -> AbstractContextManager[sa.Connection]:
+        if not self._created:
+            self._create()
+        return self.engine.begin()
+
+    def _create(self) -> None:
+        with self.engine.connect() as conn:
+            if self.dialect == "postgresql":  # concurrent CREATE ... IF NOT EXISTS can collide
+                conn.execution_options(isolation_level="READ COMMITTED")
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_DDL_LOCK)))
+            conn.execute(CreateTable(self.table, if_not_exists=True))
+            for index in self.table.indexes:
+                conn.execute(CreateIndex(index, if_not_exists=True))
+            conn.commit()
+        self._created = True
 
 
 def _micros(seconds: float) -> int:
@@ -125,11 +143,10 @@ class RateLimiter:
     ) -> None:
         if rate <= 0 or burst < 1:
             raise ValueError(f"need rate > 0 and burst >= 1, got {rate} and {burst}")
-        self.engine = engine
         self.name, self.now, self.purge_every = name, now, purge_every
         self.interval = max(1, _micros(1 / rate))
         self.burst = burst
-        t = self.table = _table(
+        self._rows = _Table(
             engine,
             "api_rate_limits",
             sa.Column("key", sa.Text, primary_key=True),
@@ -137,6 +154,7 @@ class RateLimiter:
             sa.Column("wait", sa.BigInteger, nullable=False),  # the last answer, for RETURNING
             sqlite_with_rowid=False,
         )
+        t = self.table = self._rows.table
         now_, interval = (
             sa.bindparam("now", type_=sa.BigInteger),
             sa.bindparam("interval", type_=sa.BigInteger),
@@ -169,7 +187,7 @@ class RateLimiter:
             "interval": self.interval,
             "ceiling": now + (self.burst - 1) * self.interval,
         }
-        with self.engine.begin() as conn:
+        with self._rows.begin() as conn:
             if at >= self._next_purge:
                 self._next_purge = at + self.purge_every
                 conn.execute(self._purge, {"now": now})
@@ -197,7 +215,6 @@ class LoginThrottle:
         now: Clock = time.time,
         purge_every: float = PURGE_EVERY,
     ) -> None:
-        self.engine = engine
         self.window, self.now, self.purge_every = window, now, purge_every
         self.limits = {
             "account": per_account or failures,
@@ -206,13 +223,14 @@ class LoginThrottle:
         }
         if min(self.limits.values()) < 1:
             raise ValueError(f"every limit must be at least 1: {self.limits}")
-        t = self.table = _table(
+        self._rows = _Table(
             engine,
             "api_login_failures",
             sa.Column("key", sa.Text, nullable=False),
             sa.Column("at", sa.Double, nullable=False),
             sa.Index("api_login_failures_key_at", "key", "at"),
         )
+        t = self.table = self._rows.table
         cutoff = sa.bindparam("cutoff", type_=sa.Double)
         # per key, the limit-th most recent failure in the window: none, and the key may try
         self._nth_recent = sa.select(
@@ -248,7 +266,7 @@ class LoginThrottle:
     def retry_after(self, email: str, address: str) -> int:
         """0 if this email may try to log in from this address; else the seconds to wait."""
         now = self.now()
-        with self.engine.begin() as conn:
+        with self._rows.begin() as conn:
             row = conn.execute(
                 self._nth_recent, {**self._keys(email, address), "cutoff": now - self.window}
             ).one()
@@ -257,12 +275,12 @@ class LoginThrottle:
 
     def failed(self, email: str, address: str) -> None:
         now = self.now()
-        with self.engine.begin() as conn:
+        with self._rows.begin() as conn:
             if now >= self._next_purge:
                 self._next_purge = now + self.purge_every
                 conn.execute(self._purge, {"cutoff": now - self.window})
             conn.execute(self._record, {**self._keys(email, address), "at": now})
 
     def succeeded(self, email: str, address: str) -> None:
-        with self.engine.begin() as conn:
+        with self._rows.begin() as conn:
             conn.execute(self._clear, self._keys(email, address))
