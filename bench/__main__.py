@@ -2,7 +2,8 @@
 
 Each benchmark returns lines of text; nothing here compares them with goals (docs/benchmarks.md
 does). Servers are started once and stopped at the end, also on an error or Ctrl-C: PostgreSQL
-for the store benchmark, one Kafka broker shared by the relay and round-trip benchmarks.
+for the store and limits benchmarks, one Kafka broker shared by the relay and round-trip
+benchmarks.
 """
 
 from __future__ import annotations
@@ -46,6 +47,15 @@ def store(env: Env) -> Iterator[str]:
     yield from store_bench.run(env.base, "sqlite", **sizes)
     with postgres(env.base) as server:
         yield from store_bench.run(env.base, "postgres", server.url, **sizes)
+
+
+def limits(env: Env) -> Iterator[str]:
+    from . import limits_bench
+
+    sizes = {"takes": 2_000} if env.quick else {}
+    yield from limits_bench.run(env.base, "sqlite", **sizes)
+    with postgres(env.base) as server:
+        yield from limits_bench.run(env.base, "postgres", server.url, **sizes)
 
 
 def external(module_name: str, quick: dict[str, int]) -> Callable[[Env], Iterator[str]]:
@@ -100,6 +110,7 @@ def roundtrip(env: Env) -> Iterator[str]:
 # Kafka benchmarks last, so the broker is not running while the others measure.
 BENCHMARKS: dict[str, Callable[[Env], Iterator[str]]] = {
     "store": store,
+    "limits": limits,
     "authz": external("bench.authz_bench", {"cached": 100_000, "uncached": 500, "http": 200}),
     "audit": external("bench.audit_bench", {"events": 20_000}),
     "shape": external("bench.shape_bench", {}),

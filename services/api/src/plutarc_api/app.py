@@ -107,6 +107,7 @@ def create_app(settings: ApiSettings | None = None, runtime: ApiRuntime | None =
                 await producer.stop()
             rt.engine.dispose()
             rt.state_engine.dispose()
+            rt.limits.dispose()
 
     app = FastAPI(
         title="plutarc API",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -95,6 +96,8 @@ class ApiRuntime:
         self.authorizer = Authorizer(engine_for(s.opa_url), auth.memberships(self.engine), self.now)
         self.limits = Limits(s)
         self.hasher = PasswordHasher(time_cost=s.argon2_time_cost, memory_cost=s.argon2_memory_kib)
+        # What a login for an unknown email is verified against: it costs as much as a known one.
+        self.dummy_hash = self.hasher.hash(os.urandom(16).hex())
         self.secret_key = b""  # set by open()
         self.producer: AIOKafkaProducer | None = None
         self.ops: OpsServer | None = None

@@ -14,6 +14,12 @@ class ApiSettings(RuntimeSettings):
     model_config = SettingsConfigDict(env_prefix="PLUTARC_", extra="ignore")
 
     kafka_bootstrap: str = "127.0.0.1:9092"
+    database_url: str | None = Field(
+        default=None,
+        description="postgresql://... holding the API's read models, its shared state and the "
+        "abuse limits, shared by every worker and replica; unset, SQLite files in <data_dir> "
+        "(api-readmodels.sqlite, api-state.sqlite, api-limits.sqlite)",
+    )
     http_port: int = Field(default=8000, ge=0, le=65535)
     ops_host: str = Field(
         default="127.0.0.1", description="Address of the ops endpoint (metrics), not the API's"
@@ -36,7 +42,16 @@ class ApiSettings(RuntimeSettings):
     )
     ip_burst: int = Field(default=600, ge=1)
     login_failures: int = Field(
-        default=5, ge=1, description="Failed logins per email before throttling"
+        default=5,
+        ge=1,
+        description="Failed logins per account (email), and per client address and account, "
+        "within the window before throttling",
+    )
+    login_failures_per_address: int = Field(
+        default=100,
+        ge=1,
+        description="Failed logins per client address alone within the window: a ceiling well "
+        "above login_failures, so that many users behind one address (an office) are not locked out",
     )
     login_window_seconds: int = Field(default=900, ge=1)
     secret_key: str | None = Field(

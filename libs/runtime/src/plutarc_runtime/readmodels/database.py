@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sqlite3
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,6 +31,22 @@ def _private_file(path: Path) -> None:
         fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
         os.close(fd)
     os.chmod(path, 0o600)
+
+
+def apply_pragmas(dbapi: Any, pragmas: Sequence[str], patience: float = 10.0) -> None:
+    """Run PRAGMAs on a new SQLite connection. Switching a new file to WAL needs a lock that
+    SQLite does not wait for (no busy handler), so processes opening the same new file at once
+    retry briefly instead of failing."""
+    deadline = time.monotonic() + patience
+    for pragma in pragmas:
+        while True:
+            try:
+                dbapi.execute(f"PRAGMA {pragma}")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
 
 def sqlite_engine(path: Path, *, synchronous: str = "NORMAL", pool_size: int = 4) -> Engine:
@@ -50,12 +68,9 @@ def sqlite_engine(path: Path, *, synchronous: str = "NORMAL", pool_size: int = 4
     def _pragmas(dbapi: Any, _record: Any) -> None:
         # sqlite3 opens transactions lazily; let SQLAlchemy's BEGIN decide instead.
         dbapi.isolation_level = None
-        cur = dbapi.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute(f"PRAGMA synchronous={synchronous}")
-        cur.execute("PRAGMA busy_timeout=30000")
-        cur.execute("PRAGMA foreign_keys=OFF")
-        cur.close()
+        apply_pragmas(
+            dbapi, ("busy_timeout=30000", "journal_mode=WAL", f"synchronous={synchronous}")
+        )
         for suffix in ("-wal", "-shm"):
             side = Path(f"{path}{suffix}")
             if side.exists():

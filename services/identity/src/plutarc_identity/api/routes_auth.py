@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
+from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import APIRouter, Depends, Request, Response
 from plutarc_api.caller import sha256_hex
@@ -69,30 +70,25 @@ async def login(
     write: Annotated[Write, Depends(anonymous_writer)],
 ) -> SessionOut:
     rt = write.rt
-    email = str(body.email).strip().lower()
+    email, address = str(body.email).strip().lower(), client_ip(request)
     logins = rt.limits.logins
-    keys = (f"email:{email}", f"ip:{client_ip(request)}")
-    wait = max(logins.retry_after(k) for k in keys)
-    if wait:
-        raise Problem(
-            429,
-            "auth.login_throttled",
-            "too many failed logins; wait before trying again",
-            headers={"Retry-After": str(wait)},
-        )
+    _throttle(logins.retry_after(email, address))
     user = await rt.reader.one(
         select(users.c.user_id, users.c.password_hash).where(users.c.email == email)
     )
-    try:
-        if user is None or user.password_hash is None:
-            raise VerificationError("unknown user")
-        await asyncio.to_thread(rt.hasher.verify, user.password_hash, body.password)
-    except (VerificationError, InvalidHashError):
-        for k in keys:
-            logins.failed(k)
-        raise Problem(401, "auth.invalid_credentials", INVALID_LOGIN) from None
-    for k in keys:
-        logins.succeeded(k)
+    password_hash = user.password_hash if user is not None else None
+    # Unknown or without a password, the email costs one verify all the same (against a dummy
+    # hash): how long the answer takes must not tell whether the email is registered.
+    verified = await _verify(rt.hasher, password_hash or rt.dummy_hash, body.password)
+    # Failures that concurrent attempts recorded during the verify count too, and then the answer
+    # is the same whether or not this password was right.
+    wait = logins.retry_after(email, address)
+    if user is None or password_hash is None or not verified:
+        logins.failed(email, address)
+        _throttle(wait)
+        raise Problem(401, "auth.invalid_credentials", INVALID_LOGIN)
+    _throttle(wait)
+    logins.succeeded(email, address)
     token, session_id = write.secret(SESSION_PREFIX), write.derived_id("session")
     reply = await rt.send(
         c.StartSession(
@@ -159,3 +155,20 @@ async def my_workspaces(rt: Runtime, caller: Authenticated) -> list[MembershipOu
         for row in await rt.reader.all(q)
     ]
     return sorted(out, key=lambda m: (m.kind != "personal", m.name.lower(), m.workspace_id))
+
+
+def _throttle(wait: int) -> None:
+    if wait:
+        raise Problem(
+            429,
+            "auth.login_throttled",
+            "too many failed logins; wait before trying again",
+            headers={"Retry-After": str(wait)},
+        )
+
+
+async def _verify(hasher: PasswordHasher, password_hash: str, password: str) -> bool:
+    try:
+        return await asyncio.to_thread(hasher.verify, password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
