@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -68,6 +69,21 @@ class BodyLimit:
         await response(scope, request.receive, send)
 
 
+def ops_server(rt: ApiRuntime) -> OpsServer:
+    """The ops endpoint. With N workers each has its own, on the first free port of
+    ops_port .. ops_port+N-1 (each worker's metrics are its own)."""
+    s = rt.settings
+    app = ops_app("api", rt.metrics, {"projections": rt.check_projections})
+    ports = range(s.ops_port, s.ops_port + s.workers) if s.ops_port else [0]
+    for port in ports:
+        try:
+            return OpsServer(app, s.ops_host, port)
+        except OSError:
+            if port == ports[-1]:
+                raise
+    raise AssertionError("unreachable")
+
+
 def create_app(settings: ApiSettings | None = None, runtime: ApiRuntime | None = None) -> FastAPI:
     rt = runtime or ApiRuntime(settings or ApiSettings())
     assert rt.modules is not None
@@ -75,11 +91,7 @@ def create_app(settings: ApiSettings | None = None, runtime: ApiRuntime | None =
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Metrics are for operators: on a port of their own, bound to the ops host, not the API's.
-        rt.ops = OpsServer(
-            ops_app("api", rt.metrics, {"projections": rt.check_projections}),
-            rt.settings.ops_host,
-            rt.settings.ops_port,
-        )
+        rt.ops = ops_server(rt)
         tasks = [asyncio.create_task(rt.ops.run(rt.stop), name="ops")]
         log.info("ops endpoint listening", extra={"ops_port": rt.ops.port})
         producer = None
@@ -133,7 +145,8 @@ def create_app(settings: ApiSettings | None = None, runtime: ApiRuntime | None =
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict[str, Any]:
-        return {"service": "api", "status": "alive"}
+        # `worker` tells the processes behind one port apart (operators, and the workers test).
+        return {"service": "api", "status": "alive", "worker": os.getpid()}
 
     @app.get("/ready", include_in_schema=False)
     async def ready() -> JSONResponse:

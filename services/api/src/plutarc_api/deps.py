@@ -101,9 +101,16 @@ class Access:
     workspace_id: str
     permission: str
     role: str
+    replay: bool = False
+    """The request repeats one this caller already sent (same Idempotency-Key, same request):
+    it was authorized then, and the service answers a repeated command with its first outcome
+    without deciding it again; deciding now would refuse a caller the first request demoted
+    (a transfer of ownership, leaving)."""
 
     async def check(self, **resource: object) -> str:
         """The same permission again, now about a resource (a target role, a target user)."""
+        if self.replay:
+            return self.role
         return await authorize(self.rt, self.caller, self.workspace_id, self.permission, **resource)
 
 
@@ -120,9 +127,16 @@ class Require:
     async def __call__(
         self,
         workspace_id: str,
+        request: Request,
         rt: Annotated[ApiRuntime, Depends(runtime)],
         caller: Authenticated,
+        idempotency_key: IdempotencyKey = None,
     ) -> Access:
+        if idempotency_key is not None and request.method != "GET":
+            command_id = command_id_for(caller.actor, idempotency_key)
+            fingerprint = await _fingerprint(request, idempotency_key)
+            if await rt.issued_as(command_id, caller.actor, fingerprint):
+                return Access(rt, caller, workspace_id, self.permission, "", replay=True)
         role = await decide(rt, caller, workspace_id, self.permission, {}, bool(self.about))
         return Access(rt, caller, workspace_id, self.permission, role)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import uvicorn
+from fastapi import FastAPI
 from plutarc_runtime.logs import configure_logging
 
 from .app import create_app
@@ -20,17 +21,30 @@ def proxy_options(settings: ApiSettings) -> dict[str, Any]:
     return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted}
 
 
+def worker_app() -> FastAPI:
+    """One worker's app (uvicorn's factory when PLUTARC_WORKERS > 1: each worker process builds
+    its own, and they share the read models, the state and the limits through the database)."""
+    settings = ApiSettings()
+    configure_logging("api", settings.log_level, settings.log_json)
+    return create_app(settings)
+
+
 def main() -> None:
     settings = ApiSettings()
     configure_logging("api", settings.log_level, settings.log_json)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.http_host,
-        port=settings.http_port,
-        log_config=None,
-        access_log=False,
+    options: dict[str, Any] = {
+        "host": settings.http_host,
+        "port": settings.http_port,
+        "log_config": None,
+        "access_log": False,
         **proxy_options(settings),
-    )
+    }
+    if settings.workers > 1:
+        uvicorn.run(
+            "plutarc_api.main:worker_app", factory=True, workers=settings.workers, **options
+        )
+    else:
+        uvicorn.run(create_app(settings), **options)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from plutarc_access import Authorizer, engine_for
 from plutarc_contracts import CommandAccepted, CommandRejected, Registry, Topic, default_registry
 from plutarc_runtime.ops import OpsServer
 from plutarc_runtime.readmodels import Reader, ReadModels, SqlProjection, open_engine
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from . import state
 from .caller import Caller
@@ -235,6 +235,20 @@ class ApiRuntime:
     ) -> None:
         with self.state_engine.begin() as conn:
             state.record_issued(conn, command_id, actor, fingerprint, now)
+
+    async def issued_as(self, command_id: str, actor: str, fingerprint: str | None) -> bool:
+        """Whether `actor` issued `command_id` already, for this very request."""
+
+        def look() -> bool:
+            with self.state_engine.connect() as conn:
+                row = conn.execute(
+                    select(state.issued.c.actor, state.issued.c.fingerprint).where(
+                        state.issued.c.command_id == command_id
+                    )
+                ).first()
+            return row is not None and row.actor == actor and row.fingerprint == fingerprint
+
+        return await asyncio.to_thread(look)
 
     async def housekeeping(self) -> None:
         """Forget idempotency keys past their retention, once an hour."""

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from plutarc_contracts import Registry
+from plutarc_contracts import Registry, TopicRegistry, default_topics
 from sqlalchemy import Engine, select, text
 
 from .database import is_sqlite
@@ -84,7 +84,12 @@ class ReadModels:
         name: str,
         lock_path: Path | None = None,
         poll: float = 0.005,
+        catalogue: TopicRegistry | None = None,
     ) -> None:
+        # A private topic is read only by the consumers its contract names (`api` for credentials).
+        (catalogue or default_topics()).check_reader(
+            name, [t for p in projections for t in p.topics]
+        )
         names = [p.name for p in projections]
         if len(set(names)) != len(names):
             raise ValueError(f"projection names must be unique: {names}")
