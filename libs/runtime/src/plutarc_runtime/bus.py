@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from plutarc_contracts import Topic
@@ -89,3 +90,38 @@ async def ensure_topics(bootstrap: str, topics: Sequence[Topic]) -> list[str]:
         return created
     finally:
         await admin.close()
+
+
+def log_reader(bootstrap: str, client_id: str, **overrides: Any) -> AIOKafkaConsumer:
+    """A consumer that reads topics as a log, with no group: it assigns partitions and seeks
+    itself (replayed projections, read models, reply readers)."""
+    options: dict[str, Any] = {
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "isolation_level": "read_committed",
+        "fetch_max_wait_ms": 50,
+        "max_partition_fetch_bytes": 4 << 20,
+        **overrides,
+    }
+    return AIOKafkaConsumer(bootstrap_servers=bootstrap, client_id=client_id, **options)
+
+
+async def partitions_of(
+    consumer: AIOKafkaConsumer, topics: Sequence[str], stop: asyncio.Event, reader: str
+) -> list[TopicPartition]:
+    """Every partition of `topics`, waiting (and saying so every 5 s) until they all exist."""
+    attempt = 0
+    while True:
+        found = [
+            TopicPartition(t, p)
+            for t in topics
+            for p in sorted(consumer.partitions_for_topic(t) or ())
+        ]
+        missing = set(topics) - {tp.topic for tp in found}
+        if not missing or stop.is_set():
+            return found
+        if attempt and attempt % 50 == 0:  # the first metadata fetch may lag creation
+            log.warning("waiting for topics", extra={"reader": reader, "missing": sorted(missing)})
+        attempt += 1
+        await consumer._client.force_metadata_update()
+        await asyncio.sleep(0.1)

@@ -25,6 +25,7 @@ import msgspec
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from plutarc_contracts import ContractError, Envelope, Registry, TopicRegistry, default_topics
 
+from .bus import log_reader, partitions_of
 from .checkpoint import (
     FORMAT,
     Checkpoint,
@@ -123,43 +124,12 @@ class ReplayConsumer:
                 return False
         return True
 
-    async def _partitions(
-        self, consumer: AIOKafkaConsumer, stop: asyncio.Event
-    ) -> list[TopicPartition]:
-        """Every partition of the topics, waiting (and saying so) until they all exist."""
-        attempt = 0
-        while True:
-            found = [
-                TopicPartition(t, p)
-                for t in self.topics
-                for p in sorted(consumer.partitions_for_topic(t) or ())
-            ]
-            missing = set(self.topics) - {tp.topic for tp in found}
-            if not missing or stop.is_set():
-                return found
-            if attempt % 50 == 0:
-                log.warning(
-                    "waiting for topics to exist",
-                    extra={"consumer": self.name, "missing": sorted(missing)},
-                )
-            attempt += 1
-            await consumer._client.force_metadata_update()
-            await asyncio.sleep(0.1)
-
     async def run(self, stop: asyncio.Event) -> None:
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
-            client_id=f"{self.name}-replay",
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            isolation_level="read_committed",
-            fetch_max_wait_ms=50,
-            max_partition_fetch_bytes=4 << 20,
-        )
+        consumer = log_reader(self.bootstrap, f"{self.name}-replay")
         self._kafka = consumer
         await consumer.start()
         try:
-            partitions = await self._partitions(consumer, stop)
+            partitions = await partitions_of(consumer, self.topics, stop, self.name)
             # Offsets are looked up before the partitions are assigned, and the position is set
             # right after, with no await in between: an assigned partition without a position
             # is reset by the fetcher on its own, which would race with the seek.

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 import msgspec
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from plutarc_contracts import (
     CommandAccepted,
     CommandEnvelope,
@@ -28,6 +28,7 @@ from plutarc_contracts import (
     Registry,
     commands_topic,
 )
+from plutarc_runtime.bus import log_reader, partitions_of
 
 log = logging.getLogger(__name__)
 IDEMPOTENCY_NS = uuid5(NAMESPACE_URL, "https://plutarc.dev/ns/idempotency-key")
@@ -78,25 +79,10 @@ class Replies:
         self._waiting.pop(correlation_id, None)
 
     async def run(self, stop: asyncio.Event) -> None:
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
-            client_id="api-replies",
-            enable_auto_commit=False,
-            isolation_level="read_committed",
-            fetch_max_wait_ms=20,
-        )
+        consumer = log_reader(self.bootstrap, "api-replies", fetch_max_wait_ms=20)
         await consumer.start()
         try:
-            while not stop.is_set():
-                await consumer._client.force_metadata_update()
-                if all(consumer.partitions_for_topic(t) for t in self.topics):
-                    break
-                await asyncio.sleep(0.1)
-            partitions = [
-                TopicPartition(t, p)
-                for t in self.topics
-                for p in sorted(consumer.partitions_for_topic(t) or ())
-            ]
+            partitions = await partitions_of(consumer, self.topics, stop, "api-replies")
             ends = await consumer.end_offsets(partitions)
             consumer.assign(partitions)
             for tp in partitions:

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from plutarc_contracts import ContractError, Envelope, Registry
 from sqlalchemy import (
     BigInteger,
@@ -39,6 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
+from ..bus import log_reader, partitions_of
 from .database import writing
 from .sql import upsert
 
@@ -184,18 +185,10 @@ class Projector:
     # -- the loop ------------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
         stored = self.stored if self.stored is not None else await asyncio.to_thread(self.prepare)
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
-            client_id=f"projection-{self.name}",
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            isolation_level="read_committed",
-            fetch_max_wait_ms=50,
-            max_partition_fetch_bytes=4 << 20,
-        )
+        consumer = log_reader(self.bootstrap, f"projection-{self.name}")
         await consumer.start()
         try:
-            partitions = await self._partitions(consumer, stop)
+            partitions = await partitions_of(consumer, self.projection.topics, stop, self.name)
             starts = await consumer.beginning_offsets(partitions)
             ends = await consumer.end_offsets(partitions)
             offsets = {
@@ -234,28 +227,6 @@ class Projector:
                     self.caught_up.set()
         finally:
             await consumer.stop()
-
-    async def _partitions(
-        self, consumer: AIOKafkaConsumer, stop: asyncio.Event
-    ) -> list[TopicPartition]:
-        attempt = 0
-        while True:
-            found = [
-                TopicPartition(t, p)
-                for t in self.projection.topics
-                for p in sorted(consumer.partitions_for_topic(t) or ())
-            ]
-            missing = set(self.projection.topics) - {tp.topic for tp in found}
-            if not missing or stop.is_set():
-                return found
-            if attempt % 50 == 0:
-                log.warning(
-                    "waiting for topics",
-                    extra={"projection": self.name, "missing": sorted(missing)},
-                )
-            attempt += 1
-            await consumer._client.force_metadata_update()
-            await asyncio.sleep(0.1)
 
     async def _commit_with_retry(
         self, batch: dict[TopicPartition, list[Any]], stop: asyncio.Event

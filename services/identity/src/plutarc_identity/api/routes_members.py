@@ -8,7 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response
 from plutarc_api.caller import sha256_hex
-from plutarc_api.deps import Access, Authenticated, PermissionRoute, Writes, allowed
+from plutarc_api.deps import Access, Authenticated, PermissionRoute, Write, Writes, allowed
 from plutarc_api.problems import Problem
 from plutarc_api.runtime import ApiRuntime
 from plutarc_api.schemas import WRITE_ERRORS
@@ -236,13 +236,14 @@ async def revoke_invitation(
     return Response(status_code=204)
 
 
-@router.post("/invitations/accept", response_model=InvitationOut)
-async def accept_invitation(
-    body: InvitationTokenIn, caller: Authenticated, write: Writes
+async def answer_invitation(
+    body: InvitationTokenIn,
+    write: Write,
+    command: type[c.AcceptInvitation] | type[c.DeclineInvitation],
 ) -> InvitationOut:
     workspace_id, invitation_id = parse_invitation_token(body.token)
     await write.send(
-        c.AcceptInvitation(
+        command(
             workspace_id=workspace_id,
             invitation_id=invitation_id,
             token_hash=sha256_hex(body.token),
@@ -251,23 +252,20 @@ async def accept_invitation(
         key=workspace_id,
     )
     return await invitation_out(write.rt, workspace_id, invitation_id)
+
+
+@router.post("/invitations/accept", response_model=InvitationOut)
+async def accept_invitation(
+    body: InvitationTokenIn, caller: Authenticated, write: Writes
+) -> InvitationOut:
+    return await answer_invitation(body, write, c.AcceptInvitation)
 
 
 @router.post("/invitations/decline", response_model=InvitationOut)
 async def decline_invitation(
     body: InvitationTokenIn, caller: Authenticated, write: Writes
 ) -> InvitationOut:
-    workspace_id, invitation_id = parse_invitation_token(body.token)
-    await write.send(
-        c.DeclineInvitation(
-            workspace_id=workspace_id,
-            invitation_id=invitation_id,
-            token_hash=sha256_hex(body.token),
-        ),
-        workspace_id=workspace_id,
-        key=workspace_id,
-    )
-    return await invitation_out(write.rt, workspace_id, invitation_id)
+    return await answer_invitation(body, write, c.DeclineInvitation)
 
 
 def _token(row: object) -> TokenOut:
