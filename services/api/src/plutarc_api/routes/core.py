@@ -29,12 +29,26 @@ def _cursor(seq: int) -> str:
     return base64.urlsafe_b64encode(f"s{seq}".encode()).decode().rstrip("=")
 
 
+MAX_SEQ = 2**63 - 1
+"""The largest position a BIGINT holds: a larger one reaches the database as an overflow (500)."""
+
+
+def event_id(text: str) -> int | None:
+    """A position as a client sends it back (ASCII digits, in range), else None. Not `int()`,
+    which also reads "+1", " 1" and "1_0", nor `str.isdigit()`, which also accepts "²"."""
+    if not (0 < len(text) <= 19 and text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if value <= MAX_SEQ else None
+
+
 def _seq(cursor: str) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if not text.startswith("s"):
+        seq = event_id(text[1:]) if text.startswith("s") else None
+        if seq is None:
             raise ValueError
-        return int(text[1:])
+        return seq
     except ValueError:
         raise Problem(
             422,
@@ -130,7 +144,8 @@ async def events(
     access: Annotated[Access, allowed("workspace:read")],
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)] = None,
     after: Annotated[
-        int | None, Query(ge=0, description="resume after this event id (as Last-Event-ID)")
+        int | None,
+        Query(ge=0, le=MAX_SEQ, description="resume after this event id (as Last-Event-ID)"),
     ] = None,
 ) -> StreamingResponse:
     """The workspace's events as they happen (server-sent events), those the caller may see.
@@ -139,14 +154,15 @@ async def events(
     `?after=`) to resume with no gap and no duplicate. Without either, the stream starts at the
     newest event. A member removed from the workspace stops receiving at once."""
     if last_event_id is not None:
-        if not last_event_id.isdigit():
+        resume = event_id(last_event_id)
+        if resume is None:
             raise Problem(
                 422,
                 "request.invalid",
                 "Last-Event-ID is an event id this stream sent",
                 errors=[{"field": "Last-Event-ID", "message": "not an event id"}],
             )
-        after = int(last_event_id)
+        after = resume
     rt = access.rt
     if after is None:
         t = workspace_log.c
