@@ -6,18 +6,26 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from .. import state
-from ..caller import Caller
+from ..caller import Caller, unauthorized
 from ..core_models import outcomes, workspace_log
-from ..deps import Access, Authenticated, PermissionRoute, Runtime, allowed, authorize
+from ..deps import (
+    Access,
+    Authenticated,
+    PermissionRoute,
+    Runtime,
+    allowed,
+    authorize,
+    bearer,
+)
 from ..problems import Problem
 from ..runtime import ApiRuntime
 from ..schemas import READ_ERRORS, AuditEntryOut, AuditPage, CommandStatusOut
@@ -152,7 +160,8 @@ async def events(
 
     Each event's `id` is its position in the workspace log; reconnect with `Last-Event-ID` (or
     `?after=`) to resume with no gap and no duplicate. Without either, the stream starts at the
-    newest event. A member removed from the workspace stops receiving at once."""
+    newest event. What the caller may see is decided again for every batch: the stream ends once
+    they leave the workspace, their session ends or their token is revoked."""
     if last_event_id is not None:
         resume = event_id(last_event_id)
         if resume is None:
@@ -170,7 +179,9 @@ async def events(
             select(t.seq).where(t.workspace_id == workspace_id).order_by(t.seq.desc()).limit(1)
         )
         after = newest[0] if newest else 0
-    stream = _stream(rt, request, access.caller, workspace_id, after)
+    token = bearer(request.headers.get("authorization"))
+    assert token is not None  # `allowed` authenticated it
+    stream = _stream(rt, request, _Viewer(rt, access.caller, token, workspace_id), after)
     return StreamingResponse(
         stream,
         media_type="text/event-stream",
@@ -179,32 +190,30 @@ async def events(
 
 
 async def _stream(
-    rt: ApiRuntime, request: Request, caller: Caller, workspace_id: str, after: int
+    rt: ApiRuntime, request: Request, viewer: _Viewer, after: int
 ) -> AsyncIterator[bytes]:
-    allowed_cache: dict[str, bool] = {}
-    checked_at = time.monotonic()
+    t = workspace_log.c
     last_sent = time.monotonic()
     yield b"retry: 1000\n\n"
     while not rt.stop.is_set():
-        if time.monotonic() - checked_at > 5.0:
-            allowed_cache.clear()  # roles change: decide again every few seconds
-            checked_at = time.monotonic()
-        try:
-            await authorize(rt, caller, workspace_id, "workspace:read")
-        except Problem:
-            return  # no longer a member (or the token was revoked): the stream ends
-        t = workspace_log.c
         rows = await rt.reader.all(
             select(t.seq, t.type, t.entry)
-            .where(t.workspace_id == workspace_id, t.seq > after)
+            .where(t.workspace_id == viewer.workspace_id, t.seq > after)
             .order_by(t.seq)
             .limit(PAGE)
         )
-        for row in rows:
-            after = row.seq
-            if await _may_see(rt, caller, workspace_id, row.type, allowed_cache):
-                yield _frame(row.seq, row.type, {"position": row.seq, **row.entry})
-                last_sent = time.monotonic()
+        try:
+            frames = await viewer.frames(rows)
+        except Problem:
+            # Not a member any more, the session or token ended, or the policy could not
+            # decide: end here, before this batch. A client that may still read resumes
+            # after the last id it received.
+            return
+        for frame in frames:
+            yield frame
+            last_sent = time.monotonic()
+        if rows:
+            after = rows[-1].seq
         if len(rows) == PAGE:
             continue
         if await request.is_disconnected():
@@ -215,19 +224,41 @@ async def _stream(
         await rt.log_changed(timeout=1.0)
 
 
-async def _may_see(
-    rt: ApiRuntime, caller: Caller, workspace_id: str, kind: str, cache: dict[str, bool]
-) -> bool:
-    permission = rt.visible_with(kind)
-    if permission is None:
-        return False
-    if permission not in cache:
+class _Viewer:
+    """Who reads a stream, and what they may see of a batch of rows, decided when it is read."""
+
+    def __init__(self, rt: ApiRuntime, caller: Caller, token: str, workspace_id: str) -> None:
+        self.rt, self.caller, self.token, self.workspace_id = rt, caller, token, workspace_id
+
+    async def frames(self, rows: Sequence[Row[Any]]) -> list[bytes]:
+        """The frames of `rows` the caller may see now; a Problem when they may see none.
+
+        Decided after the rows were read, so that no row newer than the caller's access is sent;
+        and afresh each time, so that a role taken away applies to the next batch."""
+        again = await self.rt.authenticate(self.token)
+        if again is None or again.actor != self.caller.actor:
+            raise unauthorized("the session or token this stream was opened with has ended")
+        await authorize(self.rt, self.caller, self.workspace_id, "workspace:read")
+        allowed: dict[str, bool] = {}
+        frames = []
+        for row in rows:
+            permission = self.rt.visible_with(row.type)
+            if permission is None:
+                continue
+            if permission not in allowed:
+                allowed[permission] = await self._holds(permission)
+            if allowed[permission]:
+                frames.append(_frame(row.seq, row.type, {"position": row.seq, **row.entry}))
+        return frames
+
+    async def _holds(self, permission: str) -> bool:
         try:
-            await authorize(rt, caller, workspace_id, permission)
-            cache[permission] = True
-        except Problem:
-            cache[permission] = False
-    return cache[permission]
+            await authorize(self.rt, self.caller, self.workspace_id, permission)
+        except Problem as p:
+            if p.status >= 500:  # not a denial: the policy could not be evaluated
+                raise
+            return False
+        return True
 
 
 def _frame(seq: int, kind: str, data: dict[str, Any]) -> bytes:
