@@ -17,6 +17,10 @@ from .sse import DEADLINE, join, live, organisation
 pytestmark = pytest.mark.kafka
 
 
+def open_streams(platform: Platform) -> float | None:
+    return platform.api.metrics.registry.get_sample_value("plutarc_api_live_streams")
+
+
 async def test_a_demoted_member_stops_seeing_at_once_what_the_new_role_may_not(
     platform: Platform,
 ) -> None:
@@ -98,3 +102,17 @@ async def test_a_policy_that_cannot_decide_ends_the_stream_and_skips_nothing(
             "identity.api_token_issued",
             "identity.workspace_renamed",
         ]
+
+
+@pytest.mark.parametrize("platform", [{"events_heartbeat": 0.2}], indirect=True)
+async def test_a_quiet_stream_sends_heartbeats_and_a_closed_one_is_let_go(
+    platform: Platform,
+) -> None:
+    olivia, _, _ = await platform.user("olivia")
+    async with platform.client(olivia) as http:
+        ws = await organisation(http, "Desk")
+        async with live(http, ws) as stream:
+            await until(lambda: len(stream.comments) >= 3, timeout=DEADLINE, what="heartbeats")
+            assert set(stream.comments) == {"keep-alive"} and stream.frames == []
+            assert open_streams(platform) == 1
+        await until(lambda: open_streams(platform) == 0, timeout=DEADLINE, what="stream closed")

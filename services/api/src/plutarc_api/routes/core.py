@@ -136,7 +136,6 @@ async def command_status(
     raise Problem(404, "command.not_found", "no command of yours has this id")
 
 
-HEARTBEAT = 15.0
 PAGE = 200
 
 
@@ -192,36 +191,42 @@ async def events(
 async def _stream(
     rt: ApiRuntime, request: Request, viewer: _Viewer, after: int
 ) -> AsyncIterator[bytes]:
+    heartbeat = rt.settings.events_heartbeat
     t = workspace_log.c
-    last_sent = time.monotonic()
-    yield b"retry: 1000\n\n"
-    while not rt.stop.is_set():
-        rows = await rt.reader.all(
-            select(t.seq, t.type, t.entry)
-            .where(t.workspace_id == viewer.workspace_id, t.seq > after)
-            .order_by(t.seq)
-            .limit(PAGE)
-        )
-        try:
-            frames = await viewer.frames(rows)
-        except Problem:
-            # Not a member any more, the session or token ended, or the policy could not
-            # decide: end here, before this batch. A client that may still read resumes
-            # after the last id it received.
-            return
-        for frame in frames:
-            yield frame
-            last_sent = time.monotonic()
-        if rows:
-            after = rows[-1].seq
-        if len(rows) == PAGE:
-            continue
-        if await request.is_disconnected():
-            return
-        if time.monotonic() - last_sent > HEARTBEAT:
-            yield b": keep-alive\n\n"
-            last_sent = time.monotonic()
-        await rt.log_changed(timeout=1.0)
+    rt.metrics.live_streams.inc()
+    try:
+        yield b"retry: 1000\n\n"
+        last_sent = time.monotonic()
+        while not rt.stop.is_set():
+            if await request.is_disconnected():
+                return
+            seen = rt.log_version
+            rows = await rt.reader.all(
+                select(t.seq, t.type, t.entry)
+                .where(t.workspace_id == viewer.workspace_id, t.seq > after)
+                .order_by(t.seq)
+                .limit(PAGE)
+            )
+            try:
+                frames = await viewer.frames(rows)
+            except Problem:
+                # Not a member any more, the session or token ended, or the policy could not
+                # decide: end here, before this batch. A client that may still read resumes
+                # after the last id it received.
+                return
+            for frame in frames:
+                yield frame
+                last_sent = time.monotonic()
+            if rows:
+                after = rows[-1].seq
+            if len(rows) == PAGE:
+                continue
+            if time.monotonic() - last_sent >= heartbeat:
+                yield b": keep-alive\n\n"
+                last_sent = time.monotonic()
+            await rt.log_changed(seen, timeout=min(1.0, heartbeat))
+    finally:
+        rt.metrics.live_streams.dec()
 
 
 class _Viewer:
