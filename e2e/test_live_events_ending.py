@@ -4,6 +4,8 @@ every batch; the credential it was opened with, the policy, the client and the s
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +13,7 @@ from plutarc_api.problems import Problem
 from plutarc_api.routes import core
 from plutarc_testkit.waiting import until
 
-from .conftest import Platform
+from .conftest import Platform, running_platform
 from .sse import DEADLINE, join, live, organisation
 
 pytestmark = pytest.mark.kafka
@@ -116,3 +118,23 @@ async def test_a_quiet_stream_sends_heartbeats_and_a_closed_one_is_let_go(
             assert set(stream.comments) == {"keep-alive"} and stream.frames == []
             assert open_streams(platform) == 1
         await until(lambda: open_streams(platform) == 0, timeout=DEADLINE, what="stream closed")
+
+
+async def test_a_server_shutting_down_ends_its_streams_and_stops(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """uvicorn waits for every open response before the app's own shutdown, and a live stream
+    never finishes by itself: it must be told, or the server never stops."""
+    async with running_platform(kafka_bootstrap, tmp_path) as platform:
+        olivia, _, _ = await platform.user("olivia")
+        http = platform.client(olivia)
+        ws = await organisation(http, "Desk")
+        streaming = live(http, ws)
+        stream = await streaming.__aenter__()
+        stopping = time.monotonic()
+    try:
+        assert time.monotonic() - stopping < 10
+        await until(lambda: stream.ended, timeout=5, what="the response ended, not cut")
+    finally:
+        await streaming.__aexit__(None, None, None)
+        await http.aclose()

@@ -103,6 +103,8 @@ class ApiRuntime:
         self.ops: OpsServer | None = None
         self.metrics.follow(self)
         self.visibility: dict[str, str | None] = {}
+        self.draining = asyncio.Event()
+        """Set when the server starts to shut down: live streams end, so that it can finish."""
         self.log_version = 0
         """Goes up whenever the workspace log grows (any workspace)."""
         self._log_grew = asyncio.Condition()

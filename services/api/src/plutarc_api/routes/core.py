@@ -197,7 +197,7 @@ async def _stream(
     try:
         yield b"retry: 1000\n\n"
         last_sent = time.monotonic()
-        while not rt.stop.is_set():
+        while not (rt.stop.is_set() or rt.draining.is_set()):
             if await request.is_disconnected():
                 return
             seen = rt.log_version
