@@ -17,7 +17,7 @@ import uvicorn
 from aiokafka.admin import AIOKafkaAdminClient
 from plutarc_access import engine_for
 from plutarc_api.app import create_app
-from plutarc_api.main import proxy_options
+from plutarc_api.main import ApiServer, proxy_options
 from plutarc_api.runtime import ApiRuntime
 from plutarc_api.settings import ApiSettings
 from plutarc_contracts import topics_of
@@ -30,7 +30,7 @@ from plutarc_testkit.waiting import until
 FAST_GROUPS = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 500}
 
 
-class _QuietServer(uvicorn.Server):
+class _QuietServer(ApiServer):
     @contextlib.contextmanager
     def capture_signals(self):  # type: ignore[no-untyped-def]
         yield
@@ -154,7 +154,8 @@ async def running_platform(
             log_config=None,
             access_log=False,
             **proxy_options(settings),
-        )
+        ),
+        runtime,
     )
     serving = asyncio.create_task(server.serve())
     await until(lambda: server.started or serving.done(), what="API listening")

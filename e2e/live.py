@@ -14,7 +14,7 @@ from typing import Any
 
 import uvicorn
 from plutarc_api.app import create_app
-from plutarc_api.main import proxy_options
+from plutarc_api.main import ApiServer, proxy_options
 from plutarc_api.runtime import ApiRuntime
 from plutarc_api.settings import ApiSettings
 from plutarc_identity.bootstrap import build
@@ -23,7 +23,7 @@ from plutarc_runtime.settings import RuntimeSettings
 from plutarc_testkit.waiting import wait_until
 
 
-class _QuietServer(uvicorn.Server):
+class _QuietServer(ApiServer):
     @contextlib.contextmanager
     def capture_signals(self):  # type: ignore[no-untyped-def]
         yield
@@ -53,7 +53,8 @@ class LivePlatform:
                 log_config=None,
                 access_log=False,
                 **proxy_options(settings),
-            )
+            ),
+            self.api,
         )
         self._thread = threading.Thread(target=self._run, name="live-platform", daemon=True)
         self._error: BaseException | None = None

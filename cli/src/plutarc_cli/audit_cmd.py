@@ -25,7 +25,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-audit_app = typer.Typer(no_args_is_help=True, help="Verify, replay and export the audit log.")
+audit_app = typer.Typer(
+    no_args_is_help=True,
+    help="The audit log: verify, replay and export a service's store on this machine; "
+    "`log` reads (and follows) a workspace's from the API.",
+)
 err = Console(stderr=True)
 
 ServiceOpt = Annotated[

@@ -11,8 +11,10 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, TypedDict, cast
 from urllib.parse import quote
@@ -27,6 +29,9 @@ INVITATION_PREFIX = "pli_"
 Role = Literal["owner", "admin", "manager", "trader", "viewer"]
 ROLES: tuple[Role, ...] = ("owner", "admin", "manager", "trader", "viewer")
 _RETRY_STATUSES = {502, 503, 504}
+STREAM_READ_TIMEOUT = 90.0
+"""Seconds without a byte before a live stream counts as lost (the API sends a heartbeat every
+15 s by default); it is then resumed, so a longer server heartbeat costs a reconnection, no loss."""
 
 
 class ApiError(Exception):
@@ -110,6 +115,25 @@ class Invitation(TypedDict):
 
 class InvitationCreated(Invitation):
     token: str
+
+
+class AuditEntry(TypedDict):
+    position: int
+    event_id: str
+    occurred_at: str
+    actor: str
+    action: str
+    workspace_id: str | None
+    target: str | None
+    before: dict[str, Any]
+    after: dict[str, Any]
+    correlation_id: str
+    causation_id: str | None
+
+
+class AuditPage(TypedDict):
+    entries: list[AuditEntry]
+    next_cursor: str | None
 
 
 class CommandStatus(TypedDict, total=False):
@@ -228,6 +252,60 @@ class PlutarcClient:
 
     def command_status(self, command_id: str) -> CommandStatus:
         return cast(CommandStatus, self._read(f"/v1/commands/{_seg(command_id)}"))
+
+    # --- the audit log and live events -------------------------------------------------------
+
+    def audit_page(
+        self,
+        workspace_id: str,
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> AuditPage:
+        """One page of the audit log, oldest first; `next_cursor` asks for the next."""
+        params: dict[str, Any] = {"limit": limit}
+        for name, value in (("actor", actor), ("action", action), ("cursor", cursor)):
+            if value is not None:
+                params[name] = value
+        for name, instant in (("since", since), ("until", until)):
+            if instant is not None:
+                params[name] = instant.isoformat()
+        return cast(AuditPage, self._read(f"/v1/workspaces/{_seg(workspace_id)}/audit", params))
+
+    @contextmanager
+    def event_lines(self, workspace_id: str, *, after: int | None) -> Iterator[Iterator[str]]:
+        """The workspace's live events (server-sent events) after position `after` (None: from
+        now on), as the lines of the response. One connection, not retried: a stream that ends
+        or fails is the caller's to resume (`plutarc_cli.events.follow`)."""
+        if not self.token:
+            raise ApiError("cli.not_logged_in", "not logged in; run `plutarc login`", 401)
+        headers = {"Authorization": f"Bearer {self.token}", "Accept": "text/event-stream"}
+        if after is not None:
+            headers["Last-Event-ID"] = str(after)
+        path = f"/v1/workspaces/{_seg(workspace_id)}/events"
+        timeout = httpx.Timeout(self._http.timeout.connect, read=STREAM_READ_TIMEOUT)
+        try:
+            with self._http.stream("GET", path, headers=headers, timeout=timeout) as response:
+                if response.status_code != 200:
+                    response.read()
+                    _decode(response)
+                    raise ApiError(
+                        f"http.{response.status_code}", "not an event stream", response.status_code
+                    )
+                yield response.iter_lines()
+        except httpx.TransportError as exc:
+            why = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            raise ApiError(
+                "cli.unreachable", f"the live stream from {self.base_url} failed ({why})", 0
+            ) from None
+
+    def pause(self, seconds: float) -> None:
+        """Wait as this client waits between retries (tests give it a clock that does not)."""
+        self._sleep(seconds)
 
     # --- plumbing ----------------------------------------------------------------------------
 

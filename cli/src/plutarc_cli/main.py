@@ -16,10 +16,12 @@ from plutarc_cli.client_cmd import (
     workspaces,
 )
 from plutarc_cli.kafka_cmd import kafka_app
+from plutarc_cli.log_cmd import log
 from plutarc_cli.up import up
 
 app = typer.Typer(no_args_is_help=True, help="Operate the plutarc platform.")
 app.add_typer(kafka_app, name="kafka")
+audit_app.command("log")(log)
 app.add_typer(audit_app, name="audit")
 app.command()(up)
 app.command()(login)

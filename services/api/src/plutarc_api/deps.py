@@ -64,6 +64,12 @@ async def public(request: Request, rt: Annotated[ApiRuntime, Depends(runtime)]) 
     return rt
 
 
+def bearer(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, else None."""
+    scheme, _, token = (authorization or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
 async def current_caller(
     request: Request,
     rt: Annotated[ApiRuntime, Depends(runtime)],
@@ -74,13 +80,12 @@ async def current_caller(
         raise unauthorized(
             "send `Authorization: Bearer <token>` (log in, or use a personal access token)"
         )
-    scheme, _, token = authorization.partition(" ")
-    token = token.strip()
-    caller = await rt.authenticate(token) if scheme.lower() == "bearer" and token else None
+    token = bearer(authorization)
+    caller = await rt.authenticate(token) if token else None
     if caller is None:
         # Failed authentication counts against the address: guessing tokens is what it limits.
         _limited(await rt.limits.take_ip(client_ip(request)))
-        if scheme.lower() != "bearer" or not token:
+        if not token:
             raise unauthorized("the Authorization header must be `Bearer <token>`")
         raise unauthorized("the token is unknown, ended, revoked or expired; log in again")
     _limited(await rt.limits.take_token(caller.actor))

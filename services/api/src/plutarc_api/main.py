@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import sys
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 from plutarc_runtime.logs import configure_logging
+from uvicorn.config import STARTUP_FAILURE
 
 from .app import create_app
+from .runtime import ApiRuntime
 from .settings import ApiSettings
 
 
@@ -29,22 +34,53 @@ def worker_app() -> FastAPI:
     return create_app(settings)
 
 
+class ApiServer(uvicorn.Server):
+    """uvicorn, telling live event streams to end when it starts to shut down.
+
+    uvicorn waits for every open response to finish before it runs the app's own shutdown, and a
+    live stream never finishes by itself: left alone, the server would wait for its clients."""
+
+    def __init__(self, config: uvicorn.Config, runtime: ApiRuntime) -> None:
+        super().__init__(config)
+        self.runtime = runtime
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self.runtime.draining.set()
+        await super().shutdown(sockets)
+
+
 def main() -> None:
     settings = ApiSettings()
     configure_logging("api", settings.log_level, settings.log_json)
-    options: dict[str, Any] = {
-        "host": settings.http_host,
-        "port": settings.http_port,
-        "log_config": None,
-        "access_log": False,
-        **proxy_options(settings),
-    }
     if settings.workers > 1:
+        # uvicorn's supervisor runs each worker's own server: live streams there are cut after
+        # a grace period at shutdown rather than told to end (ApiServer does that for one).
         uvicorn.run(
-            "plutarc_api.main:worker_app", factory=True, workers=settings.workers, **options
+            "plutarc_api.main:worker_app",
+            factory=True,
+            workers=settings.workers,
+            host=settings.http_host,
+            port=settings.http_port,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=5,
+            **proxy_options(settings),
         )
-    else:
-        uvicorn.run(create_app(settings), **options)
+        return
+    runtime = ApiRuntime(settings)
+    config = uvicorn.Config(
+        create_app(settings, runtime),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        **proxy_options(settings),
+    )
+    server = ApiServer(config, runtime)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)
 
 
 if __name__ == "__main__":

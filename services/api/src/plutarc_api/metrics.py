@@ -33,6 +33,11 @@ class ApiMetrics:
             ["type", "outcome"],
             registry=self.registry,
         )
+        self.live_streams = Gauge(
+            "plutarc_api_live_streams",
+            "Live event streams (server-sent events) open now",
+            registry=self.registry,
+        )
         self.projection_applied = Gauge(
             "plutarc_api_projection_events",
             "Events applied to the gateway's projections since start",

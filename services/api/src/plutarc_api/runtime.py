@@ -103,6 +103,10 @@ class ApiRuntime:
         self.ops: OpsServer | None = None
         self.metrics.follow(self)
         self.visibility: dict[str, str | None] = {}
+        self.draining = asyncio.Event()
+        """Set when the server starts to shut down: live streams end, so that it can finish."""
+        self.log_version = 0
+        """Goes up whenever the workspace log grows (any workspace)."""
         self._log_grew = asyncio.Condition()
         for m in self.modules:
             for hook in m.on_start:
@@ -144,11 +148,14 @@ class ApiRuntime:
         base = self.settings.public_url
         return f"{base.rstrip('/')}/invitations/accept#token={token}" if base else None
 
-    async def log_changed(self, timeout: float) -> None:
-        """Return when the workspace log grew (any workspace), or after `timeout` seconds."""
+    async def log_changed(self, seen: int, timeout: float) -> None:
+        """Return once the workspace log grew (any workspace) past `log_version` `seen`, which
+        may be at once, or after `timeout` seconds."""
         with contextlib.suppress(TimeoutError):
             async with self._log_grew:
-                await asyncio.wait_for(self._log_grew.wait(), timeout)
+                await asyncio.wait_for(
+                    self._log_grew.wait_for(lambda: self.log_version != seen), timeout
+                )
 
     async def watch_log(self, interval: float = 0.1) -> None:
         """One query per interval for the whole process, however many streams are open."""
@@ -164,6 +171,7 @@ class ApiRuntime:
                 )
                 if seq != newest:
                     newest = seq
+                    self.log_version += 1
                     async with self._log_grew:
                         self._log_grew.notify_all()
             with contextlib.suppress(TimeoutError):

@@ -33,6 +33,13 @@ class ApiSettings(RuntimeSettings):
     command_deadline: float = Field(
         default=5.0, gt=0, le=60, description="Seconds to wait for a reply"
     )
+    events_heartbeat: float = Field(
+        default=15.0,
+        gt=0,
+        le=300,
+        description="Seconds a live event stream may stay silent before it sends a comment, so "
+        "that proxies and load balancers do not close it as idle",
+    )
     session_ttl_seconds: int = Field(default=12 * 3600, ge=60)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     token_rate: float = Field(default=100.0, gt=0, description="Requests per second per token")

@@ -6,18 +6,26 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from .. import state
-from ..caller import Caller
+from ..caller import Caller, unauthorized
 from ..core_models import outcomes, workspace_log
-from ..deps import Access, Authenticated, PermissionRoute, Runtime, allowed, authorize
+from ..deps import (
+    Access,
+    Authenticated,
+    PermissionRoute,
+    Runtime,
+    allowed,
+    authorize,
+    bearer,
+)
 from ..problems import Problem
 from ..runtime import ApiRuntime
 from ..schemas import READ_ERRORS, AuditEntryOut, AuditPage, CommandStatusOut
@@ -29,12 +37,26 @@ def _cursor(seq: int) -> str:
     return base64.urlsafe_b64encode(f"s{seq}".encode()).decode().rstrip("=")
 
 
+MAX_SEQ = 2**63 - 1
+"""The largest position a BIGINT holds: a larger one reaches the database as an overflow (500)."""
+
+
+def event_id(text: str) -> int | None:
+    """A position as a client sends it back (ASCII digits, in range), else None. Not `int()`,
+    which also reads "+1", " 1" and "1_0", nor `str.isdigit()`, which also accepts "²"."""
+    if not (0 < len(text) <= 19 and text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if value <= MAX_SEQ else None
+
+
 def _seq(cursor: str) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if not text.startswith("s"):
+        seq = event_id(text[1:]) if text.startswith("s") else None
+        if seq is None:
             raise ValueError
-        return int(text[1:])
+        return seq
     except ValueError:
         raise Problem(
             422,
@@ -114,7 +136,6 @@ async def command_status(
     raise Problem(404, "command.not_found", "no command of yours has this id")
 
 
-HEARTBEAT = 15.0
 PAGE = 200
 
 
@@ -130,23 +151,26 @@ async def events(
     access: Annotated[Access, allowed("workspace:read")],
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)] = None,
     after: Annotated[
-        int | None, Query(ge=0, description="resume after this event id (as Last-Event-ID)")
+        int | None,
+        Query(ge=0, le=MAX_SEQ, description="resume after this event id (as Last-Event-ID)"),
     ] = None,
 ) -> StreamingResponse:
     """The workspace's events as they happen (server-sent events), those the caller may see.
 
     Each event's `id` is its position in the workspace log; reconnect with `Last-Event-ID` (or
     `?after=`) to resume with no gap and no duplicate. Without either, the stream starts at the
-    newest event. A member removed from the workspace stops receiving at once."""
+    newest event. What the caller may see is decided again for every batch: the stream ends once
+    they leave the workspace, their session ends or their token is revoked."""
     if last_event_id is not None:
-        if not last_event_id.isdigit():
+        resume = event_id(last_event_id)
+        if resume is None:
             raise Problem(
                 422,
                 "request.invalid",
                 "Last-Event-ID is an event id this stream sent",
                 errors=[{"field": "Last-Event-ID", "message": "not an event id"}],
             )
-        after = int(last_event_id)
+        after = resume
     rt = access.rt
     if after is None:
         t = workspace_log.c
@@ -154,7 +178,9 @@ async def events(
             select(t.seq).where(t.workspace_id == workspace_id).order_by(t.seq.desc()).limit(1)
         )
         after = newest[0] if newest else 0
-    stream = _stream(rt, request, access.caller, workspace_id, after)
+    token = bearer(request.headers.get("authorization"))
+    assert token is not None  # `allowed` authenticated it
+    stream = _stream(rt, request, _Viewer(rt, access.caller, token, workspace_id), after)
     return StreamingResponse(
         stream,
         media_type="text/event-stream",
@@ -163,55 +189,81 @@ async def events(
 
 
 async def _stream(
-    rt: ApiRuntime, request: Request, caller: Caller, workspace_id: str, after: int
+    rt: ApiRuntime, request: Request, viewer: _Viewer, after: int
 ) -> AsyncIterator[bytes]:
-    allowed_cache: dict[str, bool] = {}
-    checked_at = time.monotonic()
-    last_sent = time.monotonic()
-    yield b"retry: 1000\n\n"
-    while not rt.stop.is_set():
-        if time.monotonic() - checked_at > 5.0:
-            allowed_cache.clear()  # roles change: decide again every few seconds
-            checked_at = time.monotonic()
-        try:
-            await authorize(rt, caller, workspace_id, "workspace:read")
-        except Problem:
-            return  # no longer a member (or the token was revoked): the stream ends
-        t = workspace_log.c
-        rows = await rt.reader.all(
-            select(t.seq, t.type, t.entry)
-            .where(t.workspace_id == workspace_id, t.seq > after)
-            .order_by(t.seq)
-            .limit(PAGE)
-        )
-        for row in rows:
-            after = row.seq
-            if await _may_see(rt, caller, workspace_id, row.type, allowed_cache):
-                yield _frame(row.seq, row.type, {"position": row.seq, **row.entry})
+    heartbeat = rt.settings.events_heartbeat
+    t = workspace_log.c
+    rt.metrics.live_streams.inc()
+    try:
+        yield b"retry: 1000\n\n"
+        last_sent = time.monotonic()
+        while not (rt.stop.is_set() or rt.draining.is_set()):
+            if await request.is_disconnected():
+                return
+            seen = rt.log_version
+            rows = await rt.reader.all(
+                select(t.seq, t.type, t.entry)
+                .where(t.workspace_id == viewer.workspace_id, t.seq > after)
+                .order_by(t.seq)
+                .limit(PAGE)
+            )
+            try:
+                frames = await viewer.frames(rows)
+            except Problem:
+                # Not a member any more, the session or token ended, or the policy could not
+                # decide: end here, before this batch. A client that may still read resumes
+                # after the last id it received.
+                return
+            for frame in frames:
+                yield frame
                 last_sent = time.monotonic()
-        if len(rows) == PAGE:
-            continue
-        if await request.is_disconnected():
-            return
-        if time.monotonic() - last_sent > HEARTBEAT:
-            yield b": keep-alive\n\n"
-            last_sent = time.monotonic()
-        await rt.log_changed(timeout=1.0)
+            if rows:
+                after = rows[-1].seq
+            if len(rows) == PAGE:
+                continue
+            if time.monotonic() - last_sent >= heartbeat:
+                yield b": keep-alive\n\n"
+                last_sent = time.monotonic()
+            await rt.log_changed(seen, timeout=min(1.0, heartbeat))
+    finally:
+        rt.metrics.live_streams.dec()
 
 
-async def _may_see(
-    rt: ApiRuntime, caller: Caller, workspace_id: str, kind: str, cache: dict[str, bool]
-) -> bool:
-    permission = rt.visible_with(kind)
-    if permission is None:
-        return False
-    if permission not in cache:
+class _Viewer:
+    """Who reads a stream, and what they may see of a batch of rows, decided when it is read."""
+
+    def __init__(self, rt: ApiRuntime, caller: Caller, token: str, workspace_id: str) -> None:
+        self.rt, self.caller, self.token, self.workspace_id = rt, caller, token, workspace_id
+
+    async def frames(self, rows: Sequence[Row[Any]]) -> list[bytes]:
+        """The frames of `rows` the caller may see now; a Problem when they may see none.
+
+        Decided after the rows were read, so that no row newer than the caller's access is sent;
+        and afresh each time, so that a role taken away applies to the next batch."""
+        again = await self.rt.authenticate(self.token)
+        if again is None or again.actor != self.caller.actor:
+            raise unauthorized("the session or token this stream was opened with has ended")
+        await authorize(self.rt, self.caller, self.workspace_id, "workspace:read")
+        allowed: dict[str, bool] = {}
+        frames = []
+        for row in rows:
+            permission = self.rt.visible_with(row.type)
+            if permission is None:
+                continue
+            if permission not in allowed:
+                allowed[permission] = await self._holds(permission)
+            if allowed[permission]:
+                frames.append(_frame(row.seq, row.type, {"position": row.seq, **row.entry}))
+        return frames
+
+    async def _holds(self, permission: str) -> bool:
         try:
-            await authorize(rt, caller, workspace_id, permission)
-            cache[permission] = True
-        except Problem:
-            cache[permission] = False
-    return cache[permission]
+            await authorize(self.rt, self.caller, self.workspace_id, permission)
+        except Problem as p:
+            if p.status >= 500:  # not a denial: the policy could not be evaluated
+                raise
+            return False
+        return True
 
 
 def _frame(seq: int, kind: str, data: dict[str, Any]) -> bytes:
