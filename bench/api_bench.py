@@ -2,20 +2,23 @@
 
 The platform runs as it does in production, each part in its own process: a Kafka broker (full JIT),
 the identity service (`plutarc_identity.main`, SQLite in a temp dir) and the API
-(`plutarc_api.main`: uvicorn, one worker). The bench process only generates load, so on a small
-machine the load generator does not compete with the server for the same interpreter.
+(`plutarc_api.main`, asked for PLUTARC_WORKERS=2 uvicorn workers; the first line says how many
+processes serve, and CPU is counted over all of them). The bench process only generates load, so
+on a small machine the load generator does not compete with the server for the same interpreter.
 
 1. `GET /v1/workspaces/{id}` with a session bearer token (rate limits raised out of the way): bearer
    lookup, per-IP and per-token buckets, membership + cached policy decision, response model. Load
    comes from `wrk` (one thread, keep-alive) when it is installed, else from httpx.AsyncClient
    workers; a sweep over the number of connections shows throughput against latency (by Little's
-   law, mean latency ~ connections / throughput once the server is saturated). The API process's
-   CPU use over each run is reported: ~100% means the server, not the generator, is the limit.
+   law, mean latency ~ connections / throughput once the server is saturated). The API's CPU use
+   over each run is reported: ~100% of a core per worker means the server, not the generator, is
+   the limit.
 2. `POST /v1/organisations`, one at a time: HTTP -> command on Kafka -> identity handler and
    SQLite commit -> relay -> events back to the API's projection -> 201.
 
-Set PLUTARC_BENCH_PROFILE=1 to run the API under cProfile (slower: the numbers are then only for
-finding where time goes); the profile is saved next to `base` and its top entries are printed.
+Set PLUTARC_BENCH_PROFILE=1 to run the API under cProfile, one worker (slower: the numbers are then
+only for finding where time goes); the profile is saved next to `base` and its top entries are
+printed.
 
 Run alone with
   uv run python -c "import bench.api_bench as b, pathlib, tempfile; print('\\n'.join(b.run(pathlib.Path(tempfile.mkdtemp()))))"
@@ -49,6 +52,7 @@ from .processes import Usage, child, environment, free_port, wait_ready
 
 PASSWORD = "correct horse battery"
 PROFILE_ENV = "PLUTARC_BENCH_PROFILE"
+WORKERS = 2
 # Runs the API's entry point under cProfile and saves the profile however the server stops.
 PROFILED_API = (
     "import cProfile, sys\n"
@@ -352,6 +356,7 @@ def _bench(work: Path, base: Path, bootstrap: str, quick: bool) -> list[str]:
         command_deadline=30,
         argon2_time_cost=1,  # registration/login are setup here, not measured
         argon2_memory_kib=8192,
+        workers=1 if profile else WORKERS,
     )
     prof_path = base / "api-bench.prof"
     api_args = ["-c", PROFILED_API, str(prof_path)] if profile else ["-m", "plutarc_api.main"]
@@ -367,6 +372,11 @@ def _bench(work: Path, base: Path, bootstrap: str, quick: bool) -> list[str]:
         api = stack.enter_context(child("api", api_args, api_env, work))
         base_url = f"http://127.0.0.1:{api_port}"
         wait_ready(api, f"{base_url}/ready")
+        served = api.workers
+        lines.append(
+            f"api: served by {served} worker process{'es' if served > 1 else ''} "
+            f"(PLUTARC_WORKERS={api_env['PLUTARC_WORKERS']}); CPU below is summed over them"
+        )
 
         with httpx.Client(base_url=base_url, timeout=60) as http:
             email = f"bench-{uuid4().hex[:8]}@example.com"
