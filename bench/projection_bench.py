@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import time
 from collections.abc import Awaitable, Callable
@@ -186,6 +187,9 @@ async def _run(base: Path, bootstrap: str, events: int) -> list[str]:
 
 def run(base: Path, quick: bool = False, events: int | None = None) -> list[str]:
     size = events or history_size(200_000, quick, 20_000)
+    # Each projector warns "waiting for topics" once as it starts (its metadata is not loaded
+    # yet), which is not news here.
+    logging.getLogger("plutarc_runtime.readmodels.projector").setLevel(logging.ERROR)
     work = base / "projection"
     work.mkdir()
     with kafka(work) as bootstrap:

@@ -14,6 +14,7 @@ restart costs should not grow with the history.
 from __future__ import annotations
 
 import asyncio
+import logging
 import statistics
 from pathlib import Path
 
@@ -76,6 +77,9 @@ async def _run(base: Path, bootstrap: str, sizes: tuple[int, int]) -> list[str]:
 
 def run(base: Path, quick: bool = False, events: int | None = None) -> list[str]:
     large = events or history_size(200_000, quick, 20_000)
+    # Each projector warns "waiting for topics" once as it starts (its metadata is not loaded
+    # yet), which is not news here.
+    logging.getLogger("plutarc_runtime.readmodels.projector").setLevel(logging.ERROR)
     work = base / "restart"
     work.mkdir()
     with kafka(work) as bootstrap:
