@@ -375,7 +375,7 @@ def _bench(work: Path, base: Path, bootstrap: str, quick: bool) -> list[str]:
         served = api.workers
         lines.append(
             f"api: served by {served} worker process{'es' if served > 1 else ''} "
-            f"(PLUTARC_WORKERS={api_env['PLUTARC_WORKERS']}); CPU below is summed over them"
+            f"(PLUTARC_WORKERS={api_env['PLUTARC_WORKERS']}); CPU below is summed over its processes"
         )
 
         with httpx.Client(base_url=base_url, timeout=60) as http:

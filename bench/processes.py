@@ -108,8 +108,13 @@ class Child:
 
     @property
     def workers(self) -> int:
-        """Processes serving: the one process, or a supervisor's children (uvicorn --workers)."""
-        return max(1, len(tree(self.proc.pid)) - 1)
+        """Processes serving: the one process, or the workers a supervisor spawned (uvicorn
+        --workers; multiprocessing's resource tracker is not one)."""
+        spawned = 0
+        for pid in tree(self.proc.pid)[1:]:
+            with contextlib.suppress(OSError):
+                spawned += b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        return max(1, spawned)
 
     def rss_mb(self) -> tuple[float, list[float]]:
         """(sum, each process's) resident memory of the whole tree, in MB."""
