@@ -107,16 +107,19 @@ def roundtrip(env: Env) -> Iterator[str]:
     yield from roundtrip_bench.run(env.base, env.kafka(), **sizes)
 
 
-# Kafka benchmarks last, so the broker is not running while the others measure.
+# The shared broker's benchmarks last, so that broker is not running while the others measure.
 BENCHMARKS: dict[str, Callable[[Env], Iterator[str]]] = {
     "store": store,
     "limits": limits,
     "authz": external("bench.authz_bench", {"cached": 100_000, "uncached": 500, "http": 200}),
     "audit": external("bench.audit_bench", {"events": 20_000}),
     "shape": external("bench.shape_bench", {}),
+    # Each with a broker of its own, holding only the identity history it publishes.
+    "projection": external("bench.projection_bench", {}),
+    "restart": external("bench.restart_bench", {}),
+    "memory": external("bench.memory_bench", {}),
     "relay": relay,
     "roundtrip": roundtrip,
-    "projection": external("bench.projection_bench", {}),
     "api": external("bench.api_bench", {}),
 }
 

@@ -2,20 +2,23 @@
 
 The platform runs as it does in production, each part in its own process: a Kafka broker (full JIT),
 the identity service (`plutarc_identity.main`, SQLite in a temp dir) and the API
-(`plutarc_api.main`: uvicorn, one worker). The bench process only generates load, so on a small
-machine the load generator does not compete with the server for the same interpreter.
+(`plutarc_api.main`, asked for PLUTARC_WORKERS=2 uvicorn workers; the first line says how many
+processes serve, and CPU is counted over all of them). The bench process only generates load, so
+on a small machine the load generator does not compete with the server for the same interpreter.
 
 1. `GET /v1/workspaces/{id}` with a session bearer token (rate limits raised out of the way): bearer
    lookup, per-IP and per-token buckets, membership + cached policy decision, response model. Load
    comes from `wrk` (one thread, keep-alive) when it is installed, else from httpx.AsyncClient
    workers; a sweep over the number of connections shows throughput against latency (by Little's
-   law, mean latency ~ connections / throughput once the server is saturated). The API process's
-   CPU use over each run is reported: ~100% means the server, not the generator, is the limit.
+   law, mean latency ~ connections / throughput once the server is saturated). The API's CPU use
+   over each run is reported: ~100% of a core per worker means the server, not the generator, is
+   the limit.
 2. `POST /v1/organisations`, one at a time: HTTP -> command on Kafka -> identity handler and
    SQLite commit -> relay -> events back to the API's projection -> 201.
 
-Set PLUTARC_BENCH_PROFILE=1 to run the API under cProfile (slower: the numbers are then only for
-finding where time goes); the profile is saved next to `base` and its top entries are printed.
+Set PLUTARC_BENCH_PROFILE=1 to run the API under cProfile, one worker (slower: the numbers are then
+only for finding where time goes); the profile is saved next to `base` and its top entries are
+printed.
 
 Run alone with
   uv run python -c "import bench.api_bench as b, pathlib, tempfile; print('\\n'.join(b.run(pathlib.Path(tempfile.mkdtemp()))))"
@@ -29,17 +32,14 @@ import io
 import os
 import pstats
 import re
-import resource
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -47,10 +47,12 @@ from uuid import uuid4
 
 import httpx
 
-from .common import ROOT, kafka, percentiles
+from .common import kafka, percentiles
+from .processes import Usage, child, environment, free_port, wait_ready
 
 PASSWORD = "correct horse battery"
 PROFILE_ENV = "PLUTARC_BENCH_PROFILE"
+WORKERS = 2
 # Runs the API's entry point under cProfile and saves the profile however the server stops.
 PROFILED_API = (
     "import cProfile, sys\n"
@@ -63,124 +65,6 @@ PROFILED_API = (
     "    profiler.disable()\n"
     "    profiler.dump_stats(sys.argv[1])\n"
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc), or 0 where unavailable."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _host_ticks() -> tuple[int, int]:
-    """(busy, total) CPU ticks of the whole machine so far, all cores (Linux /proc/stat)."""
-    try:
-        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    except (OSError, ValueError):
-        return 0, 0
-    idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
-    return sum(values) - idle, sum(values)
-
-
-class Usage:
-    """CPU used by one process and by the whole machine between start and stop."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.cpu0, self.host0, self.t0 = _cpu_seconds(pid), _host_ticks(), time.perf_counter()
-        self.children0 = self._children()
-
-    @staticmethod
-    def _children() -> float:
-        r = resource.getrusage(resource.RUSAGE_CHILDREN)  # children reaped so far, e.g. wrk
-        return r.ru_utime + r.ru_stime
-
-    def stop(self) -> tuple[float, float, float, float]:
-        """(process CPU s, wall s, machine busy fraction of all cores, CPU s of reaped children)."""
-        cpu, wall = _cpu_seconds(self.pid) - self.cpu0, time.perf_counter() - self.t0
-        (b1, t1), (b0, t0) = _host_ticks(), self.host0
-        busy = (b1 - b0) / (t1 - t0) if t1 > t0 else 0.0
-        return cpu, wall, busy, self._children() - self.children0
-
-
-@dataclass
-class Child:
-    name: str
-    proc: subprocess.Popen[bytes]
-    log: Path
-
-    def tail(self, lines: int = 30) -> str:
-        with contextlib.suppress(OSError):
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        return ""
-
-    def stop(self, timeout: float = 20) -> None:
-        if self.proc.poll() is None:
-            # Both entry points stop cleanly on SIGINT; uvicorn re-raises the signal once it has
-            # shut down, and SIGINT (unlike SIGTERM) then lets the profiler wrapper save its data.
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-
-
-@contextlib.contextmanager
-def _child(name: str, args: list[str], env: dict[str, str], work: Path) -> Iterator[Child]:
-    log = work / f"{name}.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, *args],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # a Ctrl-C reaches the bench, which then stops it in order
-        )
-    child = Child(name, proc, log)
-    try:
-        yield child
-    finally:
-        child.stop()
-
-
-def _environment(**settings: object) -> dict[str, str]:
-    """This environment without any PLUTARC_* (a developer's DATABASE_URL must not leak in)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PLUTARC_")}
-    env.update({f"PLUTARC_{k.upper()}": str(v) for k, v in settings.items()})
-    return env
-
-
-def _wait_ready(child: Child, url: str, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    last = "no answer"
-    while time.monotonic() < deadline:
-        if child.proc.poll() is not None:
-            raise RuntimeError(
-                f"{child.name} exited with {child.proc.returncode} before it was ready:\n"
-                + child.tail()
-            )
-        try:
-            r = httpx.get(url, timeout=2)
-            if r.status_code == 200:
-                return
-            last = f"{r.status_code} {r.text[:200]}"
-        except httpx.HTTPError as exc:
-            last = repr(exc)
-        time.sleep(0.1)
-    raise TimeoutError(
-        f"{child.name} not ready at {url} after {timeout:.0f} s ({last}):\n{child.tail()}"
-    )
 
 
 def _call(
@@ -454,14 +338,14 @@ def _profile_lines(path: Path, top: int = 25) -> list[str]:
 
 def _bench(work: Path, base: Path, bootstrap: str, quick: bool) -> list[str]:
     profile = os.environ.get(PROFILE_ENV, "") not in ("", "0")
-    identity_port, api_port = _free_port(), _free_port()
-    identity_env = _environment(
+    identity_port, api_port = free_port(), free_port()
+    identity_env = environment(
         kafka_bootstrap=bootstrap,
         data_dir=work / "identity",
         http_port=identity_port,
     )
     big = 1_000_000_000
-    api_env = _environment(
+    api_env = environment(
         kafka_bootstrap=bootstrap,
         data_dir=work / "api",
         http_port=api_port,
@@ -472,6 +356,7 @@ def _bench(work: Path, base: Path, bootstrap: str, quick: bool) -> list[str]:
         command_deadline=30,
         argon2_time_cost=1,  # registration/login are setup here, not measured
         argon2_memory_kib=8192,
+        workers=1 if profile else WORKERS,
     )
     prof_path = base / "api-bench.prof"
     api_args = ["-c", PROFILED_API, str(prof_path)] if profile else ["-m", "plutarc_api.main"]
@@ -481,12 +366,17 @@ def _bench(work: Path, base: Path, bootstrap: str, quick: bool) -> list[str]:
 
     with contextlib.ExitStack() as stack:
         identity = stack.enter_context(
-            _child("identity", ["-m", "plutarc_identity.main"], identity_env, work)
+            child("identity", ["-m", "plutarc_identity.main"], identity_env, work)
         )
-        _wait_ready(identity, f"http://127.0.0.1:{identity_port}/ready")  # topics exist now
-        api = stack.enter_context(_child("api", api_args, api_env, work))
+        wait_ready(identity, f"http://127.0.0.1:{identity_port}/ready")  # topics exist now
+        api = stack.enter_context(child("api", api_args, api_env, work))
         base_url = f"http://127.0.0.1:{api_port}"
-        _wait_ready(api, f"{base_url}/ready")
+        wait_ready(api, f"{base_url}/ready")
+        served = api.workers
+        lines.append(
+            f"api: served by {served} worker process{'es' if served > 1 else ''} "
+            f"(PLUTARC_WORKERS={api_env['PLUTARC_WORKERS']}); CPU below is summed over its processes"
+        )
 
         with httpx.Client(base_url=base_url, timeout=60) as http:
             email = f"bench-{uuid4().hex[:8]}@example.com"

@@ -1,147 +1,196 @@
-"""Gateway start-up: replaying the identity topics from offset 0, against resuming from a checkpoint.
+"""The API's read models rebuilt from offset 0 on SQLite: events applied per second.
 
-Identity-shaped events go to two fresh topics (an events and a credentials topic, 3 partitions
-each): per user a registration, a personal workspace and its owner, a password, and a few logins;
-every tenth user also creates an organisation. The gateway's own projections (IdentityView and
-Memberships) read them through a ReplayConsumer, first from offset 0, then from the checkpoint that
-run saved.
+A fresh broker gets a realistic identity history (bench/identity_history.py: registrations,
+logins and logouts, organisations, invitations, role changes, API tokens, each command with its
+reply) on identity's two topics, as identity's relay publishes it. Then each of the API's four
+projections (identity's accounts and workspaces, the core's command outcomes and workspace log)
+runs alone through a `Projector` into a new SQLite file, from offset 0 until it has caught up with
+the end offsets; last, all four together through `ReadModels`, as the API runs them.
+
+`events=` sets the history's size (default 200,000; PLUTARC_BENCH_EVENTS=1000000 for a million).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import os
 import time
-from datetime import UTC, datetime, timedelta
-from hashlib import sha256
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from uuid import uuid4
 
-from plutarc_access import Memberships, RegoEngine
-from plutarc_api.views import IdentityView
-from plutarc_contracts import Envelope, Topic, default_registry, new_event_id
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from plutarc_api.core_models import OutcomesProjection, WorkspaceLogProjection
+from plutarc_contracts import default_registry, events_topic
 from plutarc_contracts import identity as c
-from plutarc_runtime.bus import ensure_topics, make_producer
-from plutarc_runtime.checkpoint import CheckpointFile
-from plutarc_runtime.projection import ReplayConsumer
+from plutarc_identity.api.models import AccountsProjection, WorkspacesProjection
+from plutarc_runtime.readmodels import Projector, ReadModels, SqlProjection, sqlite_engine
 
-from .common import rate
+from .common import kafka
+from .identity_history import History, publish
 
-LOGINS = 3
-
-
-def envelope(stream: str, position: int, payload: c.Payload, workspace: str | None) -> Envelope:
-    return Envelope(
-        event_id=new_event_id(),
-        type=default_registry().type_name_of(type(payload))[0],
-        schema_version=1,
-        occurred_at=datetime.now(UTC),
-        producer="identity",
-        stream_id=stream,
-        stream_position=position,
-        workspace_id=workspace,
-        actor="anonymous",
-        correlation_id=stream,
-        causation_id=None,
-        payload=payload,
-    )
+EVENTS_ENV = "PLUTARC_BENCH_EVENTS"
+GOAL = 50_000
 
 
-def user_events(expires: datetime) -> tuple[list[Envelope], list[Envelope]]:
-    user, ws = str(uuid4()), str(uuid4())
-    email = f"{user[:12]}@example.com"
-    events = [
-        envelope(user, 1, c.UserRegistered(user_id=user, email=email, display_name="U",
-                                           personal_workspace_id=ws), None),
-        envelope(ws, 1, c.WorkspaceCreated(workspace_id=ws, kind="personal", name="U",
-                                           created_by=user), ws),
-        envelope(ws, 2, c.MemberJoined(workspace_id=ws, user_id=user, role="owner",
-                                       via="creation"), ws),
-    ]  # fmt: skip
-    credentials = [
-        envelope(user, 2, c.PasswordSet(user_id=user, password_hash="$argon2id$x"), None)
-    ]
-    for _ in range(LOGINS):
-        session = str(uuid4())
-        credentials.append(
-            envelope(session, 1, c.SessionStarted(session_id=session, user_id=user,
-                                                  token_hash=sha256(session.encode()).hexdigest(),
-                                                  expires_at=expires), None)
-        )  # fmt: skip
-    return events, credentials
+def history_size(default: int, quick: bool, quick_size: int) -> int:
+    """The history's size: PLUTARC_BENCH_EVENTS when set, else the default (or the quick size)."""
+    if os.environ.get(EVENTS_ENV):
+        return int(os.environ[EVENTS_ENV].replace("_", ""))
+    return quick_size if quick else default
 
 
-async def fill(bootstrap: str, users: int) -> tuple[list[str], int]:
-    topics = [f"benchid{uuid4().hex[:8]}.events.v1", f"benchid{uuid4().hex[:8]}.credentials.v1"]
-    await ensure_topics(
-        bootstrap, [Topic(name=t, partitions=3, description="bench") for t in topics]
-    )
+def api_projections() -> list[SqlProjection]:
+    """The API's projections as `plutarc_api.runtime` makes them, with identity as the one module."""
     registry = default_registry()
-    expires = datetime.now(UTC) + timedelta(days=1)
-    producer = make_producer(bootstrap, client_id="bench-fill")
-    await producer.start()
-    sent = 0
-    try:
-        for _ in range(users):
-            events, credentials = user_events(expires)
-            for topic, batch in zip(topics, (events, credentials), strict=True):
-                for env in batch:
-                    await producer.send(
-                        topic, registry.encode_event(env), key=env.stream_id.encode()
-                    )
-                    sent += 1
-        await producer.flush()
-    finally:
-        await producer.stop()
-    return topics, sent
+    events = [events_topic(c.IDENTITY)]
+    return [
+        AccountsProjection(),
+        WorkspacesProjection(),
+        OutcomesProjection(events),
+        WorkspaceLogProjection(events, registry),
+    ]
 
 
-async def replay(
-    bootstrap: str, topics: list[str], checkpoint: Path
-) -> tuple[ReplayConsumer, float]:
-    consumer = ReplayConsumer(
-        name="bench",
-        bootstrap=bootstrap,
-        topics=topics,
-        registry=default_registry(),
-        projections=[IdentityView(), Memberships(RegoEngine())],
-        checkpoint=CheckpointFile(checkpoint),
-        checkpoint_interval=1e9,  # only the save at stop
-    )
+async def until(
+    run: Callable[[asyncio.Event], Awaitable[None]], caught_up: asyncio.Event, timeout: float
+) -> float:
+    """Seconds from starting `run` until `caught_up` is set; then stop it."""
     stop = asyncio.Event()
     start = time.perf_counter()
-    task = asyncio.create_task(consumer.run(stop))
-    while not consumer.caught_up.is_set():
-        if task.done():
+    task = asyncio.create_task(run(stop))
+    waiter = asyncio.create_task(caught_up.wait())
+    try:
+        done, _ = await asyncio.wait({task, waiter}, timeout=timeout, return_when="FIRST_COMPLETED")
+        seconds = time.perf_counter() - start
+        if task in done:
             task.result()
-        await asyncio.sleep(0.01)
-    seconds = time.perf_counter() - start
-    stop.set()
-    await asyncio.wait_for(task, 60)
-    return consumer, seconds
+            raise RuntimeError("stopped before it caught up")
+        if waiter not in done:
+            raise TimeoutError(f"not caught up after {timeout:.0f} s")
+        return seconds
+    finally:
+        stop.set()
+        waiter.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 30)
 
 
-async def _run(base: Path, bootstrap: str, users: int) -> list[str]:
-    topics, sent = await fill(bootstrap, users)
-    path = base / "projection.checkpoint"
-    full, full_s = await replay(bootstrap, topics, path)
-    assert full.resumed_from is None and full.applied == sent, (full.applied, sent)
+async def build(
+    db: Path, bootstrap: str, projections: list[SqlProjection], timeout: float = 600
+) -> tuple[ReadModels, float]:
+    """All the projections through ReadModels into the SQLite file `db`: (models, seconds)."""
+    engine = sqlite_engine(db)
+    models = ReadModels(
+        engine,
+        projections,
+        bootstrap=bootstrap,
+        registry=default_registry(),
+        name="api",
+        lock_path=db.with_suffix(".lock"),
+    )
+    try:
+        return models, await until(models.run, models.caught_up, timeout)
+    finally:
+        engine.dispose()
+
+
+async def alone(
+    db: Path, bootstrap: str, projection: SqlProjection, timeout: float = 600
+) -> tuple[Projector, float]:
+    engine = sqlite_engine(db)
+    projector = Projector(projection, engine, bootstrap=bootstrap, registry=default_registry())
+    try:
+        return projector, await until(projector.run, projector.caught_up, timeout)
+    finally:
+        engine.dispose()
+
+
+async def read_alone(bootstrap: str, topics: list[str], decode: bool) -> float:
+    """Seconds to read the topics from offset 0 to their end as a Projector's consumer does, with
+    no database (and, unless `decode`, without decoding): the ceiling of any projection."""
+    registry = default_registry()
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+        fetch_max_wait_ms=50,
+        max_partition_fetch_bytes=4 << 20,
+    )
+    start = time.perf_counter()
+    await consumer.start()
+    try:
+        partitions = [
+            TopicPartition(t.name, p)
+            for t in c.identity_topics().all()
+            if t.name in topics
+            for p in range(t.partitions)
+        ]
+        ends = await consumer.end_offsets(partitions)
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        left = sum(ends.values())
+        while left > 0:
+            batch = await consumer.getmany(timeout_ms=100, max_records=5000)
+            for records in batch.values():
+                left -= len(records)
+                if decode:
+                    for record in records:
+                        registry.decode_event(record.value)
+        return time.perf_counter() - start
+    finally:
+        await consumer.stop()
+
+
+def files_size(folder: Path, pattern: str) -> int:
+    return sum(p.stat().st_size for p in folder.glob(pattern))
+
+
+async def _run(base: Path, bootstrap: str, events: int) -> list[str]:
+    history = History()
     started = time.perf_counter()
-    for projection in full.projections:  # the part of a save that holds the event loop
-        projection.export_state()  # type: ignore[attr-defined]
-    export_s = time.perf_counter() - started
-    started = time.perf_counter()
-    await full.save_checkpoint()
-    save_s = time.perf_counter() - started
-    resumed, resumed_s = await replay(bootstrap, topics, path)
-    assert resumed.resumed_from == sent
-    return [
-        f"projection: {users:,} users, {sent:,} identity events on Kafka",
-        f"projection: start by full replay: {full_s:.2f} s ({rate(sent, full_s)})",
-        f"projection: checkpoint save: {save_s * 1000:.0f} ms, {path.stat().st_size / 1e6:.1f} MB; "
-        f"encoding the state (in the event loop): {export_s * 1000:.0f} ms",
-        f"projection: start from the checkpoint: {resumed_s:.2f} s",
+    sent = await publish(bootstrap, history, events)
+    published = time.perf_counter() - started
+    by_topic = history.sent_by_topic
+    lines = [
+        f"projection: {sent:,} identity events ({history.registered:,} users; "
+        + ", ".join(f"{n:,} on {t}" for t, n in sorted(by_topic.items()))
+        + f"), published in {published:.1f} s"
     ]
+    topics = sorted(by_topic)
+    for decode in (False, True):
+        seconds = await read_alone(bootstrap, topics, decode)
+        lines.append(
+            f"projection: Kafka read alone{', decoded' if decode else ''} (no database): "
+            f"{seconds:.2f} s, {sent / seconds:,.0f} events/s"
+        )
+    for i, projection in enumerate(api_projections()):
+        projector, seconds = await alone(base / f"alone-{i}.sqlite", bootstrap, projection)
+        read = sum(by_topic.get(t, 0) for t in projection.topics)
+        lines.append(
+            f"projection: {projection.name:<20} alone: {seconds:6.2f} s, "
+            f"{read / seconds:>8,.0f} events/s read ({read:,} on its topics, "
+            f"{projector.applied:,} applied, {projector.applied / seconds:,.0f}/s)"
+        )
+    db = base / "all.sqlite"
+    models, seconds = await build(db, bootstrap, api_projections())
+    applied = sum(p.applied for p in models.projectors)
+    size = files_size(base, "all.sqlite*")
+    lines.append(
+        f"projection: all four through ReadModels: {seconds:.2f} s, {sent / seconds:,.0f} events/s "
+        f"(goal >= {GOAL:,}/s {'met' if sent / seconds >= GOAL else 'MISSED'}); "
+        f"{applied:,} applied in all; database {size / 1e6:.0f} MB"
+    )
+    return lines
 
 
-def run(base: Path, bootstrap: str, users: int = 20_000, quick: bool = False) -> list[str]:
-    return asyncio.run(_run(base, bootstrap, 2_000 if quick else users))
+def run(base: Path, quick: bool = False, events: int | None = None) -> list[str]:
+    size = events or history_size(200_000, quick, 20_000)
+    # Each projector warns "waiting for topics" once as it starts (its metadata is not loaded
+    # yet), which is not news here.
+    logging.getLogger("plutarc_runtime.readmodels.projector").setLevel(logging.ERROR)
+    work = base / "projection"
+    work.mkdir()
+    with kafka(work) as bootstrap:
+        return asyncio.run(_run(work, bootstrap, size))

@@ -32,10 +32,9 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    and_,
+    bindparam,
     delete,
     select,
-    tuple_,
 )
 from sqlalchemy.engine import Connection
 
@@ -68,6 +67,12 @@ rm_seen = Table(
     Column("topic", String(249), primary_key=True),
     Column("stream_id", String(100), primary_key=True),
     Column("position", BigInteger, nullable=False),
+)
+
+_SEEN_POSITIONS = select(rm_seen.c.stream_id, rm_seen.c.position).where(
+    rm_seen.c.projection == bindparam("projection"),
+    rm_seen.c.topic == bindparam("topic"),
+    rm_seen.c.stream_id.in_(bindparam("streams", expanding=True)),
 )
 
 SEEN_CACHE = 200_000  # (topic, stream) positions kept between batches; more are read back
@@ -317,19 +322,24 @@ class Projector:
     def _load_seen(
         self, conn: Connection, keys: Iterable[tuple[str, str]], seen: dict[tuple[str, str], int]
     ) -> None:
-        missing = [k for k in keys if k not in seen]
-        for start in range(0, len(missing), 500):
-            chunk = missing[start : start + 500]
-            rows = conn.execute(
-                select(rm_seen.c.topic, rm_seen.c.stream_id, rm_seen.c.position).where(
-                    and_(
-                        rm_seen.c.projection == self.name,
-                        tuple_(rm_seen.c.topic, rm_seen.c.stream_id).in_(chunk),
-                    )
+        missing: dict[str, list[str]] = {}
+        for topic, stream in keys:
+            if (topic, stream) not in seen:
+                missing.setdefault(topic, []).append(stream)
+        # One topic per query: SQLite searches the primary key by (projection, topic, stream_id)
+        # only so; with (topic, stream_id) IN (...) it scanned every row of the projection.
+        for topic, streams in missing.items():
+            for start in range(0, len(streams), 500):
+                rows = conn.execute(
+                    _SEEN_POSITIONS,
+                    {
+                        "projection": self.name,
+                        "topic": topic,
+                        "streams": streams[start : start + 500],
+                    },
                 )
-            )
-            for topic, stream, position in rows:
-                seen[(topic, stream)] = position
+                for stream, position in rows:
+                    seen[(topic, stream)] = position
 
     # -- waiting (read-your-writes) --------------------------------------------------------------
     def reached(self, targets: dict[Key, int]) -> bool:

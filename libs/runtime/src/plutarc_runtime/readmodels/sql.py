@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.dml import Insert
+
+
+@functools.lru_cache(maxsize=512)
+def _upsert_statement(
+    dialect: str, table: Table, keys: tuple[str, ...], columns: tuple[str, ...]
+) -> Insert:
+    # Built once per shape: building `excluded` and ON CONFLICT costs more than the executemany.
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(table)
+    if columns:
+        return stmt.on_conflict_do_update(
+            index_elements=list(keys), set_={c: stmt.excluded[c] for c in columns}
+        )
+    return stmt.on_conflict_do_nothing(index_elements=list(keys))
 
 
 def upsert(
@@ -21,13 +37,6 @@ def upsert(
     exists already. Rows must share their columns (one executemany)."""
     if not rows:
         return
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(table)
     columns = update if update is not None else [c for c in rows[0] if c not in keys]
-    if columns:
-        stmt = stmt.on_conflict_do_update(
-            index_elements=list(keys), set_={c: stmt.excluded[c] for c in columns}
-        )
-    else:
-        stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+    stmt = _upsert_statement(conn.dialect.name, table, tuple(keys), tuple(columns))
     conn.execute(stmt, list(rows))
