@@ -143,21 +143,23 @@ async def test_two_workers_behind_one_port_share_reads_writes_and_limits(
     ).start()
     clients: dict[int, httpx.AsyncClient] = {}
     try:
-        async with httpx.AsyncClient(base_url=api.base_url, timeout=30) as anyone:
-            token = await register(anyone, "wes")
-        auth = {"Authorization": f"Bearer {token}"}
 
         async def both_workers() -> bool:
-            # A kept-alive connection stays with the worker that accepted it.
-            http = httpx.AsyncClient(base_url=api.base_url, headers=auth, timeout=30)
+            # A kept-alive connection stays with the worker that accepted it; each worker must
+            # itself be ready (they catch up on their own).
+            http = httpx.AsyncClient(base_url=api.base_url, timeout=30)
+            ready = await http.get("/ready")
             worker = (await http.get("/health")).json()["worker"]
-            if worker in clients:
+            if worker in clients or ready.status_code != 200:
                 await http.aclose()
             else:
                 clients[worker] = http
             return len(clients) >= 2
 
-        await until(both_workers, timeout=60, what="connections to both workers")
+        await until(both_workers, timeout=60, what="connections to both ready workers")
+        token = await register(next(iter(clients.values())), "wes")
+        for http in clients.values():
+            http.headers["Authorization"] = f"Bearer {token}"
         a, b = list(clients.values())[:2]
         used = 0
         r = await a.post("/v1/organisations", json={"name": "Written on A"})
