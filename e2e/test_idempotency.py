@@ -8,6 +8,7 @@ from uuid import uuid4
 
 import httpx
 import pytest
+from plutarc_api.commands import command_id_for
 
 from .test_role_matrix import body_for, setup, workspace_routes
 
@@ -93,19 +94,15 @@ async def test_login_and_register_honour_the_key(platform) -> None:
 
 
 async def test_a_command_status_answers_only_the_caller_who_issued_it(platform) -> None:
-    ann, _, _ = await platform.user("ann")
+    ann, ann_id, _ = await platform.user("ann")
     ben, _, _ = await platform.user("ben")
+    key = uuid4().hex
+    command_id = command_id_for(f"user:{ann_id}", key)  # how the API names a keyed command
     async with platform.client(ann) as http:
-        key = {"Idempotency-Key": uuid4().hex}
-        r = await http.post("/v1/organisations", json={"name": "Ann's"}, headers=key)
+        r = await http.post(
+            "/v1/organisations", json={"name": "Ann's"}, headers={"Idempotency-Key": key}
+        )
         assert r.status_code == 201
-        # The command id is derived from the caller and the key; the pending path reveals it.
-    from plutarc_api.commands import command_id_for
-
-    async with platform.client(ann) as http:
-        me = (await http.get("/v1/me")).json()["user_id"]
-    command_id = command_id_for(f"user:{me}", key["Idempotency-Key"])
-    async with platform.client(ann) as http:
         mine = await http.get(f"/v1/commands/{command_id}")
         assert mine.status_code == 200 and mine.json()["status"] == "accepted"
     async with platform.client(ben) as http:

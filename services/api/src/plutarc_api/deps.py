@@ -140,7 +140,7 @@ class Require:
         if idempotency_key is not None and request.method != "GET":
             command_id = command_id_for(caller.actor, idempotency_key)
             fingerprint = await _fingerprint(request, idempotency_key)
-            if await rt.issued_as(command_id, caller.actor, fingerprint):
+            if await rt.issued(command_id) == (caller.actor, fingerprint):
                 return Access(rt, caller, workspace_id, self.permission, "", replay=True)
         role = await decide(rt, caller, workspace_id, self.permission, {}, bool(self.about))
         return Access(rt, caller, workspace_id, self.permission, role)

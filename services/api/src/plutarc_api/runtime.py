@@ -18,12 +18,12 @@ from plutarc_access import Authorizer, engine_for
 from plutarc_contracts import CommandAccepted, CommandRejected, Registry, Topic, default_registry
 from plutarc_runtime.ops import OpsServer
 from plutarc_runtime.readmodels import Reader, ReadModels, SqlProjection, open_engine
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from . import state
 from .caller import Caller
 from .commands import Replies, produce
-from .core_models import OutcomesProjection, WorkspaceLogProjection
+from .core_models import OutcomesProjection, WorkspaceLogProjection, workspace_log
 from .limits import Limits
 from .metrics import ApiMetrics
 from .module import ApiModule, load_modules
@@ -159,10 +159,6 @@ class ApiRuntime:
 
     async def watch_log(self, interval: float = 0.1) -> None:
         """One query per interval for the whole process, however many streams are open."""
-        from sqlalchemy import func, select
-
-        from .core_models import workspace_log
-
         newest = -1
         while not self.stop.is_set():
             with contextlib.suppress(Exception):
@@ -244,17 +240,12 @@ class ApiRuntime:
         with self.state_engine.begin() as conn:
             state.record_issued(conn, command_id, actor, fingerprint, now)
 
-    async def issued_as(self, command_id: str, actor: str, fingerprint: str | None) -> bool:
-        """Whether `actor` issued `command_id` already, for this very request."""
+    async def issued(self, command_id: str) -> tuple[str, str | None] | None:
+        """(actor, request fingerprint) of a command some caller issued, or None."""
 
-        def look() -> bool:
+        def look() -> tuple[str, str | None] | None:
             with self.state_engine.connect() as conn:
-                row = conn.execute(
-                    select(state.issued.c.actor, state.issued.c.fingerprint).where(
-                        state.issued.c.command_id == command_id
-                    )
-                ).first()
-            return row is not None and row.actor == actor and row.fingerprint == fingerprint
+                return state.issued_row(conn, command_id)
 
         return await asyncio.to_thread(look)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime, timedelta
 
+from plutarc_runtime.readmodels import upsert
 from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from .problems import Problem
@@ -35,20 +35,12 @@ secrets_table = Table(
 KEY_REUSED = "request.idempotency_key_reused"
 
 
-def _insert(conn: Connection):  # type: ignore[no-untyped-def]
-    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-
-
 def record_issued(
     conn: Connection, command_id: str, actor: str, fingerprint: str | None, now: datetime
 ) -> None:
     """Remember who issued `command_id`; a key reused for another request is refused."""
-    insert = _insert(conn)
-    conn.execute(
-        insert(issued)
-        .values(command_id=command_id, actor=actor, fingerprint=fingerprint, issued_at=now)
-        .on_conflict_do_nothing(index_elements=["command_id"])
-    )
+    new = {"command_id": command_id, "actor": actor, "fingerprint": fingerprint, "issued_at": now}
+    upsert(conn, issued, [new], ["command_id"], update=())
     row = conn.execute(
         select(issued.c.actor, issued.c.fingerprint).where(issued.c.command_id == command_id)
     ).one()
@@ -61,8 +53,12 @@ def record_issued(
         )
 
 
-def issued_by(conn: Connection, command_id: str) -> str | None:
-    return conn.execute(select(issued.c.actor).where(issued.c.command_id == command_id)).scalar()
+def issued_row(conn: Connection, command_id: str) -> tuple[str, str | None] | None:
+    """(actor, request fingerprint) of an issued command, or None."""
+    row = conn.execute(
+        select(issued.c.actor, issued.c.fingerprint).where(issued.c.command_id == command_id)
+    ).first()
+    return (row.actor, row.fingerprint) if row is not None else None
 
 
 def purge_issued(conn: Connection, older_than: timedelta) -> int:
@@ -77,12 +73,8 @@ def server_key(engine: Engine, configured: str | None) -> bytes:
     if configured:
         return configured.encode()
     with engine.begin() as conn:
-        insert = _insert(conn)
-        conn.execute(
-            insert(secrets_table)
-            .values(name="derivation-key", value=secrets.token_urlsafe(48))
-            .on_conflict_do_nothing(index_elements=["name"])
-        )
+        row = {"name": "derivation-key", "value": secrets.token_urlsafe(48)}
+        upsert(conn, secrets_table, [row], ["name"], update=())
         value = conn.execute(
             select(secrets_table.c.value).where(secrets_table.c.name == "derivation-key")
         ).scalar_one()
@@ -91,4 +83,4 @@ def server_key(engine: Engine, configured: str | None) -> bytes:
 
 RETENTION = timedelta(hours=24)
 """How long an Idempotency-Key is remembered (the IETF draft suggests at least 24 hours)."""
-__all__ = ["RETENTION", "issued_by", "metadata", "purge_issued", "record_issued", "server_key"]
+__all__ = ["RETENTION", "issued_row", "metadata", "purge_issued", "record_issued", "server_key"]

@@ -24,8 +24,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from plutarc_contracts import Registry, TopicRegistry, default_topics
 from sqlalchemy import Engine, select, text
 
+from ..bus import partitions_of
 from .database import is_sqlite
-from .projector import Key, Projector, SqlProjection, bookkeeping, rm_offsets
+from .projector import Key, Projector, SqlProjection, bookkeeping, reached, rm_offsets
 
 log = logging.getLogger(__name__)
 
@@ -105,17 +106,13 @@ class ReadModels:
         self.topics = sorted({t for p in projections for t in p.topics})
         self._kafka: AIOKafkaConsumer | None = None
         self._targets_at_start: dict[Key, int] = {}
+        self._partitions: list[TopicPartition] = []
 
     # -- Kafka positions --------------------------------------------------------------------------
     async def end_offsets(self) -> dict[Key, int]:
         """The end of every partition the projections read, now."""
         assert self._kafka is not None, "run() first"
-        partitions = [
-            TopicPartition(t, p)
-            for t in self.topics
-            for p in sorted(self._kafka.partitions_for_topic(t) or ())
-        ]
-        ends = await self._kafka.end_offsets(partitions)
+        ends = await self._kafka.end_offsets(self._partitions)
         return {(tp.topic, tp.partition): o for tp, o in ends.items()}
 
     def _stored(self) -> dict[str, dict[Key, int]]:
@@ -135,12 +132,7 @@ class ReadModels:
         return stored
 
     def _reached(self, stored: dict[str, dict[Key, int]], targets: dict[Key, int]) -> bool:
-        for p in self.projections:
-            have = stored.get(p.name, {})
-            for key, offset in targets.items():
-                if key[0] in p.topics and offset > 0 and have.get(key, 0) < offset:
-                    return False
-        return True
+        return all(reached(stored.get(p.name, {}), p.topics, targets) for p in self.projections)
 
     async def wait_for(self, targets: dict[Key, int], timeout: float) -> bool:
         """Wait until every projection has applied the events below `targets`, in this process or
@@ -169,7 +161,7 @@ class ReadModels:
         )
         await self._kafka.start()
         try:
-            await self._wait_for_topics(stop)
+            self._partitions = await partitions_of(self._kafka, self.topics, stop, "read-models")
             self._targets_at_start = await self.end_offsets()
             while not stop.is_set():
                 if await asyncio.to_thread(self.lock.try_take):
@@ -189,14 +181,6 @@ class ReadModels:
                     )
         finally:
             await self._kafka.stop()
-
-    async def _wait_for_topics(self, stop: asyncio.Event) -> None:
-        assert self._kafka is not None
-        while not stop.is_set():
-            await self._kafka._client.force_metadata_update()
-            if all(self._kafka.partitions_for_topic(t) for t in self.topics):
-                return
-            await asyncio.sleep(0.1)
 
     async def _write(self, stop: asyncio.Event) -> None:
         log.info("writing read models", extra={"projections": [p.name for p in self.projections]})

@@ -110,6 +110,11 @@ class SqlProjection(Protocol):
 Key = tuple[str, int]  # (topic, partition)
 
 
+def reached(have: dict[Key, int], topics: Sequence[str], targets: dict[Key, int]) -> bool:
+    """Whether offsets `have` reach `targets` on every partition of `topics`."""
+    return all(have.get(k, 0) >= o for k, o in targets.items() if k[0] in topics)
+
+
 def offsets_of(conn: Connection, projection: str) -> dict[Key, int]:
     rows = conn.execute(
         select(rm_offsets.c.topic, rm_offsets.c.partition, rm_offsets.c.next_offset).where(
@@ -280,14 +285,17 @@ class Projector:
 
     def _commit(self, batch: dict[TopicPartition, list[Any]]) -> None:
         decoded, offsets = self._decode(batch)
-        seen = dict(self._seen)  # this batch's view; kept only once committed
+        # Positions this batch read back or moved, over the cache: merged once committed, so a
+        # rolled-back batch leaves the cache as it was (and the cache is never copied).
+        seen: dict[tuple[str, str], int] = {}
         with writing(self.engine) as conn:
             self._load_seen(conn, {(t, e.stream_id) for t, e in decoded}, seen)
             fresh: list[Envelope] = []
             changed: dict[tuple[str, str], int] = {}
             for topic, env in decoded:
                 key = (topic, env.stream_id)
-                if env.stream_position <= seen.get(key, 0):
+                known = seen[key] if key in seen else self._seen.get(key, 0)
+                if env.stream_position <= known:
                     self.skipped_duplicates += 1
                     continue
                 seen[key] = changed[key] = env.stream_position
@@ -315,16 +323,17 @@ class Projector:
             )
         self.applied += len(fresh)
         self.offsets.update(offsets)
-        if len(seen) > SEEN_CACHE:
-            seen = changed  # bounded: the rest is read back from rm_seen when it recurs
-        self._seen = seen
+        if len(self._seen) + len(seen) > SEEN_CACHE:
+            self._seen = seen  # bounded: the rest is read back from rm_seen when it recurs
+        else:
+            self._seen.update(seen)
 
     def _load_seen(
         self, conn: Connection, keys: Iterable[tuple[str, str]], seen: dict[tuple[str, str], int]
     ) -> None:
         missing: dict[str, list[str]] = {}
         for topic, stream in keys:
-            if (topic, stream) not in seen:
+            if (topic, stream) not in seen and (topic, stream) not in self._seen:
                 missing.setdefault(topic, []).append(stream)
         # One topic per query: SQLite searches the primary key by (projection, topic, stream_id)
         # only so; with (topic, stream_id) IN (...) it scanned every row of the projection.
@@ -343,11 +352,7 @@ class Projector:
 
     # -- waiting (read-your-writes) --------------------------------------------------------------
     def reached(self, targets: dict[Key, int]) -> bool:
-        return all(
-            self.offsets.get(k, 0) >= o
-            for k, o in targets.items()
-            if k[0] in self.projection.topics
-        )
+        return reached(self.offsets, self.projection.topics, targets)
 
     async def wait_for(self, targets: dict[Key, int], timeout: float) -> bool:
         """Wait until this projection has applied every offset below `targets`; False on timeout."""

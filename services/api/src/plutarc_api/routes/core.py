@@ -14,7 +14,6 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Row, select
 
-from .. import state
 from ..caller import Caller, unauthorized
 from ..core_models import outcomes, workspace_log
 from ..deps import (
@@ -130,9 +129,9 @@ async def command_status(
             command_id=command_id, status="rejected", code=row.code, detail=row.detail
         )
     if row is None:
-        with rt.state_engine.connect() as conn:
-            if state.issued_by(conn, command_id) == caller.actor:
-                return CommandStatusOut(command_id=command_id, status="pending")
+        issued = await rt.issued(command_id)
+        if issued is not None and issued[0] == caller.actor:
+            return CommandStatusOut(command_id=command_id, status="pending")
     raise Problem(404, "command.not_found", "no command of yours has this id")
 
 

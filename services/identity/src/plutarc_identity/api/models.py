@@ -106,6 +106,14 @@ invitations = Table(
 )
 
 
+_NAMES = {cls: name for name, cls in c.EVENTS.items()}
+
+
+def types_of(*classes: type) -> frozenset[str]:
+    """The event type names of the payload classes a projection's `apply` handles."""
+    return frozenset(_NAMES[cls] for cls in classes)
+
+
 class Ops:
     """Writes in event order, with runs of the same statement sent as one executemany."""
 
@@ -169,14 +177,8 @@ class AccountsProjection:
     version = 1
     topics = (EVENTS, c.CREDENTIALS_TOPIC)
     metadata = accounts_md
-    types: frozenset[str] | None = frozenset(
-        {
-            "identity.user_registered",
-            "identity.password_set",
-            "identity.session_started",
-            "identity.session_ended",
-            "identity.api_token_credential_set",
-        }
+    types: frozenset[str] | None = types_of(
+        c.UserRegistered, c.PasswordSet, c.SessionStarted, c.SessionEnded, c.ApiTokenCredentialSet
     )
 
     def apply(self, conn: Connection, events: Sequence[Envelope]) -> None:
@@ -247,25 +249,18 @@ class WorkspacesProjection:
     version = 1
     topics = (EVENTS,)
     metadata = workspaces_md
-    types: frozenset[str] | None = frozenset(
-        {
-            "identity.workspace_created",
-            "identity.workspace_renamed",
-            "identity.workspace_settings_changed",
-            "identity.workspace_archived",
-            "identity.member_joined",
-            "identity.member_role_changed",
-            "identity.member_removed",
-            "identity.ownership_transferred",
-            "identity.api_token_issued",
-            "identity.api_token_revoked",
-            "identity.invitation_created",
-            "identity.invitation_resent",
-            "identity.invitation_accepted",
-            "identity.invitation_declined",
-            "identity.invitation_revoked",
-            "identity.invitation_expired",
-        }
+    types: frozenset[str] | None = types_of(
+        c.WorkspaceCreated,
+        c.WorkspaceRenamed,
+        c.WorkspaceSettingsChanged,
+        c.WorkspaceArchived,
+        c.MemberJoined,
+        c.MemberRoleChanged,
+        c.MemberRemoved,
+        c.OwnershipTransferred,
+        c.ApiTokenIssued,
+        c.ApiTokenRevoked,
+        *INVITATION_EVENTS,
     )
 
     def apply(self, conn: Connection, events: Sequence[Envelope]) -> None:
