@@ -94,6 +94,7 @@ class Load:
     wall: float = 0.0  # seconds over which api_cpu and host_busy were measured
     host_busy: float = 0.0  # fraction of all the machine's cores busy (API, load, anything else)
     load_cpu: float = 0.0  # CPU seconds the load generator used (wrk, or this process for httpx)
+    api_each: tuple[float, ...] = ()  # CPU seconds of each busy API process, most first
 
     @property
     def saturated(self) -> bool:
@@ -104,7 +105,13 @@ class Load:
         return (
             f"api: GET workspace, {self.connections:>2} connections ({self.tool}): "
             f"{self.requests / self.seconds:,.0f} req/s, p50 {self.p50_ms:.2f} ms, "
-            f"p99 {self.p99_ms:.2f} ms; API CPU {self.api_cpu / self.wall:.0%} of a core, "
+            f"p99 {self.p99_ms:.2f} ms; API CPU {self.api_cpu / self.wall:.0%} of a core"
+            + (
+                f" ({' + '.join(f'{c / self.wall:.0%}' for c in self.api_each)})"
+                if len(self.api_each) > 1
+                else ""
+            )
+            + ", "
             f"{self.api_cpu / max(1, self.requests) * 1e6:.0f} us/request; "
             f"load generator {self.load_cpu / self.wall:.0%} of a core; "
             f"machine {self.host_busy * (os.cpu_count() or 1):.0%} of {os.cpu_count()} cores busy"
@@ -168,6 +175,7 @@ def _wrk(url: str, token: str, connections: int, seconds: float, pid: int) -> Lo
         wall,
         host_busy,
         wrk_cpu,
+        tuple(usage.each),
     )
 
 
@@ -211,6 +219,7 @@ async def _httpx_load(url: str, token: str, connections: int, seconds: float, pi
         wall,
         host_busy,
         own,
+        tuple(usage.each),
     )
 
 

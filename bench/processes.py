@@ -85,6 +85,7 @@ class Usage:
         self.pid = pid
         self.cpu0, self.host0, self.t0 = tree_cpu(pid), host_ticks(), time.perf_counter()
         self.children0 = self._children()
+        self.each: list[float] = []  # CPU s of each busy process in the tree, set by stop()
 
     @staticmethod
     def _children() -> float:
@@ -94,7 +95,9 @@ class Usage:
     def stop(self) -> tuple[float, float, float, float]:
         """(tree CPU s, wall s, machine busy fraction of all cores, CPU s of reaped children)."""
         now, wall = tree_cpu(self.pid), time.perf_counter() - self.t0
-        cpu = sum(s - self.cpu0.get(p, 0.0) for p, s in now.items())
+        each = {p: s - self.cpu0.get(p, 0.0) for p, s in now.items()}
+        self.each = sorted((s for s in each.values() if s > 0.05 * wall), reverse=True)
+        cpu = sum(each.values())
         (b1, t1), (b0, t0) = host_ticks(), self.host0
         busy = (b1 - b0) / (t1 - t0) if t1 > t0 else 0.0
         return cpu, wall, busy, self._children() - self.children0

@@ -11,6 +11,7 @@ import uvicorn
 from fastapi import FastAPI
 from plutarc_runtime.logs import configure_logging
 from uvicorn.config import STARTUP_FAILURE
+from uvicorn.supervisors import Multiprocess
 
 from .app import create_app
 from .runtime import ApiRuntime
@@ -24,6 +25,18 @@ def proxy_options(settings: ApiSettings) -> dict[str, Any]:
     which let any local client choose the address its rate limit is counted under."""
     trusted = list(settings.trusted_proxies)
     return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted}
+
+
+def tcp_listener(config: uvicorn.Config) -> socket.socket:
+    """The socket uvicorn's supervisor listens on for its workers, marked as TCP.
+
+    uvicorn binds it with protocol 0, and asyncio sets TCP_NODELAY only on connections accepted
+    from a socket that says IPPROTO_TCP: without it every keep-alive response waited about 40 ms
+    for the client's delayed ACK (Kludex/uvicorn#3149)."""
+    sock = config.bind_socket()
+    if sock.family not in (socket.AF_INET, socket.AF_INET6) or sock.proto == socket.IPPROTO_TCP:
+        return sock
+    return socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
 
 
 def worker_app() -> FastAPI:
@@ -55,7 +68,7 @@ def main() -> None:
     if settings.workers > 1:
         # uvicorn's supervisor runs each worker's own server: live streams there are cut after
         # a grace period at shutdown rather than told to end (ApiServer does that for one).
-        uvicorn.run(
+        workers = uvicorn.Config(
             "plutarc_api.main:worker_app",
             factory=True,
             workers=settings.workers,
@@ -66,6 +79,8 @@ def main() -> None:
             timeout_graceful_shutdown=5,
             **proxy_options(settings),
         )
+        with contextlib.suppress(KeyboardInterrupt):
+            Multiprocess(workers, sockets=[tcp_listener(workers)]).run()
         return
     runtime = ApiRuntime(settings)
     config = uvicorn.Config(
