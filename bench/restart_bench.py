@@ -61,7 +61,7 @@ async def _run(base: Path, bootstrap: str, sizes: tuple[int, int]) -> list[str]:
         times = []
         for _ in range(RESTARTS):
             seconds, models = await restart(db, bootstrap)
-            rebuilt = [p.name for p in models.projectors if p.rebuilt]
+            rebuilt = [n for n, s in models.status()["projections"].items() if s["rebuilt"]]
             applied = sum(p.applied for p in models.projectors)
             if rebuilt or applied:
                 raise RuntimeError(f"a restart replayed: rebuilt {rebuilt}, applied {applied}")

@@ -14,7 +14,7 @@ import pytest
 from aiokafka import TopicPartition
 from plutarc_contracts import Envelope, default_registry, new_event_id
 from plutarc_contracts import identity as c
-from plutarc_runtime.readmodels import Projector, postgres_engine, sqlite_engine
+from plutarc_runtime.readmodels import Projector, postgres_engine, rm_seen, sqlite_engine
 from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, insert, select
 from sqlalchemy.engine import Connection
 
@@ -87,8 +87,8 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     made.dispose()
 
 
-def projector(engine: Engine) -> Projector:
-    made = Projector(Names(), engine, bootstrap="unused", registry=default_registry())
+def projector(engine: Engine, **options: Any) -> Projector:
+    made = Projector(Names(), engine, bootstrap="unused", registry=default_registry(), **options)
     made.prepare()
     return made
 
@@ -110,3 +110,34 @@ def test_duplicates_known_only_to_the_database_are_dropped(engine: Engine) -> No
     assert again.skipped_duplicates == 2 * 2 * 1200
     assert again.applied == 2 * 1200
     assert applied(engine) == 3 * 2 * 1200
+
+
+def test_a_projection_built_from_empty_remembers_without_lookups_until_its_cache_is_trimmed(
+    engine: Engine,
+) -> None:
+    streams = [f"s{i}" for i in range(300)]
+    built = projector(engine, seen_cache=1000)
+    assert built.members[0].complete  # new: nothing in rm_seen, so no lookups needed
+    built._commit(batch(streams, range(1, 2), 0))
+    assert built.members[0].complete  # 600 positions cached, all of them
+    built._commit(batch(streams, range(1, 3), 1000))  # 600 duplicates, 600 new: 1,200 > 1,000
+    assert built.skipped_duplicates == 2 * 300
+    assert not built.members[0].complete  # trimmed: from now on misses are looked up
+    built._commit(batch(streams, range(1, 4), 2000))
+    assert built.skipped_duplicates == 2 * 300 + 2 * 2 * 300
+    assert applied(engine) == 3 * 2 * 300
+
+
+def test_only_accepted_events_are_applied_and_remembered(engine: Engine) -> None:
+    class Some(Names):
+        @staticmethod
+        def accepts(env: Envelope) -> bool:
+            return env.stream_id.endswith("7")
+
+    made = Projector(Some(), engine, bootstrap="unused", registry=default_registry())
+    made.prepare()
+    made._commit(batch([f"s{i}" for i in range(100)], range(1, 3), 0))
+    assert applied(engine) == 10 * 2 * 2
+    with engine.connect() as conn:
+        remembered = conn.execute(select(rm_seen.c.stream_id).distinct()).scalars().all()
+    assert sorted(remembered) == sorted(f"s{i}" for i in range(100) if i % 10 == 7)

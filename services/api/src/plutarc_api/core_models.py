@@ -41,6 +41,7 @@ outcomes = Table(
     Column("detail", String(2000)),
     Column("result", JSON, nullable=False),
     Column("decided_at", DateTime(timezone=True), nullable=False),
+    sqlite_with_rowid=False,
 )
 
 log_md = MetaData()
@@ -64,7 +65,10 @@ class OutcomesProjection:
     """Every command's outcome, with who issued it (only they may read it)."""
 
     name = "api.outcomes"
-    version = 1
+    version = 2  # 2: stored without a rowid
+    # A command has one reply, and applying it again writes the same row: a relay's duplicate
+    # needs no stream positions (a row per command in rm_seen, looked up for every reply).
+    dedupe = False
     metadata = outcomes_md
     types: frozenset[str] | None = REPLY_TYPES
 
@@ -110,10 +114,15 @@ class WorkspaceLogProjection:
         self.topics = list(topics)
         self.registry = registry
 
+    @staticmethod
+    def accepts(env: Envelope) -> bool:
+        """A workspace's own events; replies and events of no workspace are not its history."""
+        return bool(env.workspace_id) and not env.type.startswith("system.")
+
     def apply(self, conn: Connection, events: Sequence[Envelope]) -> None:
         rows = []
         for env in events:
-            if not env.workspace_id or env.type.startswith("system."):
+            if not self.accepts(env):
                 continue
             entry = audit_entry(0, env, self.registry.secret_fields(env.type))
             body = msgspec.to_builtins(entry)

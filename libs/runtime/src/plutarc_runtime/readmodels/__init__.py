@@ -1,12 +1,14 @@
 """Read models in a database (SQLite by default, PostgreSQL by URL): projections that resume from
 the offsets they committed with their rows, one writer per deployment, readers anywhere."""
 
+from .changes import Changes
 from .database import Reader, is_sqlite, open_engine, postgres_engine, sqlite_engine
 from .models import ReadModels, WriterLock
 from .projector import Projector, SqlProjection, bookkeeping, rm_offsets, rm_projections, rm_seen
 from .sql import upsert
 
 __all__ = [
+    "Changes",
     "Projector",
     "ReadModels",
     "Reader",

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+import msgspec
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.pool import NullPool, QueuePool
@@ -58,6 +59,8 @@ def sqlite_engine(path: Path, *, synchronous: str = "NORMAL", pool_size: int = 4
         pool_size=pool_size,
         max_overflow=8,
         connect_args={"check_same_thread": False, "timeout": 30},
+        json_serializer=json_text,
+        json_deserializer=msgspec.json.decode,
     )
 
     @event.listens_for(engine, "do_connect")
@@ -91,7 +94,19 @@ def postgres_engine(url: str, *, pool_size: int = 5) -> Engine:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     elif url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgres://")
-    return create_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=10,
+        pool_pre_ping=True,
+        json_serializer=json_text,
+        json_deserializer=msgspec.json.decode,
+    )
+
+
+def json_text(value: Any) -> str:
+    """JSON columns through msgspec: several times faster than the json module."""
+    return msgspec.json.encode(value).decode()
 
 
 def open_engine(url: str | None, sqlite_path: Path, **kwargs: Any) -> Engine:

@@ -184,44 +184,34 @@ class ReadModels:
 
     async def _write(self, stop: asyncio.Event) -> None:
         log.info("writing read models", extra={"projections": [p.name for p in self.projections]})
-        self.projectors = [
-            Projector(p, self.engine, bootstrap=self.bootstrap, registry=self.registry)
-            for p in self.projections
-        ]
-        for projector in self.projectors:  # one at a time: each may rebuild its tables
-            projector.stored = await asyncio.to_thread(projector.prepare)
+        projector = Projector(
+            self.projections, self.engine, bootstrap=self.bootstrap, registry=self.registry
+        )
+        await asyncio.to_thread(projector.prepare)
+        self.projectors = [projector]
         self.writer.set()
-        tasks = [asyncio.create_task(p.run(stop)) for p in self.projectors]
+        task = asyncio.create_task(projector.run(stop))
 
-        async def all_caught_up() -> None:
-            await asyncio.gather(*(p.caught_up.wait() for p in self.projectors))
+        async def caught_up() -> None:
+            await projector.caught_up.wait()
             self.caught_up.set()
 
-        watcher = asyncio.create_task(all_caught_up())
+        watcher = asyncio.create_task(caught_up())
         try:
-            for done in asyncio.as_completed(tasks):
-                try:
-                    await done
-                except Exception:
-                    log.exception("a projector stopped")
-                    raise
+            await task
+        except Exception:
+            log.exception("the projector stopped")
+            raise
         finally:
             watcher.cancel()
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, watcher, return_exceptions=True)
+            task.cancel()
+            await asyncio.gather(task, watcher, return_exceptions=True)
 
     def status(self) -> dict[str, Any]:
         return {
             "writer": self.writer.is_set(),
             "caught_up": self.caught_up.is_set(),
             "projections": {
-                p.name: {
-                    "applied": p.applied,
-                    "caught_up": p.caught_up.is_set(),
-                    "rebuilt": p.rebuilt,
-                    "error": p.error,
-                }
-                for p in self.projectors
+                name: state for p in self.projectors for name, state in p.status().items()
             },
         }

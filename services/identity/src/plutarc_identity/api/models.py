@@ -8,7 +8,7 @@ memberships through `identity.role_changes`: what an event means is written once
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +17,7 @@ from plutarc_access import Grant
 from plutarc_contracts import Envelope, events_topic
 from plutarc_contracts import identity as c
 from plutarc_contracts.identity_folds import Invitations, InvitationState, Tokens, TokenState
-from plutarc_runtime.readmodels import upsert
+from plutarc_runtime.readmodels import Changes, upsert
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -29,9 +29,7 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
-    delete,
     select,
-    update,
 )
 from sqlalchemy.engine import Connection
 
@@ -46,20 +44,23 @@ users = Table(
     Column("display_name", String(200), nullable=False),
     Column("personal_workspace_id", String(64), nullable=False),
     Column("password_hash", String(200)),
+    sqlite_with_rowid=False,
 )
 sessions = Table(
     "id_sessions",
     accounts_md,
-    Column("token_hash", String(64), primary_key=True),
-    Column("session_id", String(64), nullable=False, index=True),
+    Column("session_id", String(64), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
     Column("user_id", String(64), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
+    sqlite_with_rowid=False,
 )
 token_hashes = Table(
     "id_token_hashes",
     accounts_md,
     Column("token_hash", String(64), primary_key=True),
     Column("token_id", String(64), nullable=False),
+    sqlite_with_rowid=False,
 )
 
 workspaces_md = MetaData()
@@ -73,6 +74,7 @@ workspaces = Table(
     Column("archived", Boolean, nullable=False, default=False),
     Column("risk", JSON, nullable=False),
     Column("billing_contact", String(320)),
+    sqlite_with_rowid=False,
 )
 members = Table(
     "id_members",
@@ -81,6 +83,7 @@ members = Table(
     Column("user_id", String(64), primary_key=True),
     Column("role", String(20), nullable=False),
     Index("id_members_by_user", "user_id"),
+    sqlite_with_rowid=False,
 )
 tokens = Table(
     "id_tokens",
@@ -93,6 +96,7 @@ tokens = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("revoked", Boolean, nullable=False),
     Index("id_tokens_by_workspace_user", "workspace_id", "user_id"),
+    sqlite_with_rowid=False,
 )
 invitations = Table(
     "id_invitations",
@@ -103,6 +107,7 @@ invitations = Table(
     Column("role", String(20), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("status", String(20), nullable=False),
+    sqlite_with_rowid=False,
 )
 
 
@@ -114,67 +119,9 @@ def types_of(*classes: type) -> frozenset[str]:
     return frozenset(_NAMES[cls] for cls in classes)
 
 
-class Ops:
-    """Writes in event order, with runs of the same statement sent as one executemany."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self._key: object = None
-        self._fn: Callable[[Connection, list[dict[str, Any]]], None] | None = None
-        self._rows: list[dict[str, Any]] = []
-
-    def add(
-        self,
-        key: object,
-        fn: Callable[[Connection, list[dict[str, Any]]], None],
-        row: dict[str, Any],
-    ) -> None:
-        if key != self._key:
-            self.flush()
-            self._key, self._fn = key, fn
-        self._rows.append(row)
-
-    def flush(self) -> None:
-        if self._fn is not None and self._rows:
-            self._fn(self.conn, self._rows)
-        self._key, self._fn, self._rows = None, None, []
-
-
-def _upsert(
-    table: Table, keys: list[str], cols: list[str] | None = None
-) -> Callable[[Connection, list[dict[str, Any]]], None]:
-    return lambda conn, rows: upsert(conn, table, rows, keys, cols)
-
-
-def _run(stmt: Any) -> Callable[[Connection, list[dict[str, Any]]], None]:
-    def run(conn: Connection, rows: list[dict[str, Any]]) -> None:
-        conn.execute(stmt, rows)
-
-    return run
-
-
-_end_session = delete(sessions).where(sessions.c.session_id == bindparam("sid"))
-_rename = (
-    update(workspaces)
-    .where(workspaces.c.workspace_id == bindparam("wid"))
-    .values(name=bindparam("new_name"))
-)
-_settings = (
-    update(workspaces)
-    .where(workspaces.c.workspace_id == bindparam("wid"))
-    .values(risk=bindparam("new_risk"), billing_contact=bindparam("contact"))
-)
-_archive = (
-    update(workspaces).where(workspaces.c.workspace_id == bindparam("wid")).values(archived=True)
-)
-_leave = delete(members).where(
-    members.c.workspace_id == bindparam("wid"), members.c.user_id == bindparam("uid")
-)
-
-
 class AccountsProjection:
     name = "identity.accounts"
-    version = 1
+    version = 2  # 2: sessions keyed by session id, tables stored without a rowid
     topics = (EVENTS, c.CREDENTIALS_TOPIC)
     metadata = accounts_md
     types: frozenset[str] | None = types_of(
@@ -182,44 +129,49 @@ class AccountsProjection:
     )
 
     def apply(self, conn: Connection, events: Sequence[Envelope]) -> None:
-        ops = Ops(conn)
-        row: dict[str, Any]
+        rows = Changes()
         for env in events:
             p: Any = env.payload
             match p:
                 case c.UserRegistered():
-                    row = {
-                        "user_id": p.user_id,
-                        "email": p.email,
-                        "display_name": p.display_name,
-                        "personal_workspace_id": p.personal_workspace_id,
-                    }
-                    ops.add("user", _upsert(users, ["user_id"]), row)
+                    rows.upsert(
+                        users,
+                        {"user_id": p.user_id},
+                        {
+                            "email": p.email,
+                            "display_name": p.display_name,
+                            "personal_workspace_id": p.personal_workspace_id,
+                        },
+                    )
                 case c.PasswordSet():  # may arrive before the registration (another topic)
-                    row = {
-                        "user_id": p.user_id,
-                        "email": "",
-                        "display_name": "",
-                        "personal_workspace_id": "",
-                        "password_hash": p.password_hash,
-                    }
-                    ops.add("password", _upsert(users, ["user_id"], ["password_hash"]), row)
+                    rows.upsert(
+                        users,
+                        {"user_id": p.user_id},
+                        {"password_hash": p.password_hash},
+                        placeholders=_NOT_REGISTERED,
+                    )
                 case c.SessionStarted():
-                    row = {
-                        "token_hash": p.token_hash,
-                        "session_id": p.session_id,
-                        "user_id": p.user_id,
-                        "expires_at": p.expires_at,
-                    }
-                    ops.add("session", _upsert(sessions, ["token_hash"]), row)
+                    rows.upsert(
+                        sessions,
+                        {"session_id": p.session_id},
+                        {
+                            "token_hash": p.token_hash,
+                            "user_id": p.user_id,
+                            "expires_at": p.expires_at,
+                        },
+                    )
                 case c.SessionEnded():
                     # Ended by logout, or by identity's timer once expired: the row goes, so the
                     # table follows live sessions, not every login ever made.
-                    ops.add("end", _run(_end_session), {"sid": p.session_id})
+                    rows.delete(sessions, {"session_id": p.session_id})
                 case c.ApiTokenCredentialSet():
-                    row = {"token_hash": p.token_hash, "token_id": p.token_id}
-                    ops.add("pat", _upsert(token_hashes, ["token_hash"]), row)
-        ops.flush()
+                    rows.upsert(
+                        token_hashes, {"token_hash": p.token_hash}, {"token_id": p.token_id}
+                    )
+        rows.flush(conn)
+
+
+_NOT_REGISTERED = {"email": "", "display_name": "", "personal_workspace_id": ""}
 
 
 def _risk(p: c.WorkspaceSettingsChanged) -> dict[str, str]:
@@ -246,7 +198,7 @@ INVITATION_EVENTS = (
 
 class WorkspacesProjection:
     name = "identity.workspaces"
-    version = 1
+    version = 2  # 2: tables stored without a rowid
     topics = (EVENTS,)
     metadata = workspaces_md
     types: frozenset[str] | None = types_of(
@@ -264,7 +216,7 @@ class WorkspacesProjection:
     )
 
     def apply(self, conn: Connection, events: Sequence[Envelope]) -> None:
-        ops = Ops(conn)
+        rows = Changes()
         invited: list[Any] = []
         token_events: list[Any] = []
         for env in events:
@@ -272,7 +224,6 @@ class WorkspacesProjection:
             match p:
                 case c.WorkspaceCreated():
                     row = {
-                        "workspace_id": p.workspace_id,
                         "kind": p.kind,
                         "name": p.name,
                         "created_at": env.occurred_at,
@@ -280,18 +231,17 @@ class WorkspacesProjection:
                         "risk": {},
                         "billing_contact": None,
                     }
-                    ops.add("ws", _upsert(workspaces, ["workspace_id"]), row)
+                    rows.upsert(workspaces, {"workspace_id": p.workspace_id}, row)
                 case c.WorkspaceRenamed():
-                    ops.add("rename", _run(_rename), {"wid": p.workspace_id, "new_name": p.name})
+                    rows.update(workspaces, {"workspace_id": p.workspace_id}, {"name": p.name})
                 case c.WorkspaceSettingsChanged():
-                    row = {
-                        "wid": p.workspace_id,
-                        "new_risk": _risk(p),
-                        "contact": p.billing_contact,
-                    }
-                    ops.add("settings", _run(_settings), row)
+                    rows.update(
+                        workspaces,
+                        {"workspace_id": p.workspace_id},
+                        {"risk": _risk(p), "billing_contact": p.billing_contact},
+                    )
                 case c.WorkspaceArchived():
-                    ops.add("archive", _run(_archive), {"wid": p.workspace_id})
+                    rows.update(workspaces, {"workspace_id": p.workspace_id}, {"archived": True})
                 case (
                     c.MemberJoined()
                     | c.MemberRoleChanged()
@@ -299,16 +249,16 @@ class WorkspacesProjection:
                     | c.OwnershipTransferred()
                 ):
                     for workspace_id, user_id, role in c.role_changes(p):
+                        key = {"workspace_id": workspace_id, "user_id": user_id}
                         if role is None:
-                            ops.add("leave", _run(_leave), {"wid": workspace_id, "uid": user_id})
+                            rows.delete(members, key)
                         else:
-                            row = {"workspace_id": workspace_id, "user_id": user_id, "role": role}
-                            ops.add("member", _upsert(members, ["workspace_id", "user_id"]), row)
+                            rows.upsert(members, key, {"role": role})
                 case c.ApiTokenIssued() | c.ApiTokenRevoked():
                     token_events.append(p)
                 case _ if isinstance(p, INVITATION_EVENTS):
                     invited.append(p)
-        ops.flush()
+        rows.flush(conn)
         if invited:
             self._invitations(conn, invited)
         if token_events:
