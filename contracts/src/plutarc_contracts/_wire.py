@@ -27,7 +27,7 @@ BytesLike = bytes | bytearray | memoryview
 """What the decoders accept: Kafka clients hand out bytes, buffers are decoded without copying."""
 
 
-class WireEnvelope(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class WireEnvelope(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
     event_id: str
     type: str
     schema_version: int
@@ -42,7 +42,9 @@ class WireEnvelope(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     payload: msgspec.Raw
 
 
-class WireCommandEnvelope(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class WireCommandEnvelope(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False
+):
     command_id: str
     type: str
     schema_version: int

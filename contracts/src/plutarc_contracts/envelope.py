@@ -21,7 +21,7 @@ UtcDateTime = Annotated[datetime, msgspec.Meta(tz=True)]
 """A datetime that must carry a zone on the wire; the codec normalises it to UTC."""
 
 
-class Payload(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class Payload(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
     """Recommended base for event and command payloads.
 
     Frozen because an event is a fact; keyword-only so adding a defaulted field in a new version
@@ -30,7 +30,7 @@ class Payload(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     """
 
 
-class Envelope(msgspec.Struct, frozen=True, kw_only=True):
+class Envelope(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """An event as it travels on ``<context>.events.v<major>``.
 
     ``stream_id`` is the aggregate id and the Kafka key, so ordering holds per aggregate;
@@ -53,7 +53,7 @@ class Envelope(msgspec.Struct, frozen=True, kw_only=True):
     payload: Any
 
 
-class CommandEnvelope(msgspec.Struct, frozen=True, kw_only=True):
+class CommandEnvelope(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """A command as it travels on ``<context>.commands.v<major>``.
 
     ``command_id`` is the idempotency key: a handler that sees the same id twice replies the same
