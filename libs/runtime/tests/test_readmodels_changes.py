@@ -1,17 +1,41 @@
 """A batch's writes folded per row (`Changes`) leave the same table as the same writes sent one
-statement at a time in event order, on SQLite and PostgreSQL alike."""
+statement at a time in event order, and a batch sent by `executemany` stores what SQLAlchemy
+stores row by row, on SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import pytest
-from plutarc_runtime.readmodels import Changes, postgres_engine, sqlite_engine, upsert
-from sqlalchemy import Column, Engine, MetaData, String, Table, and_, delete, select, update
+from plutarc_runtime.readmodels import (
+    Changes,
+    executemany,
+    postgres_engine,
+    sqlite_engine,
+    upsert,
+)
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    delete,
+    insert,
+    select,
+    update,
+)
 
 md = MetaData()
 rows = Table(
@@ -114,3 +138,47 @@ def test_a_table_is_keyed_one_way() -> None:
     changes.upsert(rows, {"a": "x", "b": "1"}, {"name": "n"})
     with pytest.raises(ValueError, match="key"):
         changes.delete(rows, {"b": "1", "a": "x"})
+
+
+typed_md = MetaData()
+typed = Table(
+    "fold_typed",
+    typed_md,
+    Column("id", String(10), primary_key=True),
+    Column("n", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("doc", JSON, nullable=False),
+    Column("flag", Boolean, nullable=False),
+    Column("note", String(20)),
+)
+
+
+def test_a_batch_stores_what_sqlalchemy_stores_row_by_row(engine: Engine) -> None:
+    typed_md.create_all(engine)
+    at = datetime(2026, 12, 2, 10, 30, 15, 123456, tzinfo=UTC)
+    made = [
+        {
+            "id": f"r{i}",
+            "n": 2**40 + i,
+            "at": at + timedelta(minutes=i),
+            "doc": {"i": i, "list": [1, "two", None], "nested": {"ok": i % 2 == 0}},
+            "flag": i % 3 == 0,
+            "note": None if i % 2 else f"note {i}",
+        }
+        for i in range(40)  # a batch large enough for executemany's own path
+    ]
+    with engine.begin() as conn:
+        executemany(conn, insert(typed), made[:20])
+        upsert(conn, typed, made[20:], ["id"])
+        for row in made[:20]:  # SQLAlchemy's path, one row at a time, into a copy
+            conn.execute(insert(typed), [{**row, "id": "x" + row["id"]}])
+    with engine.connect() as conn:
+        stored = {r.id: r._asdict() for r in conn.execute(select(typed))}
+    for row in made:
+        assert {**stored[row["id"]], "id": row["id"]} == {
+            **row,
+            "at": stored[row["id"]]["at"],
+        }
+        assert stored[row["id"]]["at"].replace(tzinfo=UTC) == row["at"]
+    for row in made[:20]:
+        assert {**stored["x" + row["id"]], "id": row["id"]} == stored[row["id"]]

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import msgspec
 from plutarc_contracts import CommandAccepted, CommandRejected, Envelope, Registry
 from plutarc_contracts.audit import audit_entry
-from plutarc_runtime.readmodels import upsert
+from plutarc_runtime.readmodels import executemany, upsert
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -59,6 +59,9 @@ workspace_log = Table(
     Column("event", LargeBinary, nullable=False),
     Index("api_workspace_log_by_workspace", "workspace_id", "seq"),
 )
+
+
+_APPEND = insert(workspace_log)
 
 
 class OutcomesProjection:
@@ -138,4 +141,4 @@ class WorkspaceLogProjection:
                 }
             )
         if rows:
-            conn.execute(insert(workspace_log), rows)
+            executemany(conn, _APPEND, rows)

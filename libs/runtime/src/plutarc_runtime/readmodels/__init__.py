@@ -5,7 +5,7 @@ from .changes import Changes
 from .database import Reader, is_sqlite, open_engine, postgres_engine, sqlite_engine
 from .models import ReadModels, WriterLock
 from .projector import Projector, SqlProjection, bookkeeping, rm_offsets, rm_projections, rm_seen
-from .sql import upsert
+from .sql import executemany, upsert
 
 __all__ = [
     "Changes",
@@ -15,6 +15,7 @@ __all__ = [
     "SqlProjection",
     "WriterLock",
     "bookkeeping",
+    "executemany",
     "is_sqlite",
     "open_engine",
     "postgres_engine",

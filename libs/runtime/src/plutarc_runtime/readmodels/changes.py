@@ -24,7 +24,7 @@ from sqlalchemy import Table, and_, bindparam, delete, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.dml import Delete, Update
 
-from .sql import upsert
+from .sql import executemany, upsert
 
 Key = tuple[Any, ...]
 
@@ -91,18 +91,20 @@ class Changes:
     def flush(self, conn: Connection) -> None:
         for table, rows in self._rows.items():
             keys = self._keys[table]
-            gone = [dict(zip(keys, k, strict=True)) for k, s in rows.items() if s.deleted]
+            gone = [
+                {f"k_{c}": v for c, v in zip(keys, k, strict=True)}
+                for k, s in rows.items()
+                if s.deleted
+            ]
             if gone:
-                conn.execute(
-                    _delete(table, keys), [{f"k_{c}": v for c, v in r.items()} for r in gone]
-                )
+                executemany(conn, _delete(table, keys), gone)
             for columns, params in _grouped(
                 (tuple(sorted(s.changes)), {**{f"v_{c}": v for c, v in s.changes.items()},
                                             **{f"k_{c}": v for c, v in zip(keys, k, strict=True)}})
                 for k, s in rows.items()
                 if s.changes
             ):  # fmt: skip
-                conn.execute(_update(table, keys, columns), params)
+                executemany(conn, _update(table, keys, columns), params)
             for (_columns, sets), params in _grouped(
                 ((tuple(sorted(s.row)), tuple(sorted(s.sets))), s.row)
                 for s in rows.values()
