@@ -160,11 +160,6 @@ class _Member:
         self.rebuilt: str | None = None
         self.caught_up = False
 
-    def wants(self, env: Envelope) -> bool:
-        return (self.types is None or env.type in self.types) and (
-            self.accepts is None or self.accepts(env)
-        )
-
 
 _Work = dict[_Member, tuple[list[tuple[str, Envelope]], dict[Key, int]]]
 """A decoded batch: per projection, the (topic, event) pairs it wants and the offsets it reaches."""
@@ -354,21 +349,24 @@ class Projector:
                 continue
             for m in readers:
                 work[m][1][k] = end
-            types: set[str] | None = set()
+            kinds: set[bytes] | None = set()  # the types any reader wants, as the header has them
             for m in readers:
                 if m.types is None:
-                    types = None
+                    kinds = None
                     break
-                types |= m.types  # type: ignore[operator]
+                kinds |= {t.encode() for t in m.types}  # type: ignore[operator]
             low = min(m.offsets.get(k, 0) for m in readers)
             every = all(m.offsets.get(k, 0) <= records[0].offset for m in readers)
-            targets = [(m, work[m][0], m.offsets.get(k, 0)) for m in readers]
+            targets = [
+                (work[m][0], -1 if every else m.offsets.get(k, 0), m.types, m.accepts)
+                for m in readers
+            ]
             for record in records:
                 if record.offset < low:
                     continue
-                if types is not None:
+                if kinds is not None:
                     kind = next((v for h, v in record.headers if h == "type"), None)
-                    if kind is not None and kind.decode() not in types:
+                    if kind is not None and kind not in kinds:
                         continue
                 try:
                     env = decode(record.value or b"")
@@ -379,8 +377,12 @@ class Projector:
                         extra={"projection": self.name, "code": exc.code},
                     )
                     continue
-                for m, events, start in targets:
-                    if (every or record.offset >= start) and m.wants(env):
+                for events, start, types, accepts in targets:
+                    if (
+                        record.offset >= start
+                        and (types is None or env.type in types)
+                        and (accepts is None or accepts(env))
+                    ):
                         events.append((topic, env))
         return work
 
