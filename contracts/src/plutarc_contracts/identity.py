@@ -314,15 +314,32 @@ def _add_accept_url(payload: dict[str, Any]) -> dict[str, Any]:
     return {**payload, "accept_url": None}
 
 
+class ExpiringInvitationV1(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    workspace_id: Id
+    invitation_id: Id
+
+
+class ExpireInvitationsV1(Payload, frozen=True, kw_only=True):
+    invitations: Annotated[list[ExpiringInvitationV1], msgspec.Meta(min_length=1, max_length=1000)]
+
+
 class ExpiringInvitation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     workspace_id: Id
     invitation_id: Id
+    expires_at: UtcDateTime | None = None
+    """The expiry the timer saw. The timer's command id derives from the payload, so an invitation
+    resent after it expired, expiring again, is a new command (v1 made it a repeat of the first,
+    answered with the first outcome and never recorded). None for commands written as v1."""
 
 
 class ExpireInvitations(Payload, frozen=True, kw_only=True):
     """Issued by the identity service's own timer (actor ``system:identity``), never by users."""
 
     invitations: Annotated[list[ExpiringInvitation], msgspec.Meta(min_length=1, max_length=1000)]
+
+
+def _expiring_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, "invitations": [{**i, "expires_at": None} for i in data["invitations"]]}
 
 
 class ExpireSessions(Payload, frozen=True, kw_only=True):
@@ -449,6 +466,7 @@ PREVIOUS_VERSIONS: dict[str, tuple[dict[int, type[msgspec.Struct]], dict[int, An
     "identity.ownership_transferred": ({1: OwnershipTransferredV1}, {1: _ownership_v1_to_v2}),
     "identity.invite_member": ({1: InviteMemberV1}, {1: _add_accept_url}),
     "identity.resend_invitation": ({1: ResendInvitationV1}, {1: _add_accept_url}),
+    "identity.expire_invitations": ({1: ExpireInvitationsV1}, {1: _expiring_v1_to_v2}),
 }
 
 

@@ -83,3 +83,34 @@ def test_sessions_past_their_lifetime_end_with_reason_expired(identity: Identity
 def test_users_cannot_issue_the_timers_commands(identity: Identity) -> None:
     actor, _ = identity.register("olivia")
     identity.rejected(actor, c.ExpireSessions(session_ids=[str(uuid4())]), "access.system_only")
+
+
+def test_an_invitation_resent_after_it_expired_expires_again(identity: Identity) -> None:
+    owner, _ = identity.register("olivia")
+    ws = identity.organisation(owner, "Desk")
+    invitation_id = str(uuid4())
+    identity.ok(
+        owner,
+        c.InviteMember(
+            workspace_id=ws,
+            invitation_id=invitation_id,
+            email="tom@example.com",
+            role="trader",
+            token_hash=token_hash("a"),
+            expires_in_days=1,
+        ),
+    )
+    assert identity.advance(timedelta(days=2)) == 1
+    identity.ok(
+        owner,
+        c.ResendInvitation(
+            workspace_id=ws,
+            invitation_id=invitation_id,
+            token_hash=token_hash("b"),
+            expires_in_days=1,
+        ),
+    )
+    assert identity.advance(timedelta(days=2)) == 1, "the second expiry is a command of its own"
+    first, second = identity.events("identity.invitation_expired")
+    assert first.payload.invitation_id == second.payload.invitation_id == invitation_id
+    assert second.occurred_at > first.occurred_at

@@ -85,10 +85,16 @@ class Expiries:
 
 
 def expire_invitations(now: datetime, models: ReadModels) -> list[c.ExpireInvitations]:
-    due = models.get(Expiries).invitations.due(now)
+    invitations = models.get(Expiries).invitations
+    due = invitations.due(now)
     return [
         c.ExpireInvitations(
-            invitations=[c.ExpiringInvitation(workspace_id=w, invitation_id=i) for w, i in batch]
+            invitations=[
+                c.ExpiringInvitation(
+                    workspace_id=w, invitation_id=i, expires_at=invitations.expiry.get((w, i))
+                )
+                for w, i in batch
+            ]
         )
         for batch in by_batches(sorted(due), BATCH)
     ]

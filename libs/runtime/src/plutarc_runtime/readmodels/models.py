@@ -107,6 +107,8 @@ class ReadModels:
         self._kafka: AIOKafkaConsumer | None = None
         self._targets_at_start: dict[Key, int] = {}
         self._partitions: list[TopicPartition] = []
+        self.phase = "not started"
+        """Where `run` is: shown by `status()`, so a start that hangs says where."""
 
     # -- Kafka positions --------------------------------------------------------------------------
     async def end_offsets(self) -> dict[Key, int]:
@@ -155,22 +157,29 @@ class ReadModels:
     # -- running ------------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
         """Serve as writer when the lock is free; otherwise follow, and take over if it frees."""
+        self.phase = "creating bookkeeping tables"
         await asyncio.to_thread(bookkeeping.create_all, self.engine)
+        self.phase = "connecting to Kafka"
         self._kafka = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap, client_id="readmodels-positions"
         )
         await self._kafka.start()
         try:
+            self.phase = "waiting for topics"
             self._partitions = await partitions_of(self._kafka, self.topics, stop, "read-models")
+            self.phase = "reading end offsets"
             self._targets_at_start = await self.end_offsets()
+            self.phase = "taking the writer lock"
             while not stop.is_set():
                 if await asyncio.to_thread(self.lock.try_take):
+                    self.phase = "writing"
                     try:
                         await self._write(stop)
                     finally:
                         self.lock.release()
                         self.writer.clear()
                     return
+                self.phase = "following the writer"
                 if not self.caught_up.is_set():
                     stored = await asyncio.to_thread(self._stored)
                     if self._reached(stored, self._targets_at_start):
@@ -210,6 +219,7 @@ class ReadModels:
     def status(self) -> dict[str, Any]:
         return {
             "writer": self.writer.is_set(),
+            "phase": self.phase,
             "caught_up": self.caught_up.is_set(),
             "projections": {
                 name: state for p in self.projectors for name, state in p.status().items()
