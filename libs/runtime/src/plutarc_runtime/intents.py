@@ -4,7 +4,8 @@ A reaction or a handler returns ``Intent``s; they are saved as ``system.intent_r
 of an ``IntentStream`` (stream id from adapter and key, so the same decision is recorded once) in
 the same transaction as the change or the consumer position that caused them. The worker reads
 the store's notification log, carries out each pending intent through its adapter with retries
-(tenacity: exponential backoff with jitter), and records the outcome: ``intent_completed``, or
+(tenacity: exponential backoff with jitter, or longer when the adapter raises ``RetryLater``
+with the delay the outside world asked for, such as a 429's retry_after), and records the outcome: ``intent_completed``, or
 ``intent_failed`` for a permanent refusal or when it gives up. Attempts that fail for a reason
 that may pass are recorded too (``intent_attempt_failed``), so the audit log shows the outage.
 
@@ -41,6 +42,7 @@ from plutarc_contracts.system import (
 )
 from tenacity import (
     AsyncRetrying,
+    RetryCallState,
     retry_if_not_exception_type,
     stop_after_attempt,
     wait_exponential_jitter,
@@ -65,6 +67,30 @@ def intent_id(adapter: str, key: str) -> UUID:
 
 class PermanentFailure(Exception):
     """An adapter's refusal that no retry can change (a rejected recipient, an invalid order)."""
+
+
+class RetryLater(Exception):
+    """A refusal that says when to try again (Telegram's 429 `retry_after`, HTTP `Retry-After`):
+    the worker waits at least `after` seconds (at most `RETRY_LATER_CAP`) before the next attempt,
+    longer if its own backoff is longer. The attempt counts as failed like any other."""
+
+    def __init__(self, message: str, after: float) -> None:
+        super().__init__(message)
+        self.after = max(0.0, after)
+
+
+RETRY_LATER_CAP = 600.0
+
+
+def _wait_with_retry_later(backoff: Any) -> Callable[[RetryCallState], float]:
+    def wait(state: RetryCallState) -> float:
+        base = float(backoff(state))
+        failed = state.outcome.exception() if state.outcome is not None else None
+        if isinstance(failed, RetryLater):
+            return max(base, min(failed.after, RETRY_LATER_CAP))
+        return base
+
+    return wait
 
 
 class Adapter(Protocol):
@@ -317,10 +343,12 @@ class IntentWorker:
         try:
             async with self._slots[rec.adapter]:
                 retrying = AsyncRetrying(
-                    wait=wait_exponential_jitter(
-                        multiplier=self.backoff_initial,
-                        max=self.backoff_max,
-                        jitter=self.backoff_initial,
+                    wait=_wait_with_retry_later(
+                        wait_exponential_jitter(
+                            multiplier=self.backoff_initial,
+                            max=self.backoff_max,
+                            jitter=self.backoff_initial,
+                        )
                     ),
                     stop=stop_after_attempt(max(1, self.max_attempts - stream.attempts)),
                     retry=retry_if_not_exception_type((PermanentFailure, asyncio.CancelledError)),
