@@ -10,6 +10,7 @@ from plutarc_contracts import Envelope, Payload, RegistrationError, Registry, de
 from plutarc_contracts import identity as c
 from plutarc_contracts.audit import REDACTED, audit_entry
 from plutarc_contracts.audit_state import WorkspaceAsOf, WorkspaceAsOfFold
+from plutarc_contracts.support import SECRET_FIELDS as SUPPORT_SECRETS
 
 AT = datetime(2026, 11, 25, 10, tzinfo=UTC)
 
@@ -79,7 +80,8 @@ def test_identity_declares_every_hash_secret_and_a_workspace_fold() -> None:
     for name in registry.event_names():
         fields = registry.payload_class(name, registry.current_version(name)).__struct_fields__
         hashes = {f for f in fields if f.endswith("_hash")}
-        assert registry.secret_fields(name) == hashes, name
+        declared = SUPPORT_SECRETS.get(name, frozenset())
+        assert registry.secret_fields(name) == hashes | declared, name
     assert registry.secret_fields("identity.session_started") == {"token_hash"}
     assert registry.as_of_fold("identity") is WorkspaceAsOfFold
     assert registry.as_of_fold("system") is None

@@ -16,6 +16,7 @@ from plutarc_contracts.audit_state import register_identity_audit
 from plutarc_contracts.errors import UNKNOWN_TOPIC, ContractError
 from plutarc_contracts.identity import identity_topics, register_identity_types
 from plutarc_contracts.registry import Registry
+from plutarc_contracts.support import register_support_types, support_topics
 from plutarc_contracts.system import register_system_types
 from plutarc_contracts.topics import ContextTopics, TopicRegistry
 
@@ -30,12 +31,15 @@ def default_registry() -> Registry:
     register_system_types(registry)
     register_identity_types(registry)
     register_identity_audit(registry)
+    register_support_types(registry)
     return registry.freeze()
 
 
 @functools.cache
 def _contexts() -> Mapping[str, ContextTopics]:
-    return MappingProxyType({declared.context: declared for declared in (identity_topics(),)})
+    return MappingProxyType(
+        {declared.context: declared for declared in (identity_topics(), support_topics())}
+    )
 
 
 def default_contexts() -> dict[str, ContextTopics]:
