@@ -30,8 +30,9 @@ async def test_get_me_and_send_message_are_recorded_per_chat(fake: FakeTelegram)
         second = await bot.send_message(CHAT, "<b>second</b>", parse_mode="HTML")
         await bot.send_message(555, "elsewhere")
     assert first.message_id < second.message_id and first.chat.id == CHAT
-    assert fake.texts(CHAT) == ["first alert", "<b>second</b>"]
+    assert fake.texts(CHAT) == ["first alert", "second"]
     assert fake.sent(CHAT)[1]["parse_mode"] == "HTML"
+    assert fake.sent(CHAT)[1]["raw_text"] == "<b>second</b>"
     assert fake.texts(555) == ["elsewhere"]
     assert fake.texts(999) == []
     assert fake.requests("sendMessage")[0]["chat_id"] == str(CHAT)

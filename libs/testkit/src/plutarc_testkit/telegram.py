@@ -16,8 +16,10 @@ benchmarks use it alike.
 from __future__ import annotations
 
 import asyncio
+import html
 import itertools
 import json
+import re
 import socket
 import threading
 import time
@@ -334,13 +336,17 @@ class FakeTelegram:
                 "text": text,
             }
             if params.get("parse_mode"):
-                message["parse_mode"] = params["parse_mode"]  # kept for the tests to look at
+                # As Telegram shows it: markup applied (dropped here), entities unescaped. The
+                # text as sent stays in `raw_text` for the tests to look at.
+                message["parse_mode"], message["raw_text"] = params["parse_mode"], text
+                if str(params["parse_mode"]).upper() == "HTML":
+                    message["text"] = html.unescape(re.sub(r"<[^>]+>", "", text))
             reply = params.get("reply_parameters") or {}
             reply_to = reply.get("message_id") if isinstance(reply, dict) else None
             if reply_to is not None and int(reply_to) in chat.messages:
                 message["reply_to_message"] = chat.messages[int(reply_to)]
             chat.messages[message["message_id"]] = message
-        return self._ok({k: v for k, v in message.items() if k != "parse_mode"})
+        return self._ok({k: v for k, v in message.items() if k not in ("parse_mode", "raw_text")})
 
     async def _get_updates(self, params: dict[str, Any]) -> web.Response:
         offset = int(params.get("offset") or 0)
