@@ -147,7 +147,7 @@ def run(base: Path, quick: bool = False, samples: int = 300, due: int = 100_000)
     t0 = time.perf_counter()
     issued = h.timers.run_due()
     whole = time.perf_counter() - t0
-    expired = len(models.get(Expiries).invitations.expiry)
+    expired = len(models.get(Expiries).invitations.deadline)
     yield (
         f"timer pass: {issued} commands, {due:,} invitations expired and stored as events in "
         f"{whole:.2f} s ({due / whole:,.0f} expiries/s); still pending after: {expired}"

@@ -160,6 +160,7 @@ async def test_malformed_command_is_rejected_with_its_contract_code(
     assert reply.type == "system.command_rejected"
     assert reply.payload.code == "contract.wrong_type"
     assert "name" in reply.payload.detail
+    assert reply.payload.field == "payload.name", "the offending field is named"
 
 
 def tally_handler(store, clock):

@@ -296,6 +296,7 @@ class CommandProcessor:
             kind="invalid",
             code=exc.code,
             detail=str(exc),
+            field=exc.path,
         )
         record = CommandOutcome.record(header.command_id, rejected, self.clock.now())
         return self._work([record], meta, "rejected", header.type)

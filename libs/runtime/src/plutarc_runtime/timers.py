@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -185,6 +186,43 @@ class TimerRunner:
                 log.warning("timer pass failed", extra={"error": repr(exc)})
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), poll)
+
+
+class Deadlines:
+    """Keys with a deadline, for a timer's read model: a pass finds what fell due without looking
+    at the rest (a heap; the dict is the truth, stale heap entries are skipped). Keys that fell due
+    leave the heap for `due_now`, where they stay until the model sets or drops them again (an
+    event settled them), so a pass repeated before that issues the same decision again."""
+
+    def __init__(self) -> None:
+        self.deadline: dict[Any, datetime] = {}
+        self.heap: list[tuple[datetime, Any]] = []
+        self.due_now: set[Any] = set()
+
+    def __len__(self) -> int:
+        return len(self.deadline)
+
+    def set(self, key: Any, at: datetime) -> None:
+        if self.deadline.get(key) == at and key not in self.due_now:
+            return  # already scheduled for exactly then
+        self.deadline[key] = at
+        self.due_now.discard(key)
+        heapq.heappush(self.heap, (at, key))
+
+    def drop(self, key: Any) -> None:
+        self.deadline.pop(key, None)
+        self.due_now.discard(key)
+
+    def due(self, now: datetime) -> list[Any]:
+        heap, deadline = self.heap, self.deadline
+        while heap and heap[0][0] <= now:
+            at, key = heapq.heappop(heap)
+            if deadline.get(key) == at:
+                self.due_now.add(key)
+        if len(heap) > 2 * len(deadline) + 1024:  # drop stale entries now and then
+            self.heap = [(at, key) for key, at in deadline.items() if key not in self.due_now]
+            heapq.heapify(self.heap)
+        return list(self.due_now)
 
 
 def by_batches(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

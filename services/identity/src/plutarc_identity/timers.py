@@ -8,44 +8,13 @@ decide again (an invitation accepted meanwhile is left alone), so a repeated pas
 
 from __future__ import annotations
 
-import heapq
 from datetime import datetime, timedelta
 from typing import Any
 
 from plutarc_contracts import identity as c
-from plutarc_runtime.timers import ReadModels, Timer, by_batches
+from plutarc_runtime.timers import Deadlines, ReadModels, Timer, by_batches
 
 BATCH = 500
-
-
-class _Due:
-    """Keys with an expiry. The heap may hold stale entries (the dict is the truth); keys that fell
-    due leave the heap for `due_now`, where they stay until an event settles them."""
-
-    def __init__(self) -> None:
-        self.expiry: dict[Any, datetime] = {}
-        self.heap: list[tuple[datetime, Any]] = []
-        self.due_now: set[Any] = set()
-
-    def set(self, key: Any, at: datetime) -> None:
-        self.expiry[key] = at
-        self.due_now.discard(key)
-        heapq.heappush(self.heap, (at, key))
-
-    def drop(self, key: Any) -> None:
-        self.expiry.pop(key, None)
-        self.due_now.discard(key)
-
-    def due(self, now: datetime) -> list[Any]:
-        heap, expiry = self.heap, self.expiry
-        while heap and heap[0][0] <= now:
-            at, key = heapq.heappop(heap)
-            if expiry.get(key) == at:
-                self.due_now.add(key)
-        if len(heap) > 2 * len(expiry) + 1024:  # drop stale entries now and then
-            self.heap = [(at, key) for key, at in expiry.items() if key not in self.due_now]
-            heapq.heapify(self.heap)
-        return list(self.due_now)
 
 
 class Expiries:
@@ -63,8 +32,8 @@ class Expiries:
     )
 
     def __init__(self) -> None:
-        self.invitations = _Due()
-        self.sessions = _Due()
+        self.invitations = Deadlines()
+        self.sessions = Deadlines()
 
     def apply(self, env: Any) -> None:
         p = env.payload

@@ -1,0 +1,55 @@
+"""The support service's wiring: build(settings) -> its spec, with real or fake adapters.
+
+Support authorizes users from its own projection of identity's memberships (`Memberships`,
+replayed from `identity.events.v1` at each start) through the one authorizer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+
+from plutarc_access import AccessEngine, AccessError, Authorizer, Memberships, engine_for
+from plutarc_contracts import default_registry
+from plutarc_contracts import support as s
+from plutarc_contracts.identity import IDENTITY
+from plutarc_contracts.topics import events_topic
+from plutarc_runtime.clock import Clock
+from plutarc_runtime.intents import Adapter
+from plutarc_runtime.service import Replayed, ServiceSpec
+from plutarc_runtime.store import EventStore
+
+from .domain import STREAM_TYPES
+from .handlers import handlers
+from .settings import SupportSettings
+from .timers import Inactivity, timers
+
+
+def build(
+    settings: SupportSettings | None = None,
+    *,
+    adapters: Mapping[str, Adapter] | None = None,
+    policy: AccessEngine | None = None,
+    memberships: Memberships | None = None,
+) -> ServiceSpec:
+    """`memberships`: tests hand in one they filled; the service replays identity's topic into
+    a fresh one."""
+    settings = settings or SupportSettings()
+    periods = settings.periods()
+    members = memberships or Memberships(policy or engine_for(settings.opa_url))
+
+    def authorizer(store: EventStore, clock: Clock) -> Authorizer:
+        return members.authorizer(clock.now)
+
+    return ServiceSpec(
+        name=s.SUPPORT,
+        registry=default_registry(),
+        stream_types=STREAM_TYPES,
+        handlers=handlers(periods),
+        adapters=adapters if adapters is not None else {},
+        timers=timers(timedelta(seconds=settings.support_timer_interval_seconds)),
+        read_models=[lambda: Inactivity(periods)],
+        authorizer=authorizer,
+        replayed=[Replayed("memberships", [events_topic(IDENTITY)], [members])],
+        transient_errors=(AccessError,),  # the policy server is down: retry, never dead-letter
+    )
