@@ -11,11 +11,13 @@ from collections.abc import Callable
 
 from plutarc_runtime.intents import Adapter
 from plutarc_runtime.mail import SmtpMailer
+from plutarc_runtime.service import Inbound
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .adapters.mail import NoSupportMail, SupportEmailAdapter
 from .adapters.telegram import NoTelegram, TelegramNotifier, make_bot
+from .telegram_replies import TelegramReplies
 
 
 class NotifySettings(BaseSettings):
@@ -31,6 +33,11 @@ class NotifySettings(BaseSettings):
         default=None,
         description="Bot API base URL, the token is appended (tests: the fake's "
         "http://127.0.0.1:PORT/bot); unset, Telegram's own",
+    )
+    support_telegram_operators: dict[int, str] = Field(
+        default_factory=dict,
+        description='Who may answer alerts from Telegram: JSON {"<telegram user id>": "<plutarc '
+        'user id>"}; their replies post as that user, who must be a support operator',
     )
     support_link_base_url: str = Field(
         default="http://127.0.0.1:8000/support/tickets",
@@ -69,6 +76,15 @@ def email_adapter(settings: NotifySettings, email_of: Callable[[str], str | None
         use_tls=settings.smtp_tls,
     )
     return SupportEmailAdapter(mailer, settings.mail_from, settings.support_link_base_url, email_of)
+
+
+def telegram_inbound(settings: NotifySettings) -> list[Inbound]:
+    """Operators' replies from Telegram, when a bot, a chat and at least one operator are set."""
+    token, chat = settings.support_telegram_bot_token, settings.support_telegram_chat_id
+    if token is None or not chat or not settings.support_telegram_operators:
+        return []
+    bot = make_bot(token.get_secret_value(), settings.support_telegram_api_url)
+    return [TelegramReplies(bot, chat, settings.support_telegram_operators)]
 
 
 def notification_adapters(

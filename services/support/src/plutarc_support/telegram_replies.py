@@ -61,7 +61,7 @@ class TelegramReplies:
         chat_id: int | str,
         operators: Mapping[int, str],
         *,
-        poll_timeout: float = 20.0,
+        poll_timeout: int = 20,
         backoff_initial: float = 0.5,
         backoff_max: float = 30.0,
     ) -> None:
@@ -187,6 +187,6 @@ class TelegramReplies:
             self._ready = True
         return await self.bot.get_updates(
             offset=offset,
-            timeout=self.poll_timeout,
+            timeout=int(self.poll_timeout),
             allowed_updates=["message"],
         )
