@@ -83,6 +83,7 @@ class FakeTelegram:
         self._failure: Failure | None = None
         self._failures_left: int | None = None
         self.calls: list[tuple[str, dict[str, Any]]] = []  # every request: (method, parameters)
+        self.received_at: dict[int, float] = {}  # message id -> time.monotonic() when sent to us
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
@@ -346,6 +347,7 @@ class FakeTelegram:
             if reply_to is not None and int(reply_to) in chat.messages:
                 message["reply_to_message"] = chat.messages[int(reply_to)]
             chat.messages[message["message_id"]] = message
+            self.received_at[message["message_id"]] = time.monotonic()
         return self._ok({k: v for k, v in message.items() if k not in ("parse_mode", "raw_text")})
 
     async def _get_updates(self, params: dict[str, Any]) -> web.Response:
