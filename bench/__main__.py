@@ -114,6 +114,7 @@ BENCHMARKS: dict[str, Callable[[Env], Iterator[str]]] = {
     "authz": external("bench.authz_bench", {"cached": 100_000, "uncached": 500, "http": 200}),
     "audit": external("bench.audit_bench", {"events": 20_000}),
     "shape": external("bench.shape_bench", {}),
+    "support": external("bench.support_bench", {}),
     # Each with a broker of its own, holding only the identity history it publishes.
     "projection": external("bench.projection_bench", {}),
     "restart": external("bench.restart_bench", {}),

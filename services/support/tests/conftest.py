@@ -14,6 +14,7 @@ from plutarc_contracts import identity as c
 from plutarc_contracts import support as s
 from plutarc_runtime.service import ServiceSpec
 from plutarc_support.bootstrap import build
+from plutarc_support.settings import SupportSettings
 from plutarc_testkit.harness import Harness
 
 ALICE, BOB, CAROL, OP = "user:alice", "user:bob", "user:carol", "user:op"
@@ -60,10 +61,27 @@ class Support(Harness):
     """The support service from its bootstrap on a real store, without Kafka: alice owns `ws`
     where bob is a viewer, carol owns `other`, and `op` is an operator in no workspace."""
 
-    def __init__(self, spec: ServiceSpec, ws: str, other: str, **kwargs: Any) -> None:
+    def __init__(
+        self, spec: ServiceSpec, ws: str, other: str, *, fresh: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(spec, **kwargs)
         self.ws, self.other = ws, other
-        self.ok("system:cli", s.GrantOperator(user_id="op"))
+        self.where = kwargs
+        if fresh:
+            self.ok("system:cli", s.GrantOperator(user_id="op"))
+
+    def restart(self) -> Support:
+        """The same service started again on the same store and clock: a new process."""
+        self.close()
+        spec = build(self.settings, memberships=self.memberships, adapters={})
+        again = Support(spec, self.ws, self.other, fresh=False, **self.where)
+        again.settings, again.memberships, again.made = self.settings, self.memberships, self.made
+        self.made.append(again)
+        return again
+
+    settings: SupportSettings
+    memberships: Memberships
+    made: list[Support]
 
     def open(self, actor: str = ALICE, ws: str | None = None, **fields: Any) -> str:
         ticket_id = str(uuid4())
@@ -119,8 +137,6 @@ def make_support(
     made: list[Support] = []
 
     def make(**settings: Any) -> Support:
-        from plutarc_support.settings import SupportSettings
-
         memberships = Memberships(policy)
         ws, other = str(uuid4()), str(uuid4())
         for env in workspace_events(ws, {"alice": "owner", "bob": "viewer"}):
@@ -131,14 +147,16 @@ def make_support(
         if backend == "postgres":
             pg = request.getfixturevalue("postgres_server")
             kwargs = {"database_url": pg.create_database(f"sup_{uuid4().hex[:10]}")}
-        spec = build(SupportSettings(**settings), memberships=memberships, adapters={})
+        config = SupportSettings(**settings)
+        spec = build(config, memberships=memberships, adapters={})
         support = Support(spec, ws, other, **kwargs)
+        support.settings, support.memberships, support.made = config, memberships, made
         made.append(support)
         return support
 
     yield make
     for support in made:
-        support.close()
+        support.close()  # closing twice (after a restart) is harmless
 
 
 @pytest.fixture

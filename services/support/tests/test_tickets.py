@@ -51,6 +51,8 @@ def test_operators_assign_and_set_any_status_users_only_resolve_or_close(support
     assert refused.kind == "forbidden" and refused.field == "status"
     support.ok(OP, waiting)
     support.status(ALICE, t, "resolved")
+    closing = s.ChangeTicketStatus(workspace_id=support.ws, ticket_id=t, status="closed")
+    support.rejected(ALICE, closing, "support.ticket_closed")  # users reopen by writing
     support.status(OP, t, "open")
     hidden = s.ChangeTicketStatus(workspace_id=support.ws, ticket_id=t, status="closed")
     support.rejected("user:carol", hidden, "workspace.not_found")

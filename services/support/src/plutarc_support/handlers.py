@@ -16,6 +16,7 @@ from plutarc_runtime.handling import Accepted, Context, Handler
 
 from .domain import Operator, Ticket, TicketNotes, errors, notes_id, operator_id, parse_id
 from .domain.ids import check_text
+from .domain.ticket import ACTIVE
 from .periods import Periods
 
 SERVICE = "support"
@@ -108,7 +109,13 @@ def change_ticket_status(p: s.ChangeTicketStatus, ctx: Context) -> Accepted:
             raise errors.StatusNotAllowed(
                 f"users may set a ticket resolved or closed, not {p.status}", field="status"
             )
-    ticket = _ticket(ctx, p.workspace_id, p.ticket_id)
+        ticket = _ticket(ctx, p.workspace_id, p.ticket_id)
+        if ticket.status not in ACTIVE:
+            raise errors.TicketClosed(
+                f"ticket {p.ticket_id} is {ticket.status}: write in it to reopen it"
+            )
+    else:
+        ticket = _ticket(ctx, p.workspace_id, p.ticket_id)
     ticket.change_status(p.status, ctx.now)
     return Accepted([ticket], {"status": p.status})
 
