@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,12 @@ async def test_without_a_bot_nothing_is_sent_and_the_record_says_why(tmp_path: P
     (done,) = h.intents("system.intent_completed")
     assert done.result["sent"] is False and "TELEGRAM" in done.result["reason"]
     h.close()
+
+
+def test_an_outage_of_hours_holds_alerts_back_and_days_make_them_stale(fake: FakeTelegram) -> None:
+    policy = notifier(fake).retry
+    assert policy.max_attempts is None, (
+        "no limit by count: the worker's 30 attempts would last 15 minutes"
+    )
+    assert policy.give_up_after == timedelta(days=3)
+    assert policy.backoff_max == 300

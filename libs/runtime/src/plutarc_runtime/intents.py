@@ -23,7 +23,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, Protocol
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -44,7 +44,6 @@ from tenacity import (
     AsyncRetrying,
     RetryCallState,
     retry_if_not_exception_type,
-    stop_after_attempt,
     wait_exponential_jitter,
 )
 
@@ -91,6 +90,20 @@ def _wait_with_retry_later(backoff: Any) -> Callable[[RetryCallState], float]:
         return base
 
     return wait
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long an adapter's intents are retried while the outside world fails. An adapter may
+    carry one as its `retry` attribute; without it the worker's own limits apply.
+
+    `max_attempts` None: no limit by count (an alert held back by a long outage still goes out
+    when the outside world is back). `give_up_after`: measured on the service's clock from when
+    the intent was recorded. `backoff_max`: the longest wait between two attempts (seconds)."""
+
+    max_attempts: int | None = 30
+    give_up_after: timedelta | None = None
+    backoff_max: float | None = None
 
 
 class Adapter(Protocol):
@@ -336,6 +349,7 @@ class IntentWorker:
     async def _carry_out(self, sid: UUID, item: _Pending) -> None:
         rec = item.recorded
         adapter = self.adapters[rec.adapter]
+        policy = getattr(adapter, "retry", None) or RetryPolicy(max_attempts=self.max_attempts)
         stream = await asyncio.to_thread(self.store.get, IntentStream, sid)
         if stream.done:
             return
@@ -346,11 +360,11 @@ class IntentWorker:
                     wait=_wait_with_retry_later(
                         wait_exponential_jitter(
                             multiplier=self.backoff_initial,
-                            max=self.backoff_max,
+                            max=policy.backoff_max or self.backoff_max,
                             jitter=self.backoff_initial,
                         )
                     ),
-                    stop=stop_after_attempt(max(1, self.max_attempts - stream.attempts)),
+                    stop=self._stop(policy, stream.attempts, item.at),
                     retry=retry_if_not_exception_type((PermanentFailure, asyncio.CancelledError)),
                     reraise=True,
                 )
@@ -382,6 +396,21 @@ class IntentWorker:
                 "intent failed for good",
                 extra={"adapter": rec.adapter, "key": rec.key, "error": error},
             )
+
+    def _stop(
+        self, policy: RetryPolicy, attempts_before: int, recorded_at: datetime
+    ) -> Callable[[RetryCallState], bool]:
+        """Give up after the policy's attempts (counting earlier lives') or its time, whichever
+        comes first; one attempt at least is always made."""
+
+        def stop(state: RetryCallState) -> bool:
+            limit = policy.max_attempts
+            if limit is not None and attempts_before + state.attempt_number >= limit:
+                return True
+            give_up = policy.give_up_after
+            return give_up is not None and self.clock.now() - recorded_at >= give_up
+
+        return stop
 
     async def _record(self, sid: UUID, change: Callable[[IntentStream, datetime], None]) -> None:
         """Record an outcome on the intent's stream; retried while the store is down."""

@@ -19,6 +19,8 @@ from plutarc_contracts.system import IntentRecorded
 from plutarc_runtime.intents import PermanentFailure
 from plutarc_runtime.mail import Mailer, message_id, sender_domain
 
+from .telegram import OUTAGE_POLICY
+
 TEMPLATES = ("auto_close_warning", "auto_closed")
 
 
@@ -63,7 +65,9 @@ def support_message(intent: IntentRecorded, to: str, sender: str, link_base: str
 
 
 class SupportEmailAdapter:
-    """Carries out support's `email` intents."""
+    """Carries out support's `email` intents (retried through outages as alerts are)."""
+
+    retry = OUTAGE_POLICY
 
     def __init__(
         self,

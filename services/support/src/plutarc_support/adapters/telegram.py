@@ -22,7 +22,7 @@ from datetime import timedelta
 from typing import Any
 
 from plutarc_contracts.system import IntentRecorded
-from plutarc_runtime.intents import PermanentFailure, RetryLater
+from plutarc_runtime.intents import PermanentFailure, RetryLater, RetryPolicy
 from telegram import Bot, LinkPreviewOptions
 from telegram.error import BadRequest, RetryAfter
 from telegram.request import HTTPXRequest
@@ -30,6 +30,10 @@ from telegram.request import HTTPXRequest
 ALERT_KINDS = ("ticket_opened", "user_replied")
 # Every alert ends with this line: a reply in Telegram finds its ticket by it (telegram_replies).
 REF_PATTERN = re.compile(r"^ticket (\S+) · workspace (\S+)$", re.MULTILINE)
+
+# An outage of any length short of days holds alerts back, never drops them; a wait between two
+# attempts grows to 5 minutes. After 3 days an alert is stale: recorded as failed.
+OUTAGE_POLICY = RetryPolicy(max_attempts=None, give_up_after=timedelta(days=3), backoff_max=300.0)
 
 PRIORITY_MARK = {"urgent": "🔴", "high": "🟠", "normal": "🟢", "low": "⚪"}
 
@@ -83,6 +87,8 @@ def make_bot(token: str, base_url: str | None = None, timeout: float = 10.0) -> 
 
 class TelegramNotifier:
     """Carries out `telegram` intents: one message to the operators' chat per intent."""
+
+    retry = OUTAGE_POLICY
 
     def __init__(
         self,
