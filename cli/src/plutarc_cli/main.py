@@ -17,6 +17,7 @@ from plutarc_cli.client_cmd import (
 )
 from plutarc_cli.kafka_cmd import kafka_app
 from plutarc_cli.log_cmd import log
+from plutarc_cli.support_cmd import support_app
 from plutarc_cli.up import up
 
 app = typer.Typer(no_args_is_help=True, help="Operate the plutarc platform.")
@@ -34,6 +35,7 @@ app.command()(invite)
 app.command()(accept)
 app.command()(role)
 app.add_typer(org_app, name="org")
+app.add_typer(support_app, name="support")
 
 
 @app.command()

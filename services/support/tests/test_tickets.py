@@ -214,3 +214,33 @@ def test_a_repeated_command_changes_nothing_twice(support: Support) -> None:
     before = support.domain_events()
     again = support.send(ALICE, payload, command_id="cmd-1")
     assert type(first) is type(again) and support.domain_events() == before
+
+
+def test_a_long_thread_is_snapshotted_and_loads_the_same(support: Support) -> None:
+    """Past 100 events a ticket is snapshotted (links, times, lists): a fresh process loading it
+    from the snapshot sees what the fold saw."""
+    from uuid import UUID
+
+    from plutarc_support.domain import Ticket
+
+    t = support.open(links=s.TicketLinks(bot_ids=["b1"], host_ids=["h1"]))
+    for i in range(60):
+        support.post(OP, t, f"question {i}", side="operator")
+        support.post(ALICE, t, f"answer {i}")
+    support.status(OP, t, "waiting_on_user")
+    again = support.restart()
+    loaded = again.store.get(Ticket, UUID(t))
+    assert loaded.version > 100 and len(loaded.message_ids) == 120
+    assert loaded.links.host_ids == ["h1"] and loaded.status == "waiting_on_user"
+    assert loaded.last_activity_at == again.events("support.message_posted")[-1].occurred_at
+    again.post(ALICE, t, "one more")
+
+
+def test_ids_are_unique_whoever_resends_them(support: Support) -> None:
+    t = support.open()
+    twice = s.OpenTicket(**open_fields(support, ticket_id=t))
+    support.rejected(ALICE, twice, "support.ticket_exists")
+    message_id = str(uuid4())
+    message = s.PostMessage(workspace_id=support.ws, ticket_id=t, message_id=message_id, body="a")
+    support.ok(ALICE, message)
+    support.rejected(BOB, message, "support.duplicate_id")  # another command id, same message

@@ -130,6 +130,8 @@ class ReplayConsumer:
         await consumer.start()
         try:
             partitions = await partitions_of(consumer, self.topics, stop, self.name)
+            if stop.is_set():
+                return  # stopped while its topics did not exist yet
             # Offsets are looked up before the partitions are assigned, and the position is set
             # right after, with no await in between: an assigned partition without a position
             # is reset by the fetcher on its own, which would race with the seek.
