@@ -88,8 +88,8 @@ class TelegramReplies:
             who = user.id if user is not None else "unknown"
             return Refused(update.update_id, f"telegram user {who} is not a configured operator")
         original = msg.reply_to_message
-        if original is None or original.from_user is None or not original.from_user.is_bot:
-            return None
+        if original is None or original.from_user is None or original.from_user.id != self.bot.id:
+            return None  # not an answer to one of this bot's alerts
         found = REF_PATTERN.search(original.text or "")
         if found is None:
             return None
