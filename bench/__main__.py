@@ -121,6 +121,7 @@ BENCHMARKS: dict[str, Callable[[Env], Iterator[str]]] = {
     "memory": external("bench.memory_bench", {}),
     "relay": relay,
     "roundtrip": roundtrip,
+    "telegram": external("bench.telegram_bench", {}),
     "api": external("bench.api_bench", {}),
 }
 

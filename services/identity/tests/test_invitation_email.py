@@ -11,10 +11,10 @@ from uuid import uuid4
 import pytest
 from plutarc_contracts import identity as c
 from plutarc_identity.adapters.email import EmailAdapter, NoMail, SmtpMailer
+from plutarc_testkit.smtp import SmtpServer
 from plutarc_testkit.waiting import until
 
 from .conftest import Identity, make_identity, token_hash
-from .smtp import SmtpServer
 
 URL = "https://plutarc.example/invitations/accept#token="
 

@@ -16,10 +16,10 @@ import pytest
 from plutarc_contracts import CommandEnvelope, default_registry
 from plutarc_contracts import identity as c
 from plutarc_runtime.bus import ensure_topics
+from plutarc_testkit.smtp import SmtpServer
 from plutarc_testkit.waiting import until
 
 from .conftest import PASSWORD_HASH, token_hash
-from .smtp import SmtpServer
 
 sys.path.insert(0, str(Path(__file__).parents[3] / "libs" / "runtime" / "tests"))
 from kafka_helpers import produce

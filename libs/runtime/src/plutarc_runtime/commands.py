@@ -201,6 +201,7 @@ class CommandProcessor:
                         str(pending.originator_id),
                         workspace_id,
                         command.actor,
+                        aggregate=agg,
                     )
                     intents.extend(reaction(occurred))
         return intents

@@ -103,6 +103,9 @@ class Occurred:
     workspace_id: str | None
     actor: str
     event_id: str | None = None  # None for the service's own events, judged before they are saved
+    aggregate: Aggregate | None = None
+    """For the service's own events: the aggregate that recorded it, as the command left it (a
+    reply's reaction reads the ticket's priority); None for events from a topic."""
 
 
 Reaction = Callable[[Occurred], Sequence[Intent]]

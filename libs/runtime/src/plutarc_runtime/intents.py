@@ -4,7 +4,8 @@ A reaction or a handler returns ``Intent``s; they are saved as ``system.intent_r
 of an ``IntentStream`` (stream id from adapter and key, so the same decision is recorded once) in
 the same transaction as the change or the consumer position that caused them. The worker reads
 the store's notification log, carries out each pending intent through its adapter with retries
-(tenacity: exponential backoff with jitter), and records the outcome: ``intent_completed``, or
+(tenacity: exponential backoff with jitter, or longer when the adapter raises ``RetryLater``
+with the delay the outside world asked for, such as a 429's retry_after), and records the outcome: ``intent_completed``, or
 ``intent_failed`` for a permanent refusal or when it gives up. Attempts that fail for a reason
 that may pass are recorded too (``intent_attempt_failed``), so the audit log shows the outage.
 
@@ -22,7 +23,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, Protocol
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -41,8 +42,8 @@ from plutarc_contracts.system import (
 )
 from tenacity import (
     AsyncRetrying,
+    RetryCallState,
     retry_if_not_exception_type,
-    stop_after_attempt,
     wait_exponential_jitter,
 )
 
@@ -65,6 +66,44 @@ def intent_id(adapter: str, key: str) -> UUID:
 
 class PermanentFailure(Exception):
     """An adapter's refusal that no retry can change (a rejected recipient, an invalid order)."""
+
+
+class RetryLater(Exception):
+    """A refusal that says when to try again (Telegram's 429 `retry_after`, HTTP `Retry-After`):
+    the worker waits at least `after` seconds (at most `RETRY_LATER_CAP`) before the next attempt,
+    longer if its own backoff is longer. The attempt counts as failed like any other."""
+
+    def __init__(self, message: str, after: float) -> None:
+        super().__init__(message)
+        self.after = max(0.0, after)
+
+
+RETRY_LATER_CAP = 600.0
+
+
+def _wait_with_retry_later(backoff: Any) -> Callable[[RetryCallState], float]:
+    def wait(state: RetryCallState) -> float:
+        base = float(backoff(state))
+        failed = state.outcome.exception() if state.outcome is not None else None
+        if isinstance(failed, RetryLater):
+            return max(base, min(failed.after, RETRY_LATER_CAP))
+        return base
+
+    return wait
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long an adapter's intents are retried while the outside world fails. An adapter may
+    carry one as its `retry` attribute; without it the worker's own limits apply.
+
+    `max_attempts` None: no limit by count (an alert held back by a long outage still goes out
+    when the outside world is back). `give_up_after`: measured on the service's clock from when
+    the intent was recorded. `backoff_max`: the longest wait between two attempts (seconds)."""
+
+    max_attempts: int | None = 30
+    give_up_after: timedelta | None = None
+    backoff_max: float | None = None
 
 
 class Adapter(Protocol):
@@ -310,6 +349,7 @@ class IntentWorker:
     async def _carry_out(self, sid: UUID, item: _Pending) -> None:
         rec = item.recorded
         adapter = self.adapters[rec.adapter]
+        policy = getattr(adapter, "retry", None) or RetryPolicy(max_attempts=self.max_attempts)
         stream = await asyncio.to_thread(self.store.get, IntentStream, sid)
         if stream.done:
             return
@@ -317,12 +357,14 @@ class IntentWorker:
         try:
             async with self._slots[rec.adapter]:
                 retrying = AsyncRetrying(
-                    wait=wait_exponential_jitter(
-                        multiplier=self.backoff_initial,
-                        max=self.backoff_max,
-                        jitter=self.backoff_initial,
+                    wait=_wait_with_retry_later(
+                        wait_exponential_jitter(
+                            multiplier=self.backoff_initial,
+                            max=policy.backoff_max or self.backoff_max,
+                            jitter=self.backoff_initial,
+                        )
                     ),
-                    stop=stop_after_attempt(max(1, self.max_attempts - stream.attempts)),
+                    stop=self._stop(policy, stream.attempts, item.at),
                     retry=retry_if_not_exception_type((PermanentFailure, asyncio.CancelledError)),
                     reraise=True,
                 )
@@ -354,6 +396,21 @@ class IntentWorker:
                 "intent failed for good",
                 extra={"adapter": rec.adapter, "key": rec.key, "error": error},
             )
+
+    def _stop(
+        self, policy: RetryPolicy, attempts_before: int, recorded_at: datetime
+    ) -> Callable[[RetryCallState], bool]:
+        """Give up after the policy's attempts (counting earlier lives') or its time, whichever
+        comes first; one attempt at least is always made."""
+
+        def stop(state: RetryCallState) -> bool:
+            limit = policy.max_attempts
+            if limit is not None and attempts_before + state.attempt_number >= limit:
+                return True
+            give_up = policy.give_up_after
+            return give_up is not None and self.clock.now() - recorded_at >= give_up
+
+        return stop
 
     async def _record(self, sid: UUID, change: Callable[[IntentStream, datetime], None]) -> None:
         """Record an outcome on the intent's stream; retried while the store is down."""

@@ -15,12 +15,14 @@ import signal
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from aiokafka import AIOKafkaClient
 from plutarc_access import Authorizer
 from plutarc_contracts import (
     DEAD_LETTERED,
+    CommandAccepted,
+    CommandRejected,
     ContextTopics,
     Registry,
     Topic,
@@ -73,6 +75,20 @@ class Replayed:
 
 
 AuthorizerFactory = Callable[[EventStore, Clock], Authorizer]
+Execute = Callable[..., CommandAccepted | CommandRejected]
+"""The service's own idempotent command path: `execute(actor, payload, *, workspace_id,
+command_id)` (CommandProcessor.execute); blocking, so call it in a thread."""
+
+
+class Inbound(Protocol):
+    """A source of commands from outside the bus (operators answering an alert in Telegram). It
+    runs beside the service until `stop` and hands each command to `execute` with a command id
+    derived from what it received, so something received twice is handled once. It keeps
+    going through its own outages (it must not raise)."""
+
+    name: str
+
+    async def run(self, execute: Execute, stop: asyncio.Event) -> None: ...
 
 
 @dataclass
@@ -97,6 +113,8 @@ class ServiceSpec:
     replayed: Sequence[Replayed] = ()
     context_topics: ContextTopics | None = None
     """The context's topics when they are not in the catalogue (tests); normally looked up."""
+    inbound: Sequence[Inbound] = ()
+    """Sources of commands from outside the bus, run beside the service (`Inbound`)."""
     transient_errors: tuple[type[Exception], ...] = ()
     """Errors that mean a dependency is down, not that the message is bad: its consumers retry
     the message after a backoff instead of dead-lettering it (the store's are always included)."""
@@ -245,6 +263,10 @@ class Service:
             *(asyncio.create_task(r.run(stop), name=r.name) for r in replays),
             asyncio.create_task(self.timers.run(stop, s.timer_poll), name="timers"),
             *(asyncio.create_task(c.run(stop), name=c.name) for c in self.consumers),
+            *(
+                asyncio.create_task(i.run(self.processor.execute, stop), name=f"inbound.{i.name}")
+                for i in self.spec.inbound
+            ),
         ]
         self.started.set()
         try:

@@ -8,10 +8,11 @@ from plutarc_runtime.settings import RuntimeSettings
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from .notify import NotifySettings
 from .periods import Periods
 
 
-class SupportSettings(RuntimeSettings):
+class SupportSettings(RuntimeSettings, NotifySettings):
     model_config = SettingsConfigDict(env_prefix="PLUTARC_", extra="ignore")
 
     support_warn_after_days: float = Field(

@@ -1,65 +1,22 @@
 """Email: the invitation mail, sent through SMTP (aiosmtplib) as the `email` adapter.
 
-The message's Message-ID derives from the intent's key, so a mail sent again after a crash in the
-one window no store can close (sent, outcome not yet recorded) carries the same id and mail
-clients show it once. A refusal of the recipient is permanent (recorded as failed); anything else
+The SMTP client is shared (plutarc_runtime.mail). The message's Message-ID derives from the
+intent's key, so a mail sent again after a crash in the one window no store can close (sent,
+outcome not yet recorded) carries the same id and mail clients show it once. A refusal of the recipient is permanent (recorded as failed); anything else
 (server down, timeouts, 4xx) is retried with backoff by the intent worker.
 """
 
 from __future__ import annotations
 
-import hashlib
 from email.message import EmailMessage
 from email.utils import formatdate
-from typing import Any, Protocol
+from typing import Any
 
-import aiosmtplib
 from plutarc_contracts.system import IntentRecorded
 from plutarc_runtime.intents import PermanentFailure
+from plutarc_runtime.mail import Mailer, SmtpMailer, message_id
 
-
-class Mailer(Protocol):
-    async def send(self, message: EmailMessage) -> None: ...
-
-
-class SmtpMailer:
-    def __init__(
-        self,
-        host: str,
-        port: int,
-        *,
-        username: str | None = None,
-        password: str | None = None,
-        starttls: bool = False,
-        use_tls: bool = False,
-        timeout: float = 10.0,
-    ) -> None:
-        self.host, self.port = host, port
-        self.username, self.password = username, password
-        self.starttls, self.use_tls, self.timeout = starttls, use_tls, timeout
-
-    async def send(self, message: EmailMessage) -> None:
-        try:
-            await aiosmtplib.send(
-                message,
-                hostname=self.host,
-                port=self.port,
-                username=self.username,
-                password=self.password,
-                start_tls=self.starttls,
-                use_tls=self.use_tls,
-                timeout=self.timeout,
-            )
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            raise PermanentFailure(f"recipient refused: {exc}") from exc
-        except aiosmtplib.SMTPResponseException as exc:
-            if 500 <= exc.code < 600:
-                raise PermanentFailure(f"SMTP {exc.code}: {exc.message}") from exc
-            raise
-
-
-def message_id(key: str, domain: str) -> str:
-    return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
+__all__ = ["EmailAdapter", "Mailer", "NoMail", "SmtpMailer", "invitation_message"]
 
 
 def invitation_message(intent: IntentRecorded, sender: str) -> EmailMessage:

@@ -1,4 +1,7 @@
-"""A real SMTP server for the tests (aiosmtpd), on a port of our choosing, that can stop and restart."""
+"""A real SMTP server for the tests (aiosmtpd), on a port of our choosing, that can stop and restart.
+
+A stopped (or never started) server refuses connections: the "mail server down" of the tests.
+"""
 
 from __future__ import annotations
 
