@@ -1,6 +1,6 @@
 """Services run as child processes, as in production, and what they use (Linux /proc).
 
-A service may serve from several processes (uvicorn's supervisor and its workers): CPU time and
+A service may serve from several processes (a supervisor and its workers): CPU time and
 resident memory are read over the whole process tree, and `workers` says how many serve.
 """
 
@@ -111,12 +111,12 @@ class Child:
 
     @property
     def workers(self) -> int:
-        """Processes serving: the one process, or the workers a supervisor spawned (uvicorn
-        --workers; multiprocessing's resource tracker is not one)."""
+        """Processes serving: the one process, or the workers its supervisor started
+        (`python -m plutarc_api.workers`)."""
         spawned = 0
         for pid in tree(self.proc.pid)[1:]:
             with contextlib.suppress(OSError):
-                spawned += b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+                spawned += b"plutarc_api.workers" in Path(f"/proc/{pid}/cmdline").read_bytes()
         return max(1, spawned)
 
     def rss_mb(self) -> tuple[float, list[float]]:
