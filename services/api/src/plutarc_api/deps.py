@@ -20,7 +20,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
-from plutarc_access import AccessError, RegoEngine
+from plutarc_access import AccessError, Principal, RegoEngine
 from plutarc_contracts import CommandAccepted
 from plutarc_contracts.rejections import DomainError
 
@@ -168,15 +168,17 @@ async def decide(
     deferred: bool,
 ) -> str:
     authorizer = rt.authorizer
+    # The caller was authenticated once for this request (a token's grant read and checked
+    # then): the principal is built from it, not looked up again.
+    who = Principal(caller.actor, user_id=caller.user_id, token=caller.token)
 
     def run() -> str:
-        who = authorizer.principal(caller.actor)
         if deferred:
             return authorizer.holds(who, workspace_id, permission)
         return authorizer.require(who, workspace_id, permission, **resource)
 
     try:
-        if isinstance(authorizer.engine, RegoEngine) and rt.reader.inline:
+        if isinstance(authorizer.engine, RegoEngine) and rt.lookups.inline:
             return run()  # in-process policy over SQLite: microseconds, no I/O wait
         return await asyncio.to_thread(run)  # an OPA server or PostgreSQL: a round trip
     except DomainError as exc:
