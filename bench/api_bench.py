@@ -2,7 +2,7 @@
 
 The platform runs as it does in production, each part in its own process: a Kafka broker (full JIT),
 the identity service (`plutarc_identity.main`, SQLite in a temp dir) and the API
-(`plutarc_api.main`, asked for PLUTARC_WORKERS=2 uvicorn workers; the first line says how many
+(`plutarc_api.main`, asked for PLUTARC_WORKERS=2 workers; the first line says how many
 processes serve, and CPU is counted over all of them). The bench process only generates load, so
 on a small machine the load generator does not compete with the server for the same interpreter.
 
