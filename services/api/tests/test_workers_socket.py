@@ -10,6 +10,9 @@ from collections.abc import Callable
 
 import pytest
 import uvloop
+from fastapi import FastAPI
+from plutarc_api.main import server_config
+from plutarc_api.settings import ApiSettings
 from plutarc_api.workers import listener
 
 LOOPS: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {
@@ -57,3 +60,16 @@ def test_two_workers_listen_on_one_port() -> None:
     finally:
         first.close()
         second.close()
+
+
+def test_the_api_is_served_on_uvloop_and_httptools() -> None:
+    config = server_config(ApiSettings(), FastAPI())
+    config.load()
+    assert config.http_protocol_class.__name__ == "HttpToolsProtocol"
+    factory = config.get_loop_factory()
+    assert factory is not None
+    loop = factory()
+    try:
+        assert isinstance(loop, uvloop.Loop)
+    finally:
+        loop.close()

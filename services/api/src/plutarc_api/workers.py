@@ -99,9 +99,10 @@ class Supervisor:
     """Seconds the workers get to shut down after SIGTERM before they are killed."""
     command: Sequence[str] | None = None
     """The worker's argv before PORT and FD (tests start lighter workers); default: ours."""
-    workers: list[Worker] = field(default_factory=list)
-    port: int = 0
-    _stop: int | None = None
+    workers: list[Worker] = field(default_factory=list, init=False)
+    port: int = field(default=0, init=False)
+    """The port the workers serve on, once `run` has bound it."""
+    _stop: int | None = field(default=None, init=False)
 
     def run(self) -> int:
         s = self.settings
