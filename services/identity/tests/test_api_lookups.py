@@ -14,7 +14,7 @@ from uuid import uuid4
 
 import pytest
 from plutarc_api.caller import Caller
-from plutarc_identity.api.lookups import Lookups, SqliteLookups, WorkspaceRow, lookups_for
+from plutarc_identity.api.lookups import IdentityLookups, SqliteLookups, WorkspaceRow, lookups_for
 from plutarc_identity.api.models import (
     accounts_md,
     members,
@@ -74,27 +74,27 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def lookups(engine: Engine) -> Iterator[Lookups]:
+def lookups(engine: Engine) -> Iterator[IdentityLookups]:
     found = lookups_for(engine)
     yield found
     found.close()
 
 
 def test_sqlite_reads_go_through_sqlite3_and_postgres_through_a_thread(
-    engine: Engine, lookups: Lookups
+    engine: Engine, lookups: IdentityLookups
 ) -> None:
     assert isinstance(lookups, SqliteLookups) == (engine.dialect.name == "sqlite")
     assert lookups.inline == (engine.dialect.name == "sqlite")
 
 
-def test_session_tokens(lookups: Lookups) -> None:
+def test_session_tokens(lookups: IdentityLookups) -> None:
     assert lookups.authenticate("pls_live") == Caller(ALICE, f"user:{ALICE}", session_id="s-live")
     assert lookups.authenticate("pls_old") is None  # expired
     assert lookups.authenticate("pls_unknown") is None
     assert lookups.authenticate("no prefix") is None
 
 
-def test_personal_access_tokens(engine: Engine, lookups: Lookups) -> None:
+def test_personal_access_tokens(engine: Engine, lookups: IdentityLookups) -> None:
     caller = lookups.authenticate("plt_ci")
     assert caller is not None and caller.actor == f"token:{TOKEN_ID}"
     assert caller.token == lookups.grant(TOKEN_ID)
@@ -109,7 +109,7 @@ def test_personal_access_tokens(engine: Engine, lookups: Lookups) -> None:
     assert lookups.grant("no-such-token") is None
 
 
-def test_roles_and_workspace_rows(engine: Engine, lookups: Lookups) -> None:
+def test_roles_and_workspace_rows(engine: Engine, lookups: IdentityLookups) -> None:
     assert lookups.role_of(ALICE, WS) == "admin"
     assert lookups.role_of(BOB, WS) is None
     expected = WorkspaceRow(
@@ -133,11 +133,15 @@ def test_sqlite_lookups_never_create_the_file(tmp_path: Path) -> None:
     lookups.close()
 
 
-def test_sqlite_lookups_read_only(engine: Engine, lookups: Lookups) -> None:
-    if not isinstance(lookups, SqliteLookups):
-        pytest.skip("SQLite only")
-    conn = lookups._conn()
-    with pytest.raises(Exception, match="readonly"):
-        conn.execute("DELETE FROM id_members")
-    path = Path(str(engine.url.database))
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+def test_sqlite_lookups_only_read(tmp_path: Path) -> None:
+    engine = open_engine(None, tmp_path / "api-readmodels.sqlite")
+    workspaces_md.create_all(engine)
+    lookups = SqliteLookups(tmp_path / "api-readmodels.sqlite")
+    try:
+        assert lookups.role_of(ALICE, WS) is None
+        with pytest.raises(Exception, match="readonly"):
+            lookups._conn().execute("DELETE FROM id_members")
+        assert stat.S_IMODE((tmp_path / "api-readmodels.sqlite").stat().st_mode) == 0o600
+    finally:
+        lookups.close()
+        engine.dispose()

@@ -57,7 +57,7 @@ def _caller(
     return None
 
 
-class Lookups:
+class IdentityLookups:
     """What the API core asks of identity on each request (plutarc_api.module.Lookups)."""
 
     inline = False
@@ -124,7 +124,7 @@ def _sqlite_grant(row: tuple[Any, ...]) -> Grant:
     )
 
 
-class SqliteLookups(Lookups):
+class SqliteLookups(IdentityLookups):
     inline = True
 
     def __init__(self, path: Path) -> None:
@@ -211,7 +211,7 @@ _sa_workspace = (
 )
 
 
-class SqlLookups(Lookups):
+class SqlLookups(IdentityLookups):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
@@ -245,7 +245,7 @@ class SqlLookups(Lookups):
         )  # fmt: skip
 
 
-def lookups_for(engine: Engine) -> Lookups:
+def lookups_for(engine: Engine) -> IdentityLookups:
     """sqlite3 on the read models' SQLite file; SQLAlchemy on PostgreSQL."""
     if engine.dialect.name == "sqlite":
         assert engine.url.database

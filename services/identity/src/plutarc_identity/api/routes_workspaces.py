@@ -12,7 +12,7 @@ from plutarc_api.runtime import ApiRuntime
 from plutarc_api.schemas import WRITE_ERRORS
 from plutarc_contracts import identity as c
 
-from .lookups import Lookups
+from .lookups import IdentityLookups
 from .schemas import OrganisationIn, RenameIn, SettingsIn, TransferIn, WorkspaceOut
 
 router = APIRouter(
@@ -22,7 +22,7 @@ router = APIRouter(
 
 async def workspace_out(rt: ApiRuntime, workspace_id: str, user_id: str) -> WorkspaceOut:
     lookups = rt.lookups
-    assert isinstance(lookups, Lookups), "identity's module provides the API's lookups"
+    assert isinstance(lookups, IdentityLookups), "identity's module provides the API's lookups"
     if lookups.inline:
         row = lookups.workspace(workspace_id, user_id)
     else:
