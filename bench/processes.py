@@ -191,3 +191,19 @@ def wait_ready(running: Child, url: str, timeout: float = 90) -> float:
     raise TimeoutError(
         f"{running.name} not ready at {url} after {timeout:.0f} s ({last}):\n{running.tail()}"
     )
+
+
+def wait_workers_ready(running: Child, base_url: str, timeout: float = 90) -> None:
+    """Until every worker answers /ready with 200: each connection goes to one worker (the
+    kernel picks), so ask on new connections until each worker's pid has answered."""
+    deadline = time.monotonic() + timeout
+    ready: set[int] = set()
+    while len(ready) < running.workers:
+        if running.proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(
+                f"{running.name}: {len(ready)} of {running.workers} workers ready:\n{running.tail()}"
+            )
+        with contextlib.suppress(httpx.HTTPError), httpx.Client(base_url=base_url) as http:
+            if http.get("/ready", timeout=2).status_code == 200:
+                ready.add(http.get("/health", timeout=2).json()["worker"])
+        time.sleep(0.05)
