@@ -2,7 +2,7 @@
 
 The platform runs as it does in production, each part in its own process: a Kafka broker (full JIT),
 the identity service (`plutarc_identity.main`, SQLite in a temp dir) and the API
-(`plutarc_api.main`, asked for PLUTARC_WORKERS=2 uvicorn workers; the first line says how many
+(`plutarc_api.main`, asked for PLUTARC_WORKERS=2 workers; the first line says how many
 processes serve, and CPU is counted over all of them). The bench process only generates load, so
 on a small machine the load generator does not compete with the server for the same interpreter.
 
@@ -48,7 +48,7 @@ from uuid import uuid4
 import httpx
 
 from .common import kafka, percentiles
-from .processes import Usage, child, environment, free_port, wait_ready
+from .processes import Usage, child, environment, free_port, wait_ready, wait_workers_ready
 
 PASSWORD = "correct horse battery"
 PROFILE_ENV = "PLUTARC_BENCH_PROFILE"
@@ -345,6 +345,20 @@ def _profile_lines(path: Path, top: int = 25) -> list[str]:
     return lines
 
 
+def _answers(url: str, token: str, tries: int = 20) -> str:
+    """What the workers answer the benchmark's request now, each on a new connection."""
+    seen: dict[tuple[int, str], int] = {}
+    for _ in range(tries):
+        with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=10) as http:
+            r = http.get(url)
+            worker = http.get(url.split("/v1/")[0] + "/health").json()["worker"]
+        code = r.json().get("code", "ok") if r.status_code != 200 else "ok"
+        seen[(worker, f"{r.status_code} {code}")] = (
+            seen.get((worker, f"{r.status_code} {code}"), 0) + 1
+        )
+    return ", ".join(f"worker {w}: {a} x{n}" for (w, a), n in sorted(seen.items()))
+
+
 def _bench(work: Path, base: Path, bootstrap: str, quick: bool) -> list[str]:
     profile = os.environ.get(PROFILE_ENV, "") not in ("", "0")
     identity_port, api_port = free_port(), free_port()
@@ -381,6 +395,7 @@ def _bench(work: Path, base: Path, bootstrap: str, quick: bool) -> list[str]:
         api = stack.enter_context(child("api", api_args, api_env, work))
         base_url = f"http://127.0.0.1:{api_port}"
         wait_ready(api, f"{base_url}/ready")
+        wait_workers_ready(api, base_url)  # /ready above answered from one of them
         served = api.workers
         lines.append(
             f"api: served by {served} worker process{'es' if served > 1 else ''} "
@@ -412,7 +427,10 @@ def _bench(work: Path, base: Path, bootstrap: str, quick: bool) -> list[str]:
             url = base_url + path
             _load(url, token, 16, 1.0 if quick else 3.0, api.proc.pid)
             for connections in sweep:
-                lines.append(_load(url, token, connections, seconds, api.proc.pid).line())
+                load = _load(url, token, connections, seconds, api.proc.pid)
+                lines.append(load.line())
+                if load.errors:
+                    lines.append(f"api: after the errors above: {_answers(url, token)}")
 
             # 2. Writes through Kafka, one at a time.
             latencies: list[float] = []

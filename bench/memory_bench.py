@@ -5,7 +5,7 @@ data dir) against a fresh broker: first with empty topics, for the baseline; the
 realistic identity history (bench/identity_history.py) was published, with a new data dir, so it
 builds its read models from offset 0; then restarted on that data dir, so it resumes. Each time,
 once /ready answers 200 on the API port, the resident memory (VmRSS, summed over the API's
-processes when uvicorn runs workers) and the peak (VmHWM) of each process.
+processes: the supervisor and its workers) and the peak (VmHWM) of each process.
 
 `events=` sets the history's size. The default is 200,000 (the API builds its read models at a few
 thousand events a second); PLUTARC_BENCH_EVENTS=1000000 gives the million of the goal.

@@ -1,6 +1,6 @@
 """Services run as child processes, as in production, and what they use (Linux /proc).
 
-A service may serve from several processes (uvicorn's supervisor and its workers): CPU time and
+A service may serve from several processes (a supervisor and its workers): CPU time and
 resident memory are read over the whole process tree, and `workers` says how many serve.
 """
 
@@ -111,12 +111,12 @@ class Child:
 
     @property
     def workers(self) -> int:
-        """Processes serving: the one process, or the workers a supervisor spawned (uvicorn
-        --workers; multiprocessing's resource tracker is not one)."""
+        """Processes serving: the one process, or the workers its supervisor started
+        (`python -m plutarc_api.workers`)."""
         spawned = 0
         for pid in tree(self.proc.pid)[1:]:
             with contextlib.suppress(OSError):
-                spawned += b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+                spawned += b"plutarc_api.workers" in Path(f"/proc/{pid}/cmdline").read_bytes()
         return max(1, spawned)
 
     def rss_mb(self) -> tuple[float, list[float]]:
@@ -191,3 +191,19 @@ def wait_ready(running: Child, url: str, timeout: float = 90) -> float:
     raise TimeoutError(
         f"{running.name} not ready at {url} after {timeout:.0f} s ({last}):\n{running.tail()}"
     )
+
+
+def wait_workers_ready(running: Child, base_url: str, timeout: float = 90) -> None:
+    """Until every worker answers /ready with 200: each connection goes to one worker (the
+    kernel picks), so ask on new connections until each worker's pid has answered."""
+    deadline = time.monotonic() + timeout
+    ready: set[int] = set()
+    while len(ready) < running.workers:
+        if running.proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(
+                f"{running.name}: {len(ready)} of {running.workers} workers ready:\n{running.tail()}"
+            )
+        with contextlib.suppress(httpx.HTTPError), httpx.Client(base_url=base_url) as http:
+            if http.get("/ready", timeout=2).status_code == 200:
+                ready.add(http.get("/health", timeout=2).json()["worker"])
+        time.sleep(0.05)

@@ -8,7 +8,14 @@ from uuid import uuid4
 
 import pytest
 import sqlalchemy as sa
-from plutarc_api.limits import LIMITS_FILE, LoginThrottle, RateLimiter, limits_engine
+from plutarc_api.limits import (
+    LEASE_MAX,
+    LIMITS_FILE,
+    LoginThrottle,
+    RateLimiter,
+    lease_size,
+    limits_engine,
+)
 from plutarc_api.settings import ApiSettings
 from plutarc_testkit.postgres import PostgresServer
 from sqlalchemy.engine import Engine
@@ -52,6 +59,54 @@ def test_two_limiters_on_one_database_share_the_bucket(engine: Engine, clock: Cl
     taken = [first.take("k"), second.take("k"), first.take("k"), second.take("k")]
     assert taken == [0, 0, 0, 0]
     assert first.take("k") > 0 and second.take("k") > 0
+
+
+def test_a_lease_takes_several_tokens_in_one_write(engine: Engine, clock: Clock) -> None:
+    limiter = RateLimiter(engine, rate=1.0, burst=10, lease=4, now=clock)
+    assert limiter.take("k") == 0
+    with engine.connect() as conn:
+        tat = conn.execute(sa.select(limiter.table.c.tat)).scalar_one()
+    assert tat == round(clock() * 1e6) + 4 * limiter.interval  # four tokens taken at once
+    assert [limiter.take("k") for _ in range(3)] == [0, 0, 0]  # spent from memory
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(limiter.table.c.tat)).scalar_one() == tat
+
+
+def test_leasing_processes_allow_exactly_the_burst_between_them(
+    engine: Engine, clock: Clock
+) -> None:
+    """Two workers, one client alternating between them: the bucket's last lease is partial."""
+    first, second = (RateLimiter(engine, rate=0.001, burst=10, lease=4, now=clock) for _ in "ab")
+    answers = [(first, second)[i % 2].take("k") for i in range(30)]
+    assert answers.count(0) == 10
+    assert all(wait > 0 for wait in answers[12:])
+
+
+def test_tokens_held_past_the_lease_are_dropped(engine: Engine, clock: Clock) -> None:
+    limiter = RateLimiter(engine, rate=0.001, burst=4, lease=4, lease_seconds=1, now=clock)
+    assert limiter.take("k") == 0  # the whole bucket leased, three tokens held
+    clock.advance(1)
+    assert limiter.take("k") > 0  # the three are gone: stricter, never looser
+
+
+def test_the_overshoot_is_at_most_a_lease_less_one(engine: Engine, clock: Clock) -> None:
+    """Tokens held from before the bucket refilled come on top of a full burst: at most
+    lease - 1 of them, per process and key."""
+    limiter = RateLimiter(engine, rate=10.0, burst=4, lease=3, lease_seconds=1, now=clock)
+    assert limiter.take("k") == 0  # three leased, two held
+    clock.advance(0.9)  # the bucket is full again, the two are still held
+    allowed = 0
+    while limiter.take("k") == 0:
+        allowed += 1
+    assert allowed == limiter.burst + limiter.lease - 1
+
+
+def test_the_default_lease_is_one_token_for_slow_limits() -> None:
+    assert lease_size(rate=0.001, burst=30) == 1
+    assert lease_size(rate=2.0, burst=3) == 1
+    assert lease_size(rate=100.0, burst=200) == 5  # 50 ms of the rate
+    assert lease_size(rate=1e9, burst=10**9) == LEASE_MAX
+    assert lease_size(rate=1e9, burst=8) == 2  # a quarter of the burst
 
 
 def test_purge_keeps_the_table_bounded(engine: Engine, clock: Clock) -> None:

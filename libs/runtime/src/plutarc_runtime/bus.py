@@ -94,12 +94,16 @@ async def ensure_topics(bootstrap: str, topics: Sequence[Topic]) -> list[str]:
 
 def log_reader(bootstrap: str, client_id: str, **overrides: Any) -> AIOKafkaConsumer:
     """A consumer that reads topics as a log, with no group: it assigns partitions and seeks
-    itself (replayed projections, read models, reply readers)."""
+    itself (replayed projections, read models, reply readers).
+
+    The broker answers a fetch as soon as a record arrives, so the fetch wait bounds only how
+    often an idle reader asks: 500 ms, not 50, keeps idle readers from costing CPU on both sides
+    (the latency from produce to fetch measured the same at 500, 5 and 0 ms)."""
     options: dict[str, Any] = {
         "enable_auto_commit": False,
         "auto_offset_reset": "earliest",
         "isolation_level": "read_committed",
-        "fetch_max_wait_ms": 50,
+        "fetch_max_wait_ms": 500,
         "max_partition_fetch_bytes": 4 << 20,
         **overrides,
     }

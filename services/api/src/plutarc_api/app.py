@@ -117,6 +117,7 @@ def create_app(settings: ApiSettings | None = None, runtime: ApiRuntime | None =
                 await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 10)
             if producer is not None:
                 await producer.stop()
+            rt.lookups.close()
             rt.engine.dispose()
             rt.state_engine.dispose()
             rt.limits.dispose()

@@ -79,7 +79,7 @@ class Replies:
         self._waiting.pop(correlation_id, None)
 
     async def run(self, stop: asyncio.Event) -> None:
-        consumer = log_reader(self.bootstrap, "api-replies", fetch_max_wait_ms=20)
+        consumer = log_reader(self.bootstrap, "api-replies")
         await consumer.start()
         try:
             partitions = await partitions_of(consumer, self.topics, stop, "api-replies")

@@ -20,7 +20,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
-from plutarc_access import AccessError, RegoEngine
+from plutarc_access import AccessError, Principal, RegoEngine
 from plutarc_contracts import CommandAccepted
 from plutarc_contracts.rejections import DomainError
 
@@ -31,8 +31,11 @@ from .runtime import ApiRuntime
 
 
 # The dependencies below are `async def` although most never await: FastAPI runs a plain `def`
-# dependency in a worker thread, and a thread hop per dependency costs more than its work.
-async def runtime(request: Request) -> ApiRuntime:
+# dependency in a worker thread, and a thread hop per dependency costs more than its work. The
+# ones on every authenticated request (`current_caller`, `Require`) read their headers and path
+# parameter from the request rather than declare them: FastAPI resolves each declared parameter
+# and sub-dependency anew on every request, which cost more than the rest of their work.
+def ready_runtime(request: Request) -> ApiRuntime:
     rt: ApiRuntime = request.app.state.runtime
     if not rt.ready():
         raise Problem(
@@ -42,6 +45,10 @@ async def runtime(request: Request) -> ApiRuntime:
             headers={"Retry-After": "1"},
         )
     return rt
+
+
+async def runtime(request: Request) -> ApiRuntime:
+    return ready_runtime(request)
 
 
 def client_ip(request: Request) -> str:
@@ -70,11 +77,11 @@ def bearer(authorization: str | None) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-async def current_caller(
-    request: Request,
-    rt: Annotated[ApiRuntime, Depends(runtime)],
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> Caller:
+async def current_caller(request: Request) -> Caller:
+    """The request's bearer (`Authorization: Bearer <token>`), authenticated once per request
+    (FastAPI caches a dependency's answer for the request)."""
+    rt = ready_runtime(request)
+    authorization = request.headers.get("authorization")
     if not authorization:
         _limited(await rt.limits.take_ip(client_ip(request)))
         raise unauthorized(
@@ -129,14 +136,12 @@ class Require:
     def __init__(self, permission: str, about: tuple[str, ...] = ()) -> None:
         self.permission, self.about = permission, about
 
-    async def __call__(
-        self,
-        workspace_id: str,
-        request: Request,
-        rt: Annotated[ApiRuntime, Depends(runtime)],
-        caller: Authenticated,
-        idempotency_key: IdempotencyKey = None,
-    ) -> Access:
+    async def __call__(self, request: Request, caller: Authenticated) -> Access:
+        # The route declares {workspace_id}; a write route's `Writes` declares (and validates)
+        # Idempotency-Key.
+        rt: ApiRuntime = request.app.state.runtime  # ready: current_caller checked
+        workspace_id: str = request.path_params["workspace_id"]
+        idempotency_key = request.headers.get("idempotency-key")
         if idempotency_key is not None and request.method != "GET":
             command_id = command_id_for(caller.actor, idempotency_key)
             fingerprint = await _fingerprint(request, idempotency_key)
@@ -168,15 +173,17 @@ async def decide(
     deferred: bool,
 ) -> str:
     authorizer = rt.authorizer
+    # The caller was authenticated once for this request (a token's grant read and checked
+    # then): the principal is built from it, not looked up again.
+    who = Principal(caller.actor, user_id=caller.user_id, token=caller.token)
 
     def run() -> str:
-        who = authorizer.principal(caller.actor)
         if deferred:
             return authorizer.holds(who, workspace_id, permission)
         return authorizer.require(who, workspace_id, permission, **resource)
 
     try:
-        if isinstance(authorizer.engine, RegoEngine) and rt.reader.inline:
+        if isinstance(authorizer.engine, RegoEngine) and rt.lookups.inline:
             return run()  # in-process policy over SQLite: microseconds, no I/O wait
         return await asyncio.to_thread(run)  # an OPA server or PostgreSQL: a round trip
     except DomainError as exc:
@@ -214,10 +221,12 @@ class PermissionRoute(APIRoute):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.openapi_extra = {
-            **(self.openapi_extra or {}),
-            "x-permission": permission_of(self.dependant),
-        }
+        permission = permission_of(self.dependant)
+        if permission not in ("self", "public") and "{workspace_id}" not in self.path:
+            raise ValueError(
+                f"{self.path}: a route that requires {permission} needs {{workspace_id}}"
+            )
+        self.openapi_extra = {**(self.openapi_extra or {}), "x-permission": permission}
 
 
 IdempotencyKey = Annotated[

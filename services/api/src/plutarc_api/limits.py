@@ -122,6 +122,17 @@ def _micros(seconds: float) -> int:
     return round(seconds * 1_000_000)
 
 
+LEASE_MAX = 32
+LEASE_OF_RATE = 0.05  # a lease holds at most this many seconds' worth of the rate
+LEASE_SECONDS = 1.0  # tokens of a lease not spent by then are dropped
+
+
+def lease_size(rate: float, burst: int) -> int:
+    """Tokens a process takes from the shared bucket at once: at most LEASE_MAX, 50 ms of the
+    rate and a quarter of the burst; 1 (every request asks the database) for slow limits."""
+    return max(1, min(LEASE_MAX, int(rate * LEASE_OF_RATE), burst // 4))
+
+
 class RateLimiter:
     """`rate` requests per second per key, in bursts of up to `burst`.
 
@@ -130,6 +141,17 @@ class RateLimiter:
     then moves it one interval on. One INSERT ... ON CONFLICT DO UPDATE ... RETURNING decides and
     records, atomically on SQLite and PostgreSQL alike, so no two processes take the last token.
     A TAT in the past means a full bucket, the same as no row: such rows are purged now and then.
+
+    Leases: a process takes up to `lease` tokens in that one statement (as many as the bucket
+    holds, up to `lease`) and spends them from memory, so that only one request in `lease` writes
+    to the database. Every allowed request still took a token from the shared bucket, so N
+    processes never allow more than one bucket does, but for the tokens they hold: over any
+    period, the processes together allow at most what the bucket allows plus, per process and key,
+    `lease - 1` tokens leased before the period began. Those are spent within LEASE_SECONDS or
+    dropped; tokens dropped, or held by one process while the client is served by another, make
+    the limit stricter, never looser. With the default lease size (`lease_size`) this is at most
+    50 ms of the rate and a quarter of the burst per process; slow limits lease one token, which
+    is exact.
     """
 
     def __init__(
@@ -141,36 +163,47 @@ class RateLimiter:
         name: str = "requests",
         now: Clock = time.time,
         purge_every: float = PURGE_EVERY,
+        lease: int | None = None,
+        lease_seconds: float = LEASE_SECONDS,
     ) -> None:
         if rate <= 0 or burst < 1:
             raise ValueError(f"need rate > 0 and burst >= 1, got {rate} and {burst}")
         self.name, self.now, self.purge_every = name, now, purge_every
         self.interval = max(1, _micros(1 / rate))
         self.burst = burst
+        self.lease = lease if lease is not None else lease_size(rate, burst)
+        if not 1 <= self.lease <= burst:
+            raise ValueError(f"need 1 <= lease <= burst, got {self.lease}")
+        self.lease_seconds = lease_seconds
+        self._held: dict[str, tuple[int, float]] = {}  # key -> (tokens left, usable until)
         self._rows = _Table(
             engine,
             "api_rate_limits",
             sa.Column("key", sa.Text, primary_key=True),
             sa.Column("tat", sa.BigInteger, nullable=False),
-            sa.Column("wait", sa.BigInteger, nullable=False),  # the last answer, for RETURNING
+            # the last answer, for RETURNING: microseconds to wait (> 0), or minus the tokens taken
+            sa.Column("wait", sa.BigInteger, nullable=False),
             sqlite_with_rowid=False,
         )
         t = self.table = self._rows.table
-        now_, interval = (
-            sa.bindparam("now", type_=sa.BigInteger),
-            sa.bindparam("interval", type_=sa.BigInteger),
+        now_, interval, want, first = (
+            sa.bindparam(name, type_=sa.BigInteger) for name in ("now", "interval", "want", "first")
         )
         ceiling = sa.bindparam("ceiling", type_=sa.BigInteger)  # now + (burst - 1) intervals
         allowed = t.c.tat <= ceiling
-        moved = sa.case((t.c.tat > now_, t.c.tat), else_=now_) + interval
+        base = sa.case((t.c.tat > now_, t.c.tat), else_=now_)
+        room = (
+            ceiling - base
+        ) / interval + 1  # tokens in the bucket (integer division), if allowed
+        taken = sa.case((room < want, room), else_=want)
         self._take = (
             _INSERT[engine.dialect.name](t)
-            .values(key=sa.bindparam("key"), tat=now_ + interval, wait=0)
+            .values(key=sa.bindparam("key"), tat=now_ + first * interval, wait=-first)
             .on_conflict_do_update(
                 index_elements=[t.c.key],
                 set_={
-                    "tat": sa.case((allowed, moved), else_=t.c.tat),
-                    "wait": sa.case((allowed, 0), else_=t.c.tat - ceiling),
+                    "tat": sa.case((allowed, base + taken * interval), else_=t.c.tat),
+                    "wait": sa.case((allowed, -taken), else_=t.c.tat - ceiling),
                 },
             )
             .returning(t.c.wait)
@@ -181,19 +214,31 @@ class RateLimiter:
     def take(self, key: str) -> float:
         """0 if allowed (and a token is taken); otherwise the seconds to wait before retrying."""
         at = self.now()
+        held = self._held.pop(key, None)
+        if held is not None and held[1] > at:
+            if held[0] > 1:
+                self._held[key] = (held[0] - 1, held[1])
+            return 0.0
         now = _micros(at)
         params = {
             "key": f"{self.name}:{key}",
             "now": now,
             "interval": self.interval,
             "ceiling": now + (self.burst - 1) * self.interval,
+            "want": self.lease,
+            "first": self.lease,  # a new key's bucket is full, and lease <= burst
         }
         with self._rows.begin() as conn:
             if at >= self._next_purge:
                 self._next_purge = at + self.purge_every
                 conn.execute(self._purge, {"now": now})
-            wait: int = conn.execute(self._take, params).scalar_one()
-        return wait / 1_000_000
+                self._held = {k: h for k, h in self._held.items() if h[1] > at}
+            answer: int = conn.execute(self._take, params).scalar_one()
+        if answer > 0:
+            return answer / 1_000_000
+        if -answer > 1:
+            self._held[key] = (-answer - 1, at + self.lease_seconds)
+        return 0.0
 
 
 class LoginThrottle:

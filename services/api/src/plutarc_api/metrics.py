@@ -63,6 +63,21 @@ class RequestMetrics:
 
     def __init__(self, app: ASGIApp, metrics: ApiMetrics) -> None:
         self.app, self.metrics = app, metrics
+        # Each label set's counter and histogram, found once: `labels()` takes a lock and builds
+        # a key on every call. Routes are templates, so there are few label sets.
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def _record(self, method: str, template: str, status: int, seconds: float) -> None:
+        children = self._children.get((method, template, status))
+        if children is None:
+            m = self.metrics
+            children = (
+                m.requests.labels(method, template, str(status)),
+                m.latency.labels(method, template),
+            )
+            self._children[(method, template, status)] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -83,5 +98,4 @@ class RequestMetrics:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             method = scope.get("method", "")
-            self.metrics.requests.labels(method, template, str(status)).inc()
-            self.metrics.latency.labels(method, template).observe(time.perf_counter() - started)
+            self._record(method, template, status, time.perf_counter() - started)

@@ -2,8 +2,8 @@
 
 The API core knows no context by name. Each context ships an `ApiModule` and names it under the
 `plutarc.api` entry-point group of its package; the API loads every module installed (or those
-PLUTARC_API_MODULES names). One module provides authentication (who the bearer is) and the
-memberships the shared authorizer decides with: identity's.
+PLUTARC_API_MODULES names). One module provides the lookups on every request's path: who the
+bearer is, and the memberships the shared authorizer decides with: identity's.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fastapi import APIRouter
 from plutarc_access import MembershipSource
@@ -24,8 +24,19 @@ if TYPE_CHECKING:
 
 ENTRY_POINTS = "plutarc.api"
 
-Authenticate = Callable[[Engine, str], "Caller | None"]
-"""(read-model engine, bearer token) -> the caller, or None when the token is not valid."""
+
+class Lookups(MembershipSource, Protocol):
+    """The reads on every request's path, over the read models (and the authorizer's source)."""
+
+    inline: bool
+    """True when they need no I/O wait (SQLite): the API runs them on its event loop, else in a
+    thread."""
+
+    def authenticate(self, token: str) -> Caller | None:
+        """The bearer of `token`, or None when the token is not valid."""
+        ...
+
+    def close(self) -> None: ...
 
 
 @dataclass
@@ -39,8 +50,8 @@ class ApiModule:
     from them."""
     visibility: Callable[[str], str | None] = lambda _type: None
     """The permission that lets a member see an event type live (None: not streamed)."""
-    authenticate: Authenticate | None = None
-    memberships: Callable[[Engine], MembershipSource] | None = None
+    lookups: Callable[[Engine], Lookups] | None = None
+    """Given the read models' engine, the reads on every request's path (one module has them)."""
     on_start: Sequence[Callable[[Any], None]] = field(default_factory=tuple)
     """Called with the runtime once it is built (a module keeps what it needs from it)."""
 

@@ -26,7 +26,7 @@ from .commands import Replies, produce
 from .core_models import OutcomesProjection, WorkspaceLogProjection, workspace_log
 from .limits import Limits
 from .metrics import ApiMetrics
-from .module import ApiModule, load_modules
+from .module import ApiModule, Lookups, load_modules
 from .problems import Problem, status_for
 from .settings import ApiSettings
 
@@ -84,16 +84,14 @@ class ApiRuntime:
             lock_path=s.data_dir / "api-readmodels.writer.lock",
         )
         self.replies = Replies(s.kafka_bootstrap, self.registry, events)
-        providers = [m for m in self.modules if m.authenticate and m.memberships]
+        providers = [m.lookups for m in self.modules if m.lookups]
         if len(providers) != 1:
             raise ValueError(
-                "exactly one API module must provide authentication and memberships, found "
-                f"{[m.name for m in providers]}"
+                "exactly one API module must provide the lookups (authentication and "
+                f"memberships), found {[m.name for m in self.modules if m.lookups]}"
             )
-        auth = providers[0]
-        assert auth.authenticate is not None and auth.memberships is not None
-        self._authenticate = auth.authenticate
-        self.authorizer = Authorizer(engine_for(s.opa_url), auth.memberships(self.engine), self.now)
+        self.lookups: Lookups = providers[0](self.engine)
+        self.authorizer = Authorizer(engine_for(s.opa_url), self.lookups, self.now)
         self.limits = Limits(s)
         self.hasher = PasswordHasher(time_cost=s.argon2_time_cost, memory_cost=s.argon2_memory_kib)
         # What a login for an unknown email is verified against: it costs as much as a known one.
@@ -131,7 +129,9 @@ class ApiRuntime:
         return self.read_models.caught_up.is_set() and self.replies.ready.is_set()
 
     async def authenticate(self, token: str) -> Caller | None:
-        return await self.reader.run(lambda _conn: self._authenticate(self.engine, token))
+        if self.lookups.inline:
+            return self.lookups.authenticate(token)
+        return await asyncio.to_thread(self.lookups.authenticate, token)
 
     def visible_with(self, event_type: str) -> str | None:
         """The permission that lets a member see this event type live (None: never streamed)."""

@@ -1,5 +1,6 @@
-"""Identity's part of the API: its routes, its read models, bearer authentication and the
-memberships the shared authorizer decides with. Loaded through the `plutarc.api` entry point."""
+"""Identity's part of the API: its routes, its read models, and the reads on every request's path
+(bearer authentication, the memberships the shared authorizer decides with, workspace rows).
+Loaded through the `plutarc.api` entry point."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from plutarc_api.module import ApiModule
 from plutarc_contracts.identity import CREDENTIAL_EVENTS, identity_topics
 
 from . import routes_audit, routes_auth, routes_members, routes_workspaces
-from .access import authenticate
-from .models import AccountsProjection, SqlMemberships, WorkspacesProjection
+from .lookups import lookups_for
+from .models import AccountsProjection, WorkspacesProjection
 
 # Who sees an identity event live, on the workspace's stream.
 VISIBLE = {
@@ -41,6 +42,5 @@ def module() -> ApiModule:
         projections=[AccountsProjection(), WorkspacesProjection()],
         contexts=[identity_topics()],
         visibility=visibility,
-        authenticate=authenticate,
-        memberships=SqlMemberships,
+        lookups=lookups_for,
     )

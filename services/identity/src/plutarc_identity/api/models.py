@@ -23,12 +23,10 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
-    Engine,
     Index,
     MetaData,
     String,
     Table,
-    bindparam,
     select,
 )
 from sqlalchemy.engine import Connection
@@ -304,31 +302,3 @@ def grant_of(row: Any) -> Grant:
 def _aware(instant: datetime) -> datetime:
     """SQLite gives back naive datetimes (stored as UTC); PostgreSQL gives aware ones."""
     return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
-
-
-class SqlMemberships:
-    """The shared authorizer's MembershipSource over identity's tables."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._role = select(members.c.role).where(
-            members.c.user_id == bindparam("u"), members.c.workspace_id == bindparam("w")
-        )
-        self._grant = select(tokens).where(tokens.c.token_id == bindparam("t"))
-
-    def role_of(self, user_id: str, workspace_id: str) -> str | None:
-        with self.engine.connect() as conn:
-            role = conn.execute(self._role, {"u": user_id, "w": workspace_id}).scalar()
-        return str(role) if role is not None else None
-
-    def grant(self, token_id: str) -> Grant | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(self._grant, {"t": token_id}).first()
-        return grant_of(row) if row is not None else None
-
-    def workspaces_of(self, user_id: str) -> dict[str, str]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(members.c.workspace_id, members.c.role).where(members.c.user_id == user_id)
-            )
-            return {w: r for w, r in rows}

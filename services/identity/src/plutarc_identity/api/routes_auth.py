@@ -24,7 +24,7 @@ from plutarc_api.schemas import WRITE_ERRORS
 from plutarc_contracts import identity as c
 from sqlalchemy import select
 
-from .access import SESSION_PREFIX
+from .lookups import SESSION_PREFIX
 from .models import _aware, members, sessions, users, workspaces
 from .schemas import LoginIn, MembershipOut, RegisterIn, SessionOut, UserOut
 

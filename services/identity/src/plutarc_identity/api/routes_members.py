@@ -15,7 +15,7 @@ from plutarc_api.schemas import WRITE_ERRORS
 from plutarc_contracts import identity as c
 from sqlalchemy import select
 
-from .access import INVITATION_PREFIX, PAT_PREFIX
+from .lookups import INVITATION_PREFIX, PAT_PREFIX
 from .models import _aware, invitations, members, tokens, users
 from .schemas import (
     InvitationCreatedOut,

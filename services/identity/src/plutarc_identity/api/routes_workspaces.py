@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter
@@ -10,9 +11,8 @@ from plutarc_api.problems import Problem
 from plutarc_api.runtime import ApiRuntime
 from plutarc_api.schemas import WRITE_ERRORS
 from plutarc_contracts import identity as c
-from sqlalchemy import select
 
-from .models import _aware, members, workspaces
+from .lookups import IdentityLookups
 from .schemas import OrganisationIn, RenameIn, SettingsIn, TransferIn, WorkspaceOut
 
 router = APIRouter(
@@ -21,23 +21,21 @@ router = APIRouter(
 
 
 async def workspace_out(rt: ApiRuntime, workspace_id: str, user_id: str) -> WorkspaceOut:
-    row = await rt.reader.one(
-        select(workspaces, members.c.role)
-        .outerjoin(
-            members,
-            (members.c.workspace_id == workspaces.c.workspace_id) & (members.c.user_id == user_id),
-        )
-        .where(workspaces.c.workspace_id == workspace_id)
-    )
+    lookups = rt.lookups
+    assert isinstance(lookups, IdentityLookups), "identity's module provides the API's lookups"
+    if lookups.inline:
+        row = lookups.workspace(workspace_id, user_id)
+    else:
+        row = await asyncio.to_thread(lookups.workspace, workspace_id, user_id)
     if row is None:
         raise Problem(404, "workspace.not_found", "no such workspace")
     return WorkspaceOut(
         workspace_id=row.workspace_id,
         name=row.name,
-        kind=row.kind,
+        kind=row.kind,  # type: ignore[arg-type]
         archived=row.archived,
-        created_at=_aware(row.created_at),
-        your_role=row.role or "viewer",
+        created_at=row.created_at,
+        your_role=row.role or "viewer",  # type: ignore[arg-type]
         risk=row.risk,
         billing_contact=row.billing_contact,
     )
