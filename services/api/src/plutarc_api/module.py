@@ -41,6 +41,9 @@ class ApiModule:
     """The permission that lets a member see an event type live (None: not streamed)."""
     authenticate: Authenticate | None = None
     memberships: Callable[[Engine], MembershipSource] | None = None
+    operators: Callable[[Engine, str], bool] | None = None
+    """(read-model engine, user id) -> whether that user is a platform operator: what the
+    `operator` access kind checks (`plutarc_api.deps.Operator`). At most one module answers it."""
     on_start: Sequence[Callable[[Any], None]] = field(default_factory=tuple)
     """Called with the runtime once it is built (a module keeps what it needs from it)."""
 
