@@ -1,7 +1,7 @@
 """The platform in a thread of its own, for synchronous clients (schemathesis, load tools).
 
 Async fixtures run on the test's event loop, which is idle while a synchronous test runs; this
-runs the identity service and the API server on a private loop in a background thread instead.
+runs the identity and support services and the API server on a private loop in a background thread instead.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from plutarc_api.settings import ApiSettings
 from plutarc_identity.bootstrap import build
 from plutarc_runtime.service import Service
 from plutarc_runtime.settings import RuntimeSettings
+from plutarc_support.bootstrap import build as build_support
 from plutarc_testkit.waiting import wait_until
 
 
@@ -37,6 +38,11 @@ class LivePlatform:
         self._identity = Service(
             build(),
             RuntimeSettings(kafka_bootstrap=kafka_bootstrap, data_dir=data_dir),
+            consumer_overrides={"session_timeout_ms": 6000, "heartbeat_interval_ms": 500},
+        )
+        self._support = Service(
+            build_support(),
+            RuntimeSettings(kafka_bootstrap=kafka_bootstrap, data_dir=data_dir / "support"),
             consumer_overrides={"session_timeout_ms": 6000, "heartbeat_interval_ms": 500},
         )
         settings = ApiSettings(
@@ -68,10 +74,11 @@ class LivePlatform:
 
     async def _main(self) -> None:
         identity = asyncio.create_task(self._identity.run(self._stop))
+        support = asyncio.create_task(self._support.run(self._stop))
         serving = asyncio.create_task(self._server.serve())
         await self._stop.wait()
         self._server.should_exit = True
-        await asyncio.gather(identity, serving, return_exceptions=True)
+        await asyncio.gather(identity, support, serving, return_exceptions=True)
 
     def start(self) -> LivePlatform:
         self._thread.start()
@@ -79,12 +86,13 @@ class LivePlatform:
         def ready() -> bool:
             if self._error is not None:
                 return True
-            consumers = self._identity.consumers
             return bool(
                 self._server.started
                 and self.api.ready()
-                and consumers
-                and consumers[0].assigned.is_set()
+                and all(
+                    s.consumers and s.consumers[0].assigned.is_set()
+                    for s in (self._identity, self._support)
+                )
             )
 
         wait_until(ready, timeout=90, what="live platform ready")
