@@ -97,8 +97,15 @@ async def test_a_ticket_worked_from_two_terminals(platform: Platform, tmp_path: 
     await op.ok("notes", "add", tid, "--body", "customer is on testnet")
     [note] = await op.json("notes", "list", tid)
     assert (note["author"], note["body"]) == (op_id, "customer is on testnet")
+    r = await op.ok("tickets", "assign", tid, "me")
+    assert f"assigned to {op_id}" in r.stdout
+    r = await op("tickets", "assign", tid, "someone-else")
+    assert r.exit_code == 1 and "support.unknown_operator" in r.stderr
     r = await op.ok("tickets", "reply", tid, "--operator", "-m", "Restarted it")
     assert "waiting_on_user" in r.stdout
+    [notice] = (await me.json("notifications"))["notifications"]
+    assert (notice["kind"], notice["ticket_id"]) == ("operator_reply", tid)
+    assert "an operator replied" in (await me.ok("notifications")).stdout
 
     shown = (await me.ok("tickets", "show", tid)).stdout
     assert "Bot stuck" in shown and "Restarted it" in shown and "It stopped" in shown
@@ -148,6 +155,7 @@ async def test_bad_input_exits_with_a_code_and_changes_nothing(
         (("notes", "add", foreign, "-m", "sneaky"), 1, "access.not_an_operator"),
         (("queue",), 1, "access.not_an_operator"),
         (("stats",), 1, "access.not_an_operator"),
+        (("tickets", "assign", foreign, "me"), 1, "access.not_an_operator"),
     ]
     for args, status, needle in cases:
         r = await me(*args)

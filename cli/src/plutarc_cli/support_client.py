@@ -92,3 +92,13 @@ def add_note(client: PlutarcClient, ticket_id: str, text: str) -> dict[str, Any]
 def stats(client: PlutarcClient, since: str | None, until: str | None) -> dict[str, Any]:
     params = {k: v for k, v in (("since", since), ("until", until)) if v}
     return dict(client._read("/v1/support/stats", params))
+
+
+def assign(client: PlutarcClient, ticket_id: str, operator_id: str) -> dict[str, Any]:
+    path = f"/v1/support/tickets/{_seg(ticket_id)}/assignee"
+    out = _write(client, "PUT", path, {"operator_id": operator_id})
+    return dict(out) if out is not None else ticket(client, None, ticket_id)
+
+
+def notifications(client: PlutarcClient, *, limit: int = 50) -> dict[str, Any]:
+    return dict(client._read("/v1/me/notifications", {"limit": limit}))

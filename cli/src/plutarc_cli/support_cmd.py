@@ -33,7 +33,7 @@ from plutarc_runtime.text import visible
 from rich.console import Console
 from rich.markup import escape
 
-from .support_tickets_cmd import notes_app, queue, stats, tickets_app
+from .support_tickets_cmd import notes_app, notifications, queue, stats, tickets_app
 
 support_app = typer.Typer(
     no_args_is_help=True,
@@ -43,6 +43,7 @@ support_app.add_typer(tickets_app, name="tickets")
 support_app.add_typer(notes_app, name="notes")
 support_app.command("queue")(queue)
 support_app.command("stats")(stats)
+support_app.command("notifications")(notifications)
 operators_app = typer.Typer(
     no_args_is_help=True,
     help="Grant or revoke the support operator role (platform-level) through Kafka.",

@@ -245,6 +245,54 @@ def close(
     _out().print(f"Ticket {_shown(t['ticket_id'])} is {_shown(t['status'])}.")
 
 
+@tickets_app.command("assign")
+@_handles_errors
+def assign(
+    ticket_id: TicketArg,
+    operator_id: Annotated[
+        str, typer.Argument(metavar="OPERATOR", help="An operator's user id, or `me`.")
+    ],
+    api_url: ApiOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Assign a ticket to an operator (operators only)."""
+    with _session(api_url) as ctx:
+        who = ctx.client.me()["user_id"] if operator_id.strip() == "me" else operator_id.strip()
+        t = api.assign(ctx.client, ticket_id.strip(), who)
+    if as_json:
+        _json(t)
+        return
+    _out().print(f"Ticket {_shown(t['ticket_id'])} is assigned to {_shown(t['assignee'])}.")
+
+
+_KINDS = {
+    "operator_reply": "an operator replied",
+    "auto_close_warning": "closes for inactivity",
+    "auto_closed": "closed for inactivity",
+}
+
+
+@_handles_errors
+def notifications(limit: LimitOpt = 50, api_url: ApiOpt = None, as_json: JsonOpt = False) -> None:
+    """Your notifications about tickets you opened, newest first."""
+    with _session(api_url) as ctx:
+        page = api.notifications(ctx.client, limit=limit)
+    if as_json:
+        _json(page)
+        return
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in ("WHEN", "TICKET", "WHAT", "SUBJECT"):
+        table.add_column(column, no_wrap=column != "SUBJECT")
+    for n in page["notifications"]:
+        what = _KINDS.get(n["kind"], n["kind"])
+        if n["kind"] == "auto_close_warning":
+            what += f" {_when(n['detail'].get('closes_at'))}"
+        table.add_row(
+            _shown(_when(n["at"])), _shown(n["ticket_id"]), _shown(what), _shown(n["subject"])
+        )
+    _out().print(table)
+
+
 @_handles_errors
 def queue(
     assignee: Annotated[
