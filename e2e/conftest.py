@@ -1,10 +1,10 @@
-"""The platform as it runs: the identity service and the gateway API on real Kafka, over HTTP."""
+"""The platform as it runs: the identity and support services and the gateway API on real Kafka,
+over HTTP."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,15 +17,20 @@ import uvicorn
 from aiokafka.admin import AIOKafkaAdminClient
 from plutarc_access import engine_for
 from plutarc_api.app import create_app
+from plutarc_api.commands import produce
 from plutarc_api.main import ApiServer, proxy_options
 from plutarc_api.runtime import ApiRuntime
 from plutarc_api.settings import ApiSettings
+from plutarc_contracts import support as s
 from plutarc_contracts import topics_of
 from plutarc_identity.bootstrap import build
 from plutarc_runtime.bus import ensure_topics
 from plutarc_runtime.service import Service
 from plutarc_runtime.settings import RuntimeSettings
+from plutarc_support.bootstrap import build as build_support
 from plutarc_testkit.waiting import until
+
+from .live import listening_socket
 
 FAST_GROUPS = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 500}
 
@@ -43,6 +48,9 @@ class Platform:
     identity: Service
     identity_stop: asyncio.Event
     identity_task: asyncio.Task[None]
+    support: Service | None = None
+    support_stop: asyncio.Event | None = None
+    support_task: asyncio.Task[None] | None = None
 
     def client(self, token: str | None = None) -> httpx.AsyncClient:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -72,18 +80,43 @@ class Platform:
         self.identity_stop.set()
         await asyncio.wait_for(self.identity_task, 30)
 
+    async def stop_support(self) -> None:
+        if self.support_stop is not None and self.support_task is not None:
+            self.support_stop.set()
+            await asyncio.wait_for(self.support_task, 30)
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    async def operator(self, name: str) -> tuple[str, str, str]:
+        """A new user made a support operator, as `plutarc support operators grant` does
+        (`system:cli` on support's commands topic), once the API's operators read model shows it."""
+        user = await self.user(name)
+        await self.grant_operator(user[1])
+        return user
+
+    async def grant_operator(self, user_id: str) -> None:
+        assert self.api.producer is not None
+        command_id = str(uuid4())
+        await produce(
+            self.api.producer,
+            self.api.registry,
+            s.GrantOperator(user_id=user_id),
+            actor="system:cli",
+            command_id=command_id,
+            workspace_id=None,
+            key=user_id,
+            correlation_id=command_id,
+        )
+        await until(lambda: self.api.is_operator(user_id), what=f"{user_id} an operator")
 
 
-async def fresh_identity_topics(bootstrap: str) -> None:
-    """Each platform starts as a new deployment would: its identity store is empty, so its topics
-    must be too. Otherwise the new identity would start on every command earlier tests sent on
-    the session's shared broker (and the API replay all their events)."""
-    names = [t.name for t in topics_of("identity").all()] + ["identity.deadletter.v1"]
+SERVICES = ("identity", "support")
+
+
+async def fresh_identity_topics(bootstrap: str, contexts: tuple[str, ...] = SERVICES) -> None:
+    """Each platform starts as a new deployment would: its services' stores are empty, so their
+    topics must be too. Otherwise a new service would start on every command earlier tests sent
+    on the session's shared broker (and the API replay all their events)."""
+    names = [t.name for c in contexts for t in topics_of(c).all()]
+    names += [f"{c}.deadletter.v1" for c in contexts]
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="e2e-reset")
     await admin.start()
     try:
@@ -91,15 +124,22 @@ async def fresh_identity_topics(bootstrap: str) -> None:
         if existing:
             await admin.delete_topics(existing)
             await until(
-                lambda: _gone(admin, existing), what="the identity topics deleted", timeout=60
+                lambda: _gone(admin, existing), what="the services' topics deleted", timeout=60
             )
     finally:
         await admin.close()
-    await ensure_topics(bootstrap, list(topics_of("identity").all()))
+    await ensure_topics(bootstrap, [t for c in contexts for t in topics_of(c).all()])
 
 
 async def _gone(admin: AIOKafkaAdminClient, names: list[str]) -> bool:
     return not set(names) & set(await admin.list_topics())
+
+
+async def _started(name: str, service: Service, task: asyncio.Task[None]) -> None:
+    await until(lambda: service.started.is_set() or task.done(), what=f"{name} started")
+    if task.done():
+        task.result()
+    await until(service.consumers[0].assigned.is_set, what=f"{name} command partitions")
 
 
 @pytest.fixture
@@ -117,15 +157,17 @@ async def running_platform(
     data_dir: Path,
     *,
     identity_opa_url: str | None = None,
+    support: bool = True,
     **overrides: Any,
 ) -> AsyncIterator[Platform]:
-    """Identity and the API in this event loop; `overrides` are ApiSettings fields.
+    """Identity, support (unless `support=False`) and the API in this event loop; `overrides`
+    are ApiSettings fields.
 
     `identity_opa_url` points the identity service's policy at an OPA server (as its
     PLUTARC_OPA_URL would); `opa_url` in `overrides` does the same for the API.
     """
     if not (data_dir / "identity").exists():  # a second platform on the same store keeps them
-        await fresh_identity_topics(kafka_bootstrap)
+        await fresh_identity_topics(kafka_bootstrap, SERVICES if support else ("identity",))
     identity = Service(
         build(policy=engine_for(identity_opa_url)),
         RuntimeSettings(kafka_bootstrap=kafka_bootstrap, data_dir=data_dir / "identity"),
@@ -133,10 +175,18 @@ async def running_platform(
     )
     identity_stop = asyncio.Event()
     identity_task = asyncio.create_task(identity.run(identity_stop))
-    await until(lambda: identity.started.is_set() or identity_task.done(), what="identity started")
-    if identity_task.done():
-        identity_task.result()
-    await until(identity.consumers[0].assigned.is_set, what="identity command partitions")
+    support_service = support_stop = support_task = None
+    if support:
+        support_service = Service(
+            build_support(policy=engine_for(identity_opa_url)),
+            RuntimeSettings(kafka_bootstrap=kafka_bootstrap, data_dir=data_dir / "support"),
+            consumer_overrides=FAST_GROUPS,
+        )
+        support_stop = asyncio.Event()
+        support_task = asyncio.create_task(support_service.run(support_stop))
+    await _started("identity", identity, identity_task)
+    if support_service is not None and support_task is not None:
+        await _started("support", support_service, support_task)
 
     settings = ApiSettings(
         kafka_bootstrap=kafka_bootstrap,
@@ -145,7 +195,8 @@ async def running_platform(
     )
     runtime = ApiRuntime(settings)
     app = create_app(settings, runtime)
-    port = _free_port()
+    sock = listening_socket()
+    port = sock.getsockname()[1]
     server = _QuietServer(
         uvicorn.Config(
             app,
@@ -157,14 +208,23 @@ async def running_platform(
         ),
         runtime,
     )
-    serving = asyncio.create_task(server.serve())
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
     await until(lambda: server.started or serving.done(), what="API listening")
     try:
         await until(runtime.ready, what="API read models caught up")
     except Exception:
         print("replies ready", runtime.replies.ready.is_set(), runtime.read_models.status())
         raise
-    platform = Platform(f"http://127.0.0.1:{port}", runtime, identity, identity_stop, identity_task)
+    platform = Platform(
+        f"http://127.0.0.1:{port}",
+        runtime,
+        identity,
+        identity_stop,
+        identity_task,
+        support_service,
+        support_stop,
+        support_task,
+    )
     try:
         yield platform
     finally:
@@ -172,3 +232,5 @@ async def running_platform(
         await asyncio.wait_for(serving, 30)
         if not identity_task.done():
             await platform.stop_identity()
+        if support_task is not None and not support_task.done():
+            await platform.stop_support()

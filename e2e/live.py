@@ -1,13 +1,14 @@
 """The platform in a thread of its own, for synchronous clients (schemathesis, load tools).
 
 Async fixtures run on the test's event loop, which is idle while a synchronous test runs; this
-runs the identity service and the API server on a private loop in a background thread instead.
+runs the identity and support services and the API server on a private loop in a background thread instead.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import threading
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from plutarc_api.settings import ApiSettings
 from plutarc_identity.bootstrap import build
 from plutarc_runtime.service import Service
 from plutarc_runtime.settings import RuntimeSettings
+from plutarc_support.bootstrap import build as build_support
 from plutarc_testkit.waiting import wait_until
 
 
@@ -29,14 +31,30 @@ class _QuietServer(ApiServer):
         yield
 
 
+def listening_socket() -> socket.socket:
+    """A socket bound to a free loopback port, handed to the server as it is: picking a free port
+    and binding it later lets another test session take it in between (CI saw `address already in
+    use`). IPPROTO_TCP, so asyncio sets TCP_NODELAY on the connections it accepts."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
 class LivePlatform:
-    def __init__(self, kafka_bootstrap: str, data_dir: Path, port: int, **api: Any) -> None:
+    def __init__(self, kafka_bootstrap: str, data_dir: Path, **api: Any) -> None:
+        self._socket = listening_socket()
+        port = self._socket.getsockname()[1]
         self.base_url = f"http://127.0.0.1:{port}"
         self._loop = asyncio.new_event_loop()
         self._stop = asyncio.Event()
         self._identity = Service(
             build(),
             RuntimeSettings(kafka_bootstrap=kafka_bootstrap, data_dir=data_dir),
+            consumer_overrides={"session_timeout_ms": 6000, "heartbeat_interval_ms": 500},
+        )
+        self._support = Service(
+            build_support(),
+            RuntimeSettings(kafka_bootstrap=kafka_bootstrap, data_dir=data_dir / "support"),
             consumer_overrides={"session_timeout_ms": 6000, "heartbeat_interval_ms": 500},
         )
         settings = ApiSettings(
@@ -68,10 +86,11 @@ class LivePlatform:
 
     async def _main(self) -> None:
         identity = asyncio.create_task(self._identity.run(self._stop))
-        serving = asyncio.create_task(self._server.serve())
+        support = asyncio.create_task(self._support.run(self._stop))
+        serving = asyncio.create_task(self._server.serve(sockets=[self._socket]))
         await self._stop.wait()
         self._server.should_exit = True
-        await asyncio.gather(identity, serving, return_exceptions=True)
+        await asyncio.gather(identity, support, serving, return_exceptions=True)
 
     def start(self) -> LivePlatform:
         self._thread.start()
@@ -79,12 +98,13 @@ class LivePlatform:
         def ready() -> bool:
             if self._error is not None:
                 return True
-            consumers = self._identity.consumers
             return bool(
                 self._server.started
                 and self.api.ready()
-                and consumers
-                and consumers[0].assigned.is_set()
+                and all(
+                    s.consumers and s.consumers[0].assigned.is_set()
+                    for s in (self._identity, self._support)
+                )
             )
 
         wait_until(ready, timeout=90, what="live platform ready")

@@ -1,12 +1,13 @@
 """schemathesis against the published OpenAPI document: no 5xx, no response outside its schema.
 
-Cases run over HTTP against the live platform (real Kafka, the identity service, the API), signed
-in as a user who owns a workspace, with positive and negative (malformed) inputs.
+Cases run over HTTP against the live platform (real Kafka, the identity and support services, the
+API), signed in as a user who owns a workspace and is a support operator (so the `operator` routes
+are exercised past their gate), with positive and negative (malformed) inputs.
 """
 
 from __future__ import annotations
 
-import socket
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,11 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
+from plutarc_cli.support_cmd import send
+from plutarc_contracts import CommandAccepted
+from plutarc_contracts import support as s
+from plutarc_support.api.models import is_operator
+from plutarc_testkit.waiting import wait_until
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi import checks as oc
@@ -24,18 +30,11 @@ from .live import LivePlatform
 pytestmark = pytest.mark.kafka
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def live(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LivePlatform]:
     platform = LivePlatform(
         kafka_bootstrap,
         Path(tmp_path_factory.mktemp("schemathesis")),
-        _free_port(),
         command_deadline=2.0,
         token_rate=10_000.0,
         token_burst=10_000,
@@ -49,7 +48,7 @@ def live(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 
 @pytest.fixture(scope="module")
-def session(live: LivePlatform) -> dict[str, str]:
+def session(live: LivePlatform, kafka_bootstrap: str) -> dict[str, str]:
     with httpx.Client(base_url=live.base_url, timeout=30) as http:
         email = "fuzz@example.com"
         assert (
@@ -70,7 +69,17 @@ def session(live: LivePlatform) -> dict[str, str]:
         ws = http.post("/v1/organisations", json={"name": "Fuzz Desk"}, headers=headers).json()[
             "workspace_id"
         ]
-        return {"token": token, "workspace_id": ws}
+        user_id = http.get("/v1/me", headers=headers).json()["user_id"]
+        reply = asyncio.run(send(kafka_bootstrap, s.GrantOperator(user_id=user_id), 30))
+        assert isinstance(reply, CommandAccepted), reply
+        wait_until(lambda: is_operator(live.api.engine, user_id), what="the fuzzer an operator")
+        ticket = http.post(
+            f"/v1/workspaces/{ws}/support/tickets",
+            json={"subject": "Fuzz", "body": "A ticket to aim at", "category": "other"},
+            headers=headers,
+        )
+        assert ticket.status_code == 201, ticket.text
+        return {"token": token, "workspace_id": ws, "ticket_id": ticket.json()["ticket_id"]}
 
 
 # Positive-data acceptance is left out on purpose: the API rejects some schema-valid input on
@@ -101,8 +110,13 @@ def test_no_server_errors_and_responses_match_their_schema(
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             path_parameters = (
-                {"workspace_id": session["workspace_id"]}
-                if "{workspace_id}" in operation.path and mode is GenerationMode.POSITIVE
+                {
+                    name: session[name]
+                    for name in ("workspace_id", "ticket_id")
+                    if "{" + name + "}" in operation.path
+                }
+                or None
+                if mode is GenerationMode.POSITIVE
                 else None
             )
 

@@ -1,7 +1,9 @@
 """Every workspace endpoint, called by each of the five roles, against the catalogue's answer.
 
 The cases are generated from the app's routes (each declares its permission as `x-permission`)
-and from the permission catalogue, so a new endpoint or permission cannot be left out.
+and from the permission catalogue, so a new endpoint or permission cannot be left out. Routes of
+the `operator` kind (platform operators, not a workspace role) are called by an operator, by a
+user who is not one, by an operator's personal access token and by nobody.
 """
 
 from __future__ import annotations
@@ -35,9 +37,12 @@ def test_every_route_declares_a_known_permission() -> None:
                 f"{method} {path}: {permission!r} is not in the catalogue"
             )
         else:
-            assert permission in ("self", "public"), (
-                f"{method} {path}: outside a workspace, so self or public"
+            assert permission in ("self", "public", "operator"), (
+                f"{method} {path}: outside a workspace, so self, public or operator"
             )
+
+
+TICKET = {"subject": "Help", "body": "Something broke", "category": "other"}
 
 
 def body_for(method: str, path: str, env: dict[str, str]) -> dict[str, Any] | None:
@@ -55,6 +60,15 @@ def body_for(method: str, path: str, env: dict[str, str]) -> dict[str, Any] | No
             "name": "t",
             "permissions": ["workspace:read"],
         },
+        "POST /v1/workspaces/{workspace_id}/support/tickets": TICKET,
+        "POST /v1/workspaces/{workspace_id}/support/tickets/{ticket_id}/messages": {"body": "hi"},
+        "POST /v1/workspaces/{workspace_id}/support/tickets/{ticket_id}/status": {
+            "status": "resolved"
+        },
+        "POST /v1/support/tickets/{ticket_id}/messages": {"body": "from the operators"},
+        "POST /v1/support/tickets/{ticket_id}/notes": {"body": "an internal note"},
+        "POST /v1/support/tickets/{ticket_id}/status": {"status": "waiting_on_user"},
+        "PUT /v1/support/tickets/{ticket_id}/assignee": {"operator_id": env.get("operator", "")},
     }
     return bodies.get(f"{method} {path}", {} if method in ("POST", "PUT", "PATCH") else None)
 
@@ -91,6 +105,9 @@ async def setup(
         )
         env["token_id"] = token.json()["token_id"]
         env["user_id"] = victim[1]
+        ticket = await http.post(f"/v1/workspaces/{ws}/support/tickets", json=TICKET)
+        assert ticket.status_code == 201, ticket.text
+        env["ticket_id"] = ticket.json()["ticket_id"]
     if "api_tokens:manage" in grants(role):
         # Revoking is judged on one's own token: someone else's needs members:remove as well,
         # which the service checks against the holder's role.
@@ -150,3 +167,39 @@ async def test_outsiders_get_404_for_every_workspace_endpoint(platform) -> None:
                 continue
             got = await call(http, method, path.format(**env), body_for(method, path, env))
             assert got == (404, "workspace.not_found"), f"{method} {path}"
+
+
+async def test_operator_routes_answer_operators_only(platform) -> None:
+    """Every `operator` route: an operator is let through; a user who is not one, and an
+    operator's own personal access token, get 403 access.not_an_operator; nobody gets 401."""
+    owner = await platform.user("owner")
+    victim = await platform.user("victim")
+    member = await platform.user("member")
+    op_token, op_id, _ = await platform.operator("operator")
+    env = {**await setup(platform, "trader", owner, member, victim), "operator": op_id}
+    async with platform.client(op_token) as http:
+        me = (await http.get("/v1/me")).json()
+        pat = await http.post(
+            f"/v1/workspaces/{me['personal_workspace_id']}/tokens",
+            json={"name": "op-token", "permissions": ["workspace:read"]},
+        )
+        assert pat.status_code == 201, pat.text
+    routes = [r for r in workspace_routes() if r[2] == "operator"]
+    assert len(routes) >= 9
+    failures = []
+    for method, path, _ in routes:
+        url = path.format(**env)
+        body = body_for(method, path, env)
+        for who, token, expected in (
+            ("operator", op_token, None),
+            ("non-operator", member[0], (403, "access.not_an_operator")),
+            ("operator's token", pat.json()["token"], (403, "access.not_an_operator")),
+            ("nobody", None, (401, "auth.unauthenticated")),
+        ):
+            async with platform.client(token) as http:
+                status, code = await call(http, method, url, body)
+            if expected is None and (status >= 500 or status in (401, 403)):
+                failures.append(f"{who} {method} {path}: expected allowed, got {status} {code}")
+            if expected is not None and (status, code) != expected:
+                failures.append(f"{who} {method} {path}: expected {expected}, got {status} {code}")
+    assert not failures, "\n".join(failures)

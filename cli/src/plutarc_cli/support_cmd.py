@@ -1,4 +1,5 @@
-"""`plutarc support operators grant|revoke USER_ID`: the platform's support operators.
+"""`plutarc support ...`: tickets, the operators' queue, notes and times through the gateway API
+(`support_tickets_cmd`), and `plutarc support operators grant|revoke USER_ID` over Kafka.
 
 Operators are a platform-level role, not a workspace role: nobody grants it through the API. These
 commands run on a machine that reaches the platform's Kafka and send `support.grant_operator` /
@@ -32,7 +33,17 @@ from plutarc_runtime.text import visible
 from rich.console import Console
 from rich.markup import escape
 
-support_app = typer.Typer(no_args_is_help=True, help="Support: the platform's operators.")
+from .support_tickets_cmd import notes_app, notifications, queue, stats, tickets_app
+
+support_app = typer.Typer(
+    no_args_is_help=True,
+    help="Support: tickets, the operators' queue, internal notes, response times, operators.",
+)
+support_app.add_typer(tickets_app, name="tickets")
+support_app.add_typer(notes_app, name="notes")
+support_app.command("queue")(queue)
+support_app.command("stats")(stats)
+support_app.command("notifications")(notifications)
 operators_app = typer.Typer(
     no_args_is_help=True,
     help="Grant or revoke the support operator role (platform-level) through Kafka.",

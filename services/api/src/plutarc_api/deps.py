@@ -5,6 +5,9 @@ OpenAPI document says (`x-permission`), so the two cannot drift apart:
 
 - `Require("members:read")`: a caller allowed that permission in the path's workspace (the shared
   authorizer decides; a workspace the caller is not in answers 404, like one that does not exist);
+- `Operator`: a platform operator (`operator`), as the module that keeps the operators says;
+  anyone else gets 403 `access.not_an_operator`, a personal access token included (tokens belong
+  to a workspace, operators act as themselves);
 - `Authenticated`: any logged-in caller, acting on themselves (`self`);
 - nothing: a public route (`public`), limited per client address.
 """
@@ -151,6 +154,45 @@ class Require:
         return Access(rt, caller, workspace_id, self.permission, role)
 
 
+@dataclass
+class OperatorAccess:
+    """What `Operator` hands its route: a caller who is a platform operator."""
+
+    rt: ApiRuntime
+    caller: Caller
+
+
+NOT_AN_OPERATOR = "access.not_an_operator"
+
+
+async def operator(
+    request: Request,
+    rt: Annotated[ApiRuntime, Depends(runtime)],
+    caller: Authenticated,
+    idempotency_key: IdempotencyKey = None,
+) -> OperatorAccess:
+    """The caller must be a platform operator, acting as themselves (a session, not a token).
+
+    A repeated write (same Idempotency-Key, same request) is not decided again, as with
+    `Require`: the service answers it with its first outcome."""
+    if idempotency_key is not None and request.method != "GET":
+        command_id = command_id_for(caller.actor, idempotency_key)
+        fingerprint = await _fingerprint(request, idempotency_key)
+        if await rt.issued(command_id) == (caller.actor, fingerprint):
+            return OperatorAccess(rt, caller)
+    if caller.token is not None or not await rt.is_operator(caller.user_id):
+        raise Problem(
+            403,
+            NOT_AN_OPERATOR,
+            "only the platform's operators may do this, signed in as themselves "
+            "(not with a personal access token)",
+        )
+    return OperatorAccess(rt, caller)
+
+
+Operator = Annotated[OperatorAccess, Depends(operator)]
+
+
 def allowed(permission: str, *, about: tuple[str, ...] = ()) -> Any:
     """`access: Annotated[Access, allowed("members:read")]` in a route's signature."""
     return Depends(Require(permission, about))
@@ -213,6 +255,8 @@ def permission_of(dependant: Dependant) -> str:
         raise ValueError(f"a route requires one permission, not {sorted(required)}")
     if required:
         return required.pop()
+    if operator in calls:
+        return "operator"
     return "self" if current_caller in calls else "public"
 
 
@@ -222,7 +266,7 @@ class PermissionRoute(APIRoute):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         permission = permission_of(self.dependant)
-        if permission not in ("self", "public") and "{workspace_id}" not in self.path:
+        if permission not in ("self", "public", "operator") and "{workspace_id}" not in self.path:
             raise ValueError(
                 f"{self.path}: a route that requires {permission} needs {{workspace_id}}"
             )

@@ -52,6 +52,9 @@ class ApiModule:
     """The permission that lets a member see an event type live (None: not streamed)."""
     lookups: Callable[[Engine], Lookups] | None = None
     """Given the read models' engine, the reads on every request's path (one module has them)."""
+    operators: Callable[[Engine, str], bool] | None = None
+    """(read-model engine, user id) -> whether that user is a platform operator: what the
+    `operator` access kind checks (`plutarc_api.deps.Operator`). At most one module answers it."""
     on_start: Sequence[Callable[[Any], None]] = field(default_factory=tuple)
     """Called with the runtime once it is built (a module keeps what it needs from it)."""
 

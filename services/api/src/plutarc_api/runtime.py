@@ -92,6 +92,10 @@ class ApiRuntime:
             )
         self.lookups: Lookups = providers[0](self.engine)
         self.authorizer = Authorizer(engine_for(s.opa_url), self.lookups, self.now)
+        operators = [m.operators for m in self.modules if m.operators is not None]
+        if len(operators) > 1:
+            raise ValueError("at most one API module may say who the platform's operators are")
+        self._operators = operators[0] if operators else None
         self.limits = Limits(s)
         self.hasher = PasswordHasher(time_cost=s.argon2_time_cost, memory_cost=s.argon2_memory_kib)
         # What a login for an unknown email is verified against: it costs as much as a known one.
@@ -132,6 +136,13 @@ class ApiRuntime:
         if self.lookups.inline:
             return self.lookups.authenticate(token)
         return await asyncio.to_thread(self.lookups.authenticate, token)
+
+    async def is_operator(self, user_id: str) -> bool:
+        """Whether the user is a platform operator (no module says so: nobody is)."""
+        check = self._operators
+        if check is None:
+            return False
+        return await self.reader.run(lambda _conn: check(self.engine, user_id))
 
     def visible_with(self, event_type: str) -> str | None:
         """The permission that lets a member see this event type live (None: never streamed)."""

@@ -41,7 +41,7 @@ class ApiSettings(RuntimeSettings):
         "that proxies and load balancers do not close it as idle",
     )
     session_ttl_seconds: int = Field(default=12 * 3600, ge=60)
-    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    max_body_bytes: int = Field(default=512 * 1024, ge=1024)
     token_rate: float = Field(default=100.0, gt=0, description="Requests per second per token")
     token_burst: int = Field(default=200, ge=1)
     ip_rate: float = Field(

@@ -1,0 +1,234 @@
+"""Reads of support's tables for the routes: tickets, threads, pages by cursor, stats."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from plutarc_api.problems import Problem
+from plutarc_api.runtime import ApiRuntime
+from sqlalchemy import Select, literal, select, tuple_
+
+from .models import PRIORITY_RANK, aware, messages, tickets
+from .schemas import (
+    LinksOut,
+    MessageOut,
+    PriorityStatsOut,
+    Summary,
+    TicketDetailOut,
+    TicketOut,
+    TicketPage,
+)
+
+NOT_FOUND = "support.ticket_not_found"
+
+
+def not_found(ticket_id: str) -> Problem:
+    return Problem(404, NOT_FOUND, f"no ticket {ticket_id} here")
+
+
+def _seconds(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return max(0.0, (end - start).total_seconds())
+
+
+def ticket_out(row: Any) -> TicketOut:
+    opened_at = aware(row.opened_at)
+    first = aware(row.first_response_at)
+    resolved = aware(row.resolved_at)
+    return TicketOut(
+        ticket_id=row.ticket_id,
+        workspace_id=row.workspace_id,
+        opened_by=row.opened_by,
+        subject=row.subject,
+        category=row.category,
+        priority=row.priority,
+        status=row.status,
+        assignee=row.assignee,
+        links=LinksOut(**row.links),
+        follow_up_of=row.follow_up_of,
+        follow_up_ticket_id=row.follow_up_ticket_id,
+        opened_at=opened_at,
+        updated_at=aware(row.updated_at),
+        last_public_message_at=aware(row.last_public_at),
+        first_response_at=first,
+        resolved_at=resolved,
+        first_response_seconds=_seconds(opened_at, first),
+        resolution_seconds=_seconds(opened_at, resolved),
+        messages=row.messages,
+    )
+
+
+async def find(rt: ApiRuntime, ticket_id: str, workspace_id: str | None = None) -> Any:
+    """The ticket's row; 404 when it is not in `workspace_id` (another workspace's ticket looks
+    like none at all)."""
+    row = await rt.reader.one(select(tickets).where(tickets.c.ticket_id == ticket_id))
+    if row is None or (workspace_id is not None and row.workspace_id != workspace_id):
+        raise not_found(ticket_id)
+    return row
+
+
+async def detail(
+    rt: ApiRuntime, ticket_id: str, workspace_id: str | None = None
+) -> TicketDetailOut:
+    row = await find(rt, ticket_id, workspace_id)
+    thread = await rt.reader.all(
+        select(messages).where(messages.c.ticket_id == ticket_id).order_by(messages.c.position)
+    )
+    return TicketDetailOut(
+        **ticket_out(row).model_dump(),
+        body=row.body,
+        thread=[
+            MessageOut(
+                message_id=m.message_id,
+                author=m.author,
+                side=m.side,
+                body=m.body,
+                posted_at=aware(m.posted_at),
+            )
+            for m in thread
+        ],
+    )
+
+
+# --- cursors: the last row's sort key, opaque to clients ---------------------------------------
+
+
+def cursor_of(values: Sequence[Any]) -> str:
+    raw = json.dumps([v.isoformat() if isinstance(v, datetime) else v for v in values])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def parse_cursor(cursor: str, kinds: Sequence[type]) -> list[Any]:
+    """The sort key a cursor holds, each value of the kind expected; 422 otherwise."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        values = json.loads(raw)
+        if not isinstance(values, list) or len(values) != len(kinds):
+            raise ValueError
+        out: list[Any] = []
+        for value, kind in zip(values, kinds, strict=True):
+            if kind is datetime:
+                instant = datetime.fromisoformat(value)
+                if instant.tzinfo is None:
+                    raise ValueError
+                out.append(instant.astimezone(UTC))
+            elif isinstance(value, kind) and not isinstance(value, bool):
+                out.append(value)
+            else:
+                raise ValueError
+        return out
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise Problem(
+            422,
+            "request.invalid",
+            "the cursor is not one this API issued",
+            errors=[{"field": "cursor", "message": "malformed"}],
+        ) from None
+
+
+async def newest_first(
+    rt: ApiRuntime, query: Select[Any], cursor: str | None, limit: int
+) -> TicketPage:
+    """Tickets newest first, a page at a time."""
+    t = tickets.c
+    if cursor:
+        opened_at, ticket_id = parse_cursor(cursor, (datetime, str))
+        query = query.where(
+            tuple_(t.opened_at, t.ticket_id)
+            < tuple_(literal(opened_at, t.opened_at.type), literal(ticket_id, t.ticket_id.type))
+        )
+    rows = await rt.reader.all(
+        query.order_by(t.opened_at.desc(), t.ticket_id.desc()).limit(limit + 1)
+    )
+    more = len(rows) > limit
+    last = rows[limit - 1] if more else None
+    return TicketPage(
+        tickets=[ticket_out(r) for r in rows[:limit]],
+        next_cursor=cursor_of([aware(last.opened_at), last.ticket_id]) if last else None,
+    )
+
+
+async def queue(rt: ApiRuntime, query: Select[Any], cursor: str | None, limit: int) -> TicketPage:
+    """The operators' queue: most urgent first, then oldest first."""
+    t = tickets.c
+    key = (t.priority_rank, t.opened_at, t.ticket_id)
+    if cursor:
+        rank, opened_at, ticket_id = parse_cursor(cursor, (int, datetime, str))
+        query = query.where(
+            tuple_(*key)
+            > tuple_(
+                literal(rank, t.priority_rank.type),
+                literal(opened_at, t.opened_at.type),
+                literal(ticket_id, t.ticket_id.type),
+            )
+        )
+    rows = await rt.reader.all(query.order_by(*key).limit(limit + 1))
+    more = len(rows) > limit
+    last = rows[limit - 1] if more else None
+    return TicketPage(
+        tickets=[ticket_out(r) for r in rows[:limit]],
+        next_cursor=(
+            cursor_of([last.priority_rank, aware(last.opened_at), last.ticket_id]) if last else None
+        ),
+    )
+
+
+# --- response and resolution times ----------------------------------------------------------------
+
+
+def summary(values: list[float]) -> Summary | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    n = len(ordered)
+    mid = n // 2
+    median = ordered[mid] if n % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+    p90 = ordered[min(n - 1, math.ceil(0.9 * n) - 1)]
+    return Summary(count=n, mean=sum(ordered) / n, median=median, p90=p90, max=ordered[-1])
+
+
+async def stats(rt: ApiRuntime, since: datetime, until: datetime) -> list[PriorityStatsOut]:
+    """Per priority, over the tickets opened in [since, until): how many, how many answered and
+    resolved, and the seconds each took (first operator message; last resolve or close)."""
+    t = tickets.c
+    since, until = since.astimezone(UTC), until.astimezone(UTC)
+    rows = await rt.reader.all(
+        select(t.priority, t.opened_at, t.first_response_at, t.resolved_at).where(
+            t.opened_at >= since, t.opened_at < until
+        )
+    )
+    by: dict[str, dict[str, list[float] | int]] = {
+        p: {"opened": 0, "first": [], "resolved": []} for p in PRIORITY_RANK
+    }
+    for r in rows:
+        slot = by[r.priority]
+        slot["opened"] += 1  # type: ignore[operator]
+        opened = aware(r.opened_at)
+        first = _seconds(opened, aware(r.first_response_at))
+        resolved = _seconds(opened, aware(r.resolved_at))
+        if first is not None:
+            slot["first"].append(first)  # type: ignore[union-attr]
+        if resolved is not None:
+            slot["resolved"].append(resolved)  # type: ignore[union-attr]
+    out = []
+    for priority in sorted(PRIORITY_RANK, key=PRIORITY_RANK.__getitem__):
+        slot = by[priority]
+        first_times: list[float] = slot["first"]  # type: ignore[assignment]
+        resolved_times: list[float] = slot["resolved"]  # type: ignore[assignment]
+        out.append(
+            PriorityStatsOut(
+                priority=priority,  # type: ignore[arg-type]
+                opened=slot["opened"],  # type: ignore[arg-type]
+                responded=len(first_times),
+                resolved=len(resolved_times),
+                first_response_seconds=summary(first_times),
+                resolution_seconds=summary(resolved_times),
+            )
+        )
+    return out
