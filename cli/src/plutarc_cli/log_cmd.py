@@ -8,8 +8,12 @@ Errors and exit statuses are those of the other API commands (``plutarc_cli.clie
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any, cast
 
@@ -204,7 +208,7 @@ def log(
         def resuming(why: str) -> None:
             _err().print(f"[yellow]warning:[/] {_shown(why)}; resuming the live stream")
 
-        try:
+        with _ctrl_c_ends_here():
             for event in follow_events(ctx.client, workspace_id, last, on_resume=resuming):
                 entry = cast(AuditEntry, event.data)
                 if not _matches(entry, actor, action, start):
@@ -213,5 +217,23 @@ def log(
                 printed += 1
                 if limit is not None and printed >= limit:
                     return
-        except KeyboardInterrupt:
-            return  # Ctrl-C is how --follow ends
+
+
+@contextlib.contextmanager
+def _ctrl_c_ends_here() -> Iterator[None]:
+    """Ctrl-C is how --follow ends: exit 0 at once, after what was printed is flushed. Raising
+    KeyboardInterrupt inside the HTTP client could leave its connection pool's lock taken, and
+    closing the client then waited forever (seen once in CI). Each entry is printed in one write,
+    so the handler (run between two bytecodes) never cuts a line."""
+
+    def stop(_sig: int, _frame: object) -> None:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(0)
+
+    previous = signal.signal(signal.SIGINT, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
