@@ -10,8 +10,8 @@ fake received the alert's `sendMessage` (its own monotonic stamp, so polling for
   in process   the same command through the service's own command path (no Kafka hop), as the
                gateway's commands reach it once consumed
 
-The goal (issue 9) is ticket opened (HTTP) -> alert received, p99 under 300 ms; the HTTP hop to
-the gateway is not in these numbers (see the API benchmark for that hop).
+The goal (issue 9) is ticket opened (HTTP) -> alert received, p99 under 300 ms: that path, with
+identity, support and the API as processes of their own, is `telegram_http.py`, run after these.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from plutarc_support.settings import SupportSettings
 from plutarc_testkit.telegram import FakeTelegram
 from plutarc_testkit.waiting import until
 
+from . import telegram_http
 from .common import percentiles
 
 CHAT = -100500
@@ -171,4 +172,7 @@ async def _measure(base: Path, bootstrap: str, samples: int, warmup: int) -> lis
 
 def run(base: Path, bootstrap: str, quick: bool = False, samples: int = 300) -> list[str]:
     samples = 40 if quick else samples
-    return asyncio.run(_measure(base, bootstrap, samples, warmup=max(5, samples // 10)))
+    lines = asyncio.run(_measure(base, bootstrap, samples, warmup=max(5, samples // 10)))
+    work = base / "telegram-http"
+    work.mkdir()
+    return lines + telegram_http.measure(work, bootstrap, samples, warmup=max(5, samples // 10))

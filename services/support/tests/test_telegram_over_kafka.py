@@ -29,7 +29,10 @@ pytestmark = pytest.mark.kafka
 async def test_alert_and_reply_through_the_running_service(
     kafka_bootstrap: str, tmp_path: Path, policy: RegoEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("PLUTARC_SUPPORT_TELEGRAM_OPERATORS", '{"4242": "op"}')
+    # A user id of its own: the broker is the session's, and commands another test left on
+    # support.commands.v1 (a grant of "op") may reach this service first.
+    op = f"op-{uuid4().hex[:8]}"
+    monkeypatch.setenv("PLUTARC_SUPPORT_TELEGRAM_OPERATORS", f'{{"4242": "{op}"}}')
     memberships, ws = Memberships(policy), str(uuid4())
     for env in workspace_events(ws, {"alice": "owner"}):
         memberships.apply(env)
@@ -42,7 +45,7 @@ async def test_alert_and_reply_through_the_running_service(
             support_telegram_api_url=fake.base_url,
             support_link_base_url="https://plutarc.example/support/tickets",
         )
-        assert settings.support_telegram_operators == {4242: "op"}
+        assert settings.support_telegram_operators == {4242: op}
         # Support replays identity's topic: it exists wherever identity has run.
         await ensure_topics(kafka_bootstrap, list(topics_of(IDENTITY).all()))
         service = Service(
@@ -56,7 +59,7 @@ async def test_alert_and_reply_through_the_running_service(
         try:
             await until(service.started.is_set, what="support started")
             execute = service.processor.execute
-            granted = await asyncio.to_thread(execute, "system:cli", s.GrantOperator(user_id="op"))
+            granted = await asyncio.to_thread(execute, "system:cli", s.GrantOperator(user_id=op))
             assert isinstance(granted, CommandAccepted)
             ticket = str(uuid4())
             opened = s.OpenTicket(
@@ -84,7 +87,7 @@ async def test_alert_and_reply_through_the_running_service(
                 ]
 
             (posted,) = await until(operator_message, what="the reply in the ticket")
-            assert (posted.side, posted.author, posted.body) == ("operator", "op", "Rebooted")
+            assert (posted.side, posted.author, posted.body) == ("operator", op, "Rebooted")
         finally:
             stop.set()
             await task
