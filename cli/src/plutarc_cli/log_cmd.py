@@ -208,7 +208,7 @@ def log(
         def resuming(why: str) -> None:
             _err().print(f"[yellow]warning:[/] {_shown(why)}; resuming the live stream")
 
-        with _ctrl_c_ends_here():
+        with _ctrl_c_ends_here(), contextlib.suppress(KeyboardInterrupt):
             for event in follow_events(ctx.client, workspace_id, last, on_resume=resuming):
                 entry = cast(AuditEntry, event.data)
                 if not _matches(entry, actor, action, start):
@@ -221,7 +221,8 @@ def log(
 
 @contextlib.contextmanager
 def _ctrl_c_ends_here() -> Iterator[None]:
-    """Ctrl-C is how --follow ends: exit 0 at once, after what was printed is flushed. Raising
+    """Ctrl-C is how --follow ends: exit 0 at once, after what was printed is flushed (a
+    KeyboardInterrupt raised some other way ends it too, and `log` returns). Raising
     KeyboardInterrupt inside the HTTP client could leave its connection pool's lock taken, and
     closing the client then waited forever (seen once in CI). Each entry is printed in one write,
     so the handler (run between two bytecodes) never cuts a line."""
