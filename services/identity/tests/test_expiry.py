@@ -10,7 +10,8 @@ from plutarc_contracts import identity as c
 from .conftest import Identity, token_hash
 
 
-def test_invitations_expire_by_timer_and_a_resend_revives_them(identity: Identity) -> None:
+def _invited_for_a_day(identity: Identity) -> tuple[str, str, str]:
+    """Olivia's organisation invites tom@example.com for a day (token "a"): (owner, ws, id)."""
     owner, _ = identity.register("olivia")
     ws = identity.organisation(owner, "Desk")
     invitation_id = str(uuid4())
@@ -25,6 +26,11 @@ def test_invitations_expire_by_timer_and_a_resend_revives_them(identity: Identit
             expires_in_days=1,
         ),
     )
+    return owner, ws, invitation_id
+
+
+def test_invitations_expire_by_timer_and_a_resend_revives_them(identity: Identity) -> None:
+    owner, ws, invitation_id = _invited_for_a_day(identity)
     assert identity.advance(timedelta(hours=23)) == 0
     assert identity.events("identity.invitation_expired") == []
     assert identity.advance(timedelta(hours=2)) == 1
@@ -86,20 +92,7 @@ def test_users_cannot_issue_the_timers_commands(identity: Identity) -> None:
 
 
 def test_an_invitation_resent_after_it_expired_expires_again(identity: Identity) -> None:
-    owner, _ = identity.register("olivia")
-    ws = identity.organisation(owner, "Desk")
-    invitation_id = str(uuid4())
-    identity.ok(
-        owner,
-        c.InviteMember(
-            workspace_id=ws,
-            invitation_id=invitation_id,
-            email="tom@example.com",
-            role="trader",
-            token_hash=token_hash("a"),
-            expires_in_days=1,
-        ),
-    )
+    owner, ws, invitation_id = _invited_for_a_day(identity)
     assert identity.advance(timedelta(days=2)) == 1
     identity.ok(
         owner,

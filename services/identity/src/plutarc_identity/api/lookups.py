@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,7 +58,7 @@ def _caller(
     return None
 
 
-class IdentityLookups:
+class IdentityLookups(ABC):
     """What the API core asks of identity on each request (plutarc_api.module.Lookups)."""
 
     inline = False
@@ -70,25 +71,27 @@ class IdentityLookups:
             return _caller(None, self.token(sha256_hex(token)), datetime.now(UTC))
         return None
 
+    @abstractmethod
     def session(self, digest: str) -> tuple[str, str, datetime] | None:
         """(user id, session id, expiry) of the session whose token hashes to `digest`."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def token(self, digest: str) -> Grant | None:
         """The grant of the personal access token whose secret hashes to `digest`."""
-        raise NotImplementedError
+        ...
 
-    def role_of(self, user_id: str, workspace_id: str) -> str | None:
-        raise NotImplementedError
+    @abstractmethod
+    def role_of(self, user_id: str, workspace_id: str) -> str | None: ...
 
-    def grant(self, token_id: str) -> Grant | None:
-        raise NotImplementedError
+    @abstractmethod
+    def grant(self, token_id: str) -> Grant | None: ...
 
-    def workspace(self, workspace_id: str, user_id: str) -> WorkspaceRow | None:
-        raise NotImplementedError
+    @abstractmethod
+    def workspace(self, workspace_id: str, user_id: str) -> WorkspaceRow | None: ...
 
-    def close(self) -> None:
-        pass
+    def close(self) -> None:  # most lookups hold nothing to close
+        return None
 
 
 # -- SQLite, through sqlite3 ------------------------------------------------------------------
