@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from plutarc_contracts.audit_state import register_identity_audit
+from plutarc_contracts.bots import bots_topics, register_bots_types
 from plutarc_contracts.errors import UNKNOWN_TOPIC, ContractError
 from plutarc_contracts.identity import identity_topics, register_identity_types
 from plutarc_contracts.registry import Registry
@@ -32,13 +33,17 @@ def default_registry() -> Registry:
     register_identity_types(registry)
     register_identity_audit(registry)
     register_support_types(registry)
+    register_bots_types(registry)
     return registry.freeze()
 
 
 @functools.cache
 def _contexts() -> Mapping[str, ContextTopics]:
     return MappingProxyType(
-        {declared.context: declared for declared in (identity_topics(), support_topics())}
+        {
+            declared.context: declared
+            for declared in (identity_topics(), support_topics(), bots_topics())
+        }
     )
 
 

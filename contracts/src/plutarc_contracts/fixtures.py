@@ -138,6 +138,8 @@ def example_payload(cls: type[msgspec.Struct]) -> msgspec.Struct:
 
 def _example(t: mi.Type, hint: str) -> Any:
     if isinstance(t, mi.StructType):
+        if isinstance(pyinspect.getattr_static(t.cls, "example", None), classmethod):
+            return example_payload(t.cls)  # a nested shape with values of its own
         kwargs = {f.name: _example(f.type, f.name) for f in t.fields}
         return t.cls(**kwargs)
     if isinstance(t, mi.UnionType):
