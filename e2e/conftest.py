@@ -1,5 +1,5 @@
-"""The platform as it runs: the identity and support services and the gateway API on real Kafka,
-over HTTP."""
+"""The platform as it runs: the identity, support and bots services and the gateway API on real
+Kafka, over HTTP."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from plutarc_api.commands import produce
 from plutarc_api.main import ApiServer, proxy_options
 from plutarc_api.runtime import ApiRuntime
 from plutarc_api.settings import ApiSettings
+from plutarc_bots.bootstrap import build as build_bots
 from plutarc_contracts import support as s
 from plutarc_contracts import topics_of
 from plutarc_identity.bootstrap import build
@@ -51,6 +52,8 @@ class Platform:
     support: Service | None = None
     support_stop: asyncio.Event | None = None
     support_task: asyncio.Task[None] | None = None
+    others: list[tuple[Service, asyncio.Event, asyncio.Task[None]]] | None = None
+    """Further services (bots), stopped with the platform."""
 
     def client(self, token: str | None = None) -> httpx.AsyncClient:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -108,7 +111,7 @@ class Platform:
         await until(lambda: self.api.is_operator(user_id), what=f"{user_id} an operator")
 
 
-SERVICES = ("identity", "support")
+SERVICES = ("identity", "support", "bots")
 
 
 async def fresh_identity_topics(bootstrap: str, contexts: tuple[str, ...] = SERVICES) -> None:
@@ -160,14 +163,15 @@ async def running_platform(
     support: bool = True,
     **overrides: Any,
 ) -> AsyncIterator[Platform]:
-    """Identity, support (unless `support=False`) and the API in this event loop; `overrides`
-    are ApiSettings fields.
+    """Identity, support and bots (unless `support=False`) and the API in this event loop;
+    `overrides` are ApiSettings fields.
 
     `identity_opa_url` points the identity service's policy at an OPA server (as its
     PLUTARC_OPA_URL would); `opa_url` in `overrides` does the same for the API.
     """
     if not (data_dir / "identity").exists():  # a second platform on the same store keeps them
         await fresh_identity_topics(kafka_bootstrap, SERVICES if support else ("identity",))
+    others: list[tuple[Service, asyncio.Event, asyncio.Task[None]]] = []
     identity = Service(
         build(policy=engine_for(identity_opa_url)),
         RuntimeSettings(kafka_bootstrap=kafka_bootstrap, data_dir=data_dir / "identity"),
@@ -184,9 +188,18 @@ async def running_platform(
         )
         support_stop = asyncio.Event()
         support_task = asyncio.create_task(support_service.run(support_stop))
+        bots = Service(
+            build_bots(policy=engine_for(identity_opa_url)),
+            RuntimeSettings(kafka_bootstrap=kafka_bootstrap, data_dir=data_dir / "bots"),
+            consumer_overrides=FAST_GROUPS,
+        )
+        bots_stop = asyncio.Event()
+        others.append((bots, bots_stop, asyncio.create_task(bots.run(bots_stop))))
     await _started("identity", identity, identity_task)
     if support_service is not None and support_task is not None:
         await _started("support", support_service, support_task)
+    for service, _stop, task in others:
+        await _started(service.spec.name, service, task)
 
     settings = ApiSettings(
         kafka_bootstrap=kafka_bootstrap,
@@ -224,6 +237,7 @@ async def running_platform(
         support_service,
         support_stop,
         support_task,
+        others,
     )
     try:
         yield platform
@@ -234,3 +248,6 @@ async def running_platform(
             await platform.stop_identity()
         if support_task is not None and not support_task.done():
             await platform.stop_support()
+        for _service, stop, task in others:
+            stop.set()
+            await asyncio.wait_for(task, 30)

@@ -1,7 +1,7 @@
 """The platform in a thread of its own, for synchronous clients (schemathesis, load tools).
 
 Async fixtures run on the test's event loop, which is idle while a synchronous test runs; this
-runs the identity and support services and the API server on a private loop in a background thread instead.
+runs the identity, support and bots services and the API server on a private loop in a background thread instead.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from plutarc_api.app import create_app
 from plutarc_api.main import ApiServer, proxy_options
 from plutarc_api.runtime import ApiRuntime
 from plutarc_api.settings import ApiSettings
+from plutarc_bots.bootstrap import build as build_bots
 from plutarc_identity.bootstrap import build
 from plutarc_runtime.service import Service
 from plutarc_runtime.settings import RuntimeSettings
@@ -57,6 +58,11 @@ class LivePlatform:
             RuntimeSettings(kafka_bootstrap=kafka_bootstrap, data_dir=data_dir / "support"),
             consumer_overrides={"session_timeout_ms": 6000, "heartbeat_interval_ms": 500},
         )
+        self._bots = Service(
+            build_bots(),
+            RuntimeSettings(kafka_bootstrap=kafka_bootstrap, data_dir=data_dir / "bots"),
+            consumer_overrides={"session_timeout_ms": 6000, "heartbeat_interval_ms": 500},
+        )
         settings = ApiSettings(
             kafka_bootstrap=kafka_bootstrap,
             data_dir=data_dir / "api",
@@ -87,10 +93,11 @@ class LivePlatform:
     async def _main(self) -> None:
         identity = asyncio.create_task(self._identity.run(self._stop))
         support = asyncio.create_task(self._support.run(self._stop))
+        bots = asyncio.create_task(self._bots.run(self._stop))
         serving = asyncio.create_task(self._server.serve(sockets=[self._socket]))
         await self._stop.wait()
         self._server.should_exit = True
-        await asyncio.gather(identity, support, serving, return_exceptions=True)
+        await asyncio.gather(identity, support, bots, serving, return_exceptions=True)
 
     def start(self) -> LivePlatform:
         self._thread.start()
@@ -103,7 +110,7 @@ class LivePlatform:
                 and self.api.ready()
                 and all(
                     s.consumers and s.consumers[0].assigned.is_set()
-                    for s in (self._identity, self._support)
+                    for s in (self._identity, self._support, self._bots)
                 )
             )
 

@@ -18,6 +18,7 @@ See docs/bots.md.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -371,6 +372,14 @@ class ScheduleTradingWindows(Payload, frozen=True, kw_only=True):
     windows: Annotated[list[ScheduledWindow], msgspec.Meta(min_length=1, max_length=1000)]
 
 
+class StopArchivedBots(Payload, frozen=True, kw_only=True):
+    """Issued by the bots service's own timer (actor ``system:bots``): the workspace was archived,
+    so its running bots stop."""
+
+    workspace_id: Id
+    bot_ids: Annotated[list[Id], msgspec.Meta(min_length=1, max_length=1000)]
+
+
 EVENTS: dict[str, type[msgspec.Struct]] = {
     "bots.strategy_created": StrategyCreated,
     "bots.strategy_version_published": StrategyVersionPublished,
@@ -397,6 +406,7 @@ COMMANDS: dict[str, type[msgspec.Struct]] = {
     "bots.stop_bot": StopBot,
     "bots.delete_bot": DeleteBot,
     "bots.schedule_trading_windows": ScheduleTradingWindows,
+    "bots.stop_archived_bots": StopArchivedBots,
 }
 
 VERSIONED = (BotCreated, BotReconfigured, BotModeChanged)
@@ -418,3 +428,36 @@ def bots_topics() -> ContextTopics:
         description="strategies and their versions, bots and their versions, modes, trading "
         "sessions and their windows, risk limits",
     )
+
+
+# --- the one reading of risk limits -------------------------------------------------------------------
+LIMIT_FIELDS: tuple[str, ...] = RiskLimits.__struct_fields__
+
+
+def _amount(value: str | int) -> Decimal:
+    return Decimal(value)
+
+
+def limits_above(bot: RiskLimits, workspace: msgspec.Struct) -> list[str]:
+    """The limits a bot sets above its workspace's (a workspace leaving one unset caps nothing).
+    `workspace` is identity's `RiskDefaults` (any struct with some of the same fields)."""
+    above = []
+    for name in LIMIT_FIELDS:
+        mine, cap = getattr(bot, name), getattr(workspace, name, None)
+        if mine is not None and cap is not None and _amount(mine) > _amount(cap):
+            above.append(name)
+    return above
+
+
+def effective_limits(bot: RiskLimits, workspace: msgspec.Struct) -> RiskLimits:
+    """The limits in force: each the lower of the bot's and the workspace's, either when only
+    one is set. A workspace that lowers its limits lowers its bots' at once; the exchange
+    gateway's risk gate enforces these."""
+    values: dict[str, Any] = {}
+    for name in LIMIT_FIELDS:
+        mine, cap = getattr(bot, name), getattr(workspace, name, None)
+        if mine is None or cap is None:
+            values[name] = mine if cap is None else cap
+        else:
+            values[name] = mine if _amount(mine) <= _amount(cap) else cap
+    return RiskLimits(**values)

@@ -1,21 +1,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-import msgspec
 import pytest
 from plutarc_access import Memberships, RegoEngine
-from plutarc_contracts import CommandAccepted, Envelope, default_registry
-from plutarc_contracts import identity as c
+from plutarc_contracts import CommandAccepted
 from plutarc_contracts import support as s
 from plutarc_runtime.service import ServiceSpec
 from plutarc_support.bootstrap import build
 from plutarc_support.settings import SupportSettings
 from plutarc_testkit.harness import Harness
+from plutarc_testkit.identity_events import workspace_events
 
 ALICE, BOB, CAROL, OP = "user:alice", "user:bob", "user:carol", "user:op"
 
@@ -23,38 +21,6 @@ ALICE, BOB, CAROL, OP = "user:alice", "user:bob", "user:carol", "user:op"
 @pytest.fixture(scope="session")
 def policy() -> RegoEngine:
     return RegoEngine()
-
-
-def identity_event(payload: msgspec.Struct, stream_id: str, position: int) -> Envelope:
-    name, version = default_registry().type_name_of(type(payload))
-    return Envelope(
-        event_id=str(uuid4()),
-        type=name,
-        schema_version=version,
-        occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
-        producer="identity",
-        stream_id=stream_id,
-        stream_position=position,
-        workspace_id=getattr(payload, "workspace_id", None),
-        actor="user:alice",
-        correlation_id=str(uuid4()),
-        causation_id=None,
-        payload=payload,
-    )
-
-
-def workspace_events(ws: str, members: dict[str, str]) -> list[Envelope]:
-    events = [
-        identity_event(
-            c.WorkspaceCreated(workspace_id=ws, kind="organisation", name="Desk", created_by="x"),
-            ws,
-            1,
-        )
-    ]
-    for i, (user, role) in enumerate(members.items(), start=2):
-        joined = c.MemberJoined(workspace_id=ws, user_id=user, role=role, via="creation")  # type: ignore[arg-type]
-        events.append(identity_event(joined, ws, i))
-    return events
 
 
 class Support(Harness):

@@ -16,10 +16,11 @@ from plutarc_support.adapters.telegram import NoTelegram, TelegramNotifier, make
 from plutarc_support.bootstrap import build
 from plutarc_support.notifications import Recipients
 from plutarc_support.settings import SupportSettings
+from plutarc_testkit.identity_events import identity_event, workspace_events
 from plutarc_testkit.smtp import SmtpServer
 from plutarc_testkit.telegram import FakeTelegram
 
-from .conftest import Support, identity_event, workspace_events
+from .conftest import Support
 from .notify_helpers import CHAT, LINKS
 
 EMAILS = {"alice": "alice@example.com", "bob": "bob@example.com", "carol": "carol@example.com"}

@@ -21,9 +21,8 @@ from plutarc_runtime.clock import FakeClock
 from plutarc_runtime.service import Service
 from plutarc_support.bootstrap import build
 from plutarc_support.settings import SupportSettings
+from plutarc_testkit.identity_events import workspace_events
 from plutarc_testkit.waiting import until
-
-from .conftest import workspace_events
 
 sys.path.insert(0, str(Path(__file__).parents[3] / "libs" / "runtime" / "tests"))
 from kafka_helpers import produce, read_all

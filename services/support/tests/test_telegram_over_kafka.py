@@ -17,10 +17,10 @@ from plutarc_runtime.clock import FakeClock
 from plutarc_runtime.service import Service
 from plutarc_support.bootstrap import build
 from plutarc_support.settings import SupportSettings
+from plutarc_testkit.identity_events import workspace_events
 from plutarc_testkit.telegram import FakeTelegram
 from plutarc_testkit.waiting import until
 
-from .conftest import workspace_events
 from .notify_helpers import CHAT
 
 pytestmark = pytest.mark.kafka

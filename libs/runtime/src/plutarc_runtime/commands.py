@@ -32,6 +32,7 @@ from .handling import Context, Handlers, Intent, Occurred, Reactions
 from .intents import new_intents
 from .metrics import Metrics
 from .store import EventStore, Meta
+from .timers import ReadModels
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ class CommandProcessor:
         authorizer: Authorizer | None = None,
         reactions: Reactions | None = None,
         max_age: timedelta | None = None,
+        models: ReadModels | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -104,6 +106,7 @@ class CommandProcessor:
         self.authorizer = authorizer
         self.reactions = dict(reactions or {})
         self.max_age = max_age
+        self.models = models
 
     def __call__(self, value: bytes) -> Work:
         try:
@@ -144,7 +147,7 @@ class CommandProcessor:
             )
             return self._outcome(command, rejected, (), meta, "rejected")
         try:
-            accepted = handler(command.payload, Context(command, self.store, now, self.authorizer))
+            accepted = handler(command.payload, Context(command, self.store, now, self.authorizer, self.models))
             intents = [*accepted.intents, *self._react(accepted.aggregates, command)]
             streams = new_intents(self.store, intents, now) if intents else []
         except DomainError as exc:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import msgspec
 from plutarc_access import Authorizer, Principal
@@ -21,6 +21,11 @@ from plutarc_contracts import CommandEnvelope, Payload
 
 from .domain import Aggregate, Forbidden
 from .store import EventStore
+
+if TYPE_CHECKING:
+    from .timers import ReadModels
+
+M = TypeVar("M")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +60,21 @@ class Context:
         store: EventStore,
         now: datetime,
         authorizer: Authorizer | None,
+        models: ReadModels | None = None,
     ) -> None:
         self.command = command
         self.store = store
         self.now = now
         self.authorizer = authorizer
+        self.models = models
+
+    def model(self, cls: type[M]) -> M:
+        """The service's read model of class `cls` (`ServiceSpec.read_models`), caught up with
+        every save of this process: for a rule over many aggregates, such as "no bot pins this
+        strategy". Another process's save is read at this process's next save."""
+        if self.models is None:
+            raise RuntimeError("this service runs no read models")
+        return self.models.get(cls)
 
     @cached_property
     def principal(self) -> Principal:

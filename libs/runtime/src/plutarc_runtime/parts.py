@@ -39,6 +39,7 @@ def assemble(
     max_age: timedelta | None = None,
 ) -> Parts:
     authorizer = spec.authorizer(store, clock) if spec.authorizer else None
+    models = ReadModels([make() for make in spec.read_models]).follow(store)
     processor = CommandProcessor(
         store,
         spec.registry,
@@ -49,8 +50,8 @@ def assemble(
         authorizer=authorizer,
         reactions=spec.reactions,
         max_age=max_age,
+        models=models,
     )
-    models = ReadModels([make() for make in spec.read_models]).follow(store)
     timers = TimerRunner(
         spec.name, spec.timers, clock, models, processor.execute, spec.registry, metrics
     )

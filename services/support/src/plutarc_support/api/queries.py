@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import math
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from plutarc_api.paging import cursor_of, parse_cursor
 from plutarc_api.problems import Problem
 from plutarc_api.runtime import ApiRuntime
 from sqlalchemy import Select, literal, select, tuple_
@@ -94,42 +92,6 @@ async def detail(
             for m in thread
         ],
     )
-
-
-# --- cursors: the last row's sort key, opaque to clients ---------------------------------------
-
-
-def cursor_of(values: Sequence[Any]) -> str:
-    raw = json.dumps([v.isoformat() if isinstance(v, datetime) else v for v in values])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def parse_cursor(cursor: str, kinds: Sequence[type]) -> list[Any]:
-    """The sort key a cursor holds, each value of the kind expected; 422 otherwise."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        values = json.loads(raw)
-        if not isinstance(values, list) or len(values) != len(kinds):
-            raise ValueError
-        out: list[Any] = []
-        for value, kind in zip(values, kinds, strict=True):
-            if kind is datetime:
-                instant = datetime.fromisoformat(value)
-                if instant.tzinfo is None:
-                    raise ValueError
-                out.append(instant.astimezone(UTC))
-            elif isinstance(value, kind) and not isinstance(value, bool):
-                out.append(value)
-            else:
-                raise ValueError
-        return out
-    except (ValueError, TypeError, UnicodeDecodeError):
-        raise Problem(
-            422,
-            "request.invalid",
-            "the cursor is not one this API issued",
-            errors=[{"field": "cursor", "message": "malformed"}],
-        ) from None
 
 
 async def newest_first(

@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from plutarc_api.deps import Authenticated, PermissionRoute, Runtime
+from plutarc_api.paging import cursor_of, parse_cursor
 from plutarc_api.schemas import READ_ERRORS
 from sqlalchemy import select
 
-from . import queries
 from .models import aware, feed
 from .schemas import NotificationOut, NotificationPage
 
@@ -29,7 +29,7 @@ async def notifications(
     """Your notifications, newest first, a page at a time (about tickets you opened)."""
     query = select(feed).where(feed.c.user_id == caller.user_id)
     if cursor:
-        (before,) = queries.parse_cursor(cursor, (int,))
+        (before,) = parse_cursor(cursor, (int,))
         query = query.where(feed.c.seq < before)
     rows = await rt.reader.all(query.order_by(feed.c.seq.desc()).limit(limit + 1))
     more = len(rows) > limit
@@ -46,5 +46,5 @@ async def notifications(
             )
             for r in rows[:limit]
         ],
-        next_cursor=queries.cursor_of([rows[limit - 1].seq]) if more else None,
+        next_cursor=cursor_of([rows[limit - 1].seq]) if more else None,
     )

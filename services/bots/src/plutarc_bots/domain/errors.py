@@ -1,0 +1,109 @@
+"""The bots service's domain errors. Each code is stable: it travels in rejection replies and HTTP
+problems; each base class (NotFound, Forbidden, Conflict, Invalid) is the rejection's kind."""
+
+from __future__ import annotations
+
+from plutarc_runtime.domain import Conflict, Forbidden, Invalid, NotFound
+
+
+# -- strategies and bots --------------------------------------------------------------------------
+class InvalidInput(Invalid):
+    code = "bots.invalid_input"
+
+
+class StrategyNotFound(NotFound):
+    """No such strategy in this workspace (another workspace's strategy looks like none at all)."""
+
+    code = "bots.strategy_not_found"
+
+
+class StrategyVersionNotFound(NotFound):
+    code = "bots.strategy_version_not_found"
+
+
+class StrategyExists(Conflict):
+    code = "bots.strategy_exists"
+
+
+class StrategyDeleted(Conflict):
+    """A deleted strategy takes no new version and no new bot; its versions stay readable."""
+
+    code = "bots.strategy_deleted"
+
+
+class StrategyInUse(Conflict):
+    """A strategy some bot still pins cannot be deleted."""
+
+    code = "bots.strategy_in_use"
+
+
+class StrategyUnchanged(Conflict):
+    """A new version identical to the latest one."""
+
+    code = "bots.strategy_unchanged"
+
+
+class VersionMismatch(Conflict):
+    """`expected_version` is not the latest version (someone changed it first)."""
+
+    code = "bots.version_mismatch"
+
+
+class BotNotFound(NotFound):
+    code = "bots.bot_not_found"
+
+
+class BotExists(Conflict):
+    code = "bots.bot_exists"
+
+
+class ConfigUnchanged(Conflict):
+    code = "bots.config_unchanged"
+
+
+class ModeUnchanged(Conflict):
+    code = "bots.mode_unchanged"
+
+
+class AlreadyRunning(Conflict):
+    code = "bots.already_running"
+
+
+class AlreadyStopped(Conflict):
+    code = "bots.already_stopped"
+
+
+class BotRunning(Conflict):
+    """A running bot is stopped before it is deleted."""
+
+    code = "bots.bot_running"
+
+
+class WorkspaceArchived(Conflict):
+    code = "bots.workspace_archived"
+
+
+class LiveNotConfirmed(Invalid):
+    """Switching to live needs `confirm_live: true` beside the `trading:live` permission."""
+
+    code = "bots.live_not_confirmed"
+
+
+class LiveAtCreation(Forbidden):
+    code = "bots.live_at_creation"
+
+
+class ConnectionRequired(Invalid):
+    """Testnet and live trade through a venue connection; paper needs none."""
+
+    code = "bots.connection_required"
+
+
+class InvalidMarket(Invalid):
+    code = "bots.invalid_market"
+
+
+class LimitExceedsWorkspace(Invalid):
+    """A bot's risk limit above its workspace's."""
+
+    code = "bots.limit_exceeds_workspace"
