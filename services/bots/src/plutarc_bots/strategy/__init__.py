@@ -6,6 +6,7 @@ from .engine import Strategy
 from .library import COMPONENTS, DEFAULT_CASH, compile
 from .model import (
     KINDS,
+    NOTHING,
     Book,
     Candle,
     ComponentType,
@@ -24,6 +25,7 @@ __all__ = [
     "COMPONENTS",
     "DEFAULT_CASH",
     "KINDS",
+    "NOTHING",
     "Book",
     "Candle",
     "ComponentType",

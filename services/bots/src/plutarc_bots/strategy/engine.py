@@ -2,7 +2,8 @@
 
 Per candle, every rule reads the candle in the order of ``spec.components``; then the exits they
 proposed are taken (in that order), then the entries (in that order), each entry sized by the
-sizer from the equity after the exits. Long only: a sell never exceeds what the strategy holds.
+sizer from the equity after the exits; when an ``exit`` component (a stop) sold, the candle
+takes no entry at all. Long only: a sell never exceeds what the strategy holds.
 
 **Paper fills.** By default (``paper=True``) every intent is taken as filled when it is emitted:
 a market order at the candle's close, a limit order at its price; the book changes at once and
@@ -87,6 +88,8 @@ class Strategy:
         for i, p in proposed:
             if p.action == "exit":
                 self._exit(candle, i, p, close, out)
+        if any(self.kinds[x.index] == "exit" for x in out):
+            return out  # an exit rule (a stop) fired: no entry on this candle
         equity = self.book.equity(close)
         for i, p in proposed:
             if p.action == "enter":

@@ -27,8 +27,8 @@ Percent = Annotated[float, msgspec.Meta(gt=0, lt=100)]
 
 # --- grid -------------------------------------------------------------------------------------------
 class GridConfig(Config, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    levels: Annotated[int, msgspec.Meta(ge=1, le=100)] = 10
-    spacing_pct: Annotated[float, msgspec.Meta(gt=0, le=50)] = 1.0
+    levels: Annotated[int, msgspec.Meta(ge=1, le=100)]
+    spacing_pct: Annotated[float, msgspec.Meta(gt=0, le=50)]
     reference: Annotated[float, msgspec.Meta(gt=0)] | None = None
     """The grid's centre; None: the first candle's close."""
     price_decimals: Annotated[int, msgspec.Meta(ge=0, le=12)] = 2
@@ -107,7 +107,7 @@ class DcaConfig(Config, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Buy again every this many candles after the last buy."""
     drop_pct: Percent | None = None
     """Buy again when the close is this far below the last buy's price."""
-    take_profit_pct: Annotated[float, msgspec.Meta(gt=0, le=1000)] = 2.0
+    take_profit_pct: Annotated[float, msgspec.Meta(gt=0, le=1000)]
     max_orders: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 10
     """Buys per cycle, the first included."""
 

@@ -18,8 +18,8 @@ Threshold = Annotated[float, msgspec.Meta(gt=0, lt=100)]
 # --- ma_crossover -----------------------------------------------------------------------------------
 class MaCrossoverConfig(Config, frozen=True, kw_only=True, forbid_unknown_fields=True):
     kind: Literal["sma", "ema"] = "ema"
-    fast: Period = 9
-    slow: Period = 21
+    fast: Period
+    slow: Period
 
 
 def _check_crossover(config: MaCrossoverConfig) -> None:

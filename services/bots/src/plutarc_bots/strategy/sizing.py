@@ -13,7 +13,7 @@ Money = Annotated[float, msgspec.Meta(ge=0, le=1e15)]
 
 
 class FixedFractionConfig(Config, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    fraction: Annotated[float, msgspec.Meta(gt=0, le=1)] = 0.1
+    fraction: Annotated[float, msgspec.Meta(gt=0, le=1)]
     min_notional: Money = 10.0
     max_notional: Annotated[float, msgspec.Meta(gt=0, le=1e15)] | None = None
     quantity_decimals: Annotated[int, msgspec.Meta(ge=0, le=12)] = 6
