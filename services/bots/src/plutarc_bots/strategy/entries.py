@@ -50,23 +50,31 @@ class Grid(Rule):
 
     def __init__(self, config: GridConfig) -> None:
         self._config = config
-        self._prices: list[Decimal] = []
         self._floats: list[float] = []
+        # A level's proposals are the same every time: made once, when the grid is placed.
+        self._buys: list[Proposal] = []
+        self._sells: list[Proposal] = []
 
     def _place(self, reference: float) -> None:
         step = DECIMAL.divide(dec(self._config.spacing_pct), Decimal(100))
         tick = Decimal(1).scaleb(-self._config.price_decimals)
         ref = dec(reference)
+        prices = []
         for i in range(self._config.levels + 1):
             price = DECIMAL.multiply(ref, DECIMAL.subtract(Decimal(1), DECIMAL.multiply(step, i)))
-            price = price.quantize(tick, rounding=ROUND_HALF_EVEN, context=DECIMAL)
-            self._prices.append(price)
-            self._floats.append(float(price))
+            prices.append(price.quantize(tick, rounding=ROUND_HALF_EVEN, context=DECIMAL))
+        self._floats = [float(price) for price in prices]
+        reached = [f"grid level {i} reached" for i in range(len(prices))]
+        self._buys = [Proposal("enter", reached[i], price, i) for i, price in enumerate(prices)]
+        self._sells = [
+            Proposal("exit", reached[i - 1], prices[i - 1], i) for i in range(1, len(prices))
+        ]
+        self._sells.insert(0, self._buys[0])  # level 0, the reference, never holds a lot
 
     def on_candle(self, candle: Candle, book: Book) -> Sequence[Proposal]:
-        if not self._prices:
+        if not self._floats:
             self._place(self._config.reference or candle.close)
-        lots, floats, prices = self.lots, self._floats, self._prices
+        lots, floats = self.lots, self._floats
         out: list[Proposal] | None = None
         sold: list[object] = []
         if lots:
@@ -76,18 +84,14 @@ class Grid(Rule):
                 if high >= floats[level - 1]:
                     sold.append(level)
                     out = out or []
-                    out.append(
-                        Proposal(
-                            "exit", f"grid level {level - 1} reached", prices[level - 1], level
-                        )
-                    )
+                    out.append(self._sells[level])
         low = candle.low
         for level in range(1, len(floats)):
             if floats[level] < low:
                 break
             if level not in lots and level not in sold:
                 out = out or []
-                out.append(Proposal("enter", f"grid level {level} reached", prices[level], level))
+                out.append(self._buys[level])
         return out or NOTHING
 
 

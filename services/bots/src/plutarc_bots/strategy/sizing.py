@@ -41,6 +41,8 @@ class FixedFraction(Sizer):
         self._step = Decimal(1).scaleb(-config.quantity_decimals)
 
     def size(self, *, equity: Decimal, cash: Decimal, price: Decimal) -> Decimal | None:
+        if cash <= 0 or cash < self._min:
+            return None  # the common case once the cash is spent: entries retried every candle
         notional = DECIMAL.multiply(equity, self._fraction)
         if self._max is not None:
             notional = min(notional, self._max)
