@@ -5,7 +5,7 @@ memory) goes through freshly compiled strategies, paper fills on: the EMA 9/21 c
 fixed-fraction sizer (the goal), each component alone with that sizer, and all six at once. Each
 figure is the median of `repeats` runs; it counts everything `Strategy.on_candle` does (talipp's
 indicators, the bounded purge, the decisions, the Decimal sizing of the intents). Also: the sizer's
-`size()` alone, and decoding ccxt OHLCV rows from JSON into candles (what a feed costs before the
+`size()` alone (each call sizes an entry), and decoding ccxt OHLCV rows from JSON into candles (what a feed costs before the
 strategy runs).
 """
 

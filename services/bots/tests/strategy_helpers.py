@@ -42,10 +42,12 @@ def strategy(*components: dict[str, Any], cash: Decimal = Decimal(10_000)) -> St
 
 
 def run(s: Strategy, candles: Iterable[Candle]) -> list[tuple[int, Intent]]:
-    """Every intent with the index of its candle."""
+    """Every intent with the index of its candle (checking the book's running position)."""
     out = []
     for c in candles:
         out.extend((c.open_time // HOUR, intent) for intent in s.on_candle(c))
+        lots = [lot for own in s.book.lots for lot in own.values()]
+        assert s.book.position() == sum(lot.quantity for lot in lots)
     return out
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from plutarc_bots.strategy import indicators
 
 from .strategy_helpers import HALF, candle, run, series, strategy
@@ -177,6 +178,7 @@ def test_fixed_fraction_sizes_from_equity_within_cash_and_notional_bounds() -> N
     assert too_small.skipped == 1
     broke = strategy(cross, HALF, cash=Decimal("0.5"))
     assert run(broke, series(CROSS)) == []  # min_notional 1
+    assert broke.skipped == 1
 
 
 def test_talipp_history_stays_bounded_on_a_long_stream() -> None:
@@ -194,3 +196,12 @@ def test_talipp_history_stays_bounded_on_a_long_stream() -> None:
             ind = getattr(rule, name, None)
             if ind is not None:
                 assert len(ind.input_values) <= limit and len(ind.output_values) <= limit
+
+
+def test_candles_must_come_in_order() -> None:
+    s = strategy(RSI, HALF)
+    s.on_candle(candle(5, 10))
+    for i in (5, 4):
+        with pytest.raises(ValueError, match="is not after candle"):
+            s.on_candle(candle(i, 10))
+    assert s.timeframe == "1h"

@@ -49,6 +49,7 @@ class Strategy:
     def __init__(
         self,
         *,
+        timeframe: str,
         names: list[str],
         kinds: list[str],
         rules: list[Rule | None],
@@ -56,6 +57,7 @@ class Strategy:
         cash: Decimal,
         paper: bool = True,
     ) -> None:
+        self.timeframe = timeframe
         self.names = names
         self.kinds = kinds
         self.book = Book(cash, len(rules))
@@ -66,10 +68,17 @@ class Strategy:
             rule.lots = self.book.lots[i]
         self._next_lot = 0
         self._pending: dict[str, _Pending] = {}
+        self._last_time: int | None = None
         self.skipped = 0
         """Entries the sizer refused (too little cash or under the minimum notional)."""
 
     def on_candle(self, candle: Candle) -> list[Intent]:
+        """The intents decided at the close of ``candle``. Raises ValueError for a candle that is
+        not after the previous one (a repeated candle would count twice in every indicator)."""
+        last = self._last_time
+        if last is not None and candle.open_time <= last:
+            raise ValueError(f"candle {candle.open_time} is not after candle {last}")
+        self._last_time = candle.open_time
         proposed: list[tuple[int, Proposal]] | None = None
         book = self.book
         for i, rule in self._rules:
@@ -90,6 +99,9 @@ class Strategy:
                 self._exit(candle, i, p, close, out)
         if any(self.kinds[x.index] == "exit" for x in out):
             return out  # an exit rule (a stop) fired: no entry on this candle
+        if not self.sizer.can_enter(self.book.cash):
+            self.skipped += sum(p.action == "enter" for _, p in proposed)
+            return out
         equity = self.book.equity(close)
         for i, p in proposed:
             if p.action == "enter":
@@ -114,6 +126,7 @@ class Strategy:
         price = p.price if p.price is not None else close
         if self.paper:
             book.cash = DECIMAL.add(book.cash, DECIMAL.multiply(quantity, price))
+            book.held = DECIMAL.subtract(book.held, quantity)
             for o, k in selling:
                 del book.lots[o][k]
         else:
@@ -146,6 +159,7 @@ class Strategy:
         book.cash = DECIMAL.subtract(book.cash, DECIMAL.multiply(quantity, price))
         if self.paper:
             book.lots[i][key] = Lot(quantity, price)
+            book.held = DECIMAL.add(book.held, quantity)
         else:
             self._pending[intent.id] = _Pending("enter", i, [(i, key)], quantity, price)
 
@@ -192,6 +206,7 @@ class Strategy:
                 DECIMAL.multiply(quantity, DECIMAL.subtract(pending.price, fill.price)),
             )
             owner, key = pending.lots[0]
+            book.held = DECIMAL.add(book.held, quantity)
             lot = book.lots[owner].get(key)
             if lot is None:
                 book.lots[owner][key] = Lot(quantity, fill.price)
@@ -212,6 +227,7 @@ class Strategy:
                     continue
                 taken = min(lot.quantity, left)
                 lot.quantity = DECIMAL.subtract(lot.quantity, taken)
+                book.held = DECIMAL.subtract(book.held, taken)
                 left = DECIMAL.subtract(left, taken)
                 if lot.quantity <= 0:
                     del book.lots[owner][key]

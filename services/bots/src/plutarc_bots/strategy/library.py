@@ -94,4 +94,12 @@ def compile(
     sizer = built[sizers[0]]
     assert isinstance(sizer, Sizer)
     rules = [b if isinstance(b, Rule) else None for b in built]
-    return Strategy(names=names, kinds=kinds, rules=rules, sizer=sizer, cash=cash, paper=paper)
+    return Strategy(
+        timeframe=spec.timeframe,
+        names=names,
+        kinds=kinds,
+        rules=rules,
+        sizer=sizer,
+        cash=cash,
+        paper=paper,
+    )

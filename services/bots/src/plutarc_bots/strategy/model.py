@@ -106,16 +106,18 @@ NOTHING: tuple[Proposal, ...] = ()
 
 class Book:
     """The strategy's own account of its position: free ``cash`` (quote currency) and each
-    component's open lots. Rules read it; only the strategy changes it."""
+    component's open lots (``lots[i]``: those of ``spec.components[i]``). Rules read it; only the
+    strategy changes it, and keeps ``held``, the sum of every lot's quantity, as it does."""
 
-    __slots__ = ("cash", "lots")
+    __slots__ = ("cash", "held", "lots")
 
     def __init__(self, cash: Decimal, components: int) -> None:
         self.cash = cash
+        self.held = Decimal(0)
         self.lots: list[dict[Hashable, Lot]] = [{} for _ in range(components)]
 
     def position(self) -> Decimal:
-        return sum((lot.quantity for own in self.lots for lot in own.values()), Decimal(0))
+        return self.held
 
     def equity(self, close: Decimal) -> Decimal:
         return DECIMAL.add(self.cash, DECIMAL.multiply(self.position(), close))
@@ -141,6 +143,11 @@ class Sizer(ABC):
 
     @abstractmethod
     def size(self, *, equity: Decimal, cash: Decimal, price: Decimal) -> Decimal | None: ...
+
+    def can_enter(self, cash: Decimal) -> bool:
+        """False when no entry could be sized with ``cash``: the strategy then skips the
+        candle's entries without asking (a spent strategy's rules keep proposing)."""
+        return True
 
 
 C = TypeVar("C", bound=msgspec.Struct)

@@ -40,9 +40,10 @@ class FixedFraction(Sizer):
         self._max = None if config.max_notional is None else dec(config.max_notional)
         self._step = Decimal(1).scaleb(-config.quantity_decimals)
 
+    def can_enter(self, cash: Decimal) -> bool:
+        return cash > 0 and cash >= self._min
+
     def size(self, *, equity: Decimal, cash: Decimal, price: Decimal) -> Decimal | None:
-        if cash <= 0 or cash < self._min:
-            return None  # the common case once the cash is spent: entries retried every candle
         notional = DECIMAL.multiply(equity, self._fraction)
         if self._max is not None:
             notional = min(notional, self._max)
