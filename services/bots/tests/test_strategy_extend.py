@@ -10,6 +10,7 @@ import msgspec
 import pytest
 from plutarc_bots.strategy import (
     COMPONENTS,
+    DECIMAL,
     NOTHING,
     Book,
     Candle,
@@ -37,11 +38,13 @@ class StopLoss(Rule):
         self._label = f"stop loss {config.loss_pct:g}%"
 
     def on_candle(self, candle: Candle, book: Book) -> Sequence[Proposal]:
-        lots = [lot for own in book.lots for lot in own.values()]
-        if not lots:
+        held = book.position()
+        if not held:
             return NOTHING
-        paid = sum(lot.quantity * lot.price for lot in lots) / sum(lot.quantity for lot in lots)
-        if candle.close <= float(paid) * self._keep:
+        paid = sum(
+            DECIMAL.multiply(lot.quantity, lot.price) for own in book.lots for lot in own.values()
+        )
+        if candle.close * float(held) <= float(paid) * self._keep:
             return (Proposal("exit", self._label),)
         return NOTHING
 

@@ -5,6 +5,7 @@ closed candles into order intents. See docs/strategies.md."""
 from .engine import Strategy
 from .library import COMPONENTS, DEFAULT_CASH, compile
 from .model import (
+    DECIMAL,
     KINDS,
     NOTHING,
     Book,
@@ -19,10 +20,12 @@ from .model import (
     Proposal,
     Rule,
     Sizer,
+    dec,
 )
 
 __all__ = [
     "COMPONENTS",
+    "DECIMAL",
     "DEFAULT_CASH",
     "KINDS",
     "NOTHING",
@@ -40,4 +43,5 @@ __all__ = [
     "Sizer",
     "Strategy",
     "compile",
+    "dec",
 ]

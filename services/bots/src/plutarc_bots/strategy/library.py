@@ -77,9 +77,14 @@ def compile(
             raise InvalidComponentConfig(
                 f"{ref.component}: {exc.detail}", field=f"{where}.params.{exc.field}"
             ) from None
+        state = component.build(config)
+        if isinstance(state, Sizer) != (component.kind == "sizer"):
+            raise TypeError(
+                f"component {component.name!r} of kind {component.kind} built {state!r}"
+            )
         names.append(component.name)
         kinds.append(component.kind)
-        built.append(component.build(config))
+        built.append(state)
     sizers = [i for i, kind in enumerate(kinds) if kind == "sizer"]
     if len(sizers) != 1:
         found = ", ".join(f"components[{i}]" for i in sizers) or "none"
