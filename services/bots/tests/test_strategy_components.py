@@ -98,39 +98,54 @@ def test_breakout_exits_on_its_own_shorter_channel() -> None:
 GRID = {"component": "grid", "params": {"levels": 3, "spacing_pct": 10, "reference": 100}}
 
 
-def test_grid_buys_levels_touched_below_and_sells_each_one_level_up() -> None:
+def test_grid_buys_levels_the_price_falls_through_and_sells_each_one_level_up() -> None:
     s = strategy(GRID, {"component": "fixed_fraction", "params": {"fraction": 0.1}})
+    # Levels 70, 80, 90, 100, 110, 120, 130 (k = -3..3).
     candles = [
-        candle(0, 100),
-        candle(1, 95, low=89),  # level 1 (90) touched
-        candle(2, 84, low=75, high=86),  # level 2 (80) touched; level 1's target (100) not
-        candle(3, 88, high=91),  # lot 2 sells at 90; level 1 still held
-        candle(4, 85, low=79.5),  # level 2 again
-        candle(5, 100, high=101),  # both sell: lot 2 at 90, lot 1 at 100
+        candle(0, 100),  # at the reference: no level crossed
+        candle(1, 95, low=89),  # through 90
+        candle(2, 84, low=75, high=86),  # through 80 (90 is held); 90's lot needs 100
+        candle(3, 88, high=91),  # 80's lot sells at 90
+        candle(4, 85, low=79.5),  # through 80 again
+        candle(5, 100, high=101),  # both sell: 90's at 100, 80's at 90
+        candle(6, 115, high=116),  # up through 110: no buy on the way up
+        candle(7, 108, low=105),  # down through 110: buy
+        candle(8, 121, high=121),  # its lot sells at 120
     ]
     got = [(i, x.side, x.kind, x.price, x.reason) for i, x in run(s, candles)]
     assert got == [
-        (1, "buy", "limit", Decimal("90.00"), "grid level 1 reached"),
-        (2, "buy", "limit", Decimal("80.00"), "grid level 2 reached"),
-        (3, "sell", "limit", Decimal("90.00"), "grid level 1 reached"),
-        (4, "buy", "limit", Decimal("80.00"), "grid level 2 reached"),
-        (5, "sell", "limit", Decimal("100.00"), "grid level 0 reached"),
-        (5, "sell", "limit", Decimal("90.00"), "grid level 1 reached"),
+        (1, "buy", "limit", Decimal("90.00"), "grid buy at level -1 (90.00)"),
+        (2, "buy", "limit", Decimal("80.00"), "grid buy at level -2 (80.00)"),
+        (3, "sell", "limit", Decimal("90.00"), "grid sell at level -1 (90.00) of level -2"),
+        (4, "buy", "limit", Decimal("80.00"), "grid buy at level -2 (80.00)"),
+        (5, "sell", "limit", Decimal("100.00"), "grid sell at level 0 (100.00) of level -1"),
+        (5, "sell", "limit", Decimal("90.00"), "grid sell at level -1 (90.00) of level -2"),
+        (7, "buy", "limit", Decimal("110.00"), "grid buy at level 1 (110.00)"),
+        (8, "sell", "limit", Decimal("120.00"), "grid sell at level 2 (120.00) of level 1"),
     ]
     assert s.book.position() == 0
+    # Bought 10,000 / 10 at 90 and 80 and 110, each sold 10 (12.5%, 9.1%) higher.
+    assert s.book.cash > Decimal(10_000)
 
 
-def test_grid_buys_every_level_a_long_candle_reaches_and_centres_on_the_first_close() -> None:
+def test_grid_buys_every_level_a_long_candle_falls_through_and_centres_on_the_first_close() -> None:
     s = strategy(
         {"component": "grid", "params": {"levels": 4, "spacing_pct": 2.5, "price_decimals": 1}},
         {"component": "fixed_fraction", "params": {"fraction": 0.1}},
     )
     intents = run(s, [candle(0, 200), candle(1, 191, low=189)])
-    # 200 * (1 - 0.025 i): 195, 190 reached; 185 not.
+    # 200 * (1 - 0.025 k): 195, 190 reached; 185 not.
     assert [(x.side, x.price, x.quantity) for _, x in intents] == [
         ("buy", Decimal("195.0"), Decimal("5.128205")),  # 1,000 / 195, rounded down
         ("buy", Decimal("190.0"), Decimal("5.263157")),  # 1,000 / 190
     ]
+
+
+def test_the_grids_top_level_only_sells() -> None:
+    s = strategy(GRID, {"component": "fixed_fraction", "params": {"fraction": 0.1}})
+    candles = [candle(0, 100), candle(1, 135, high=140), candle(2, 125, low=119)]
+    # Down from 135 through 130 (the top: nothing above it to sell at) and 120.
+    assert [x.price for _, x in run(s, candles)] == [Decimal("120.00")]
 
 
 def test_dca_buys_on_its_schedule_and_takes_profit() -> None:

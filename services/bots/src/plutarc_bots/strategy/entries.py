@@ -3,6 +3,7 @@ several lots and closing their own."""
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Annotated
@@ -28,6 +29,7 @@ Percent = Annotated[float, msgspec.Meta(gt=0, lt=100)]
 # --- grid -------------------------------------------------------------------------------------------
 class GridConfig(Config, frozen=True, kw_only=True, forbid_unknown_fields=True):
     levels: Annotated[int, msgspec.Meta(ge=1, le=100)]
+    """Levels on each side of the reference."""
     spacing_pct: Annotated[float, msgspec.Meta(gt=0, le=50)]
     reference: Annotated[float, msgspec.Meta(gt=0)] | None = None
     """The grid's centre; None: the first candle's close."""
@@ -43,10 +45,15 @@ def _check_grid(config: GridConfig) -> None:
 
 
 class Grid(Rule):
-    """Levels ``i = 1..levels`` below the reference at ``reference * (1 - i * spacing_pct/100)``
-    (rounded half-even to ``price_decimals``). A candle whose low reaches a level with no lot buys
-    one there (a limit order at the level); the lot sells one level up (level ``i - 1``; level 0
-    is the reference) on a later candle whose high reaches it."""
+    """Levels ``k = -levels..levels`` around the reference at
+    ``reference * (1 + k * spacing_pct / 100)``, rounded half-even to ``price_decimals``.
+
+    A candle that trades down through a level (its low at or under the level, the close before it
+    above) buys a lot there with a limit at the level, unless that level holds one; each lot sells
+    one level up, with a limit there, on a later candle whose high reaches it. So a buy below is
+    always paired with a sell above; the top level only sells. Before the first candle the "close
+    before" is that candle's open.
+    """
 
     def __init__(self, config: GridConfig) -> None:
         self._config = config
@@ -54,44 +61,49 @@ class Grid(Rule):
         # A level's proposals are the same every time: made once, when the grid is placed.
         self._buys: list[Proposal] = []
         self._sells: list[Proposal] = []
+        self._prev = 0.0
 
     def _place(self, reference: float) -> None:
+        levels = self._config.levels
         step = DECIMAL.divide(dec(self._config.spacing_pct), Decimal(100))
         tick = Decimal(1).scaleb(-self._config.price_decimals)
         ref = dec(reference)
         prices = []
-        for i in range(self._config.levels + 1):
-            price = DECIMAL.multiply(ref, DECIMAL.subtract(Decimal(1), DECIMAL.multiply(step, i)))
+        for k in range(-levels, levels + 1):
+            price = DECIMAL.multiply(ref, DECIMAL.add(Decimal(1), DECIMAL.multiply(step, k)))
             prices.append(price.quantize(tick, rounding=ROUND_HALF_EVEN, context=DECIMAL))
         self._floats = [float(price) for price in prices]
-        reached = [f"grid level {i} reached" for i in range(len(prices))]
-        self._buys = [Proposal("enter", reached[i], price, i) for i, price in enumerate(prices)]
-        self._sells = [
-            Proposal("exit", reached[i - 1], prices[i - 1], i) for i in range(1, len(prices))
+        self._buys = [
+            Proposal("enter", f"grid buy at level {k} ({price})", price, k)
+            for k, price in zip(range(-levels, levels), prices, strict=False)
         ]
-        self._sells.insert(0, self._buys[0])  # level 0, the reference, never holds a lot
+        self._sells = [
+            Proposal("exit", f"grid sell at level {k + 1} ({above}) of level {k}", above, k)
+            for k, above in zip(range(-levels, levels), prices[1:], strict=True)
+        ]
 
     def on_candle(self, candle: Candle, book: Book) -> Sequence[Proposal]:
         if not self._floats:
             self._place(self._config.reference or candle.close)
-        lots, floats = self.lots, self._floats
+            self._prev = candle.open
+        lots, floats, levels = self.lots, self._floats, self._config.levels
         out: list[Proposal] | None = None
-        sold: list[object] = []
         if lots:
             high = candle.high
-            for level in lots:
-                assert isinstance(level, int)
-                if high >= floats[level - 1]:
-                    sold.append(level)
+            for k in lots:
+                assert isinstance(k, int)
+                if high >= floats[k + levels + 1]:
                     out = out or []
-                    out.append(self._sells[level])
+                    out.append(self._sells[k + levels])
+        # The levels under the close before, down to this candle's low; the top one never buys.
         low = candle.low
-        for level in range(1, len(floats)):
-            if floats[level] < low:
-                break
-            if level not in lots and level not in sold:
+        j = min(bisect_left(floats, self._prev), len(floats) - 1) - 1
+        while j >= 0 and floats[j] >= low:
+            if j - levels not in lots:
                 out = out or []
-                out.append(self._buys[level])
+                out.append(self._buys[j])
+            j -= 1
+        self._prev = candle.close
         return out or NOTHING
 
 
@@ -101,7 +113,8 @@ GRID = ComponentType(
     config=GridConfig,
     build=Grid,
     check=_check_grid,
-    summary="grid: buy at levels below a reference price, each lot sold one level up",
+    summary="grid: levels around a reference price; a lot bought at a level the price falls "
+    "through, sold one level up",
 )
 
 
