@@ -42,7 +42,7 @@ CASES: list[tuple[str, list[ComponentRef]]] = [
         [ComponentRef(component="breakout", params={"period": 20, "exit_period": 10})],
     ),
     (
-        "grid(20 levels, 0.5%)",
+        "grid(20 levels a side, 0.5%)",
         [ComponentRef(component="grid", params={"levels": 20, "spacing_pct": 0.5})],
     ),
     (
