@@ -1,0 +1,1 @@
+"""The bots service's domain: its rules and errors, free of I/O."""
