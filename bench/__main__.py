@@ -115,6 +115,7 @@ BENCHMARKS: dict[str, Callable[[Env], Iterator[str]]] = {
     "audit": external("bench.audit_bench", {"events": 20_000}),
     "shape": external("bench.shape_bench", {}),
     "support": external("bench.support_bench", {}),
+    "sessions": external("bench.sessions_bench", {}),
     # Each with a broker of its own, holding only the identity history it publishes.
     "projection": external("bench.projection_bench", {}),
     "restart": external("bench.restart_bench", {}),

@@ -20,11 +20,11 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import msgspec
-from plutarc_contracts.bots import TradingSessions
+from plutarc_contracts.bots import WEEKDAYS, TradingSessions
 
 from .domain import errors
 from .sessions_validate import known_time_zone, validate
-from .sessions_week import DAY, WEEK, expand
+from .sessions_week import DAY, WEEK
 from .sessions_zones import BLOCK, Timeline, build_timeline
 
 __all__ = ["ALWAYS_ON_SINCE", "Calendar", "Window", "next_window", "validate", "windows_between"]
@@ -32,6 +32,8 @@ __all__ = ["ALWAYS_ON_SINCE", "Calendar", "Window", "next_window", "validate", "
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ALWAYS_ON_SINCE = EPOCH
 """An always-on bot's window starts here and never ends: the same value at every call."""
+_CLOCK = {f"{m // 60:02d}:{m % 60:02d}": m * 60 for m in range(24 * 60)}
+_DAY_START = {day: i * DAY for i, day in enumerate(WEEKDAYS)}
 _MONDAY = 3 * DAY
 """1970-01-01 was a Thursday: local seconds plus this, modulo a week, is the time since Monday."""
 
@@ -51,41 +53,54 @@ class _Schedule:
     """A ``TradingSessions`` compiled: merged weekly intervals sorted by start (the last may end
     past ``WEEK``), and the last answer, valid from ``since`` until its window ends."""
 
-    __slots__ = ("always", "answer", "ends", "gaps", "since", "starts", "until", "zone")
+    __slots__ = ("always", "answer", "ends", "since", "starts", "until", "zone")
 
-    def __init__(self, sessions: TradingSessions) -> None:
-        self.zone = sessions.time_zone
-        self.always = sessions.always_on
-        self.starts: list[int] = []
-        self.ends: list[int] = []
-        self.gaps: list[int] = []
-        """``gaps[i]``: local seconds from the end of interval ``i`` to the start of the next."""
+    def __init__(self, zone: str, always: bool, starts: list[int], ends: list[int]) -> None:
+        self.zone = zone
+        self.always = always
+        self.starts = starts
+        self.ends = ends
         self.since = 0
         self.until = 0
         self.answer: Window | None = None
-        if not self.always:
-            self._compile(sessions)
 
-    def _compile(self, sessions: TradingSessions) -> None:
-        spans = sorted((x.start, x.end) for x in expand(sessions.windows))
-        merged: list[list[int]] = []
-        for start, end in spans:
-            if merged and start <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], end)
-            else:
-                merged.append([start, end])
-        if len(merged) > 1 and merged[-1][1] >= merged[0][0] + WEEK:  # runs into next Monday's
-            first = merged.pop(0)
-            merged[-1][1] = max(merged[-1][1], first[1] + WEEK)
-        if merged and merged[-1][1] - merged[-1][0] >= WEEK:
-            self.always = True
-            return
-        self.starts = [start for start, _ in merged]
-        self.ends = [end for _, end in merged]
-        n = len(merged)
-        self.gaps = [
-            self.starts[(i + 1) % n] + (WEEK if i == n - 1 else 0) - self.ends[i] for i in range(n)
-        ]
+    def gap_after(self, i: int) -> int:
+        """Local seconds from the end of interval ``i`` to the start of the next."""
+        if i + 1 < len(self.starts):
+            return self.starts[i + 1] - self.ends[i]
+        return self.starts[0] + WEEK - self.ends[i]
+
+
+def _compile(sessions: TradingSessions) -> _Schedule:
+    """Once per distinct schedule (sessions_week.expand, without its named tuples, and merged)."""
+    if sessions.always_on:
+        return _Schedule(sessions.time_zone, True, [], [])
+    spans: list[tuple[int, int]] = []
+    for window in sessions.windows:
+        start, end = _CLOCK[window.start], _CLOCK[window.end]
+        if window.overnight:
+            end += DAY
+        elif end <= start:
+            continue
+        for day in window.days:
+            base = _DAY_START[day]
+            spans.append((base + start, base + end))
+    spans.sort()
+    starts: list[int] = []
+    ends: list[int] = []
+    for start, end in spans:
+        if ends and start <= ends[-1]:
+            if end > ends[-1]:
+                ends[-1] = end
+        else:
+            starts.append(start)
+            ends.append(end)
+    if len(starts) > 1 and ends[-1] >= starts[0] + WEEK:  # runs into next Monday's
+        starts.pop(0)
+        ends[-1] = max(ends[-1], ends.pop(0) + WEEK)
+    if starts and ends[-1] - starts[-1] >= WEEK:
+        return _Schedule(sessions.time_zone, True, [], [])
+    return _Schedule(sessions.time_zone, False, starts, ends)
 
 
 class Calendar:
@@ -99,25 +114,47 @@ class Calendar:
         self.max_schedules = max_schedules
         self.max_timelines = max_timelines
         self._schedules: dict[bytes, _Schedule] = {}
+        self._by_identity: dict[int, tuple[TradingSessions, _Schedule]] = {}
+        """The same ``TradingSessions`` object as last time: found without encoding it (the
+        entry holds the object, so its id is not reused while it is here)."""
         self._timelines: dict[tuple[str, int], Timeline] = {}
         self._zones: dict[str, ZoneInfo] = {}
+        self._now: datetime | None = None
+        self._t = 0
+        self._instants: dict[int, datetime] = {}
 
     def next_window(self, sessions: TradingSessions, now: datetime) -> Window | None:
         """The window containing ``now`` (``starts_at <= now < ends_at``), or else the next one
         to start; None if none ever will (no windows)."""
-        key = msgspec.json.encode(sessions)
-        schedule = self._schedules.get(key)
-        if schedule is None:
-            schedule = self._compile(key, sessions)
+        known = self._by_identity.get(id(sessions))
+        if known is not None and known[0] is sessions:
+            schedule = known[1]
+        else:
+            schedule = self._schedule(sessions)
+        if now is self._now:  # a timer pass asks for many bots at one instant
+            t = self._t
+        else:
+            if now.tzinfo is None:
+                raise ValueError(f"now must be aware (UTC), got {now!r}")
+            t = math.floor(now.timestamp())
+            self._now, self._t = now, t
         if schedule.always:
             return ALWAYS
-        t = math.floor(now.timestamp())
         if schedule.since <= t < schedule.until:
             return schedule.answer
         if not schedule.starts:
             return None
         start, end = self._next(schedule, t)
-        window = Window(EPOCH + timedelta(seconds=start), EPOCH + timedelta(seconds=end))
+        instants = self._instants
+        if len(instants) > 100_000:
+            instants.clear()
+        starts_at = instants.get(start)
+        if starts_at is None:
+            starts_at = instants[start] = EPOCH + timedelta(seconds=start)
+        ends_at = instants.get(end)
+        if ends_at is None:
+            ends_at = instants[end] = EPOCH + timedelta(seconds=end)
+        window = Window(starts_at, ends_at)
         schedule.since, schedule.until, schedule.answer = t, end, window
         return window
 
@@ -138,19 +175,29 @@ class Calendar:
             window = after
         return out
 
+    def cache_sizes(self) -> tuple[int, int]:
+        """How many compiled schedules and zone timelines are held (each bounded)."""
+        return len(self._schedules), len(self._timelines)
+
     # --- internals ----------------------------------------------------------------------------------
-    def _compile(self, key: bytes, sessions: TradingSessions) -> _Schedule:
-        schedule = _Schedule(sessions)
-        if not schedule.always and schedule.zone not in self._zones:
-            if not known_time_zone(schedule.zone):
-                raise errors.UnknownTimeZone(
-                    f"{schedule.zone!r} is not a time zone of the IANA database",
-                    field="sessions.time_zone",
-                )
-            self._zones[schedule.zone] = ZoneInfo(schedule.zone)
-        if len(self._schedules) >= self.max_schedules:
-            del self._schedules[next(iter(self._schedules))]
-        self._schedules[key] = schedule
+    def _schedule(self, sessions: TradingSessions) -> _Schedule:
+        key = msgspec.json.encode(sessions)
+        schedule = self._schedules.get(key)
+        if schedule is None:
+            schedule = _compile(sessions)
+            if not schedule.always and schedule.zone not in self._zones:
+                if not known_time_zone(schedule.zone):
+                    raise errors.UnknownTimeZone(
+                        f"{schedule.zone!r} is not a time zone of the IANA database",
+                        field="sessions.time_zone",
+                    )
+                self._zones[schedule.zone] = ZoneInfo(schedule.zone)
+            if len(self._schedules) >= self.max_schedules:
+                del self._schedules[next(iter(self._schedules))]
+            self._schedules[key] = schedule
+        if len(self._by_identity) >= self.max_schedules:
+            del self._by_identity[next(iter(self._by_identity))]
+        self._by_identity[id(sessions)] = (sessions, schedule)
         return schedule
 
     def _timeline(self, zone: str, t: int) -> Timeline:
@@ -168,10 +215,11 @@ class Calendar:
 
     def _next(self, schedule: _Schedule, t: int) -> tuple[int, int]:
         """The first window (UTC seconds) whose end is after ``t``."""
-        zone, starts, ends, gaps = schedule.zone, schedule.starts, schedule.ends, schedule.gaps
+        zone, starts, ends = schedule.zone, schedule.starts, schedule.ends
         n = len(starts)
         timeline = self._timeline(zone, t)
-        now = timeline.local(t)
+        fixed = timeline.fixed
+        now = t + fixed if fixed is not None else timeline.local(t)
         base = now - (now + _MONDAY) % WEEK  # local Monday 00:00 of this week
         i = bisect_right(starts, now - base) - 1
         if i < 0:  # perhaps in last week's last interval, running over Monday
@@ -180,6 +228,12 @@ class Calendar:
             i += 1
             if i == n:
                 i, base = 0, base + WEEK
+        if (
+            fixed is not None
+            and timeline.local_from <= base + starts[i]
+            and base + ends[i] < timeline.local_until
+        ):
+            return base + starts[i] - fixed, base + ends[i] - fixed  # one offset, no DST change
         # Interval (base, i) is the first whose local end is after now; in UTC it may be empty
         # (inside a skipped hour) and may touch its neighbours (the skipped hour between them).
         start = self._utc(zone, base + starts[i])
@@ -197,13 +251,16 @@ class Calendar:
             for _ in range(n):
                 if j < 0:
                     j, b = n - 1, b - WEEK
-                if gaps[j] > timeline.max_gap or self._utc(zone, b + ends[j]) != start:
+                if (
+                    schedule.gap_after(j) > timeline.max_gap
+                    or self._utc(zone, b + ends[j]) != start
+                ):
                     break
                 start = self._utc(zone, b + starts[j])
                 j -= 1
         j, b = i, base
         for _ in range(n):
-            if gaps[j] > self._timeline(zone, end).max_gap:
+            if schedule.gap_after(j) > self._timeline(zone, end).max_gap:
                 break
             j += 1
             if j == n:

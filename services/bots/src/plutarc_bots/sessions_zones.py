@@ -28,11 +28,25 @@ class Timeline:
     """One zone's offsets over ``[lo, hi)`` UTC: ``offsets[k]`` applies from ``transitions[k - 1]``
     (or ``lo``) to ``transitions[k]`` (or ``hi``)."""
 
-    __slots__ = ("local_ends", "max_gap", "offsets", "transitions")
+    __slots__ = (
+        "fixed",
+        "local_ends",
+        "local_from",
+        "local_until",
+        "max_gap",
+        "offsets",
+        "transitions",
+    )
 
-    def __init__(self, transitions: list[int], offsets: list[int]) -> None:
+    def __init__(self, transitions: list[int], offsets: list[int], lo: int, hi: int) -> None:
         self.transitions = transitions
         self.offsets = offsets
+        self.fixed = None if transitions else offsets[0]
+        """The one offset of a timeline without transitions."""
+        self.local_from = lo + MARGIN // 2
+        self.local_until = hi - MARGIN // 2
+        """Local times from ``local_from`` to ``local_until`` map to instants the timeline covers
+        (the block's own local times all do)."""
         self.local_ends = [t + o for t, o in zip(transitions, offsets, strict=False)]
         """Where each piece ends on the local axis (the last piece never ends)."""
         self.max_gap = max([after - before for before, after in itertools.pairwise(offsets)] + [0])
@@ -92,4 +106,4 @@ def build_timeline(zone: ZoneInfo, block: int) -> Timeline:
             offsets.append(offset_at(zone, b))
             here = b
         here = there
-    return Timeline(transitions, offsets)
+    return Timeline(transitions, offsets, lo, hi)
