@@ -252,7 +252,7 @@ class Calendar:
                 if j < 0:
                     j, b = n - 1, b - WEEK
                 if (
-                    schedule.gap_after(j) > timeline.max_gap
+                    schedule.gap_after(j) > self._timeline(zone, start).max_gap
                     or self._utc(zone, b + ends[j]) != start
                 ):
                     break
