@@ -319,7 +319,7 @@ def schedules(draw: st.DrawFn) -> TradingSessions:
         end = (start + length) % 1440
         windows.append(
             SessionWindow(
-                days=days,
+                days=days,  # type: ignore[arg-type]
                 start=f"{start // 60:02d}:{start % 60:02d}",
                 end=f"{end // 60:02d}:{end % 60:02d}",
                 overnight=end <= start,
