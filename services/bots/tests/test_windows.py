@@ -15,6 +15,8 @@ from .conftest import ALICE, LONDON, Bots
 
 FRIDAY_NOON = datetime(2026, 3, 27, 12, 0, tzinfo=UTC)
 """London is on GMT until Sunday 29 March 2026, 01:00 UTC."""
+TICK = timedelta(seconds=5)
+"""The timers' interval (BotsSettings.bots_timer_interval_seconds)."""
 
 
 def utc(*args: int) -> datetime:
@@ -33,10 +35,10 @@ def windows(bots: Bots, bot_id: str) -> list[Any]:
 def test_windows_follow_the_clock_across_a_dst_change(make_bots: Any) -> None:
     bots: Bots = make_bots(clock=FakeClock(FRIDAY_NOON))
     bot_id = bots.bot(sessions=LONDON)
-    bots.advance(timedelta(0))
+    bots.advance(TICK)
     assert windows(bots, bot_id) == [], "a stopped bot has no window"
     bots.start(bot_id)
-    bots.advance(timedelta(0))
+    bots.advance(TICK)
     # open now: Friday 08:00-16:30 London, which is GMT
     assert windows(bots, bot_id) == [(1, utc(2026, 3, 27, 8), utc(2026, 3, 27, 16, 30))]
     bots.advance(timedelta(hours=2))
@@ -53,7 +55,7 @@ def test_a_new_version_publishes_its_window_and_a_stop_clears_it(make_bots: Any)
     bots: Bots = make_bots(clock=FakeClock(FRIDAY_NOON))
     bot_id = bots.bot(sessions=LONDON)
     bots.start(bot_id)
-    bots.advance(timedelta(0))
+    bots.advance(TICK)
     config = bots.events("bots.bot_created")[-1].payload.config
     tokyo = msgspec.structs.replace(LONDON, time_zone="Asia/Tokyo")
     bots.ok(
@@ -64,7 +66,7 @@ def test_a_new_version_publishes_its_window_and_a_stop_clears_it(make_bots: Any)
             config=msgspec.structs.replace(config, sessions=tokyo),
         ),
     )
-    bots.advance(timedelta(0))
+    bots.advance(TICK)
     # Friday 12:00 UTC is 21:00 in Tokyo: the next window is Monday 08:00 JST = Sunday 23:00 UTC
     assert windows(bots, bot_id)[-1] == (2, utc(2026, 3, 29, 23), utc(2026, 3, 30, 7, 30))
     bots.ok(ALICE, b.StopBot(workspace_id=bots.ws, bot_id=bot_id))
@@ -77,7 +79,7 @@ def test_an_always_on_bot_has_one_window_that_never_ends(make_bots: Any) -> None
     bots: Bots = make_bots(clock=FakeClock(FRIDAY_NOON))
     bot_id = bots.bot()
     bots.start(bot_id)
-    bots.advance(timedelta(0))
+    bots.advance(TICK)
     bots.advance(timedelta(days=30))
     (only,) = windows(bots, bot_id)
     assert only[0] == 1 and only[2] is None

@@ -147,7 +147,9 @@ class CommandProcessor:
             )
             return self._outcome(command, rejected, (), meta, "rejected")
         try:
-            accepted = handler(command.payload, Context(command, self.store, now, self.authorizer, self.models))
+            accepted = handler(
+                command.payload, Context(command, self.store, now, self.authorizer, self.models)
+            )
             intents = [*accepted.intents, *self._react(accepted.aggregates, command)]
             streams = new_intents(self.store, intents, now) if intents else []
         except DomainError as exc:

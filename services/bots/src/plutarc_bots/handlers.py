@@ -62,7 +62,7 @@ class _Handlers:
         strategy_id = parse_id(p.strategy_id, "strategy_id")
         if ctx.store.find(Strategy, strategy_id) is not None:
             raise errors.StrategyExists(f"strategy {p.strategy_id} exists")
-        rules.check_spec(p.spec, "spec")
+        rules.check_spec(p.spec)
         strategy = Strategy.create(
             workspace_id=p.workspace_id,
             strategy_id=strategy_id,
@@ -78,7 +78,7 @@ class _Handlers:
         ctx.require(p.workspace_id, "strategies:update")
         self._active(p.workspace_id)
         strategy = _strategy(ctx, p.workspace_id, p.strategy_id, "strategy_id")
-        rules.check_spec(p.spec, "spec")
+        rules.check_spec(p.spec)
         version = strategy.publish(
             p.spec, by=ctx.user_id, note=p.note, expected_version=p.expected_version, at=ctx.now
         )

@@ -7,34 +7,17 @@ names each error's field as the command carries it (`config.sessions.windows[1].
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from plutarc_contracts import bots as b
-from plutarc_runtime.domain import DomainError
 
 from . import sessions
 from .domain import errors
 from .strategy import compile as compile_strategy
 
 
-@contextmanager
-def blamed(prefix: str) -> Iterator[None]:
-    """Errors raised inside name their field under `prefix` (``spec`` -> ``config.spec``)."""
-    try:
-        yield
-    except DomainError as exc:
-        exc.field = f"{prefix}.{exc.field}" if exc.field else prefix
-        raise
-
-
-def check_spec(spec: b.StrategySpec, field: str = "") -> None:
-    """A spec the strategy library compiles: known components, typed parameters, one sizer."""
-    if field:
-        with blamed(field):
-            compile_strategy(spec)
-    else:
-        compile_strategy(spec)
+def check_spec(spec: b.StrategySpec) -> None:
+    """A spec the strategy library compiles: known components, typed parameters, one sizer (its
+    errors name their field under ``spec``, as the commands carry it)."""
+    compile_strategy(spec)
 
 
 def check_market(market: b.MarketRef) -> None:

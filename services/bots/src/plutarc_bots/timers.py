@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from plutarc_contracts import Payload
 from plutarc_contracts import bots as b
 from plutarc_runtime.timers import ReadModels, Timer, by_batches
 
@@ -21,7 +22,7 @@ from .views import Library, Workspaces
 BATCH = 1000
 
 
-def schedule_windows(calendar: Calendar, now: datetime, models: ReadModels) -> list[b.Payload]:
+def schedule_windows(calendar: Calendar, now: datetime, models: ReadModels) -> list[Payload]:
     library = models.get(Library)
     windows: list[b.ScheduledWindow] = []
     for bot_id in sorted(library.windows.due(now)):
@@ -44,9 +45,9 @@ def schedule_windows(calendar: Calendar, now: datetime, models: ReadModels) -> l
     return [b.ScheduleTradingWindows(windows=list(batch)) for batch in by_batches(windows, BATCH)]
 
 
-def stop_archived(workspaces: Workspaces, models: ReadModels) -> list[b.Payload]:
+def stop_archived(workspaces: Workspaces, models: ReadModels) -> list[Payload]:
     library = models.get(Library)
-    commands: list[b.Payload] = []
+    commands: list[Payload] = []
     for workspace_id in workspaces.archived_ids():
         running = library.running_in(workspace_id)
         commands.extend(

@@ -229,7 +229,11 @@ def _version(
     }
 
 
-CHANGES = {b.BotCreated: "created", b.BotReconfigured: "reconfigured", b.BotModeChanged: "mode"}
+CHANGES: dict[type, str] = {
+    b.BotCreated: "created",
+    b.BotReconfigured: "reconfigured",
+    b.BotModeChanged: "mode",
+}
 
 
 def _changed(p: b.BotCreated | b.BotReconfigured | b.BotModeChanged) -> list[str]:

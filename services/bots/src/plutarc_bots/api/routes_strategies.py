@@ -6,15 +6,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
+import msgspec
 from fastapi import APIRouter, Path, Query, Response
-from plutarc_api.deps import Access, PermissionRoute, Writes, allowed
+from plutarc_api.deps import Access, Authenticated, PermissionRoute, Writes, allowed
 from plutarc_api.schemas import WRITE_ERRORS
 from plutarc_contracts import bots as b
 from sqlalchemy import select
 
+from ..strategy import COMPONENTS
 from . import queries
 from .models import strategies, strategy_versions
 from .schemas import (
+    ComponentOut,
     CopyStrategyIn,
     CreateStrategyIn,
     PublishVersionIn,
@@ -192,3 +195,18 @@ async def read_version(
     access: Annotated[Access, allowed("strategies:read")],
 ) -> StrategyVersionOut:
     return await queries.version(access.rt, workspace_id, strategy_id, version)
+
+
+@router.get("/strategy-components", response_model=list[ComponentOut])
+async def components(caller: Authenticated) -> list[ComponentOut]:
+    """The components a strategy is built from, with the JSON Schema of each one's parameters
+    (docs/strategies.md)."""
+    return [
+        ComponentOut(
+            name=name,
+            kind=kind.kind,
+            summary=kind.summary,
+            config_schema=msgspec.json.schema(kind.config),
+        )
+        for name, kind in sorted(COMPONENTS.items())
+    ]
