@@ -10,7 +10,7 @@ import httpx
 import pytest
 from plutarc_api.commands import command_id_for
 
-from .test_role_matrix import body_for, setup, workspace_routes
+from .test_role_matrix import body_for, prepare, setup, workspace_routes
 
 pytestmark = pytest.mark.kafka
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
@@ -41,6 +41,7 @@ async def test_every_write_route_answers_a_repeated_key_as_the_first_time(platfo
             audit = f"/v1/workspaces/{env['workspace_id']}/audit"
             key = {"Idempotency-Key": uuid4().hex}
             body = body_for(method, path, env)
+            await prepare(http, method, path, env)
             first = await http.request(method, url, json=body, headers=key)
             assert first.status_code < 300, f"{method} {path}: {first.text}"
             after_first = (await auditor.get(audit, params={"limit": 500})).json()["entries"]

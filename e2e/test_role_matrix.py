@@ -43,6 +43,22 @@ def test_every_route_declares_a_known_permission() -> None:
 
 
 TICKET = {"subject": "Help", "body": "Something broke", "category": "other"}
+SPEC = {
+    "timeframe": "1h",
+    "components": [
+        {"component": "ma_crossover", "params": {"fast": 9, "slow": 21}},
+        {"component": "fixed_fraction", "params": {"fraction": 0.02}},
+    ],
+}
+
+
+def bot_config(strategy_id: str, name: str = "BTC trend") -> dict[str, Any]:
+    return {
+        "name": name,
+        "strategy": {"strategy_id": strategy_id, "version": 1},
+        "market": {"venue": "binance", "symbol": "BTC/USDT"},
+        "connection_id": "conn-1",
+    }
 
 
 def body_for(method: str, path: str, env: dict[str, str]) -> dict[str, Any] | None:
@@ -69,6 +85,21 @@ def body_for(method: str, path: str, env: dict[str, str]) -> dict[str, Any] | No
         "POST /v1/support/tickets/{ticket_id}/notes": {"body": "an internal note"},
         "POST /v1/support/tickets/{ticket_id}/status": {"status": "waiting_on_user"},
         "PUT /v1/support/tickets/{ticket_id}/assignee": {"operator_id": env.get("operator", "")},
+        "POST /v1/workspaces/{workspace_id}/strategies": {"name": "Trend", "spec": SPEC},
+        "POST /v1/workspaces/{workspace_id}/strategies/copies": {
+            "source_workspace_id": env.get("workspace_id", ""),
+            "source_strategy_id": env.get("strategy_id", ""),
+        },
+        "POST /v1/workspaces/{workspace_id}/strategies/{strategy_id}/versions": {
+            "spec": {**SPEC, "timeframe": "4h"}
+        },
+        "POST /v1/workspaces/{workspace_id}/bots": {
+            "config": bot_config(env.get("strategy_id", ""))
+        },
+        "PUT /v1/workspaces/{workspace_id}/bots/{bot_id}/config": {
+            "config": bot_config(env.get("strategy_id", ""), "Renamed")
+        },
+        "POST /v1/workspaces/{workspace_id}/bots/{bot_id}/mode": {"mode": "testnet"},
     }
     return bodies.get(f"{method} {path}", {} if method in ("POST", "PUT", "PATCH") else None)
 
@@ -108,6 +139,19 @@ async def setup(
         ticket = await http.post(f"/v1/workspaces/{ws}/support/tickets", json=TICKET)
         assert ticket.status_code == 201, ticket.text
         env["ticket_id"] = ticket.json()["ticket_id"]
+        # two strategies: the bot pins one, so the other may be deleted
+        pinned, free = [
+            await http.post(f"/v1/workspaces/{ws}/strategies", json={"name": n, "spec": SPEC})
+            for n in ("Pinned", "Trend")
+        ]
+        assert pinned.status_code == free.status_code == 201, (pinned.text, free.text)
+        env["strategy_id"], env["version"] = free.json()["strategy_id"], "1"
+        bot = await http.post(
+            f"/v1/workspaces/{ws}/bots",
+            json={"config": bot_config(pinned.json()["strategy_id"])},
+        )
+        assert bot.status_code == 201, bot.text
+        env["bot_id"] = bot.json()["bot_id"]
     if "api_tokens:manage" in grants(role):
         # Revoking is judged on one's own token: someone else's needs members:remove as well,
         # which the service checks against the holder's role.
@@ -119,6 +163,13 @@ async def setup(
             assert own.status_code == 201, own.text
             env["token_id"] = own.json()["token_id"]
     return env
+
+
+async def prepare(http: Any, method: str, path: str, env: dict[str, str]) -> None:
+    """What a write needs before it can succeed: a running bot to stop."""
+    if path.endswith("/bots/{bot_id}/stop"):
+        r = await http.post(path.format(**env).removesuffix("/stop") + "/start")
+        assert r.status_code == 200, r.text
 
 
 async def call(http: Any, method: str, url: str, body: Any) -> tuple[int, str | None]:

@@ -191,7 +191,7 @@ async def list_versions(
 async def read_version(
     workspace_id: str,
     strategy_id: StrategyId,
-    version: Annotated[int, Path(ge=1)],
+    version: Annotated[int, Path(ge=1, le=1_000_000)],
     access: Annotated[Access, allowed("strategies:read")],
 ) -> StrategyVersionOut:
     return await queries.version(access.rt, workspace_id, strategy_id, version)

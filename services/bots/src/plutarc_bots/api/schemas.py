@@ -36,7 +36,7 @@ Symbol = Annotated[
     StringConstraints(pattern=r"^[A-Z0-9]{1,20}/[A-Z0-9]{1,20}(:[A-Z0-9]{1,20})?$", max_length=64),
 ]
 ComponentName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,47}$")]
-Version = Annotated[int, Field(ge=1)]
+Version = Annotated[int, Field(ge=1, le=1_000_000)]
 
 
 # -- shapes shared by requests and responses -----------------------------------------------------
