@@ -112,7 +112,17 @@ async def test_every_user_route_is_covered_by_the_generated_calls() -> None:
     """The route table the test above walks: every non-operator route, each formattable."""
     env = {
         k: "x"
-        for k in ("workspace_id", "ticket_id", "user_id", "invitation_id", "token_id", "command_id")
+        for k in (
+            "workspace_id",
+            "ticket_id",
+            "user_id",
+            "invitation_id",
+            "token_id",
+            "command_id",
+            "strategy_id",
+            "bot_id",
+            "version",
+        )
     }
     routes = [r for r in workspace_routes() if r[2] != "operator"]
     assert len(routes) >= 30
