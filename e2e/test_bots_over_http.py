@@ -30,8 +30,10 @@ async def test_a_bot_from_strategy_to_live(platform: Platform) -> None:
     ws = await org_with(platform, owner, **{trader: "trader", manager: "manager"})
     base = f"/v1/workspaces/{ws}"
     async with platform.client(owner) as http:
-        r = await http.put(f"{base}/settings", json={"risk": {"max_position": "1000"}})
+        risk = {"max_position": "1000", "max_open_orders": 8}
+        r = await http.put(f"{base}/settings", json={"risk": risk})
         assert r.status_code == 200, r.text
+        assert r.json()["risk"] == {"max_position": "1000", "max_open_orders": "8"}
     async with platform.client(trader) as http, platform.client(manager) as boss:
         strategy = await created(http, f"{base}/strategies", {"name": "Trend", "spec": SPEC})
         sid = strategy["strategy_id"]
@@ -49,6 +51,7 @@ async def test_a_bot_from_strategy_to_live(platform: Platform) -> None:
         assert (bot["mode"], bot["state"], bot["version"]) == ("paper", "stopped", 1)
         assert bot["limits_in_force"]["max_position"] == "500"
         assert bot["workspace_limits"]["max_position"] == "1000"
+        assert bot["limits_in_force"]["max_open_orders"] == 8, "the workspace's default"
 
         # a trader may not go live; a manager must confirm
         r = await http.post(f"{base}/bots/{bid}/mode", json={"mode": "live", "confirm_live": True})

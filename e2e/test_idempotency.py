@@ -34,7 +34,7 @@ async def test_every_write_route_answers_a_repeated_key_as_the_first_time(platfo
     assert len(routes) >= 12
     # The repeat changes nothing: the audit log holds the first call's events only.
     for method, path in routes:
-        env = await setup(platform, "admin", owner, member, victim)
+        env = await setup(platform, "admin", owner, member, victim, path=path)
         url = path.format(**env)
         caller = member if path.endswith("/leave") else owner  # the last owner may not leave
         async with platform.client(caller[0]) as http, platform.client(owner[0]) as auditor:

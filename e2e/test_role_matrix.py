@@ -110,6 +110,8 @@ async def setup(
     owner: tuple[str, str, str],
     member: tuple[str, str, str],
     victim: tuple[str, str, str],
+    *,
+    path: str | None = None,
 ) -> dict[str, str]:
     """A fresh organisation where `member` holds `role`, with a viewer, a pending invitation and a token."""
     async with platform.client(owner[0]) as http:
@@ -139,7 +141,26 @@ async def setup(
         ticket = await http.post(f"/v1/workspaces/{ws}/support/tickets", json=TICKET)
         assert ticket.status_code == 201, ticket.text
         env["ticket_id"] = ticket.json()["ticket_id"]
-        # two strategies: the bot pins one, so the other may be deleted
+    if path is None or "/strategies" in path or "/bots" in path:
+        await bots_setup(platform, owner, env)
+    if "api_tokens:manage" in grants(role):
+        # Revoking is judged on one's own token: someone else's needs members:remove as well,
+        # which the service checks against the holder's role.
+        async with platform.client(member[0]) as http:
+            own = await http.post(
+                f"/v1/workspaces/{ws}/tokens",
+                json={"name": "own-token", "permissions": ["workspace:read"]},
+            )
+            assert own.status_code == 201, own.text
+            env["token_id"] = own.json()["token_id"]
+    return env
+
+
+async def bots_setup(platform, owner: tuple[str, str, str], env: dict[str, str]) -> None:
+    """Two strategies and a bot in `env`'s workspace: the bot pins one, so the other
+    (`strategy_id`) may be deleted."""
+    ws = env["workspace_id"]
+    async with platform.client(owner[0]) as http:
         pinned, free = [
             await http.post(f"/v1/workspaces/{ws}/strategies", json={"name": n, "spec": SPEC})
             for n in ("Pinned", "Trend")
@@ -152,17 +173,6 @@ async def setup(
         )
         assert bot.status_code == 201, bot.text
         env["bot_id"] = bot.json()["bot_id"]
-    if "api_tokens:manage" in grants(role):
-        # Revoking is judged on one's own token: someone else's needs members:remove as well,
-        # which the service checks against the holder's role.
-        async with platform.client(member[0]) as http:
-            own = await http.post(
-                f"/v1/workspaces/{ws}/tokens",
-                json={"name": "own-token", "permissions": ["workspace:read"]},
-            )
-            assert own.status_code == 201, own.text
-            env["token_id"] = own.json()["token_id"]
-    return env
 
 
 async def prepare(http: Any, method: str, path: str, env: dict[str, str]) -> None:
@@ -192,7 +202,7 @@ async def test_each_role_gets_exactly_what_the_catalogue_grants(platform) -> Non
     failures = []
     for method, path, permission in routes:
         for role in ROLES:
-            env = await setup(platform, role, owner, members[role], victim)
+            env = await setup(platform, role, owner, members[role], victim, path=path)
             url = path.format(**env)
             async with platform.client(members[role][0]) as http:
                 status, code = await call(http, method, url, body_for(method, path, env))

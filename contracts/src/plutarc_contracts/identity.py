@@ -76,18 +76,42 @@ class WorkspaceRenamed(Payload, frozen=True, kw_only=True):
     name: Name
 
 
-class RiskDefaults(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class RiskDefaultsV1(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     max_order_notional: Money | None = None
     max_position: Money | None = None
     daily_loss_limit: Money | None = None
 
 
+class RiskDefaults(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A workspace's risk limits: its bots' defaults and caps (plutarc_contracts.bots)."""
+
+    max_order_notional: Money | None = None
+    max_position: Money | None = None
+    max_open_orders: Annotated[int, msgspec.Meta(ge=1, le=10_000)] | None = None
+    daily_loss_limit: Money | None = None
+
+
+class WorkspaceSettingsChangedV1(Payload, frozen=True, kw_only=True):
+    workspace_id: Id
+    previous_risk: RiskDefaultsV1
+    risk: RiskDefaultsV1
+    previous_billing_contact: Email | None = None
+    billing_contact: Email | None = None
+
+
 class WorkspaceSettingsChanged(Payload, frozen=True, kw_only=True):
+    """v2: the risk limits may cap open orders (`max_open_orders`); v1 had no such cap."""
+
     workspace_id: Id
     previous_risk: RiskDefaults
     risk: RiskDefaults
     previous_billing_contact: Email | None = None
     billing_contact: Email | None = None
+
+
+def _same_fields(payload: dict[str, Any]) -> dict[str, Any]:
+    """v1 -> v2 where v2 only adds an optional field: a v1 payload is a v2 one as it is."""
+    return payload
 
 
 class WorkspaceArchived(Payload, frozen=True, kw_only=True):
@@ -238,7 +262,15 @@ class RenameWorkspace(Payload, frozen=True, kw_only=True):
     name: Name
 
 
+class ChangeWorkspaceSettingsV1(Payload, frozen=True, kw_only=True):
+    workspace_id: Id
+    risk: RiskDefaultsV1
+    billing_contact: Email | None = None
+
+
 class ChangeWorkspaceSettings(Payload, frozen=True, kw_only=True):
+    """v2: `risk` may hold `max_open_orders`."""
+
     workspace_id: Id
     risk: RiskDefaults
     billing_contact: Email | None = None
@@ -467,6 +499,8 @@ PREVIOUS_VERSIONS: dict[str, tuple[dict[int, type[msgspec.Struct]], dict[int, An
     "identity.invite_member": ({1: InviteMemberV1}, {1: _add_accept_url}),
     "identity.resend_invitation": ({1: ResendInvitationV1}, {1: _add_accept_url}),
     "identity.expire_invitations": ({1: ExpireInvitationsV1}, {1: _expiring_v1_to_v2}),
+    "identity.workspace_settings_changed": ({1: WorkspaceSettingsChangedV1}, {1: _same_fields}),
+    "identity.change_workspace_settings": ({1: ChangeWorkspaceSettingsV1}, {1: _same_fields}),
 }
 
 

@@ -58,7 +58,7 @@ class Bots(Harness):
         self.memberships.apply(env)
         self.workspaces.apply(env)
 
-    def set_workspace_risk(self, ws: str | None = None, **risk: str | None) -> None:
+    def set_workspace_risk(self, ws: str | None = None, **risk: Any) -> None:
         self.identity(
             c.WorkspaceSettingsChanged(
                 workspace_id=ws or self.ws,

@@ -87,13 +87,16 @@ def test_testnet_and_live_need_a_venue_connection(bots: Bots) -> None:
 
 
 def test_a_bot_never_exceeds_its_workspaces_limits(bots: Bots) -> None:
-    bots.set_workspace_risk(max_position="1000", max_order_notional="100")
+    bots.set_workspace_risk(max_position="1000", max_order_notional="100", max_open_orders=8)
     sid = bots.strategy()
-    over = bots.config(sid, risk=b.RiskLimits(max_position="1000.01"))
-    command = b.CreateBot(workspace_id=bots.ws, bot_id=str(uuid4()), config=over)
-    assert bots.rejected(ALICE, command, "bots.limit_exceeds_workspace").field == (
-        "config.risk.max_position"
-    )
+    for over, field in [
+        (b.RiskLimits(max_position="1000.01"), "config.risk.max_position"),
+        (b.RiskLimits(max_open_orders=9), "config.risk.max_open_orders"),
+    ]:
+        command = b.CreateBot(
+            workspace_id=bots.ws, bot_id=str(uuid4()), config=bots.config(sid, risk=over)
+        )
+        assert bots.rejected(ALICE, command, "bots.limit_exceeds_workspace").field == field
     within = bots.config(sid, risk=b.RiskLimits(max_position="500", max_open_orders=4))
     bots.ok(ALICE, b.CreateBot(workspace_id=bots.ws, bot_id=str(uuid4()), config=within))
     in_force = b.effective_limits(within.risk, bots.workspaces.risk(bots.ws))

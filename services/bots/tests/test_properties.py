@@ -110,9 +110,7 @@ def test_random_changes_replay_keep_config_bytes_and_stay_within_limits(
             case ("stop",):
                 bots.send(ALICE, b.StopBot(workspace_id=bots.ws, bot_id=bot_id))
             case ("workspace", risk):
-                caps = msgspec.structs.asdict(risk)
-                caps.pop("max_open_orders")  # workspaces set no cap on open orders (yet)
-                bots.set_workspace_risk(**caps)
+                bots.set_workspace_risk(**msgspec.structs.asdict(risk))
                 caps_over_time.append((bots.clock.now(), bots.workspaces.risk(bots.ws)))
         bot = observe()
         workspace = bots.workspaces.risk(bots.ws)

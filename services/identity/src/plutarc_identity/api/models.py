@@ -173,11 +173,13 @@ _NOT_REGISTERED = {"email": "", "display_name": "", "personal_workspace_id": ""}
 
 
 def _risk(p: c.WorkspaceSettingsChanged) -> dict[str, str]:
+    """The limits set, each as a decimal string (the open-orders cap too)."""
     return {
-        k: v
+        k: str(v)
         for k, v in (
             ("max_order_notional", p.risk.max_order_notional),
             ("max_position", p.risk.max_position),
+            ("max_open_orders", p.risk.max_open_orders),
             ("daily_loss_limit", p.risk.daily_loss_limit),
         )
         if v is not None

@@ -38,6 +38,7 @@ class RenameIn(In):
 class RiskIn(In):
     max_order_notional: Money | None = None
     max_position: Money | None = None
+    max_open_orders: Annotated[int, Field(ge=1, le=10_000)] | None = None
     daily_loss_limit: Money | None = None
 
 
