@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import faulthandler
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -229,9 +230,11 @@ async def running_platform(
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     await until(lambda: server.started or serving.done(), what="API listening")
     try:
-        await until(runtime.ready, what="API read models caught up")
+        # Longer than SQLite's busy timeout (30 s), so a start that failed says why.
+        await until(runtime.ready, timeout=45, what="API read models caught up")
     except Exception:
         print("replies ready", runtime.replies.ready.is_set(), runtime.read_models.status())
+        faulthandler.dump_traceback(all_threads=True)  # where each thread waits (CI diagnosis)
         raise
     platform = Platform(
         f"http://127.0.0.1:{port}",

@@ -5,12 +5,14 @@ changed."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from plutarc_testkit.waiting import until
 
 from .conftest import Platform
+from .sse import audit, live
 from .test_role_matrix import SPEC, bot_config
 from .test_support_over_http import org_with
 
@@ -46,8 +48,11 @@ async def test_a_bot_from_strategy_to_live(platform: Platform) -> None:
         assert v1["spec"] == SPEC, "a version never changes"
 
         config = {**bot_config(sid), "risk": {"max_position": "500"}}
-        bot = await created(http, f"{base}/bots", {"config": config})
+        async with live(http, ws) as stream:
+            bot = await created(http, f"{base}/bots", {"config": config})
+            [seen] = await stream.wait_for("bots.bot_created")
         bid = bot["bot_id"]
+        assert bid in json.dumps(seen.data), "a member with bots:read sees the bot created live"
         assert (bot["mode"], bot["state"], bot["version"]) == ("paper", "stopped", 1)
         assert bot["limits_in_force"]["max_position"] == "500"
         assert bot["workspace_limits"]["max_position"] == "1000"
@@ -60,8 +65,12 @@ async def test_a_bot_from_strategy_to_live(platform: Platform) -> None:
         assert (r.status_code, r.json()["code"]) == (422, "bots.live_not_confirmed")
         r = await boss.post(f"{base}/bots/{bid}/mode", json={"mode": "live", "confirm_live": True})
         assert r.status_code == 200, r.text
-        live = r.json()
-        assert (live["mode"], live["version"], live["config"]) == ("live", 2, bot["config"])
+        now_live = r.json()
+        assert (now_live["mode"], now_live["version"], now_live["config"]) == (
+            "live",
+            2,
+            bot["config"],
+        )
 
         versions = (await http.get(f"{base}/bots/{bid}/versions")).json()["items"]
         assert [(v["version"], v["change"], v["mode"]) for v in versions] == [
@@ -69,6 +78,11 @@ async def test_a_bot_from_strategy_to_live(platform: Platform) -> None:
             (1, "created", "paper"),
         ]
         assert versions[0]["actor"] == f"user:{manager_id}"
+        # the audit log shows who took it live
+        async with platform.client(owner) as auditor:
+            entries = await audit(auditor, ws)
+        [went_live] = [e for e in entries if e["action"] == "bots.bot_mode_changed"]
+        assert went_live["actor"] == f"user:{manager_id}"
         then = versions[1]["at"]
         r = await http.get(f"{base}/bots/{bid}/versions/at", params={"at": then})
         assert (r.json()["version"], r.json()["mode"]) == (1, "paper")

@@ -117,6 +117,10 @@ class ApiRuntime:
     def open(self) -> None:
         """Create what the API keeps on disk (or in PostgreSQL); run once, at start."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # The first connection switches a new SQLite file to WAL, which needs a lock SQLite does
+        # not wait for: done here, before the read models and the log watcher open it at once.
+        with self.engine.connect():
+            pass
         state.metadata.create_all(self.state_engine)
         self.secret_key = state.server_key(self.state_engine, self.settings.secret_key)
 

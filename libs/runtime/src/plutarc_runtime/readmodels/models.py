@@ -156,9 +156,22 @@ class ReadModels:
 
     # -- running ------------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
-        """Serve as writer when the lock is free; otherwise follow, and take over if it frees."""
+        """Serve as writer when the lock is free; otherwise follow, and take over if it frees.
+        A failure is logged and kept in `status()` (the task's exception is read only when the
+        process stops)."""
+        try:
+            await self._run(stop)
+        except Exception as exc:
+            self.phase = f"failed while {self.phase}: {type(exc).__name__}: {exc}"
+            log.exception("read models stopped", extra={"phase": self.phase})
+            raise
+
+    async def _run(self, stop: asyncio.Event) -> None:
         self.phase = "creating bookkeeping tables"
+        started = time.monotonic()
         await asyncio.to_thread(bookkeeping.create_all, self.engine)
+        if time.monotonic() - started > 5:
+            log.warning("creating the bookkeeping tables took %.1f s", time.monotonic() - started)
         self.phase = "connecting to Kafka"
         self._kafka = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap, client_id="readmodels-positions"
