@@ -5,67 +5,28 @@ status, nothing changed."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import Result
-from typer.testing import CliRunner
 
 _ROOT = Path(__file__).resolve().parents[2]
 if str(_ROOT) not in sys.path:
     sys.path.append(str(_ROOT))
 
-from plutarc_cli.client import Credentials  # noqa: E402
-from plutarc_cli.main import app  # noqa: E402
-
 from e2e.conftest import Platform, platform  # noqa: E402, F401
+from e2e.terminal import Term  # noqa: E402
 from e2e.test_role_matrix import SPEC, bot_config  # noqa: E402
 
 pytestmark = pytest.mark.kafka
-
-
-class Term:
-    """One terminal, logged in with a token, in a workspace."""
-
-    def __init__(self, home: Path, platform: Platform, token: str, workspace_id: str) -> None:
-        self.home = home
-        self.env = {"XDG_CONFIG_HOME": str(home / "config"), "PLUTARC_API_URL": platform.base_url}
-        path = home / "config" / "plutarc" / "credentials.json"
-        Credentials(api_url=platform.base_url, token=token, workspace_id=workspace_id).save(path)
-
-    def file(self, name: str, value: Any) -> str:
-        path = self.home / name
-        path.write_text(value if isinstance(value, str) else json.dumps(value))
-        return str(path)
-
-    async def __call__(self, *args: str, input: str | None = None) -> Result:
-        result = await asyncio.to_thread(
-            CliRunner().invoke, app, list(args), input=input, env=self.env
-        )
-        assert result.exception is None or isinstance(result.exception, SystemExit), (
-            f"a traceback escaped: {result.exception!r}\n{result.output}"
-        )
-        assert "Traceback" not in result.output
-        return result
-
-    async def ok(self, *args: str, input: str | None = None) -> Result:
-        result = await self(*args, input=input)
-        assert result.exit_code == 0, f"{args}: exit {result.exit_code}\n{result.output}"
-        return result
-
-    async def json(self, *args: str, input: str | None = None) -> Any:
-        return json.loads((await self.ok(*args, "--json", input=input)).stdout)
 
 
 async def terminal(platform: Platform, tmp_path: Path) -> Term:
     token, _, _ = await platform.user("trader")
     async with platform.client(token) as http:
         ws = (await http.get("/v1/me")).json()["personal_workspace_id"]
-    return Term(tmp_path, platform, token, ws)
+    return Term(tmp_path, platform.base_url, token, ws)
 
 
 async def test_a_strategy_and_a_bot_from_the_terminal(platform: Platform, tmp_path: Path) -> None:

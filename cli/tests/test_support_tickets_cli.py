@@ -5,53 +5,19 @@ text escaped, bad input refused with a code and an exit status."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import Result
-from typer.testing import CliRunner
 
 _ROOT = Path(__file__).resolve().parents[2]
 if str(_ROOT) not in sys.path:
     sys.path.append(str(_ROOT))
 
-from plutarc_cli.client import Credentials  # noqa: E402
-from plutarc_cli.main import app  # noqa: E402
-
 from e2e.conftest import Platform, platform  # noqa: E402, F401
+from e2e.terminal import Term  # noqa: E402
 
 pytestmark = pytest.mark.kafka
-
-
-class Term:
-    """One terminal, logged in with a token, in a workspace."""
-
-    def __init__(self, home: Path, platform: Platform, token: str, workspace_id: str) -> None:
-        self.env = {"XDG_CONFIG_HOME": str(home / "config"), "PLUTARC_API_URL": platform.base_url}
-        path = home / "config" / "plutarc" / "credentials.json"
-        Credentials(api_url=platform.base_url, token=token, workspace_id=workspace_id).save(path)
-
-    async def __call__(self, *args: str, input: str | None = None) -> Result:
-        result = await asyncio.to_thread(
-            CliRunner().invoke, app, ["support", *args], input=input, env=self.env
-        )
-        assert result.exception is None or isinstance(result.exception, SystemExit), (
-            f"a traceback escaped: {result.exception!r}\n{result.output}"
-        )
-        assert "Traceback" not in result.output
-        return result
-
-    async def ok(self, *args: str, input: str | None = None) -> Result:
-        result = await self(*args, input=input)
-        assert result.exit_code == 0, f"{args}: exit {result.exit_code}\n{result.output}"
-        return result
-
-    async def json(self, *args: str, input: str | None = None) -> Any:
-        return json.loads((await self.ok(*args, "--json", input=input)).stdout)
 
 
 async def terminals(platform: Platform, tmp_path: Path) -> tuple[Term, Term, str, str]:
@@ -62,8 +28,8 @@ async def terminals(platform: Platform, tmp_path: Path) -> tuple[Term, Term, str
     async with platform.client(op) as http:
         op_ws = (await http.get("/v1/me")).json()["personal_workspace_id"]
     return (
-        Term(tmp_path / "user", platform, user, ws),
-        Term(tmp_path / "op", platform, op, op_ws),
+        Term(tmp_path / "user", platform.base_url, user, ws, "support"),
+        Term(tmp_path / "op", platform.base_url, op, op_ws, "support"),
         ws,
         op_id,
     )

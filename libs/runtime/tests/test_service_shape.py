@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-import msgspec
 import pytest
 from plutarc_access import Memberships, RegoEngine
 from plutarc_contracts import CommandEnvelope, CommandRejected, Envelope
@@ -21,6 +20,7 @@ from plutarc_contracts.system import IntentRecorded
 from plutarc_runtime.bus import ensure_topics
 from plutarc_runtime.intents import WORKER_TRACKING, PermanentFailure
 from plutarc_testkit.harness import Harness
+from plutarc_testkit.identity_events import workspace_events as identity_workspace
 from plutarc_testkit.waiting import until
 
 from .kafka_helpers import produce, read_all
@@ -48,39 +48,9 @@ class Pager:
         return {"paged": True}
 
 
-def identity_event(payload: msgspec.Struct, stream_id: str, position: int) -> Envelope:
-    name, version = r.registry().type_name_of(type(payload))
-    return Envelope(
-        event_id=str(uuid4()),
-        type=name,
-        schema_version=version,
-        occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
-        producer="identity",
-        stream_id=stream_id,
-        stream_position=position,
-        workspace_id=getattr(payload, "workspace_id", None),
-        actor="user:alice",
-        correlation_id=str(uuid4()),
-        causation_id=None,
-        payload=payload,
-    )
-
-
 def workspace_events(ws: str) -> list[Envelope]:
     """alice owns `ws`, bob is a viewer in it."""
-    return [
-        identity_event(
-            c.WorkspaceCreated(workspace_id=ws, kind="organisation", name="Desk", created_by="a"),
-            ws,
-            1,
-        ),
-        identity_event(
-            c.MemberJoined(workspace_id=ws, user_id="alice", role="owner", via="creation"), ws, 2
-        ),
-        identity_event(
-            c.MemberJoined(workspace_id=ws, user_id="bob", role="viewer", via="creation"), ws, 3
-        ),
-    ]
+    return identity_workspace(ws, {"alice": "owner", "bob": "viewer"})
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
