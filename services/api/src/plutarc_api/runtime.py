@@ -173,7 +173,14 @@ class ApiRuntime:
                 )
 
     async def watch_log(self, interval: float = 0.1) -> None:
-        """One query per interval for the whole process, however many streams are open."""
+        """One query per interval for the whole process, however many streams are open; from
+        when the read models have caught up (their tables exist, and no stream is served
+        before), so that it never races their creation on a new SQLite file."""
+        ready = asyncio.ensure_future(self.read_models.caught_up.wait())
+        stopping = asyncio.ensure_future(self.stop.wait())
+        await asyncio.wait({ready, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in (ready, stopping):
+            waiter.cancel()
         newest = -1
         while not self.stop.is_set():
             with contextlib.suppress(Exception):

@@ -23,6 +23,7 @@ from typing import IO, Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from plutarc_contracts import Registry, TopicRegistry, default_topics
 from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import OperationalError
 
 from ..bus import partitions_of
 from .database import is_sqlite
@@ -168,10 +169,16 @@ class ReadModels:
 
     async def _run(self, stop: asyncio.Event) -> None:
         self.phase = "creating bookkeeping tables"
-        started = time.monotonic()
-        await asyncio.to_thread(bookkeeping.create_all, self.engine)
-        if time.monotonic() - started > 5:
-            log.warning("creating the bookkeeping tables took %.1f s", time.monotonic() - started)
+        for attempt in range(1, 6):
+            try:
+                await asyncio.to_thread(bookkeeping.create_all, self.engine)
+                break
+            except OperationalError as exc:
+                # SQLite waited its busy timeout for another connection's write lock: seen in
+                # CI on a brand-new file with no other writer in sight (cause not found)
+                if "locked" not in str(exc) or attempt == 5 or stop.is_set():
+                    raise
+                log.warning("creating the bookkeeping tables: %s; trying again", exc.orig)
         self.phase = "connecting to Kafka"
         self._kafka = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap, client_id="readmodels-positions"
