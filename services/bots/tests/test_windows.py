@@ -4,9 +4,12 @@ when its version changes; cleared when it stops; an archived workspace's bots st
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import msgspec
+from plutarc_bots.sessions import Calendar
+from plutarc_bots.views import Library
 from plutarc_contracts import bots as b
 from plutarc_contracts import identity as c
 from plutarc_runtime.clock import FakeClock
@@ -98,3 +101,29 @@ def test_an_archived_workspaces_bots_stop(make_bots: Any) -> None:
     assert len(bots.events("bots.bot_stopped")) == 1, "stopped once"
     start = b.StartBot(workspace_id=bots.ws, bot_id=running)
     bots.rejected(ALICE, start, "bots.workspace_archived")
+
+
+def test_the_library_compiles_each_version_into_the_timers_calendar() -> None:
+    """At start the read model catches up: each bot's schedule is compiled as its version is
+    applied, so the timer's first pass only computes (docs/benchmarks.md, `sessions`)."""
+    calendar = Calendar()
+    library = Library(calendar)
+    config = b.BotConfig(
+        name="b",
+        strategy=b.PinnedStrategy(strategy_id="s", version=1),
+        market=b.MarketRef(venue="binance", symbol="BTC/USDT"),
+        sessions=LONDON,
+    )
+    created = b.BotCreated(workspace_id="w", bot_id="b1", version=1, config=config, mode="paper")
+    library.apply(SimpleNamespace(payload=created))
+    assert calendar.cache_sizes()[0] == 1
+    tokyo = msgspec.structs.replace(
+        config, sessions=msgspec.structs.replace(LONDON, time_zone="Asia/Tokyo")
+    )
+    changed = b.BotReconfigured(
+        workspace_id="w", bot_id="b1", version=2, config=tokyo, mode="paper", changed=["sessions"]
+    )
+    library.apply(SimpleNamespace(payload=changed))
+    assert calendar.cache_sizes()[0] == 2
+    window = calendar.next_window(tokyo.sessions, FRIDAY_NOON)
+    assert window is not None and window.starts_at == utc(2026, 3, 29, 23)

@@ -38,6 +38,7 @@ def build(
     settings = settings or BotsSettings()
     members = memberships or Memberships(policy or engine_for(settings.opa_url))
     spaces = workspaces if workspaces is not None else Workspaces()
+    calendar = Calendar()  # the timer's; the Library compiles each version's sessions into it
 
     def authorizer(store: EventStore, clock: Clock) -> Authorizer:
         return members.authorizer(clock.now)
@@ -47,8 +48,8 @@ def build(
         registry=default_registry(),
         stream_types=STREAM_TYPES,
         handlers=handlers(spaces),
-        timers=timers(spaces, Calendar(), timedelta(seconds=settings.bots_timer_interval_seconds)),
-        read_models=[Library],
+        timers=timers(spaces, calendar, timedelta(seconds=settings.bots_timer_interval_seconds)),
+        read_models=[lambda: Library(calendar)],
         authorizer=authorizer,
         replayed=[Replayed("memberships", [events_topic(IDENTITY)], [members, spaces])],
         transient_errors=(AccessError,),  # the policy server is down: retry, never dead-letter

@@ -13,6 +13,7 @@ timer pass over thousands of bots is mostly dictionary look-ups (bench/sessions_
 
 from __future__ import annotations
 
+import contextlib
 import math
 from bisect import bisect_right
 from dataclasses import dataclass
@@ -174,6 +175,14 @@ class Calendar:
                 raise RuntimeError(f"the calendar went backwards after {window}")
             window = after
         return out
+
+    def prepare(self, sessions: TradingSessions) -> None:
+        """Compile `sessions` now (when a configuration arrives) rather than in the next pass
+        that asks for its window: the bots service's `Library` does so as it applies each
+        version, so a timer pass after a start only computes. A zone this machine's time-zone
+        database no longer knows is reported by the pass that asks, not here."""
+        with contextlib.suppress(errors.UnknownTimeZone):
+            self._schedule(sessions)
 
     def cache_sizes(self) -> tuple[int, int]:
         """How many compiled schedules and zone timelines are held (each bounded)."""

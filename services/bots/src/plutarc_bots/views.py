@@ -18,6 +18,8 @@ from plutarc_contracts import bots as b
 from plutarc_contracts import identity as c
 from plutarc_runtime.timers import Deadlines
 
+from .sessions import Calendar
+
 NOW = datetime(1970, 1, 1, tzinfo=UTC)
 """A deadline already passed: the bot's window is computed at the next pass."""
 
@@ -46,7 +48,9 @@ class Library:
         }
     )
 
-    def __init__(self) -> None:
+    def __init__(self, calendar: Calendar | None = None) -> None:
+        self.calendar = calendar
+        """The timer's calendar: each version's sessions are compiled into it as they arrive."""
         self.bots: dict[str, BotView] = {}
         self.pins: dict[str, set[str]] = {}
         """strategy id -> the bots (not deleted) that pin one of its versions."""
@@ -94,6 +98,8 @@ class Library:
                 strategy_id,
             )
         self.pins.setdefault(strategy_id, set()).add(p.bot_id)
+        if self.calendar is not None:
+            self.calendar.prepare(view.sessions)
         if view.running:
             self.windows.set(p.bot_id, NOW)  # a new version: its window is published again
 
