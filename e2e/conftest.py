@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import faulthandler
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -171,10 +170,6 @@ async def running_platform(
     `identity_opa_url` points the identity service's policy at an OPA server (as its
     PLUTARC_OPA_URL would); `opa_url` in `overrides` does the same for the API.
     """
-    # Every service runs in this one loop here, while in production each is a process of its
-    # own: their blocking store calls share the loop's default thread pool (6 workers on 2
-    # cores), where a few waits on SQLite locks can starve the API's start.
-    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=32))
     if not (data_dir / "identity").exists():  # a second platform on the same store keeps them
         await fresh_identity_topics(kafka_bootstrap, SERVICES if support else ("identity",))
     others: list[tuple[Service, asyncio.Event, asyncio.Task[None]]] = []

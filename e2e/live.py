@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import socket
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -86,9 +85,6 @@ class LivePlatform:
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
-        # All the services share this loop (in production each is a process): a larger pool
-        # for their blocking store calls than the default 6 workers of a 2-core machine.
-        self._loop.set_default_executor(ThreadPoolExecutor(max_workers=32))
         try:
             self._loop.run_until_complete(self._main())
         except BaseException as exc:  # reported to the test thread by start()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .client import PlutarcClient, _seg
+from .client import keyed_write as _write
 
 
 def _strategies(workspace_id: str) -> str:
@@ -14,13 +15,6 @@ def _strategies(workspace_id: str) -> str:
 
 def _bots(workspace_id: str) -> str:
     return f"/v1/workspaces/{_seg(workspace_id)}/bots"
-
-
-def _write(client: PlutarcClient, method: str, path: str, body: dict[str, Any] | None) -> Any:
-    out = client._write(method, path, body, keyed=True)
-    if isinstance(out, dict) and out.get("status") == "accepted" and "result" in out:
-        return None  # accepted after the API's deadline: the caller reads the resource again
-    return out
 
 
 def _page(client: PlutarcClient, path: str, limit: int) -> dict[str, Any]:

@@ -404,6 +404,15 @@ def _is_pending_result(out: Any) -> bool:
     return isinstance(out, dict) and out.get("status") == "accepted" and "result" in out
 
 
+def keyed_write(client: PlutarcClient, method: str, path: str, body: dict[str, Any] | None) -> Any:
+    """A write to a route that honours Idempotency-Key (resent on an unknown fate); None when
+    the command was accepted after the API's deadline: the caller reads the resource again."""
+    out = client._write(method, path, body, keyed=True)
+    if isinstance(out, dict) and out.get("status") == "accepted" and "result" in out:
+        return None
+    return out
+
+
 def _seg(value: str) -> str:
     """A path segment, escaped so an argument cannot walk to another route."""
     return quote(value, safe="")

@@ -251,7 +251,7 @@ class BotStopped(Payload, frozen=True, kw_only=True):
     workspace_id: Id
     bot_id: Id
     version: Version
-    reason: Literal["requested", "workspace_archived", "deleted"] = "requested"
+    reason: Literal["requested", "workspace_archived"] = "requested"
 
 
 class BotDeleted(Payload, frozen=True, kw_only=True):
@@ -273,11 +273,11 @@ class TradingWindowScheduled(Payload, frozen=True, kw_only=True):
 
 
 class TradingWindowCleared(Payload, frozen=True, kw_only=True):
-    """The bot has no window to come (stopped, deleted, or no window at all)."""
+    """The bot has no window to come (stopped, or no window at all)."""
 
     workspace_id: Id
     bot_id: Id
-    reason: Literal["stopped", "deleted", "no_windows"]
+    reason: Literal["stopped", "no_windows"]
 
 
 # --- commands (bots.commands.v1) ----------------------------------------------------------------------

@@ -36,7 +36,7 @@ def test_each_change_publishes_the_next_immutable_version(bots: Bots) -> None:
     assert bots.rejected(TINA, stale, "bots.version_mismatch").field == "expected_version"
 
 
-def test_a_viewer_reads_but_does_not_write_the_library(bots: Bots) -> None:
+def test_a_viewer_may_not_write_the_library(bots: Bots) -> None:
     spec = b.CreateStrategy(
         workspace_id=bots.ws, strategy_id=str(uuid4()), name="x", spec=CROSSOVER
     )

@@ -12,6 +12,7 @@ from plutarc_runtime.handling import Accepted, Context, Handler
 
 from . import rules
 from .domain import Bot, Strategy, errors, parse_id
+from .strategy import compile as compile_strategy
 from .views import Library, Workspaces
 
 SERVICE = b.BOTS
@@ -62,7 +63,7 @@ class _Handlers:
         strategy_id = parse_id(p.strategy_id, "strategy_id")
         if ctx.store.find(Strategy, strategy_id) is not None:
             raise errors.StrategyExists(f"strategy {p.strategy_id} exists")
-        rules.check_spec(p.spec)
+        compile_strategy(p.spec)  # errors name their field under `spec`
         strategy = Strategy.create(
             workspace_id=p.workspace_id,
             strategy_id=strategy_id,
@@ -78,7 +79,7 @@ class _Handlers:
         ctx.require(p.workspace_id, "strategies:update")
         self._active(p.workspace_id)
         strategy = _strategy(ctx, p.workspace_id, p.strategy_id, "strategy_id")
-        rules.check_spec(p.spec)
+        compile_strategy(p.spec)  # errors name their field under `spec`
         version = strategy.publish(
             p.spec, by=ctx.user_id, note=p.note, expected_version=p.expected_version, at=ctx.now
         )

@@ -1,23 +1,17 @@
 """The rules a bot's configuration and a strategy's spec must meet, with the field to blame.
 
-The strategy library (`plutarc_bots.strategy`) judges a spec's components, the session calendar
-(`plutarc_bots.sessions`) a bot's trading sessions; this module adds the bot's own rules and
-names each error's field as the command carries it (`config.sessions.windows[1].end`).
+The session calendar (`plutarc_bots.sessions`) judges a bot's trading sessions (a strategy's spec
+is judged by compiling it, `plutarc_bots.strategy.compile`); this module adds the bot's own rules
+and names each error's field as the command carries it (`config.sessions.windows[1].end`).
 """
 
 from __future__ import annotations
 
 from plutarc_contracts import bots as b
+from plutarc_contracts import identity as c
 
 from . import sessions
 from .domain import errors
-from .strategy import compile as compile_strategy
-
-
-def check_spec(spec: b.StrategySpec) -> None:
-    """A spec the strategy library compiles: known components, typed parameters, one sizer (its
-    errors name their field under ``spec``, as the commands carry it)."""
-    compile_strategy(spec)
 
 
 def check_market(market: b.MarketRef) -> None:
@@ -43,8 +37,8 @@ def check_connection(config: b.BotConfig, mode: str) -> None:
         )
 
 
-def check_limits(risk: b.RiskLimits, workspace_risk: object) -> None:
-    above = b.limits_above(risk, workspace_risk)  # type: ignore[arg-type]
+def check_limits(risk: b.RiskLimits, workspace_risk: c.RiskDefaults) -> None:
+    above = b.limits_above(risk, workspace_risk)
     if above:
         name = above[0]
         raise errors.LimitExceedsWorkspace(
@@ -54,7 +48,7 @@ def check_limits(risk: b.RiskLimits, workspace_risk: object) -> None:
         )
 
 
-def check_config(config: b.BotConfig, mode: str, workspace_risk: object) -> None:
+def check_config(config: b.BotConfig, mode: str, workspace_risk: c.RiskDefaults) -> None:
     check_market(config.market)
     sessions.validate(config.sessions, field="config.sessions")
     check_limits(config.risk, workspace_risk)

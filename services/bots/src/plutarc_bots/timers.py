@@ -37,7 +37,10 @@ def schedule_windows(calendar: Calendar, now: datetime, models: ReadModels) -> l
         if (starts is None and published is None) or (
             published is not None and published == (view.version, starts, ends)
         ):
-            library.settle(bot_id) if published is None else library.rearm(bot_id)
+            if published is None:
+                library.settle(bot_id)  # nothing to publish, ever
+            else:
+                library.rearm(bot_id)  # published already: wait for its end again
             continue
         windows.append(
             b.ScheduledWindow(bot_id=bot_id, version=view.version, starts_at=starts, ends_at=ends)

@@ -2,7 +2,7 @@
 the offsets they committed with their rows, one writer per deployment, readers anywhere."""
 
 from .changes import Changes
-from .database import Reader, is_sqlite, open_engine, postgres_engine, sqlite_engine
+from .database import Reader, aware, is_sqlite, open_engine, postgres_engine, sqlite_engine
 from .models import ReadModels, WriterLock
 from .projector import Projector, SqlProjection, bookkeeping, rm_offsets, rm_projections, rm_seen
 from .sql import executemany, upsert
@@ -14,6 +14,7 @@ __all__ = [
     "Reader",
     "SqlProjection",
     "WriterLock",
+    "aware",
     "bookkeeping",
     "executemany",
     "is_sqlite",

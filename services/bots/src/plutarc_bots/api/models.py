@@ -12,8 +12,8 @@ Rows touched by a batch are loaded once, folded in memory and written once.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import Any, overload
+from datetime import datetime
+from typing import Any
 
 import msgspec
 from plutarc_contracts import Envelope, events_topic
@@ -114,17 +114,6 @@ workspace_risk = Table(
 )
 
 _NAMES = {cls: name for name, cls in b.EVENTS.items()}
-
-
-@overload
-def aware(value: datetime) -> datetime: ...
-@overload
-def aware(value: None) -> None: ...
-def aware(value: datetime | None) -> datetime | None:
-    """SQLite hands datetimes back naive; they were stored in UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
 
 
 def as_json(value: msgspec.Struct) -> Any:

@@ -12,9 +12,10 @@ from plutarc_api.paging import cursor_of, parse_cursor
 from plutarc_api.problems import Problem
 from plutarc_api.runtime import ApiRuntime
 from plutarc_contracts import bots as b
+from plutarc_runtime.readmodels import aware
 from sqlalchemy import Column, Select, literal, select, tuple_
 
-from .models import aware, bot_versions, bots, strategies, strategy_versions, workspace_risk
+from .models import bot_versions, bots, strategies, strategy_versions, workspace_risk
 from .schemas import (
     BotConfig,
     BotDetailOut,

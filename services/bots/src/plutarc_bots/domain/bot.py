@@ -104,9 +104,7 @@ class Bot(Aggregate):
             at,
         )
 
-    def stop(
-        self, at: datetime, reason: Literal["requested", "workspace_archived", "deleted"]
-    ) -> None:
+    def stop(self, at: datetime, reason: Literal["requested", "workspace_archived"]) -> None:
         if self.state == "stopped":
             raise errors.AlreadyStopped(f"bot {self.bot_id} is stopped")
         self._trigger(

@@ -23,9 +23,10 @@ from typing import Any
 import msgspec
 from plutarc_access import Grant
 from plutarc_api.caller import Caller, sha256_hex
+from plutarc_runtime.readmodels import aware
 from sqlalchemy import Engine, bindparam, select
 
-from .models import _aware, grant_of, members, sessions, token_hashes, tokens, workspaces
+from .models import grant_of, members, sessions, token_hashes, tokens, workspaces
 
 SESSION_PREFIX = "pls_"
 PAT_PREFIX = "plt_"
@@ -224,7 +225,7 @@ class SqlLookups(IdentityLookups):
 
     def session(self, digest: str) -> tuple[str, str, datetime] | None:
         row = self._first(_sa_session, {"h": digest})
-        return (row.user_id, row.session_id, _aware(row.expires_at)) if row is not None else None
+        return (row.user_id, row.session_id, aware(row.expires_at)) if row is not None else None
 
     def token(self, digest: str) -> Grant | None:
         row = self._first(_sa_token, {"h": digest})
@@ -243,7 +244,7 @@ class SqlLookups(IdentityLookups):
         if row is None:
             return None
         return WorkspaceRow(
-            row.workspace_id, row.name, row.kind, bool(row.archived), _aware(row.created_at),
+            row.workspace_id, row.name, row.kind, bool(row.archived), aware(row.created_at),
             row.risk, row.billing_contact, row.role,
         )  # fmt: skip
 

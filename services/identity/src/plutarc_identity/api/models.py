@@ -9,7 +9,6 @@ memberships through `identity.role_changes`: what an event means is written once
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -17,7 +16,7 @@ from plutarc_access import Grant
 from plutarc_contracts import Envelope, events_topic
 from plutarc_contracts import identity as c
 from plutarc_contracts.identity_folds import Invitations, InvitationState, Tokens, TokenState
-from plutarc_runtime.readmodels import Changes, upsert
+from plutarc_runtime.readmodels import Changes, aware, upsert
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -296,11 +295,6 @@ def grant_of(row: Any) -> Grant:
         row.user_id,
         row.workspace_id,
         frozenset(row.permissions),
-        _aware(row.expires_at),
+        aware(row.expires_at),
         bool(row.revoked),
     )
-
-
-def _aware(instant: datetime) -> datetime:
-    """SQLite gives back naive datetimes (stored as UTC); PostgreSQL gives aware ones."""
-    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)

@@ -22,10 +22,11 @@ from plutarc_api.deps import (
 from plutarc_api.problems import Problem
 from plutarc_api.schemas import WRITE_ERRORS
 from plutarc_contracts import identity as c
+from plutarc_runtime.readmodels import aware
 from sqlalchemy import select
 
 from .lookups import SESSION_PREFIX
-from .models import _aware, members, sessions, users, workspaces
+from .models import members, sessions, users, workspaces
 from .schemas import LoginIn, MembershipOut, RegisterIn, SessionOut, UserOut
 
 router = APIRouter(prefix="/v1", tags=["auth"], responses=WRITE_ERRORS, route_class=PermissionRoute)
@@ -113,7 +114,7 @@ async def login(
         token=token,
         session_id=reply.result["session_id"],
         user_id=user.user_id,
-        expires_at=_aware(row.expires_at),
+        expires_at=aware(row.expires_at),
     )
 
 

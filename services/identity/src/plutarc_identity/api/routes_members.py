@@ -13,10 +13,11 @@ from plutarc_api.problems import Problem
 from plutarc_api.runtime import ApiRuntime
 from plutarc_api.schemas import WRITE_ERRORS
 from plutarc_contracts import identity as c
+from plutarc_runtime.readmodels import aware
 from sqlalchemy import select
 
 from .lookups import INVITATION_PREFIX, PAT_PREFIX
-from .models import _aware, invitations, members, tokens, users
+from .models import invitations, members, tokens, users
 from .schemas import (
     InvitationCreatedOut,
     InvitationOut,
@@ -49,7 +50,7 @@ async def members_out(rt: ApiRuntime, workspace_id: str) -> list[MemberOut]:
 
 
 def _invitation(row: object) -> InvitationOut:
-    expires_at = _aware(row.expires_at)  # type: ignore[attr-defined]
+    expires_at = aware(row.expires_at)  # type: ignore[attr-defined]
     status = row.status  # type: ignore[attr-defined]
     if status == "pending" and expires_at <= datetime.now(UTC):
         status = "expired"
@@ -273,7 +274,7 @@ def _token(row: object) -> TokenOut:
         token_id=row.token_id,  # type: ignore[attr-defined]
         name=row.name,  # type: ignore[attr-defined]
         permissions=row.permissions,  # type: ignore[attr-defined]
-        expires_at=_aware(row.expires_at),  # type: ignore[attr-defined]
+        expires_at=aware(row.expires_at),  # type: ignore[attr-defined]
         revoked=row.revoked,  # type: ignore[attr-defined]
     )
 

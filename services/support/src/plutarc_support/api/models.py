@@ -13,8 +13,8 @@ few statements however many of its events touch one ticket.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import Any, overload
+from datetime import datetime
+from typing import Any
 
 from plutarc_contracts import Envelope, events_topic
 from plutarc_contracts import support as s
@@ -132,17 +132,6 @@ _NAMES = {cls: name for name, cls in s.EVENTS.items()}
 
 def types_of(*classes: type) -> frozenset[str]:
     return frozenset(_NAMES[cls] for cls in classes)
-
-
-@overload
-def aware(value: datetime) -> datetime: ...
-@overload
-def aware(value: None) -> None: ...
-def aware(value: datetime | None) -> datetime | None:
-    """SQLite hands datetimes back naive; they were stored in UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
 
 
 TICKET_EVENTS = (

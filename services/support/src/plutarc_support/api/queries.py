@@ -9,9 +9,10 @@ from typing import Any
 from plutarc_api.paging import cursor_of, parse_cursor
 from plutarc_api.problems import Problem
 from plutarc_api.runtime import ApiRuntime
+from plutarc_runtime.readmodels import aware
 from sqlalchemy import Select, literal, select, tuple_
 
-from .models import PRIORITY_RANK, aware, messages, tickets
+from .models import PRIORITY_RANK, messages, tickets
 from .schemas import (
     LinksOut,
     MessageOut,

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query
 from plutarc_api.deps import Authenticated, PermissionRoute, Runtime
 from plutarc_api.paging import cursor_of, parse_cursor
 from plutarc_api.schemas import READ_ERRORS
+from plutarc_runtime.readmodels import aware
 from sqlalchemy import select
 
-from .models import aware, feed
+from .models import feed
 from .schemas import NotificationOut, NotificationPage
 
 router = APIRouter(
