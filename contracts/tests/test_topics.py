@@ -235,8 +235,8 @@ def test_a_context_routes_event_types_to_its_private_topics() -> None:
     [
         ([NOTES], {"support.notes.v1": ["bots.note_added"]}, "not a `support` type"),
         ([NOTES], {"support.notes.v1": ["support.a", "support.a"]}, "routed twice"),
-        ([NOTES], {"support.events.v1": ["support.a"]}, "not a private topic"),
-        ([], {"support.notes.v1": ["support.a"]}, "not a private topic"),
+        ([NOTES], {"support.events.v1": ["support.a"]}, "not a declared topic"),
+        ([], {"support.notes.v1": ["support.a"]}, "not a declared topic"),
         ([Topic(name="support.open.v1", description="")], None, "not private"),
     ],
 )

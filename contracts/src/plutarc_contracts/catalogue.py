@@ -15,7 +15,9 @@ from types import MappingProxyType
 from plutarc_contracts.audit_state import register_identity_audit
 from plutarc_contracts.bots import bots_topics, register_bots_types
 from plutarc_contracts.errors import UNKNOWN_TOPIC, ContractError
+from plutarc_contracts.exchange import exchange_topics, register_exchange_types
 from plutarc_contracts.identity import identity_topics, register_identity_types
+from plutarc_contracts.market import market_topics
 from plutarc_contracts.registry import Registry
 from plutarc_contracts.support import register_support_types, support_topics
 from plutarc_contracts.system import register_system_types
@@ -34,6 +36,7 @@ def default_registry() -> Registry:
     register_identity_audit(registry)
     register_support_types(registry)
     register_bots_types(registry)
+    register_exchange_types(registry)
     return registry.freeze()
 
 
@@ -42,7 +45,7 @@ def _contexts() -> Mapping[str, ContextTopics]:
     return MappingProxyType(
         {
             declared.context: declared
-            for declared in (identity_topics(), support_topics(), bots_topics())
+            for declared in (identity_topics(), support_topics(), bots_topics(), exchange_topics())
         }
     )
 
@@ -70,4 +73,6 @@ def default_topics() -> TopicRegistry:
     for declared in default_contexts().values():
         for topic in declared.all():
             topics.add(topic)
+    for topic in market_topics():
+        topics.add(topic)
     return topics

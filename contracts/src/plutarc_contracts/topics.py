@@ -206,9 +206,12 @@ class ContextTopics:
     commands: Topic
     private: tuple[Topic, ...] = ()
     routes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    streams: tuple[Topic, ...] = ()
+    """Public topics besides ``events`` that some event types are routed to (the exchange
+    context's orders, keyed by bot, for consumers that want orders and nothing else)."""
 
     def all(self) -> list[Topic]:
-        return [self.events, self.commands, *self.private]
+        return [self.events, self.commands, *self.private, *self.streams]
 
     def route(self, type_name: str) -> str:
         """The topic an event of this type is published to."""
@@ -226,11 +229,12 @@ def declare_context(
     partitions: int = 3,
     private: Iterable[Topic] = (),
     routes: Mapping[str, Iterable[str]] | None = None,
+    streams: Iterable[Topic] = (),
 ) -> ContextTopics:
     """The one declaration of a context's topics (`description` says what its events are about).
 
-    ``routes`` maps each private topic to the event types published to it instead of the events
-    topic. Declaration errors raise RegistrationError at start-up.
+    ``routes`` maps each private topic (or public one of ``streams``) to the event types published
+    to it instead of the events topic. Declaration errors raise RegistrationError at start-up.
     """
     by_type: dict[str, str] = {}
     for topic_name, type_names in (routes or {}).items():
@@ -256,14 +260,19 @@ def declare_context(
         ),
         private=tuple(private),
         routes=MappingProxyType(dict(sorted(by_type.items()))),
+        streams=tuple(streams),
     )
     for topic in declared.private:
         if topic.context != context:
             raise RegistrationError(f"topic `{topic.name}` is not in context `{context}`")
         if not topic.private:
             raise RegistrationError(f"`{topic.name}` is not private: name its readers")
-    if stray := sorted(set(by_type.values()) - {t.name for t in declared.private}):
-        raise RegistrationError(f"cannot route to `{stray[0]}`: not a private topic of {context}")
+    for topic in declared.streams:
+        if topic.context != context or topic.private:
+            raise RegistrationError(f"`{topic.name}` is not a public topic of `{context}`")
+    routable = {t.name for t in (*declared.private, *declared.streams)}
+    if stray := sorted(set(by_type.values()) - routable):
+        raise RegistrationError(f"cannot route to `{stray[0]}`: not a declared topic of {context}")
     declared.registry()  # refuses duplicate and colliding names
     return declared
 
