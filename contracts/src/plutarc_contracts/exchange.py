@@ -318,6 +318,18 @@ class AddConnection(Payload, frozen=True, kw_only=True):
         )
 
 
+class PublishSealingKey(Payload, frozen=True, kw_only=True):
+    """Issued by the gateway itself at start (actor ``system:exchange-gateway``) when the key it
+    holds is not the one last published."""
+
+    key_id: Id
+    public_key: PublicKey
+
+    @classmethod
+    def example(cls) -> PublishSealingKey:
+        return cls(key_id="k-2026-12", public_key="A" * 43 + "=")
+
+
 class RemoveConnection(Payload, frozen=True, kw_only=True):
     workspace_id: Id
     connection_id: Id
@@ -421,6 +433,7 @@ ORDER_EVENTS = (
 )
 
 COMMANDS: dict[str, type[msgspec.Struct]] = {
+    "exchange.publish_sealing_key": PublishSealingKey,
     "exchange.add_connection": AddConnection,
     "exchange.remove_connection": RemoveConnection,
     "exchange.place_order": PlaceOrder,

@@ -3,7 +3,17 @@
 from . import errors
 from .account import Book, BotAccount, OpenOrder
 from .connection import Connection
+from .keyring import KEYRING_ID, KeyRing
 
-STREAM_TYPES = [Connection, BotAccount]
+STREAM_TYPES = [Connection, BotAccount, KeyRing]
 
-__all__ = ["STREAM_TYPES", "Book", "BotAccount", "Connection", "OpenOrder", "errors"]
+__all__ = [
+    "KEYRING_ID",
+    "STREAM_TYPES",
+    "Book",
+    "BotAccount",
+    "Connection",
+    "KeyRing",
+    "OpenOrder",
+    "errors",
+]

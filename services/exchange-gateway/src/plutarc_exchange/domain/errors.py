@@ -51,6 +51,12 @@ class SealedCredentialsInvalid(Invalid):
     code = "exchange.credentials_invalid"
 
 
+class NoTestnet(Invalid):
+    """The venue has no testnet for this market: paper trading works on every venue."""
+
+    code = "exchange.no_testnet"
+
+
 class NotThisBot(Forbidden):
     """A bot's host acts for its own bot only."""
 
