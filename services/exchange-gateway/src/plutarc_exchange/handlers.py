@@ -211,23 +211,23 @@ class _Handlers:
         daily = _amount(limits.daily_loss_limit)
         if route is None:
             reports = self.paper.submit(p.bot_id, market, accepted, book, ctx.now)
-            first = reports[0] if reports else None
-            if first is not None and first.order_id == order_id and first.rejected_code:
-                account.reject(order_id, first.rejected_code, first.rejected_reason, ctx.now)
+            mine = next((r for r in reports if r.order_id == order_id and r.rejected_code), None)
+            if mine is not None and mine.rejected_code is not None:
+                account.reject(order_id, mine.rejected_code, mine.rejected_reason, ctx.now)
+                others = self._apply(ctx, account, [r for r in reports if r is not mine], daily)
                 return Accepted(
-                    [account],
+                    [account, *others],
                     {
                         "order_id": order_id,
                         "status": "rejected",
-                        "code": first.rejected_code,
-                        "reason": first.rejected_reason,
+                        "code": mine.rejected_code,
+                        "reason": mine.rejected_reason,
                     },
                 )
             account.accept(accepted, ctx.now)
-            for report in reports:
-                account.report(report, daily, ctx.now)
+            others = self._apply(ctx, account, reports, daily)
             status = "filled" if order_id not in account.orders else "open"
-            return Accepted([account], {"order_id": order_id, "status": status})
+            return Accepted([account, *others], {"order_id": order_id, "status": status})
         account.accept(accepted, ctx.now)
         intent = Intent(
             adapter="venue",
@@ -235,6 +235,31 @@ class _Handlers:
             body={"action": "place", "order": _order_body(accepted), **route.body()},
         )
         return Accepted([account], {"order_id": order_id, "status": "sent"}, [intent])
+
+    def _apply(
+        self, ctx: Context, account: BotAccount, reports: list[x.VenueReport], daily: Decimal | None
+    ) -> list[BotAccount]:
+        """Apply the paper engine's reports to their bots' accounts: the engine is shared by every
+        bot on the market, so one bot's order may let another's in flight arrive and fill."""
+        touched: dict[str, BotAccount] = {}
+        for report in reports:
+            if report.rejected_code is not None and report.rejected_code.startswith("cancel."):
+                continue  # a cancel that found the order done: the fill said so already
+            owner = self.paper.owner(report.order_id)
+            if owner is None:
+                continue
+            if owner[1] == account.bot_id:
+                account.report(report, daily, ctx.now)
+                continue
+            other = touched.get(owner[1]) or self._account(ctx, owner[0], owner[1])
+            touched[owner[1]] = other
+            bot = self.bots.get(owner[1])
+            limit = None
+            if bot is not None:
+                risk = effective_limits(bot.config.risk, self.workspaces.risk(owner[0]))
+                limit = _amount(risk.daily_loss_limit)
+            other.report(report, limit, ctx.now)
+        return list(touched.values())
 
     def cancel_order(self, p: x.CancelOrder, ctx: Context) -> Accepted:
         bot = self._bot(p.workspace_id, p.bot_id)
@@ -253,11 +278,15 @@ class _Handlers:
     def _cancel(
         self, ctx: Context, bot: BotInfo, account: BotAccount, targets: list[tuple[str, str, str]]
     ) -> Accepted:
-        intents = []
+        """Paper cancels go to the engine (they reach it after the venue's latency, so a fill may
+        still come first); testnet and live ones become venue intents. The order stays open until
+        the venue (or the engine) confirms."""
+        intents, touched = [], []
+        limits = effective_limits(bot.config.risk, self.workspaces.risk(bot.workspace_id))
         for order_id, mode, client_id in targets:
             if mode == "paper":
-                self.paper.cancel(account.bot_id, bot.config.market, order_id, ctx.now)
-                account.cancel(order_id, "requested", ctx.now)
+                reports = self.paper.cancel(account.bot_id, bot.config.market, order_id, ctx.now)
+                touched += self._apply(ctx, account, reports, _amount(limits.daily_loss_limit))
             else:
                 intents.append(
                     Intent(
@@ -268,15 +297,16 @@ class _Handlers:
                             "order_id": order_id,
                             "client_order_id": client_id,
                             "bot_id": account.bot_id,
+                            "workspace_id": account.workspace_id,
                             "mode": mode,
                         },
                     )
                 )
         result = {
-            "cancelled": [t[0] for t in targets if t[1] == "paper"],
-            "sent": [t[0] for t in targets if t[1] != "paper"],
+            "requested": [t[0] for t in targets],
+            "cancelled": [t[0] for t in targets if t[0] not in account.orders],
         }
-        return Accepted([account] if targets else [], result, intents)
+        return Accepted([account, *touched], result, intents)
 
     def record_venue_reports(self, p: x.RecordVenueReports, ctx: Context) -> Accepted:
         ctx.require_system(SERVICE)

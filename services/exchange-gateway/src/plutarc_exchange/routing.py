@@ -35,6 +35,8 @@ class Paper(Protocol):
         self, bot_id: str, market: MarketRef, order_id: str, now: datetime
     ) -> list[x.VenueReport]: ...
 
+    def owner(self, order_id: str) -> tuple[str, str] | None: ...
+
 
 class Venues(Protocol):
     """The capability table: what each venue offers, as data."""
