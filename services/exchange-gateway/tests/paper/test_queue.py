@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .helpers import D, at, book, engine, fills, limit, one, seeded_book, trade
+from .helpers import D, at, book, engine, fills, limit, market, one, seeded_book, trade
 
 
 def test_an_order_behind_five_fills_only_after_five_traded() -> None:
@@ -46,6 +46,14 @@ def test_a_new_better_price_has_no_queue() -> None:
     assert e.order("o2").queue_ahead == 2  # type: ignore[union-attr]
     assert e.order("o3").queue_ahead == 0  # type: ignore[union-attr]
     assert fills(e.on_trade(trade("100.4", "0.3", "buy", ms=1))) == [("o3", "0.3", "100.4")]
+
+
+def test_the_queue_leaves_out_what_paper_orders_took_at_the_price() -> None:
+    e = engine()
+    seeded_book(e)
+    e.submit(market("m", "buy", "4"), at(0))  # 1 at 100.1, 2 at 100.2, 1 of the 4 at 100.5
+    e.submit(limit("s", "sell", "1", "100.5"), at(1))
+    assert e.order("s").queue_ahead == D(3)  # type: ignore[union-attr]
 
 
 def test_a_trade_through_the_price_fills_at_the_order_price_regardless_of_queue() -> None:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Literal
 
 import msgspec
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from plutarc_contracts.exchange import VenueReport
 from plutarc_contracts.market import BookUpdate, Trade
@@ -149,6 +149,7 @@ def test_invariants_hold_for_any_sequence(ops: list[tuple[str, str, int, int]], 
         for b in e.balances("a"):
             assert D(b.free) >= 0 and D(b.reserved) >= 0, b
             assert D(b.free) + D(b.reserved) == held[b.currency]
+    event("some order filled" if filled else "no fill")
     e.cancel_all("a", at(len(ops) + 1))
     e.advance(at(10**6))
     assert e.reserved("a", "USDT") == 0 and e.reserved("a", "BTC") == 0

@@ -338,6 +338,10 @@ class PaperEngine:
     def _advance(self, to: datetime) -> list[VenueReport]:
         reports: list[VenueReport] = []
         pending = self._pending
+        if not pending or pending[0][0] > to:
+            if self.now is None or to > self.now:
+                self.now = to
+            return reports
         while pending and pending[0][0] <= to:
             arrival, _, action = heapq.heappop(pending)
             if self.now is None or arrival > self.now:
@@ -465,7 +469,7 @@ class PaperEngine:
                 order_id=order.order_id, fills=fills, cancelled=True, venue_order_id=venue_id
             )
         live.status = "partially_filled" if fills else "open"
-        live.queue = (self._bids if live.buy else self._asks).displayed(live.price)
+        live.queue = (self._bids if live.buy else self._asks).available(live.price)
         (self._buys if live.buy else self._sells).add(live)
         return VenueReport(order_id=order.order_id, fills=fills, venue_order_id=venue_id)
 
