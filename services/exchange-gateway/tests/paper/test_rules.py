@@ -195,3 +195,26 @@ def test_rules_refuse_what_they_cannot_read() -> None:
         MarketRules.from_ccxt_market({**BINANCE_LIKE, "precision": {"amount": 5}})
     with pytest.raises(ValueError):
         MarketRules("B", "Q", Decimal(0), Decimal(1))
+
+
+def test_a_place_order_command_becomes_a_paper_order() -> None:
+    from plutarc_contracts.exchange import PlaceOrder
+
+    command = PlaceOrder(
+        workspace_id="ws",
+        bot_id="bot-1",
+        side="sell",
+        type="limit",
+        quantity="0.25",
+        price="100.3",
+        post_only=True,
+    )
+    order = PaperOrder.from_place_order("o-1", command, account="bot-1")
+    assert order == PaperOrder(
+        "o-1", "sell", "limit", D("0.25"), D("100.3"), post_only=True, account="bot-1"
+    )
+    e = engine()
+    e.deposit("bot-1", "BTC", "1")
+    seeded_book(e)
+    assert one(e.submit(order, at(0))).rejected_code is None
+    assert e.reserved("bot-1", "BTC") == D("0.25")

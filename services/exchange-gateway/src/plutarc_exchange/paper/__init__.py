@@ -13,11 +13,10 @@ from .engine import (
     NO_LIQUIDITY,
     POST_ONLY_WOULD_TAKE,
     REDUCE_ONLY_WOULD_INCREASE,
-    OrderView,
     PaperEngine,
-    PaperOrder,
 )
 from .latency import LatencyModel
+from .orders import OrderView, PaperOrder
 from .rules import DECIMAL_PLACES, TICK_SIZE, MarketRules
 
 __all__ = [

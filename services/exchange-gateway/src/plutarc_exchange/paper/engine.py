@@ -11,12 +11,9 @@ from __future__ import annotations
 import hashlib
 import heapq
 import random
-from bisect import bisect_left, insort
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
-from typing import Literal
 
 from plutarc_contracts.exchange import Balance, Fill, Liquidity, VenueReport
 from plutarc_contracts.market import BookUpdate, Level, Trade
@@ -24,6 +21,7 @@ from plutarc_contracts.market import BookUpdate, Level, Trade
 from .accounts import Account, InsufficientFunds
 from .book import BookSide
 from .latency import LatencyModel
+from .orders import Cancel, Live, OrderView, PaperOrder, Resting, Status
 from .rules import ONE, ZERO, MarketRules, text
 
 FEE_QUANTUM = Decimal("1e-12")
@@ -39,109 +37,6 @@ NO_LIQUIDITY = "order.no_liquidity"
 INVALID = "order.invalid"
 DUPLICATE = "order.duplicate"
 CANCEL_NOT_OPEN = "cancel.order_not_open"
-
-Status = Literal["pending", "open", "partially_filled", "filled", "cancelled", "rejected"]
-
-
-@dataclass(frozen=True, slots=True)
-class PaperOrder:
-    """An order as the gateway hands it to the engine. ``account`` is the paper account (one per
-    bot) whose balances it uses."""
-
-    order_id: str
-    side: Literal["buy", "sell"]
-    type: Literal["market", "limit"]
-    quantity: Decimal
-    price: Decimal | None = None
-    post_only: bool = False
-    reduce_only: bool = False
-    account: str = "default"
-
-
-@dataclass(frozen=True, slots=True)
-class OrderView:
-    order_id: str
-    account: str
-    status: Status
-    filled: Decimal
-    remaining: Decimal
-    queue_ahead: Decimal
-
-
-class _Live:
-    __slots__ = (
-        "buy",
-        "filled",
-        "fills",
-        "order",
-        "price",
-        "queue",
-        "remaining",
-        "reserved",
-        "status",
-        "unit",
-    )
-
-    def __init__(self, order: PaperOrder) -> None:
-        self.order = order
-        self.buy = order.side == "buy"
-        self.price = order.price if order.price is not None else ZERO
-        self.remaining = order.quantity
-        self.filled = ZERO
-        self.fills = 0
-        self.queue = ZERO
-        self.unit = ZERO  # reserved per unit of quantity (quote for a buy, base for a sell)
-        self.reserved = ZERO
-        self.status: Status = "pending"
-
-
-class _Cancel:
-    __slots__ = ("order_id",)
-
-    def __init__(self, order_id: str) -> None:
-        self.order_id = order_id
-
-
-class _Resting:
-    """Our resting orders on one side, by price, each price's orders in arrival order."""
-
-    __slots__ = ("at", "buys", "prices")
-
-    def __init__(self, *, buys: bool) -> None:
-        self.buys = buys
-        self.prices: list[Decimal] = []
-        self.at: dict[Decimal, list[_Live]] = {}
-
-    def add(self, live: _Live) -> None:
-        queue = self.at.get(live.price)
-        if queue is None:
-            insort(self.prices, live.price)
-            self.at[live.price] = [live]
-        else:
-            queue.append(live)
-
-    def remove(self, live: _Live) -> None:
-        queue = self.at[live.price]
-        queue.remove(live)
-        if not queue:
-            del self.at[live.price]
-            del self.prices[bisect_left(self.prices, live.price)]
-
-    def reached_by(self, price: Decimal) -> list[_Live]:
-        """Orders a trade at ``price`` reaches, best price first: buys at or above it, sells at
-        or below it."""
-        out: list[_Live] = []
-        if self.buys:
-            for p in reversed(self.prices):
-                if p < price:
-                    break
-                out.extend(self.at[p])
-        else:
-            for p in self.prices:
-                if p > price:
-                    break
-                out.extend(self.at[p])
-        return out
 
 
 def _reject(order_id: str, code: str, reason: str) -> VenueReport:
@@ -180,11 +75,11 @@ class PaperEngine:
         self._rng = random.Random(seed)
         self._bids = BookSide(bids=True)
         self._asks = BookSide(bids=False)
-        self._buys = _Resting(buys=True)
-        self._sells = _Resting(buys=False)
-        self._orders: dict[str, _Live] = {}
+        self._buys = Resting(buys=True)
+        self._sells = Resting(buys=False)
+        self._orders: dict[str, Live] = {}
         self._accounts: dict[str, Account] = {}
-        self._pending: list[tuple[datetime, int, _Live | _Cancel]] = []
+        self._pending: list[tuple[datetime, int, Live | Cancel]] = []
         self._last_arrival: dict[str, datetime] = {}
         self._seq = 0
 
@@ -236,7 +131,7 @@ class PaperEngine:
         if refusal is not None:
             reports.append(_reject(order.order_id, *refusal))
             return reports
-        live = _Live(order)
+        live = Live(order)
         self._orders[order.order_id] = live
         self._send(order.account, live, now)
         reports.extend(self._advance(now))
@@ -246,7 +141,7 @@ class PaperEngine:
         """Ask to cancel; it reaches the venue after the account's earlier requests."""
         reports = self._advance(now)
         live = self._orders.get(order_id)
-        self._send(live.order.account if live else "", _Cancel(order_id), now)
+        self._send(live.order.account if live else "", Cancel(order_id), now)
         reports.extend(self._advance(now))
         return reports
 
@@ -254,7 +149,7 @@ class PaperEngine:
         reports = self._advance(now)
         for order_id, live in list(self._orders.items()):
             if live.order.account == account:
-                self._send(account, _Cancel(order_id), now)
+                self._send(account, Cancel(order_id), now)
         reports.extend(self._advance(now))
         return reports
 
@@ -326,7 +221,7 @@ class PaperEngine:
         return reports
 
     # --- time -----------------------------------------------------------------------------------
-    def _send(self, account: str, action: _Live | _Cancel, now: datetime) -> None:
+    def _send(self, account: str, action: Live | Cancel, now: datetime) -> None:
         arrival = now + self.latency.sample(self._rng)
         last = self._last_arrival.get(account)
         if last is not None and arrival < last:
@@ -346,7 +241,7 @@ class PaperEngine:
             arrival, _, action = heapq.heappop(pending)
             if self.now is None or arrival > self.now:
                 self.now = arrival
-            if isinstance(action, _Cancel):
+            if isinstance(action, Cancel):
                 reports.append(self._cancel_arrives(action.order_id))
             else:
                 reports.append(self._order_arrives(action))
@@ -398,7 +293,7 @@ class PaperEngine:
             )
         return None
 
-    def _order_arrives(self, live: _Live) -> VenueReport:
+    def _order_arrives(self, live: Live) -> VenueReport:
         order = live.order
         rules = self.rules
         account = self._account(order.account)
@@ -487,11 +382,11 @@ class PaperEngine:
         self._done(live, "cancelled")
         return VenueReport(order_id=order_id, cancelled=True)
 
-    def _refuse(self, live: _Live, code: str, reason: str) -> VenueReport:
+    def _refuse(self, live: Live, code: str, reason: str) -> VenueReport:
         self._done(live, "rejected")
         return _reject(live.order.order_id, code, reason)
 
-    def _done(self, live: _Live, status: Status) -> None:
+    def _done(self, live: Live, status: Status) -> None:
         live.status = status
         del self._orders[live.order.order_id]
 
@@ -516,7 +411,7 @@ class PaperEngine:
             return ZERO
         return (notional * rate).quantize(FEE_QUANTUM, ROUND_DOWN)
 
-    def _fill(self, live: _Live, price: Decimal, quantity: Decimal, liquidity: Liquidity) -> Fill:
+    def _fill(self, live: Live, price: Decimal, quantity: Decimal, liquidity: Liquidity) -> Fill:
         rules = self.rules
         account = self._account(live.order.account)
         notional = price * quantity
@@ -545,7 +440,7 @@ class PaperEngine:
             at=self.now,
         )
 
-    def _requeue(self, orders: list[_Live], old: Decimal, new: Decimal, traded: Decimal) -> None:
+    def _requeue(self, orders: list[Live], old: Decimal, new: Decimal, traded: Decimal) -> None:
         """The displayed amount at a price where our orders rest went from ``old`` to ``new``,
         ``traded`` of it in public trades since the previous update: the rest of a decrease was
         cancelled, and cancels are assumed spread evenly over the queue, so the volume ahead of
