@@ -73,3 +73,12 @@ def test_fills_are_stamped_with_the_arrival_time_and_balances_move_then() -> Non
     assert e.free("a", "USDT") == D(1000)  # nothing reserved while in flight
     e.advance(at(50))
     assert e.free("a", "USDT") < D(1000)
+
+
+def test_a_median_and_spread_in_milliseconds_become_a_lognormal() -> None:
+    model = LatencyModel.from_spread(20, 10)
+    rng = random.Random(2)
+    sample = sorted(model.sample(rng) for _ in range(4001))
+    assert timedelta(milliseconds=19) < sample[2000] < timedelta(milliseconds=21)
+    assert timedelta(milliseconds=28) < sample[int(4000 * 0.8413)] < timedelta(milliseconds=32)
+    assert LatencyModel.from_spread(0, 10) == LatencyModel()

@@ -156,7 +156,7 @@ BINANCE_LIKE: dict[str, Any] = {
 
 
 def test_rules_from_a_ccxt_market_in_decimal_places() -> None:
-    rules = MarketRules.from_ccxt_market(BINANCE_LIKE)
+    rules = MarketRules.from_ccxt_market(BINANCE_LIKE, precision_mode=DECIMAL_PLACES)
     assert rules == MarketRules(
         base="BTC",
         quote="USDT",
@@ -167,7 +167,7 @@ def test_rules_from_a_ccxt_market_in_decimal_places() -> None:
         maker_fee=D("0.001"),
         taker_fee=D("0.001"),
     )
-    assert MarketRules.from_ccxt_market(BINANCE_LIKE, precision_mode=DECIMAL_PLACES) == rules
+    assert MarketRules.from_ccxt_market(BINANCE_LIKE, precision_mode=None) == rules  # guessed
 
 
 def test_rules_from_a_ccxt_market_in_tick_size() -> None:
@@ -182,10 +182,33 @@ def test_rules_from_a_ccxt_market_in_tick_size() -> None:
     assert (rules.amount_step, rules.price_tick) == (D(1), D("0.5"))
     assert (rules.min_amount, rules.min_notional) == (D(1), D(0))
     assert (rules.maker_fee, rules.taker_fee) == (D("-0.0001"), D("0.00075"))
-    # an integer tick read in the exchange's declared mode
+    assert MarketRules.from_ccxt_market(market, precision_mode=None) == rules
+    # an integer tick (JSON has no 1.0): right in the exchange's mode, misread by the guess
     ints = {**market, "precision": {"amount": 1, "price": 1}}
+    assert MarketRules.from_ccxt_market(ints).amount_step == D(1)
     assert MarketRules.from_ccxt_market(ints, precision_mode=TICK_SIZE).amount_step == D(1)
-    assert MarketRules.from_ccxt_market(ints).amount_step == D("0.1")
+    assert MarketRules.from_ccxt_market(ints, precision_mode=None).amount_step == D("0.1")
+
+
+def test_a_linear_contract_counts_its_size_in_notional_fees_and_balances() -> None:
+    okx_swap = {
+        "base": "BTC",
+        "quote": "USDT",
+        "contractSize": 0.01,
+        "precision": {"amount": 0.1, "price": 0.1},
+        "limits": {"amount": {"min": 0.1}, "cost": {}},
+        "maker": 0.0002,
+        "taker": 0.0005,
+    }
+    rules = MarketRules.from_ccxt_market(okx_swap)
+    assert rules.contract_size == D("0.01")
+    e = engine(rules, usdt="1000", btc="0")
+    seeded_book(e)
+    fill = one(e.submit(market("c", "buy", "1"), at(0))).fills[0]  # 1 contract = 0.01 BTC
+    assert (fill.quantity, fill.price, fill.fee) == ("1", "100.1", "0.0005005")
+    assert e.free("a", "BTC") == D("0.01")
+    assert e.free("a", "USDT") == D(1000) - D("1.001") - D("0.0005005")
+    assert e.position("a") == 1  # in contracts, as orders count
 
 
 def test_rules_refuse_what_they_cannot_read() -> None:

@@ -287,9 +287,10 @@ class PaperEngine:
                 BELOW_MIN_AMOUNT,
                 f"quantity {text(quantity)} is below the minimum {text(rules.min_amount)}",
             )
-        if price is not None and quantity * price < rules.min_notional:
+        if price is not None and quantity * price * rules.contract_size < rules.min_notional:
+            notional = quantity * price * rules.contract_size
             return BELOW_MIN_NOTIONAL, (
-                f"notional {text(quantity * price)} is below the minimum {text(rules.min_notional)}"
+                f"notional {text(notional)} is below the minimum {text(rules.min_notional)}"
             )
         return None
 
@@ -313,19 +314,20 @@ class PaperEngine:
                 return self._refuse(
                     live, NO_LIQUIDITY, f"no {'asks' if live.buy else 'bids'} to take"
                 )
-            if order.quantity * plan[0][0] < rules.min_notional:
+            if order.quantity * plan[0][0] * rules.contract_size < rules.min_notional:
                 return self._refuse(
                     live,
                     BELOW_MIN_NOTIONAL,
-                    f"notional {text(order.quantity * plan[0][0])} at the best price is below "
+                    f"notional {text(order.quantity * plan[0][0] * rules.contract_size)} at the "
+                    "best price is below "
                     f"the minimum {text(rules.min_notional)}",
                 )
             if live.buy:
-                notional = sum((p * q for p, q in plan), ZERO)
+                notional = sum((p * q for p, q in plan), ZERO) * rules.contract_size
                 need = notional + self._fee(notional, rules.taker_fee)
                 currency = rules.quote
             else:
-                need, currency = order.quantity, rules.base
+                need, currency = order.quantity * rules.contract_size, rules.base
             if not account.can_pay(currency, need):
                 return self._refuse(
                     live,
@@ -342,7 +344,8 @@ class PaperEngine:
                     POST_ONLY_WOULD_TAKE,
                     f"the best {'ask' if live.buy else 'bid'} is {text(best or ZERO)}",
                 )
-            live.unit = price * (ONE + rules.reserve_fee) if live.buy else ONE
+            size = rules.contract_size
+            live.unit = price * size * (ONE + rules.reserve_fee) if live.buy else size
             currency = rules.quote if live.buy else rules.base
             try:
                 account.reserve(currency, order.quantity * live.unit)
@@ -414,17 +417,18 @@ class PaperEngine:
     def _fill(self, live: Live, price: Decimal, quantity: Decimal, liquidity: Liquidity) -> Fill:
         rules = self.rules
         account = self._account(live.order.account)
-        notional = price * quantity
+        base = quantity * rules.contract_size
+        notional = price * base
         fee = self._fee(notional, rules.taker_fee if liquidity == "taker" else rules.maker_fee)
         if live.unit:
             part = live.reserved if quantity >= live.remaining else quantity * live.unit
             account.release(rules.quote if live.buy else rules.base, part)
             live.reserved -= part
         if live.buy:
-            account.settle(rules.quote, notional + fee, rules.base, quantity)
+            account.settle(rules.quote, notional + fee, rules.base, base)
             account.position += quantity
         else:
-            account.settle(rules.base, quantity, rules.quote, notional - fee)
+            account.settle(rules.base, base, rules.quote, notional - fee)
             account.position -= quantity
         live.remaining -= quantity
         live.filled += quantity

@@ -22,6 +22,13 @@ class LatencyModel:
         if self.median_ms < 0 or self.sigma < 0 or self.floor_ms < 0:
             raise ValueError("latency figures must not be negative")
 
+    @classmethod
+    def from_spread(cls, median_ms: float, spread_ms: float, floor_ms: float = 0.0) -> LatencyModel:
+        """From a median and a spread in milliseconds, the spread read as the distance from the
+        median to the 84th percentile (one sigma up): ``sigma = ln(1 + spread / median)``."""
+        sigma = math.log1p(spread_ms / median_ms) if median_ms > 0 else 0.0
+        return cls(median_ms=median_ms, sigma=sigma, floor_ms=floor_ms)
+
     def sample(self, rng: random.Random) -> timedelta:
         if self.median_ms == 0:
             ms = self.floor_ms

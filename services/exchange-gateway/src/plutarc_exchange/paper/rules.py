@@ -36,7 +36,9 @@ def text(value: Decimal) -> str:
 @dataclass(frozen=True, slots=True)
 class MarketRules:
     """What a venue enforces on one market. Fee rates are fractions (0.001 is 0.1 %); a negative
-    maker rate is a rebate. Zero for ``min_amount`` or ``min_notional`` means no minimum."""
+    maker rate is a rebate. Zero for ``min_amount`` or ``min_notional`` means no minimum.
+    Quantities are in the venue's unit: the base currency, or contracts of ``contract_size`` base
+    each (a linear contract; the notional is quantity x contract size x price)."""
 
     base: str
     quote: str
@@ -46,10 +48,11 @@ class MarketRules:
     min_notional: Decimal = ZERO
     maker_fee: Decimal = ZERO
     taker_fee: Decimal = ZERO
+    contract_size: Decimal = ONE
 
     def __post_init__(self) -> None:
-        if self.price_tick <= 0 or self.amount_step <= 0:
-            raise ValueError("price_tick and amount_step must be positive")
+        if self.price_tick <= 0 or self.amount_step <= 0 or self.contract_size <= 0:
+            raise ValueError("price_tick, amount_step and contract_size must be positive")
         if self.taker_fee < 0 or self.taker_fee >= 1 or self.maker_fee <= -1 or self.maker_fee >= 1:
             raise ValueError("fee rates must be fractions below 1 (taker not negative)")
 
@@ -66,13 +69,13 @@ class MarketRules:
 
     @classmethod
     def from_ccxt_market(
-        cls, market: Mapping[str, Any], *, precision_mode: int | None = None
+        cls, market: Mapping[str, Any], *, precision_mode: int | None = TICK_SIZE
     ) -> MarketRules:
         """Rules from a ccxt unified market (what ``load_markets`` returns or ``set_markets``
-        accepts). ``precision_mode`` is the exchange's ``precisionMode``; ``None`` guesses per
-        value: an ``int`` is a number of decimal places (old snapshots, such as ccxt's own static
-        markets, use them), a float or string is a tick size. Pass the mode when it is known:
-        a tick of 1 written as the integer ``1`` is otherwise read as one decimal place."""
+        accepts). ``precision_mode`` is the exchange's ``precisionMode``: ``TICK_SIZE`` (every
+        plutarc venue in ccxt 4.5.83) or ``DECIMAL_PLACES`` (older snapshots, such as some of
+        ccxt's own static markets). ``None`` guesses per value, an ``int`` as decimal places and
+        a float or string as a tick size, which misreads a tick of 1 written as the integer 1."""
         precision = market.get("precision") or {}
         limits = market.get("limits") or {}
         tick = _step(precision.get("price"), precision_mode, "price")
@@ -88,6 +91,7 @@ class MarketRules:
             min_notional=min_notional,
             maker_fee=dec(market.get("maker") or 0),
             taker_fee=dec(market.get("taker") or 0),
+            contract_size=dec(market.get("contractSize") or 1),
         )
 
 
