@@ -96,7 +96,8 @@ class Route:
 @dataclass
 class Market:
     """A fake market: the venue-native id, ccxt-facing base and quote, a price to fill market
-    orders at, and the venue-native instrument description served to ccxt's fetch_markets."""
+    orders at, the venue-native instrument description served to ccxt's fetch_markets, and the
+    size of one unit of the venue's raw quantity (BitMEX counts spot in satoshis)."""
 
     native_id: str
     base: str
@@ -104,6 +105,7 @@ class Market:
     price: Decimal
     raw: dict[str, Any] = field(default_factory=dict)
     contract: bool = False
+    qty_unit: Decimal = Decimal(1)
 
 
 class FakeVenue:

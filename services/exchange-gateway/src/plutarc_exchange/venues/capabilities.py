@@ -75,6 +75,7 @@ class VenueCapabilities(_Data, frozen=True):
     client_order_id: ClientOrderIdRule
     fees: dict[MarketKind, Fee]
     latency: Latency
+    fetch_order_params: dict[str, Any] = {}
 
     def endpoint(self, kind: MarketKind, environment: Environment) -> Endpoint | None:
         """The endpoint serving ``kind`` in ``environment``; None when the venue has no such

@@ -43,7 +43,13 @@ PROXY_SETTINGS = {
     "socks5": ("socksProxy", "wsSocksProxy"),
     "socks5h": ("socksProxy", "wsSocksProxy"),
 }
-STATUSES = {"open": "open", "closed": "filled", "canceled": "cancelled", "expired": "cancelled"}
+STATUSES = {
+    "open": "open",
+    "closed": "filled",
+    "canceled": "cancelled",
+    "expired": "cancelled",
+    "rejected": "rejected",
+}
 
 
 class OrderRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -85,8 +91,10 @@ def _decimal(value: Any) -> str | None:
     return format(Decimal(str(value)).normalize(), "f")
 
 
-def to_venue_order(raw: Mapping[str, Any]) -> VenueOrder:
-    status = STATUSES.get(str(raw.get("status")), "rejected")
+def to_venue_order(raw: Mapping[str, Any], unset: str = "open") -> VenueOrder:
+    """``unset`` is the status of an answer that carries ids only (Bybit and OKX answer a new
+    order or a cancel so): what the request did, as far as the venue said."""
+    status = STATUSES.get(str(raw.get("status")), unset)
     filled = raw.get("filled") or 0
     if status == "open" and filled:
         status = "partially_filled"
@@ -325,12 +333,14 @@ class VenueClient:
 
     async def fetch_order(self, order_id: str, symbol: str) -> VenueOrder:
         await self._ensure_markets()
-        return to_venue_order(await self._retried(lambda: self.exchange.fetch_order(order_id, symbol)))
+        params = dict(self.capabilities.fetch_order_params)
+        raw = await self._retried(lambda: self.exchange.fetch_order(order_id, symbol, params))
+        return to_venue_order(raw)
 
     async def cancel_order(self, order_id: str, symbol: str) -> VenueOrder:
         await self._ensure_markets()
         raw = await self._retried(lambda: self.exchange.cancel_order(order_id, symbol))
-        return to_venue_order(raw)
+        return to_venue_order(raw, unset="cancelled")
 
     async def fetch_open_orders(self, symbol: str | None = None) -> list[VenueOrder]:
         await self._ensure_markets()
