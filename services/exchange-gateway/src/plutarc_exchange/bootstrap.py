@@ -58,7 +58,8 @@ def build(
     table = VenueTable()
     venues = venues or table
     desk = paper or PaperDesk(
-        table.rules, table.latency if settings.exchange_paper_latency else None,
+        table.rules,
+        table.latency if settings.exchange_paper_latency else None,
         seed=settings.exchange_paper_seed,
     )
     secret = settings.exchange_sealing_key

@@ -96,8 +96,13 @@ class Book(msgspec.Struct, kw_only=True):
         return self.halted_until is not None and at < self.halted_until
 
 
+OUT = Decimal("1e-12")
+
+
 def _plain(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
+    """As the contracts carry amounts: plain notation, at most 12 decimals (an average price is a
+    quotient), no trailing zeros."""
+    text = format(value.quantize(OUT).normalize(), "f")
     return "0" if text in ("-0", "") else text
 
 

@@ -20,8 +20,8 @@ from urllib.parse import urlsplit, urlunsplit
 import ccxt
 import ccxt.async_support as ccxt_async
 import msgspec
-
 from plutarc_contracts.bots import MarketKind
+
 from plutarc_exchange.venues.capabilities import (
     CapabilityTable,
     Endpoint,

@@ -126,6 +126,4 @@ def from_ccxt(error: Exception, *, venue: str) -> VenueError:
             kind = ours
             break
     message = str(error) or type(error).__name__
-    return kind(
-        f"{venue}: {message}"[:500], venue=venue, outcome_unknown=kind in _UNKNOWN_OUTCOME
-    )
+    return kind(f"{venue}: {message}"[:500], venue=venue, outcome_unknown=kind in _UNKNOWN_OUTCOME)
