@@ -30,6 +30,7 @@ from .sealing import SealingKey
 from .settings import ExchangeSettings
 from .timers import Published, timers
 from .vault import Vault, load_kek
+from .venue_desk import VenueDesk, VenueOrders
 from .venue_table import VenueTable
 from .views import Bots
 
@@ -74,6 +75,9 @@ def build(
         load_kek(kek.get_secret_value() if kek else None, settings.key_path("kek")),
     )
 
+    venue_orders = VenueOrders()
+    venue_desk = VenueDesk(vault, followed, venue_orders, clock, venue_urls=settings.venue_urls())
+
     def authorizer(store: EventStore, clock: Clock) -> Authorizer:
         return members.authorizer(clock.now)
 
@@ -86,12 +90,13 @@ def build(
             followed, spaces, sealing, vault, desk, venues, settings.paper_balances()
         ),
         timers=timers(sealing, timedelta(seconds=5)),
-        read_models=[Published],
+        read_models=[Published, lambda: venue_orders],
+        adapters={"venue": venue_desk},
         authorizer=authorizer,
         replayed=[
             Replayed("memberships", [events_topic(IDENTITY)], [members, spaces]),
             Replayed("bots", [events_topic(BOTS)], [followed]),
         ],
-        inbound=[PaperFeed(desk, settings.kafka_bootstrap, clock)],
+        inbound=[PaperFeed(desk, settings.kafka_bootstrap, clock), venue_desk],
         transient_errors=(AccessError,),
     )
