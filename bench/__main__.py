@@ -126,6 +126,7 @@ BENCHMARKS: dict[str, Callable[[Env], Iterator[str]]] = {
     "roundtrip": roundtrip,
     "telegram": external("bench.telegram_bench", {}),
     "api": external("bench.api_bench", {}),
+    "exchange": external("bench.exchange_bench", {}),
 }
 
 
