@@ -77,8 +77,13 @@ def settings(tmp_path: Path, bind: str, venue: FakeBinance) -> EgressSettings:
 
 @pytest.fixture
 async def egress(
-    tinyproxy: str, tmp_path: Path, bot_address: str, venue: FakeBinance
+    tinyproxy: str,
+    tmp_path: Path,
+    bot_address: str,
+    venue: FakeBinance,
+    credentials: tuple[str, str],
 ) -> AsyncIterator[Egress]:
+    """Started by a process whose environment holds the credentials."""
     async with Egress(settings(tmp_path, bot_address, venue)) as running:
         yield running
 
