@@ -19,6 +19,7 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import ccxt.pro
 import pytest
 from aiohttp import web
@@ -196,11 +197,31 @@ async def test_with_the_egress_stopped_the_venue_call_is_a_network_error(
         venue, api_key=credentials[0], secret=credentials[1], proxy=egress.url
     )
     try:
-        with pytest.raises(ccxt.pro.NetworkError):
+        with pytest.raises(ccxt.pro.NetworkError) as raised:
             await exchange.fetch_balance()
     finally:
         await exchange.close()
+    assert isinstance(raised.value.__cause__, aiohttp.ClientProxyConnectionError)
     assert venue.requests == []
+
+
+async def test_a_venue_unreachable_behind_a_live_egress_is_told_apart_by_the_cause(
+    egress: Egress, venue: FakeBinance, credentials: tuple[str, str]
+) -> None:
+    """tinyproxy answers the CONNECT with 500 when it cannot reach the venue; ccxt maps that to
+    ExchangeError, not NetworkError: the gateway must look at the cause (docs/egress.md)."""
+    await venue.stop()
+    exchange = binance_client(
+        venue, api_key=credentials[0], secret=credentials[1], proxy=egress.url
+    )
+    try:
+        with pytest.raises(ccxt.pro.ExchangeError) as raised:
+            await exchange.fetch_balance()
+    finally:
+        await exchange.close()
+    cause = raised.value.__cause__
+    assert isinstance(cause, aiohttp.ClientHttpProxyError) and cause.status == 500
+    assert "Could not establish a connection" in egress.log_file.read_text()
 
 
 async def test_an_address_not_on_this_host_is_refused_before_starting(
