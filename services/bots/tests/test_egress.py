@@ -295,3 +295,19 @@ async def test_health_follows_the_process(
         os.kill(pid, signal.SIGKILL)
         await until(lambda: not egress.running, timeout=10, what="the kill to be noticed")
         assert not await egress.healthy()
+
+
+async def test_a_tunnel_the_egress_refuses_is_an_exchange_error_with_a_403_cause(
+    tinyproxy: str, tmp_path: Path, bot_address: str, venue: FakeBinance
+) -> None:
+    only_443 = EgressSettings(bind=bot_address, runtime_dir=tmp_path / "egress")
+    async with Egress(only_443) as egress:
+        exchange = binance_client(venue, api_key="k", secret="s", proxy=egress.url)
+        try:
+            with pytest.raises(ccxt.pro.ExchangeError) as raised:
+                await exchange.fetch_balance()
+        finally:
+            await exchange.close()
+    cause = raised.value.__cause__
+    assert isinstance(cause, aiohttp.ClientHttpProxyError) and cause.status == 403
+    assert venue.requests == []
