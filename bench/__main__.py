@@ -117,6 +117,7 @@ BENCHMARKS: dict[str, Callable[[Env], Iterator[str]]] = {
     "support": external("bench.support_bench", {}),
     "strategy": external("bench.strategy_bench", {}),
     "sessions": external("bench.sessions_bench", {}),
+    "egress": external("bench.egress_bench", {}),
     # Each with a broker of its own, holding only the identity history it publishes.
     "projection": external("bench.projection_bench", {}),
     "restart": external("bench.restart_bench", {}),
