@@ -8,15 +8,18 @@ with a throwaway CA, and a fake Binance on 127.0.0.1 that records the peer of ev
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 import os
+import pwd
 import secrets
 import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+import tempfile
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import aiohttp
@@ -251,13 +254,19 @@ def test_settings_are_addresses_and_ports_only(tmp_path: Path) -> None:
     assert "LogLevel Connect\n" in text and "FilterDefaultDeny Yes\n" in text
 
 
+def _status(pid: int) -> str:
+    return Path(f"/proc/{pid}/status").read_text()
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    status = Path(f"/proc/{pid}/status")
-    return status.exists() and "State:\tZ" not in status.read_text()
+    try:
+        return "State:\tZ" not in _status(pid)
+    except FileNotFoundError:
+        return False
 
 
 @pytest.mark.parametrize("ending", ["SIGTERM", "SIGKILL"])
@@ -311,3 +320,31 @@ async def test_a_tunnel_the_egress_refuses_is_an_exchange_error_with_a_403_cause
     cause = raised.value.__cause__
     assert isinstance(cause, aiohttp.ClientHttpProxyError) and cause.status == 403
     assert venue.requests == []
+
+
+@pytest.fixture
+def searchable() -> Iterator[Path]:
+    """A directory every user can pass through (pytest's own are 0700)."""
+    made = Path(tempfile.mkdtemp(dir="/tmp", prefix="plutarc-egress-"))
+    made.chmod(0o711)
+    yield made
+    shutil.rmtree(made)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="dropping privileges needs root")
+async def test_started_as_root_it_runs_as_the_user_given(
+    tinyproxy: str, tmp_path: Path, searchable: Path, bot_address: str, venue: FakeBinance
+) -> None:
+    nobody = pwd.getpwnam("nobody")
+    unreachable = dataclasses.replace(settings(tmp_path, bot_address, venue), user="nobody")
+    with pytest.raises(EgressError, match="not searchable"):  # pytest's tmp_path is 0700
+        await Egress(unreachable).start()
+    dropping = dataclasses.replace(unreachable, runtime_dir=searchable / "egress")
+    async with Egress(dropping) as egress:
+        assert egress.pid is not None
+        assert f"Uid:\t{nobody.pw_uid}\t{nobody.pw_uid}" in _status(egress.pid)
+        connect = f"CONNECT {venue.base} HTTP/1.1\r\nHost: {venue.base}\r\n\r\n"
+        assert (await raw_request(GATEWAY, egress.port, connect)).split()[1] == b"200"
+        assert f"CONNECT {venue.base}" in egress.log_file.read_text()
+    with pytest.raises(EgressError, match="no such user"):
+        dataclasses.replace(dropping, user="no-such-user-here")

@@ -22,9 +22,11 @@ import ctypes.util
 import ipaddress
 import json
 import os
+import pwd
 import shutil
 import signal
 import socket
+import stat
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -91,6 +93,9 @@ class EgressSettings:
     connect_ports: tuple[int, ...] = (443,)
     idle_timeout_seconds: int = 600
     max_clients: int = 100
+    user: str | None = None
+    """Started as root, tinyproxy drops to this user (and its group); the runtime directory is
+    handed to it, since tinyproxy opens its log after dropping privileges."""
     start_timeout_seconds: float = 10.0
     stop_timeout_seconds: float = 5.0
 
@@ -107,8 +112,16 @@ class EgressSettings:
         set_(self, "runtime_dir", Path(self.runtime_dir).absolute())
         if any(ch in str(self.runtime_dir) for ch in '"\n\r'):
             raise EgressError(f"runtime_dir cannot hold quotes or newlines: {self.runtime_dir!r}")
+        if self.user is not None:
+            _account(self.user)
         if self.idle_timeout_seconds < 1 or self.max_clients < 1:
             raise EgressError("idle_timeout_seconds and max_clients must be positive")
+
+    def _user_lines(self) -> list[str]:
+        if self.user is None:
+            return []
+        uid, gid = _account(self.user)
+        return [f"User {uid}", f"Group {gid}"]
 
     def config_text(self, port: int) -> str:
         """tinyproxy's configuration for this egress listening on ``port``."""
@@ -121,6 +134,7 @@ class EgressSettings:
             *(f"ConnectPort {p}" for p in self.connect_ports),
             f"Timeout {self.idle_timeout_seconds}",
             f"MaxClients {self.max_clients}",
+            *self._user_lines(),
             f'LogFile "{self.runtime_dir / LOG_FILE}"',
             f"LogLevel {LOG_LEVEL}",
             "XTinyproxy No",
@@ -239,10 +253,14 @@ class Egress:
         settings.runtime_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         settings.runtime_dir.chmod(0o700)
         _write(settings.runtime_dir / FILTER_FILE, FILTER_TEXT)
+        if settings.user is not None:
+            _hand_over(settings.runtime_dir, *_account(settings.user))
         attempts = 1 if settings.listen_port else _START_ATTEMPTS
         for attempt in range(1, attempts + 1):
             port = settings.listen_port or _free_port(settings.listen_host)
             _write(self.config_file, settings.config_text(port))
+            if settings.user is not None:
+                _hand_over(settings.runtime_dir, *_account(settings.user))
             await self._spawn(binary)
             self._port = port
             try:
@@ -322,6 +340,36 @@ class Egress:
         return " | ".join(texts[-lines:]) or "(no output)"
 
 
+def _account(user: str) -> tuple[int, int]:
+    try:
+        entry = pwd.getpwuid(int(user)) if user.isdigit() else pwd.getpwnam(user)
+    except (KeyError, OverflowError):
+        raise EgressError(f"no such user: {user!r}") from None
+    return entry.pw_uid, entry.pw_gid
+
+
+def _hand_over(directory: Path, uid: int, gid: int) -> None:
+    """Give the runtime directory to the user tinyproxy runs as, once it can reach it."""
+    if os.geteuid() != 0:
+        return
+    groups = set(os.getgrouplist(pwd.getpwuid(uid).pw_name, gid))
+    for parent in directory.parents:
+        info = parent.stat()
+        if info.st_uid == uid:
+            bit = stat.S_IXUSR
+        elif info.st_gid in groups:
+            bit = stat.S_IXGRP
+        else:
+            bit = stat.S_IXOTH
+        if not info.st_mode & bit:
+            raise EgressError(
+                f"user {uid} cannot reach {directory}: {parent} is not searchable for it"
+            )
+    (directory / LOG_FILE).touch(mode=0o600)
+    for path in (directory, *directory.iterdir()):
+        os.chown(path, uid, gid)
+
+
 def _write(path: Path, text: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as file:
@@ -345,6 +393,7 @@ def settings_from_args(argv: Sequence[str] | None = None) -> EgressSettings:
     parser.add_argument("--allow", action="append", help="a client address or network (repeat)")
     parser.add_argument("--connect-port", action="append", type=int, help="(repeat; default 443)")
     parser.add_argument("--runtime-dir", type=Path, help="default var/run/egress/BOT_ID")
+    parser.add_argument("--user", help="started as root, run as this user")
     args = parser.parse_args(argv)
     host, port = _split_host_port(args.listen)
     return EgressSettings(
@@ -354,6 +403,7 @@ def settings_from_args(argv: Sequence[str] | None = None) -> EgressSettings:
         listen_port=port,
         allowed_clients=tuple(args.allow or ("127.0.0.1",)),
         connect_ports=tuple(args.connect_port or (443,)),
+        user=args.user,
     )
 
 
