@@ -21,12 +21,13 @@ import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import ccxt.pro
 import pytest
 from aiohttp import web
-from plutarc_bots.egress import Egress, EgressError, EgressSettings
+from plutarc_bots.egress import Egress, EgressError, EgressSettings, serve
 from plutarc_testkit.tls import TestCA, make_test_ca
 from plutarc_testkit.waiting import until, wait_until
 
@@ -348,3 +349,33 @@ async def test_started_as_root_it_runs_as_the_user_given(
         assert f"CONNECT {venue.base}" in egress.log_file.read_text()
     with pytest.raises(EgressError, match="no such user"):
         dataclasses.replace(dropping, user="no-such-user-here")
+
+
+async def test_serve_runs_until_stopped_and_fails_when_the_proxy_dies(
+    tinyproxy: str,
+    tmp_path: Path,
+    bot_address: str,
+    venue: FakeBinance,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    lines: list[str] = []
+
+    def announced() -> dict[str, Any] | None:
+        lines.extend(capsys.readouterr().out.splitlines())
+        return json.loads(lines[0]) if lines else None
+
+    stop = asyncio.Event()
+    serving = asyncio.create_task(serve(settings(tmp_path, bot_address, venue), stop=stop))
+    first = await until(announced, timeout=10, what="the egress's URL")
+    stop.set()
+    await asyncio.wait_for(serving, 10)
+    assert not _alive(int(first["pid"]))
+
+    lines.clear()
+    serving = asyncio.create_task(
+        serve(settings(tmp_path, bot_address, venue), stop=asyncio.Event())
+    )
+    second = await until(announced, timeout=10, what="the egress's URL")
+    os.kill(int(second["pid"]), signal.SIGKILL)
+    with pytest.raises(EgressError, match="tinyproxy exited"):
+        await asyncio.wait_for(serving, 10)

@@ -253,8 +253,6 @@ class Egress:
         settings.runtime_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         settings.runtime_dir.chmod(0o700)
         _write(settings.runtime_dir / FILTER_FILE, FILTER_TEXT)
-        if settings.user is not None:
-            _hand_over(settings.runtime_dir, *_account(settings.user))
         attempts = 1 if settings.listen_port else _START_ATTEMPTS
         for attempt in range(1, attempts + 1):
             port = settings.listen_port or _free_port(settings.listen_host)
@@ -408,19 +406,25 @@ def settings_from_args(argv: Sequence[str] | None = None) -> EgressSettings:
 
 
 async def serve(settings: EgressSettings, *, stop: asyncio.Event | None = None) -> None:
-    """Run the egress until ``stop`` is set (or SIGINT/SIGTERM), printing its URL as JSON."""
+    """Run the egress until ``stop`` is set, printing its URL as one JSON line. Without ``stop``
+    (the command), until SIGINT or SIGTERM."""
+    signals = (signal.SIGINT, signal.SIGTERM) if stop is None else ()
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in signals:
         loop.add_signal_handler(signum, stop.set)
-    async with Egress(settings) as egress:
-        print(json.dumps({"egress": egress.url, "bind": settings.bind, "pid": egress.pid}))
-        sys.stdout.flush()
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 5)
-            if not stop.is_set() and not egress.running:
-                raise EgressError(f"tinyproxy exited: {egress._tail()}")
+    try:
+        async with Egress(settings) as egress:
+            print(json.dumps({"egress": egress.url, "bind": settings.bind, "pid": egress.pid}))
+            sys.stdout.flush()
+            while not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 1)
+                if not stop.is_set() and not egress.running:
+                    raise EgressError(f"tinyproxy exited: {egress._tail()}")
+    finally:
+        for signum in signals:
+            loop.remove_signal_handler(signum)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
