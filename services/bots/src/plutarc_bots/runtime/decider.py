@@ -133,8 +133,10 @@ class Decider:
         spec = self._spec()
         return None if spec is None else spec.timeframe
 
-    def has_history(self, key: str, width: str) -> bool:
-        return (key, width) in self._history
+    @property
+    def last_candle(self) -> int:
+        """The open time (ms) of the last candle the running strategy read; -1 before any."""
+        return self._fed
 
     def in_window(self, at: datetime) -> bool:
         w = self.window
