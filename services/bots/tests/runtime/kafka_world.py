@@ -110,7 +110,7 @@ class World:
             self.strategy_id,
             T0 - 3 * MINUTE,
         )
-        config = b.BotConfig(
+        self.config = config = b.BotConfig(
             name="rsi",
             strategy=b.PinnedStrategy(strategy_id=self.strategy_id, version=1),
             market=b.MarketRef(venue="binance", symbol=self.symbol),

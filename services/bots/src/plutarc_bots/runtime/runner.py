@@ -116,6 +116,7 @@ class BotRuntime:
         try:
             await self._producer.start()
         except KafkaConnectionError as exc:
+            await self._producer.stop()
             raise KafkaUnreachable(f"cannot reach Kafka at {self.bootstrap}: {exc}") from None
         try:
             await self._catch_up()
