@@ -333,7 +333,7 @@ class Decider:
             return "sent"
         if outgoing.at < self.clock.now() - self.stale_after:
             self.stale += 1
-            log.warning(
+            log.info(
                 "stale decision not sent",
                 extra={"bot_id": self.bot_id, "command_id": outgoing.command_id},
             )

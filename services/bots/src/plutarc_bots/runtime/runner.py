@@ -185,6 +185,8 @@ class BotRuntime:
                 "orders": len(order_records),
                 "already_sent": len(command_records),
                 "sent": len(out),
+                "stale": d.stale,
+                "held_back": d.held_back,
             },
         )
 
