@@ -21,6 +21,7 @@ from .helpers import (
     SPEC,
     T0,
     Run,
+    candle,
     orders,
     sessions,
 )
@@ -195,6 +196,24 @@ def test_reconfiguring_the_strategy_cancels_its_orders_and_runs_the_new_version(
     assert len(expected) == len(later) == 1  # never filled: no second entry
     assert later[0].command_id == intent_command_id(run.bot, 2, expected[0].candle_time, 0)
     assert later[0].payload.quantity == amount(expected[0].quantity)
+
+
+def test_moving_to_another_market_warms_the_strategy_on_that_markets_history() -> None:
+    run = Run()
+    run.start()
+    run.candles(CLOSES[:3])
+    eth = b.MarketRef(venue="binance", symbol="ETH/USDT")
+    at = T0 + 6 * HOUR + timedelta(minutes=1)
+    assert orders(run.reconfigure(run.make_config(market=eth), at)) == [("cancel_all", "", "")]
+    assert run.decider.markets == {"binance:ETH/USDT"}
+    run.decider.add_history("binance:ETH/USDT", [candle(i, c) for i, c in enumerate(CLOSES[:6])])
+    run.at(BUY_CLOSE)
+    (buy,) = run.decider.candle("binance:ETH/USDT", candle(6, CLOSES[6]))
+    assert buy.command_id == intent_command_id(
+        run.bot, 2, int((T0 + 6 * HOUR).timestamp()) * 1000, 0
+    )
+    assert run.candles(CLOSES[:8], first=7) == []  # BTC's candles no longer count
+    assert run.decider.last_candle == int((T0 + 6 * HOUR).timestamp()) * 1000
 
 
 def test_a_reconfiguration_of_limits_only_leaves_the_strategy_running() -> None:

@@ -241,10 +241,10 @@ class Decider:
             out += self._act(strategy, intent, n, close)
         return out
 
-    def add_history(self, key: str, width: str, candles: Iterable[m.Candle]) -> None:
+    def add_history(self, key: str, candles: Iterable[m.Candle]) -> None:
         """Candles of a market the bot moved to, read from the topic's beginning."""
-        history = self._history.setdefault((key, width), deque(maxlen=HISTORY))
         for candle in candles:
+            history = self._history.setdefault((key, candle.width), deque(maxlen=HISTORY))
             c = to_candle(candle)
             if not history or c.open_time > history[-1].open_time:
                 history.append(c)

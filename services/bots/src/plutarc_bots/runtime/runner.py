@@ -250,27 +250,26 @@ class BotRuntime:
         before = d.markets
         out = d.bot_event(env)
         for key in d.markets - before:
-            await self._load_history(key, consumer_at=env.occurred_at)
+            await self._load_history(key, until=env.occurred_at)
         return out
 
-    async def _load_history(self, key: str, consumer_at: datetime) -> None:
-        """The candles of a market the bot moved to, from the topic's beginning."""
+    async def _load_history(self, key: str, until: datetime) -> None:
+        """The candles of a market the bot moved to, closed by ``until``, from the beginning."""
         wanted = key.encode()
         records, _ = await read_to_end(
             self.bootstrap, CANDLES, lambda r: r.key == wanted, client_id="bot-runtime-history"
         )
-        timeframe = self.decider.timeframe
         for record in records:
             batch = decode_candles(record)
-            if batch is None:
-                continue
-            candles = [
-                c
-                for c in batch.candles
-                if (timeframe is None or c.width == timeframe)
-                and c.opens_at + timedelta(seconds=m.CANDLE_SECONDS[c.width]) <= consumer_at
-            ]
-            self.decider.add_history(key, timeframe or "1m", candles)
+            if batch is not None:
+                self.decider.add_history(
+                    key,
+                    (
+                        c
+                        for c in batch.candles
+                        if c.opens_at + timedelta(seconds=m.CANDLE_SECONDS[c.width]) <= until
+                    ),
+                )
 
     async def _mode_seen(self) -> None:
         mode = self.decider.mode
