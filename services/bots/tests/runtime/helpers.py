@@ -194,6 +194,7 @@ class Run:
             x.PositionChanged(
                 workspace_id=self.ws,
                 bot_id=self.bot,
+                mode=self.decider.mode or "paper",
                 symbol="BTC/USDT",
                 quantity=quantity,
                 average_price="0",
@@ -209,6 +210,7 @@ class Run:
             x.EntriesHalted(
                 workspace_id=self.ws,
                 bot_id=self.bot,
+                mode=self.decider.mode or "paper",
                 limit="daily_loss_limit",
                 loss="300",
                 threshold="250",

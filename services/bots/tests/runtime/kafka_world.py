@@ -195,6 +195,7 @@ class World:
         position = x.PositionChanged(
             workspace_id=self.ws,
             bot_id=self.bot,
+            mode="paper",
             symbol=self.symbol,
             quantity=str(self.position),
             average_price="0",

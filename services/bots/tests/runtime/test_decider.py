@@ -146,6 +146,19 @@ def test_entries_halted_until_the_gate_says_then_exits_still_run() -> None:
     assert orders(run.candles(CLOSES, first=9)) == [("market", "sell", "714.285714")]
 
 
+def test_positions_and_halts_are_per_mode_as_the_gateway_keeps_them() -> None:
+    run = Run(sessions=sessions("00:00", "08:00", "flatten"))
+    run.start()
+    run.halt(T0 + HOUR, until=T0 + 24 * HOUR)  # in paper
+    run.mode("testnet", T0 + 2 * HOUR)
+    (buy,) = run.candles(CLOSES[:7])  # testnet's entries are not halted
+    run.fill(buy, "10", BUY_CLOSE, position="500")  # testnet holds 500
+    run.mode("paper", BUY_CLOSE + timedelta(minutes=1))
+    assert run.decider.positions == {"testnet": Decimal(500)}
+    out = run.advance(T0 + 8 * HOUR)
+    assert orders(out) == [("cancel_all", "", "")]  # paper holds nothing to close
+
+
 def test_a_mode_change_changes_nothing_the_strategy_computes() -> None:
     plain, toggled = Run(), Run()
     for run in (plain, toggled):

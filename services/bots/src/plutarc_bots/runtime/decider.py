@@ -99,8 +99,10 @@ class Decider:
         self.deleted = False
         self.specs: dict[tuple[str, int], b.StrategySpec] = {}
         self.strategy: Strategy | None = None
-        self.position = Decimal(0)
-        self.halted_until: datetime | None = None
+        self.positions: dict[str, Decimal] = {}
+        """The bot's position in its market per mode (the gateway keeps a book per mode)."""
+        self.halts: dict[str, datetime] = {}
+        """Per mode: no entries before this instant (the risk gate's `entries_halted`)."""
         self.window: Window | None = None
         self.stale = 0
         """Decisions dropped because they were stale and never sent."""
@@ -123,6 +125,15 @@ class Decider:
     def found(self) -> bool:
         """Whether the bot's creation has been seen."""
         return self.config is not None
+
+    @property
+    def position(self) -> Decimal:
+        """The position in the bot's current mode."""
+        return self.positions.get(self.mode or "", Decimal(0))
+
+    @property
+    def halted_until(self) -> datetime | None:
+        return self.halts.get(self.mode or "")
 
     @property
     def markets(self) -> set[str]:
@@ -210,11 +221,10 @@ class Decider:
             self._cancelled(p.order_id)
         elif isinstance(p, x.PositionChanged):
             if self.config is not None and p.symbol == self.config.market.symbol:
-                self.position = Decimal(p.quantity)
-        elif isinstance(p, x.EntriesHalted) and (
-            self.halted_until is None or p.until > self.halted_until
-        ):
-            self.halted_until = p.until
+                self.positions[p.mode] = Decimal(p.quantity)
+        elif isinstance(p, x.EntriesHalted):
+            until = self.halts.get(p.mode)
+            self.halts[p.mode] = p.until if until is None else max(until, p.until)
         return out
 
     def candle(self, key: str, candle: m.Candle) -> list[Outgoing]:
@@ -289,7 +299,8 @@ class Decider:
     def _held_back(self, entry: bool, at: datetime) -> str | None:
         assert self.config is not None
         if self.in_window(at):
-            if entry and self.halted_until is not None and at < self.halted_until:
+            halted = self.halted_until
+            if entry and halted is not None and at < halted:
                 return "entries halted by the risk gate"
             return None
         if entry:
@@ -308,13 +319,14 @@ class Decider:
                 f"flatten: {why}",
             )
         ]
-        if self.position:
+        position = self.position
+        if position:
             close = x.PlaceOrder(
                 workspace_id=ws,
                 bot_id=bot,
-                side="sell" if self.position > 0 else "buy",
+                side="sell" if position > 0 else "buy",
                 type="market",
-                quantity=amount(abs(self.position)),
+                quantity=amount(abs(position)),
                 reduce_only=True,
             )
             out.append(
