@@ -7,7 +7,9 @@ import asyncio
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from uuid import uuid4
 
@@ -16,6 +18,7 @@ from plutarc_cli import bot_cmd
 from plutarc_cli.main import app
 from plutarc_contracts import bots as b
 from plutarc_contracts import default_topics
+from plutarc_contracts import exchange as x
 from plutarc_runtime.bus import ensure_topics
 from plutarc_testkit.waiting import until
 from typer.testing import CliRunner
@@ -75,12 +78,12 @@ async def test_a_running_bot_runs_with_its_egress_until_stopped(
     proxies: list[str] = []
 
     @asynccontextmanager
-    async def egress() -> AsyncIterator[str]:
+    async def egress() -> AsyncIterator[Any]:
         proxies.append("up")
-        yield "proxy"
+        yield SimpleNamespace(url="http://127.0.0.1:8899")
         proxies.append("down")
 
-    monkeypatch.setattr(bot_cmd, "default_egress", lambda settings: egress)
+    monkeypatch.setattr(bot_cmd, "default_egress", lambda bind, runtime_dir: egress)
     world = World(kafka_bootstrap)
     await world.start()
     try:
@@ -91,13 +94,32 @@ async def test_a_running_bot_runs_with_its_egress_until_stopped(
         )
         await world.event(testnet, world.bot, T0)
         running = asyncio.create_task(
-            asyncio.to_thread(invoke, world.bot, "--kafka", kafka_bootstrap)
+            asyncio.to_thread(
+                invoke, world.bot, "--kafka", kafka_bootstrap, "--egress-bind", "127.0.0.9"
+            )
         )
         await until(lambda: proxies == ["up"], what="the egress proxy started")
+        world.clock.set(datetime.now(UTC))  # the command line runs on the real clock
         await world.stopped()
         result = await asyncio.wait_for(running, 60)
+
+        async def three() -> bool:
+            return len(await world.read_commands()) >= 3
+
+        await until(three, what="the bot's three commands")
+        told = [c.payload for c in world.seen]
     finally:
         await world.close()
     assert result.exit_code == 0, result.output
     assert f"bot {world.bot}: stopped" in result.output
     assert proxies == ["up", "down"]
+    assert told == [
+        x.AttachEgress(
+            workspace_id=world.ws,
+            bot_id=world.bot,
+            proxy_url="http://127.0.0.1:8899",
+            address="127.0.0.9",
+        ),
+        x.CancelAllOrders(workspace_id=world.ws, bot_id=world.bot),  # the stop's flatten
+        x.DetachEgress(workspace_id=world.ws, bot_id=world.bot),
+    ]

@@ -3,8 +3,9 @@
 It reads the platform's Kafka directly (``--kafka``, default ``$PLUTARC_KAFKA_BOOTSTRAP``) and
 runs until the bot is stopped or deleted, or until Ctrl-C. While the bot is in testnet or live
 mode it keeps the bot's venue egress proxy running beside it (`plutarc_bots.egress`, where
-installed). Exit status: 0 when the bot was stopped or deleted (or on Ctrl-C), 1 for a bot that
-does not exist or is not running, 2 for a malformed id or an unreachable Kafka.
+installed), bound to ``--egress-bind``, and tells the gateway where it is. Exit status: 0 when
+the bot was stopped or deleted (or on Ctrl-C), 1 for a bot that does not exist or is not
+running, 2 for a malformed id or an unreachable Kafka.
 """
 
 from __future__ import annotations
@@ -43,6 +44,13 @@ KafkaOpt = Annotated[
         "127.0.0.1:9092).",
     ),
 ]
+BindOpt = Annotated[
+    str,
+    typer.Option(
+        "--egress-bind",
+        help="The bot's own address: its venue traffic (testnet, live) leaves from it.",
+    ),
+]
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -50,7 +58,7 @@ def _fail(message: str, code: int) -> NoReturn:
     raise typer.Exit(code)
 
 
-async def _run(runtime: BotRuntime, egress: EgressSwitch) -> str:
+async def _run(runtime: BotRuntime) -> str:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -59,14 +67,13 @@ async def _run(runtime: BotRuntime, egress: EgressSwitch) -> str:
     try:
         return str(await runtime.run(stop))
     finally:
-        await egress.aclose()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(sig)
 
 
 @bot_app.command("run")
-def run(bot_id: BotArg, kafka: KafkaOpt = None) -> None:
+def run(bot_id: BotArg, kafka: KafkaOpt = None, egress_bind: BindOpt = "127.0.0.1") -> None:
     """Run one bot until it is stopped or deleted.
 
     It follows the bot's configuration, evaluates its strategy on each closed candle and sends
@@ -81,10 +88,11 @@ def run(bot_id: BotArg, kafka: KafkaOpt = None) -> None:
         settings = settings.model_copy(update={"kafka_bootstrap": kafka})
     if not logging.getLogger().handlers:  # a host process (a test) keeps its own
         configure_logging("bot-runtime", settings.log_level, settings.log_json)
-    egress = EgressSwitch(default_egress(settings))
-    runtime = BotRuntime(settings, bot_id, on_mode=egress)
+    where = settings.data_dir / "egress" / bot_id
+    egress = EgressSwitch(default_egress(egress_bind, where), address=egress_bind)
+    runtime = BotRuntime(settings, bot_id, egress=egress)
     try:
-        outcome = asyncio.run(_run(runtime, egress))
+        outcome = asyncio.run(_run(runtime))
     except KafkaUnreachable as exc:
         _fail(f"{exc.code}: {exc}", 2)
     except RuntimeFailure as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import pytest
 from plutarc_bots.runtime import EgressSwitch, default_egress
@@ -14,39 +15,44 @@ async def test_the_proxy_runs_while_the_mode_is_testnet_or_live() -> None:
     seen: list[str] = []
 
     @asynccontextmanager
-    async def egress() -> AsyncIterator[str]:
+    async def egress() -> AsyncIterator[Proxy]:
         seen.append("up")
-        yield "proxy"
+        yield Proxy()
         seen.append("down")
 
-    switch = EgressSwitch(egress)
-    await switch("paper")
+    switch = EgressSwitch(egress, address="127.0.0.9")
+    assert await switch.follow("paper") is None
     assert seen == []
-    await switch("testnet")
-    await switch("live")  # still the same proxy
-    assert (seen, switch.running) == (["up"], "proxy")
-    await switch("paper")
+    assert await switch.follow("testnet") == "attached"
+    assert await switch.follow("live") is None  # still the same proxy
+    assert (seen, switch.url) == (["up"], Proxy.url)
+    assert await switch.follow("paper") == "detached"
     assert (seen, switch.running) == (["up", "down"], None)
-    await switch("live")
-    await switch.aclose()
+    await switch.follow("live")
+    assert await switch.aclose() is True
+    assert await switch.aclose() is False
     assert seen == ["up", "down", "up", "down"]
+
+
+class Proxy:
+    url = "http://127.0.0.1:8899"
 
 
 async def test_without_an_egress_module_it_says_so_once(caplog: pytest.LogCaptureFixture) -> None:
     switch = EgressSwitch(None)
     with caplog.at_level(logging.WARNING):
-        await switch("testnet")
-        await switch("paper")
-        await switch("live")
+        assert await switch.follow("testnet") is None
+        await switch.follow("paper")
+        await switch.follow("live")
     warned = [r for r in caplog.records if "no egress proxy" in r.getMessage()]
     assert len(warned) == 1
     assert switch.running is None
 
 
-def test_the_default_is_the_egress_module_where_it_is_installed() -> None:
+def test_the_default_is_the_egress_module_where_it_is_installed(tmp_path: Path) -> None:
     try:
         import plutarc_bots.egress  # noqa: F401
     except ImportError:
-        assert default_egress(object()) is None
+        assert default_egress("127.0.0.1", tmp_path) is None
     else:
-        assert default_egress(object()) is not None
+        assert default_egress("127.0.0.1", tmp_path) is not None

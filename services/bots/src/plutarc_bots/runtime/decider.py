@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 HISTORY = 5_000
 """Closed candles kept per market and width, to warm a strategy built mid-stream."""
 EPOCH_MS = timedelta(milliseconds=1)
-Payload = x.PlaceOrder | x.CancelOrder | x.CancelAllOrders
+Payload = x.PlaceOrder | x.CancelOrder | x.CancelAllOrders | x.AttachEgress | x.DetachEgress
 Issue = Literal["send", "sent", "stale"]
 
 

@@ -1,9 +1,10 @@
-"""The seam where `plutarc bot run` starts the bot's venue egress proxy beside the runtime.
+"""The seam where the runtime keeps the bot's venue egress proxy running beside it.
 
 A bot in testnet or live mode has its venue traffic leave from its own host: the gateway's ccxt
-client for that bot goes through the egress proxy the host runs (`plutarc_bots.egress`). The
-runtime does not need the proxy itself; the command line keeps one running while the bot's mode is
-testnet or live, and stops it when the bot goes back to paper.
+client for that bot goes through the egress proxy the host runs (`plutarc_bots.egress`), bound to
+the bot's address. The runtime does not use the proxy itself; it starts one when the bot's mode
+becomes testnet or live, tells the gateway where it is (`exchange.attach_egress`), and stops it and
+says so (`exchange.detach_egress`) when the bot goes back to paper or the run ends.
 """
 
 from __future__ import annotations
@@ -12,37 +13,47 @@ import importlib
 import logging
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 from plutarc_contracts.bots import Mode
 
 log = logging.getLogger(__name__)
 EgressFactory = Callable[[], AbstractAsyncContextManager[Any]]
+"""Makes the proxy: entering it starts the proxy and gives an object with its ``url``."""
 VENUE_MODES = frozenset({"testnet", "live"})
 
 
-def default_egress(settings: Any) -> EgressFactory | None:
-    """``Egress(settings)`` from `plutarc_bots.egress`, or None where that module is not
-    installed."""
+def default_egress(bind: str, runtime_dir: Path) -> EgressFactory | None:
+    """`plutarc_bots.egress.Egress` bound to ``bind`` (the bot's address), or None where that
+    module is not installed."""
     try:
         module = importlib.import_module("plutarc_bots.egress")
     except ImportError:
         return None
+    settings = module.EgressSettings(bind=bind, runtime_dir=runtime_dir)
     egress = module.Egress
     return lambda: egress(settings)
 
 
 class EgressSwitch:
-    """Called with the bot's mode (`BotRuntime`'s ``on_mode``): the proxy runs while the mode
-    is testnet or live. Without a factory it says once that venue orders will be refused."""
+    """`follow` it with the bot's mode: the proxy runs while the mode is testnet or live.
+    Without a factory it says once that the gateway will refuse venue orders."""
 
-    def __init__(self, factory: EgressFactory | None) -> None:
+    def __init__(self, factory: EgressFactory | None, *, address: str = "127.0.0.1") -> None:
         self.factory = factory
+        self.address = address
+        """The bot's address, the one its venue traffic leaves from."""
         self.running: Any = None
         self._stack: AsyncExitStack | None = None
         self._warned = False
 
-    async def __call__(self, mode: Mode | None) -> None:
+    @property
+    def url(self) -> str:
+        return str(self.running.url)
+
+    async def follow(self, mode: Mode | None) -> Literal["attached", "detached"] | None:
+        """Start or stop the proxy for ``mode``; what changed, if anything."""
         wanted = mode in VENUE_MODES
         if wanted and self._stack is None:
             if self.factory is None:
@@ -53,16 +64,22 @@ class EgressSwitch:
                         "will refuse this bot's testnet and live orders",
                         extra={"mode": mode},
                     )
-                return
+                return None
             stack = AsyncExitStack()
             self.running = await stack.enter_async_context(self.factory())
             self._stack = stack
-            log.info("egress proxy started", extra={"mode": mode})
-        elif not wanted and self._stack is not None:
+            log.info("egress proxy started", extra={"mode": mode, "url": self.url})
+            return "attached"
+        if not wanted and self._stack is not None:
             await self.aclose()
             log.info("egress proxy stopped", extra={"mode": mode})
+            return "detached"
+        return None
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> bool:
+        """Stop the proxy; whether one was running."""
         stack, self._stack, self.running = self._stack, None, None
-        if stack is not None:
-            await stack.aclose()
+        if stack is None:
+            return False
+        await stack.aclose()
+        return True

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -21,6 +20,7 @@ from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaConnectionError, KafkaError
 from plutarc_contracts import CommandEnvelope, Registry, default_registry
 from plutarc_contracts import bots as b
+from plutarc_contracts import exchange as x
 from plutarc_contracts import market as m
 from plutarc_runtime.bus import log_reader, make_producer
 from plutarc_runtime.clock import Clock, SystemClock
@@ -28,6 +28,7 @@ from pydantic import Field
 
 from ..settings import BotsSettings
 from .decider import Decider, Outgoing
+from .egress_seam import EgressSwitch
 from .errors import BotNotFound, BotNotRunning, InvalidBotId, KafkaUnreachable
 from .feed import (
     BOTS_EVENTS,
@@ -43,10 +44,9 @@ from .feed import (
     replay_order,
     topic_partitions,
 )
-from .ids import actor_of
+from .ids import actor_of, own_command_id
 
 log = logging.getLogger(__name__)
-OnMode = Callable[[b.Mode | None], Awaitable[None]]
 
 
 class RuntimeSettings(BotsSettings):
@@ -77,8 +77,8 @@ def check_bot_id(bot_id: str) -> str:
 
 class BotRuntime:
     """One bot's runtime. `run` returns when the bot is stopped or deleted, or when ``stop`` is
-    set; `on_mode` (if given) hears the bot's mode after the catch-up and at each change (the
-    command line starts and stops the bot's egress proxy with it)."""
+    set. With ``egress``, the bot's egress proxy follows its mode from the end of the catch-up
+    (running in testnet and live), and the gateway hears where it is."""
 
     def __init__(
         self,
@@ -87,13 +87,13 @@ class BotRuntime:
         *,
         clock: Clock | None = None,
         registry: Registry | None = None,
-        on_mode: OnMode | None = None,
+        egress: EgressSwitch | None = None,
     ) -> None:
         self.settings = settings
         self.bot_id = check_bot_id(bot_id)
         self.clock = clock or SystemClock()
         self.registry = registry or default_registry()
-        self.on_mode = on_mode
+        self.egress = egress
         self.decider = Decider(
             self.bot_id,
             clock=self.clock,
@@ -126,7 +126,11 @@ class BotRuntime:
             await self._mode_seen()
             return await self._follow(stop)
         finally:
-            await self._producer.stop()
+            try:
+                if self.egress is not None and await self.egress.aclose():
+                    await self._send([self._egress_command(detach=True)])
+            finally:
+                await self._producer.stop()
 
     # --- the catch-up ----------------------------------------------------------------------------
     async def _catch_up(self) -> None:
@@ -276,8 +280,21 @@ class BotRuntime:
         if mode != self._mode:
             self._mode = mode
             log.info("mode", extra={"bot_id": self.bot_id, "mode": mode})
-            if self.on_mode is not None:
-                await self.on_mode(mode)
+            change = None if self.egress is None else await self.egress.follow(mode)
+            if change is not None:
+                await self._send([self._egress_command(detach=change == "detached")])
+
+    def _egress_command(self, *, detach: bool) -> Outgoing:
+        d, now = self.decider, self.clock.now()
+        ids = {"workspace_id": d.workspace_id, "bot_id": self.bot_id}
+        payload: x.AttachEgress | x.DetachEgress
+        if detach:
+            what, payload = "detach-egress", x.DetachEgress(**ids)
+        else:
+            assert self.egress is not None
+            what = "attach-egress"
+            payload = x.AttachEgress(**ids, proxy_url=self.egress.url, address=self.egress.address)
+        return Outgoing(own_command_id(self.bot_id, d.version, what, now), payload, now, what)
 
     async def _send(self, out: list[Outgoing]) -> None:
         if not out:
