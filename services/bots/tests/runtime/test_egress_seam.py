@@ -56,3 +56,24 @@ def test_the_default_is_the_egress_module_where_it_is_installed(tmp_path: Path) 
         assert default_egress("127.0.0.1", tmp_path) is None
     else:
         assert default_egress("127.0.0.1", tmp_path) is not None
+
+
+async def test_a_proxy_that_fails_to_start_is_said_and_tried_again_on_the_next_mode(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    attempts: list[int] = []
+
+    @asynccontextmanager
+    async def broken() -> AsyncIterator[Proxy]:
+        attempts.append(1)
+        raise OSError("tinyproxy is not installed")
+        yield Proxy()
+
+    switch = EgressSwitch(broken)
+    with caplog.at_level(logging.ERROR):
+        assert await switch.follow("testnet") is None
+        assert await switch.follow("testnet") is None  # not again while the mode stands
+        await switch.follow("paper")
+        await switch.follow("live")
+    assert len(attempts) == 2
+    assert sum("did not start" in r.getMessage() for r in caplog.records) == 2

@@ -47,6 +47,8 @@ class EgressSwitch:
         self.running: Any = None
         self._stack: AsyncExitStack | None = None
         self._warned = False
+        self._failed: Mode | None = None
+        """The mode the proxy failed to start in: not tried again until the mode changes."""
 
     @property
     def url(self) -> str:
@@ -55,6 +57,8 @@ class EgressSwitch:
     async def follow(self, mode: Mode | None) -> Literal["attached", "detached"] | None:
         """Start or stop the proxy for ``mode``; what changed, if anything."""
         wanted = mode in VENUE_MODES
+        if mode != self._failed:
+            self._failed = None
         if wanted and self._stack is None:
             if self.factory is None:
                 if not self._warned:
@@ -65,9 +69,20 @@ class EgressSwitch:
                         extra={"mode": mode},
                     )
                 return None
+            if self._failed == mode:
+                return None
             stack = AsyncExitStack()
-            self.running = await stack.enter_async_context(self.factory())
-            self._stack = stack
+            try:
+                self.running = await stack.enter_async_context(self.factory())
+            except Exception as exc:  # the proxy's own error, whatever it is: said, not fatal
+                self._failed = mode
+                log.error(
+                    "the egress proxy did not start: the gateway will refuse this bot's "
+                    "testnet and live orders",
+                    extra={"mode": mode, "error": repr(exc)},
+                )
+                return None
+            self._stack, self._failed = stack, None
             log.info("egress proxy started", extra={"mode": mode, "url": self.url})
             return "attached"
         if not wanted and self._stack is not None:

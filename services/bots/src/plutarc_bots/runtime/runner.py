@@ -18,11 +18,11 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaConnectionError, KafkaError
-from plutarc_contracts import CommandEnvelope, Registry, default_registry
+from plutarc_contracts import CommandEnvelope, Registry, default_registry, default_topics
 from plutarc_contracts import bots as b
 from plutarc_contracts import exchange as x
 from plutarc_contracts import market as m
-from plutarc_runtime.bus import log_reader, make_producer
+from plutarc_runtime.bus import ensure_topics, log_reader, make_producer
 from plutarc_runtime.clock import Clock, SystemClock
 from pydantic import Field
 
@@ -119,6 +119,10 @@ class BotRuntime:
             await self._producer.stop()
             raise KafkaUnreachable(f"cannot reach Kafka at {self.bootstrap}: {exc}") from None
         try:
+            await ensure_topics(
+                self.bootstrap,
+                [t for t in default_topics() if t.name in (BOTS_EVENTS, CANDLES, ORDERS, COMMANDS)],
+            )
             await self._catch_up()
             if not self.decider.running:
                 what = "deleted" if self.decider.deleted else "stopped"
