@@ -23,6 +23,8 @@ CLOSES = [10, 11, 12, 13, 14, 12, 10, 8, 7, 8, 10, 12, 14, 16]
 """RSI 3 is under 30 at candles 6 to 8 (a buy at the close of candle 6, 07:00) and over 70 from
 candle 11 (a sell at its close, 12:00)."""
 BUY_CLOSE, SELL_CLOSE = T0 + 7 * HOUR, T0 + 12 * HOUR
+START = T0 - timedelta(days=1)
+"""Where a run's clock starts."""
 KEY = "binance:BTC/USDT"
 
 
@@ -68,9 +70,11 @@ class Run:
     """A decider for one bot with its strategy published, fed on a fake clock that stands at
     each input's instant; every command it sends lands in ``sent``."""
 
-    def __init__(self, **config: Any) -> None:
-        self.ws, self.bot, self.strategy_id = str(uuid4()), str(uuid4()), str(uuid4())
-        self.clock = FakeClock(T0 - timedelta(days=1))
+    def __init__(
+        self, *, ws: str | None = None, clock: FakeClock | None = None, **config: Any
+    ) -> None:
+        self.ws, self.bot, self.strategy_id = ws or str(uuid4()), str(uuid4()), str(uuid4())
+        self.clock = clock or FakeClock(START)
         self.decider = Decider(self.bot, clock=self.clock)
         self.sent: list[Outgoing] = []
         self.version = 0
