@@ -49,13 +49,11 @@ async def test_without_an_egress_module_it_says_so_once(caplog: pytest.LogCaptur
     assert switch.running is None
 
 
-def test_the_default_is_the_egress_module_where_it_is_installed(tmp_path: Path) -> None:
-    try:
-        import plutarc_bots.egress  # noqa: F401
-    except ImportError:
-        assert default_egress("127.0.0.1", tmp_path) is None
-    else:
-        assert default_egress("127.0.0.1", tmp_path) is not None
+def test_the_default_is_tinyproxy_bound_to_the_bots_address(tmp_path: Path) -> None:
+    from plutarc_bots.egress import Egress
+
+    made = default_egress("127.0.0.9", tmp_path)()
+    assert isinstance(made, Egress) and made.settings.bind == "127.0.0.9"
 
 
 async def test_a_proxy_that_fails_to_start_is_said_and_tried_again_on_the_next_mode(

@@ -9,7 +9,6 @@ says so (`exchange.detach_egress`) when the bot goes back to paper or the run en
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
@@ -18,22 +17,18 @@ from typing import Any, Literal
 
 from plutarc_contracts.bots import Mode
 
+from ..egress import Egress, EgressSettings
+
 log = logging.getLogger(__name__)
 EgressFactory = Callable[[], AbstractAsyncContextManager[Any]]
 """Makes the proxy: entering it starts the proxy and gives an object with its ``url``."""
 VENUE_MODES = frozenset({"testnet", "live"})
 
 
-def default_egress(bind: str, runtime_dir: Path) -> EgressFactory | None:
-    """`plutarc_bots.egress.Egress` bound to ``bind`` (the bot's address), or None where that
-    module is not installed."""
-    try:
-        module = importlib.import_module("plutarc_bots.egress")
-    except ImportError:
-        return None
-    settings = module.EgressSettings(bind=bind, runtime_dir=runtime_dir)
-    egress = module.Egress
-    return lambda: egress(settings)
+def default_egress(bind: str, runtime_dir: Path) -> EgressFactory:
+    """`plutarc_bots.egress.Egress` (tinyproxy) bound to ``bind``, the bot's address."""
+    settings = EgressSettings(bind=bind, runtime_dir=runtime_dir)
+    return lambda: Egress(settings)
 
 
 class EgressSwitch:
@@ -64,7 +59,7 @@ class EgressSwitch:
                 if not self._warned:
                     self._warned = True
                     log.warning(
-                        "no egress proxy (plutarc_bots.egress is not installed): the gateway "
+                        "no egress proxy for this bot: the gateway "
                         "will refuse this bot's testnet and live orders",
                         extra={"mode": mode},
                     )
