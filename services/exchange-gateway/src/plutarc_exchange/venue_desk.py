@@ -150,7 +150,11 @@ class VenueDesk:
             order["venue"], kind, body["environment"], body["connection_id"], body["proxy_url"]
         )
         try:
-            placed = await client.place_order(
+            # An earlier attempt (before a timeout, or before this process restarted) may have
+            # reached the venue: look for the order by its client id first, always. One request
+            # more per order buys "never twice" in every case the adapter can be retried in.
+            placed = await client.find_order(order["client_order_id"], order["symbol"])
+            placed = placed or await client.place_order(
                 OrderRequest(
                     command_id=order["order_id"],
                     symbol=order["symbol"],
