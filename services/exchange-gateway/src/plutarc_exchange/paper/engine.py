@@ -12,7 +12,7 @@ import hashlib
 import heapq
 import random
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from plutarc_contracts.exchange import Balance, Fill, Liquidity, VenueReport
@@ -21,7 +21,7 @@ from plutarc_contracts.market import BookUpdate, Level, Trade
 from .accounts import Account, InsufficientFunds
 from .book import BookSide
 from .latency import LatencyModel
-from .orders import Cancel, Live, OrderView, PaperOrder, Resting, Status
+from .orders import Cancel, Live, OrderView, PaperOrder, Resting, Status, Suspect
 from .rules import ONE, ZERO, MarketRules, text
 
 FEE_QUANTUM = Decimal("1e-12")
@@ -67,9 +67,15 @@ class PaperEngine:
     flight arrives). Times must be timezone-aware."""
 
     def __init__(
-        self, rules: MarketRules, *, latency: LatencyModel | None = None, seed: int = 0
+        self,
+        rules: MarketRules,
+        *,
+        latency: LatencyModel | None = None,
+        seed: int = 0,
+        book_trade_lag: timedelta = timedelta(seconds=1),
     ) -> None:
         self.rules = rules
+        self.book_trade_lag = book_trade_lag
         self.latency = latency or LatencyModel()
         self.now: datetime | None = None
         self._rng = random.Random(seed)
@@ -165,7 +171,7 @@ class PaperEngine:
                 (self._asks, self._sells, update.asks),
             ):
                 for price, old, new, traded in side.replace(_levels(levels), set(resting.at)):
-                    self._requeue(resting.at[price], old, new, traded)
+                    self._requeue(resting, price, old, new, traded)
             return reports
         for side, resting, levels in (
             (self._bids, self._buys, update.bids),
@@ -176,7 +182,7 @@ class PaperEngine:
                 price = Decimal(p)
                 old, traded = side.put(price, Decimal(a))
                 if price in watched:
-                    self._requeue(watched[price], old, side.displayed(price), traded)
+                    self._requeue(resting, price, old, side.displayed(price), traded)
         return reports
 
     def on_trade(self, trade: Trade) -> list[VenueReport]:
@@ -186,12 +192,23 @@ class PaperEngine:
         reports = self._advance(trade.at)
         price = Decimal(trade.price)
         amount = Decimal(trade.amount)
-        if trade.side == "buy":
-            self._asks.note_trade(price, amount)
-            reached = self._sells.reached_by(price)
-        else:
-            self._bids.note_trade(price, amount)
-            reached = self._buys.reached_by(price)
+        book, resting = (
+            (self._asks, self._sells) if trade.side == "buy" else (self._bids, self._buys)
+        )
+        unexplained = amount
+        suspect = resting.suspects.get(price)
+        if suspect is not None:
+            assert self.now is not None
+            if self.now - suspect.since > self.book_trade_lag:
+                resting.cancels(price, book.displayed(price))
+            else:  # the book showed this trade before the trade itself arrived
+                explained = min(amount, suspect.amount)
+                suspect.amount -= explained
+                unexplained -= explained
+                if not suspect.amount:
+                    del resting.suspects[price]
+        book.note_trade(price, unexplained)
+        reached = resting.reached_by(price)
         pool = amount
         step = self.rules.amount_step
         for live in reached:
@@ -368,7 +385,11 @@ class PaperEngine:
             )
         live.status = "partially_filled" if fills else "open"
         live.queue = (self._bids if live.buy else self._asks).available(live.price)
-        (self._buys if live.buy else self._sells).add(live)
+        resting = self._buys if live.buy else self._sells
+        suspect = resting.suspects.get(live.price)
+        if suspect is not None:
+            live.queue += suspect.amount
+        resting.add(live)
         return VenueReport(order_id=order.order_id, fills=fills, venue_order_id=venue_id)
 
     def _cancel_arrives(self, order_id: str) -> VenueReport:
@@ -444,17 +465,26 @@ class PaperEngine:
             at=self.now,
         )
 
-    def _requeue(self, orders: list[Live], old: Decimal, new: Decimal, traded: Decimal) -> None:
+    def _requeue(
+        self, resting: Resting, price: Decimal, old: Decimal, new: Decimal, traded: Decimal
+    ) -> None:
         """The displayed amount at a price where our orders rest went from ``old`` to ``new``,
-        ``traded`` of it in public trades since the previous update: the rest of a decrease was
-        cancelled, and cancels are assumed spread evenly over the queue, so the volume ahead of
-        each order shrinks in proportion. The volume ahead never exceeds what is displayed."""
+        ``traded`` of it in public trades since the previous update. The rest of a decrease is a
+        suspect: trades at the price arriving within ``book_trade_lag`` may still explain it,
+        and what they do not is taken as cancels once the lag has passed (``Resting.cancels``).
+        Meanwhile the volume ahead is held to what is displayed plus the suspect."""
+        assert self.now is not None
+        suspect = resting.suspects.get(price)
+        if suspect is not None and self.now - suspect.since > self.book_trade_lag:
+            resting.cancels(price, old)
+            suspect = None
         cancelled = old - new - traded
-        standing = old - traded
-        for live in orders:
-            ahead = live.queue
-            if not ahead:
-                continue
-            if cancelled > 0 and standing > 0:
-                ahead -= ahead * cancelled / standing
-            live.queue = ahead if ahead < new else new
+        if cancelled > 0 and old > traded:
+            if suspect is None:
+                suspect = resting.suspects[price] = Suspect(cancelled, old - traded, self.now)
+            else:
+                suspect.amount += cancelled
+        ceiling = new + suspect.amount if suspect is not None else new
+        for live in resting.at[price]:
+            if live.queue > ceiling:
+                live.queue = ceiling

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -88,15 +89,42 @@ class Cancel:
         self.order_id = order_id
 
 
-class Resting:
-    """Our resting orders on one side, by price, each price's orders in arrival order."""
+class Suspect:
+    """A decrease of the displayed amount at a price that the trades seen so far do not explain:
+    cancels, unless trades at that price arrive within the lag (books and trades come on separate
+    streams) and explain it."""
 
-    __slots__ = ("at", "buys", "prices")
+    __slots__ = ("amount", "since", "standing")
+
+    def __init__(self, amount: Decimal, standing: Decimal, since: datetime) -> None:
+        self.amount = amount
+        self.standing = standing
+        self.since = since
+
+
+class Resting:
+    """Our resting orders on one side, by price, each price's orders in arrival order, and the
+    unexplained decreases at those prices."""
+
+    __slots__ = ("at", "buys", "prices", "suspects")
 
     def __init__(self, *, buys: bool) -> None:
         self.buys = buys
         self.prices: list[Decimal] = []
         self.at: dict[Decimal, list[Live]] = {}
+        self.suspects: dict[Decimal, Suspect] = {}
+
+    def cancels(self, price: Decimal, displayed: Decimal) -> None:
+        """Take the unexplained decrease at ``price`` as cancels, spread evenly over the orders
+        that stood there (the volume ahead of each shrinks in proportion), and hold every queue
+        to what is ``displayed``."""
+        suspect = self.suspects.pop(price, None)
+        share = suspect.amount / suspect.standing if suspect is not None else ZERO
+        for live in self.at.get(price, ()):
+            ahead = live.queue
+            if share > 0:
+                ahead = ahead - ahead * share if share < 1 else ZERO
+            live.queue = ahead if ahead < displayed else displayed
 
     def add(self, live: Live) -> None:
         queue = self.at.get(live.price)
@@ -112,6 +140,7 @@ class Resting:
         if not queue:
             del self.at[live.price]
             del self.prices[bisect_left(self.prices, live.price)]
+            self.suspects.pop(live.price, None)
 
     def reached_by(self, price: Decimal) -> list[Live]:
         """Orders a trade at ``price`` reaches, best price first: buys at or above it, sells at
