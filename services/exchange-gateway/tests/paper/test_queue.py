@@ -125,6 +125,28 @@ def test_a_book_decrease_seen_before_its_trade_is_not_counted_twice() -> None:
     assert fills(e.on_trade(trade("100.0", "1", "sell", ms=5))) == [("o1", "1", "100")]
 
 
+def test_a_trade_explaining_an_earlier_decrease_does_not_explain_a_later_one() -> None:
+    e = engine()
+    e.on_book(book([("100.0", "5")], [("101.0", "1")], snapshot=True))
+    e.submit(limit("o1", "buy", "1", "100.0"), at(0))  # 5 ahead
+    e.on_book(book([("100.0", "10")], ms=1, seq=2))  # 5 join behind
+    e.on_book(book([("100.0", "8")], ms=2, seq=3))  # 2 gone: a trade not yet seen
+    e.on_trade(trade("100.0", "2", "sell", ms=3))  # there it is: 3 ahead
+    e.on_book(book([("100.0", "6")], ms=4, seq=4))  # 2 of the 8 cancelled
+    e.on_book(book([("100.0", "6")], ms=2000, seq=5))  # past the lag
+    assert e.order("o1").queue_ahead == D("2.25")  # type: ignore[union-attr]
+
+
+def test_an_order_joining_after_an_unexplained_decrease_still_sees_it_explained() -> None:
+    e = engine()
+    seeded_book(e)
+    e.submit(limit("o0", "buy", "1", "100.0"), at(0))
+    e.on_book(book([("100.0", "3")], ms=1, seq=2))  # 2 gone at 100.0, no trade yet
+    e.submit(limit("o1", "buy", "1", "100.0"), at(2))
+    e.on_trade(trade("100.0", "2", "sell", ms=3))  # the trade: those 2 were never ahead of us
+    assert e.order("o1").queue_ahead == D(3)  # type: ignore[union-attr]
+
+
 def test_a_vanished_level_leaves_nobody_ahead_once_no_trade_explains_it() -> None:
     e = engine()
     seeded_book(e)
