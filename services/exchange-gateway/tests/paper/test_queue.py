@@ -147,6 +147,26 @@ def test_an_order_joining_after_an_unexplained_decrease_still_sees_it_explained(
     assert e.order("o1").queue_ahead == D(3)  # type: ignore[union-attr]
 
 
+def test_an_order_arriving_after_an_unexplained_decrease_still_sees_it_explained() -> None:
+    e = engine()
+    seeded_book(e)
+    e.on_book(book([("100.0", "3")], ms=1, seq=2))  # 2 gone at 100.0, no paper order there
+    e.submit(limit("o1", "buy", "1", "100.0"), at(2))
+    assert e.order("o1").queue_ahead == D(5)  # type: ignore[union-attr]
+    e.on_trade(trade("100.0", "2", "sell", ms=3))  # those 2 had traded: they were never ahead
+    assert e.order("o1").queue_ahead == D(3)  # type: ignore[union-attr]
+
+
+def test_an_order_arriving_after_the_lag_takes_the_decrease_as_cancels() -> None:
+    e = engine()
+    seeded_book(e)
+    e.on_book(book([("100.0", "3")], ms=1, seq=2))
+    e.submit(limit("o1", "buy", "1", "100.0"), at(1500))
+    assert e.order("o1").queue_ahead == D(3)  # type: ignore[union-attr]
+    e.on_trade(trade("100.0", "2", "sell", ms=1501))  # a trade this late is a new one
+    assert e.order("o1").queue_ahead == D(1)  # type: ignore[union-attr]
+
+
 def test_a_vanished_level_leaves_nobody_ahead_once_no_trade_explains_it() -> None:
     e = engine()
     seeded_book(e)

@@ -19,9 +19,9 @@ from plutarc_contracts.exchange import Balance, Fill, Liquidity, VenueReport
 from plutarc_contracts.market import BookUpdate, Level, Trade
 
 from .accounts import Account, InsufficientFunds
-from .book import BookSide
+from .book import BookSide, Suspect
 from .latency import LatencyModel
-from .orders import Cancel, Live, OrderView, PaperOrder, Resting, Status, Suspect
+from .orders import Cancel, Live, OrderView, PaperOrder, Resting, Status
 from .rules import ONE, ZERO, MarketRules, text
 
 FEE_QUANTUM = Decimal("1e-12")
@@ -79,8 +79,8 @@ class PaperEngine:
         self.latency = latency or LatencyModel()
         self.now: datetime | None = None
         self._rng = random.Random(seed)
-        self._bids = BookSide(bids=True)
-        self._asks = BookSide(bids=False)
+        self._bids = BookSide(bids=True, lag=book_trade_lag)
+        self._asks = BookSide(bids=False, lag=book_trade_lag)
         self._buys = Resting(buys=True)
         self._sells = Resting(buys=False)
         self._orders: dict[str, Live] = {}
@@ -165,13 +165,15 @@ class PaperEngine:
 
     def on_book(self, update: BookUpdate) -> list[VenueReport]:
         reports = self._advance(update.at)
+        now = self.now
+        assert now is not None
         if update.snapshot:
             for side, resting, levels in (
                 (self._bids, self._buys, update.bids),
                 (self._asks, self._sells, update.asks),
             ):
-                for price, old, new, traded in side.replace(_levels(levels), set(resting.at)):
-                    self._requeue(resting, price, old, new, traded)
+                for price, old, expired in side.replace(_levels(levels), now, resting.at.keys()):
+                    self._requeue(side, resting, price, old, expired)
             return reports
         for side, resting, levels in (
             (self._bids, self._buys, update.bids),
@@ -180,9 +182,9 @@ class PaperEngine:
             watched = resting.at
             for p, a in levels:
                 price = Decimal(p)
-                old, traded = side.put(price, Decimal(a))
+                old, expired = side.put(price, Decimal(a), now)
                 if price in watched:
-                    self._requeue(resting, price, old, side.displayed(price), traded)
+                    self._requeue(side, resting, price, old, expired)
         return reports
 
     def on_trade(self, trade: Trade) -> list[VenueReport]:
@@ -195,19 +197,10 @@ class PaperEngine:
         book, resting = (
             (self._asks, self._sells) if trade.side == "buy" else (self._bids, self._buys)
         )
-        unexplained = amount
-        suspect = resting.suspects.get(price)
-        if suspect is not None:
-            assert self.now is not None
-            if self.now - suspect.since > self.book_trade_lag:
-                resting.cancels(price, book.displayed(price))
-            else:  # the book showed this trade before the trade itself arrived
-                explained = min(amount, suspect.amount)
-                suspect.amount -= explained
-                unexplained -= explained
-                if not suspect.amount:
-                    del resting.suspects[price]
-        book.note_trade(price, unexplained)
+        assert self.now is not None
+        expired = book.note_trade(price, amount, self.now)
+        if expired is not None:
+            resting.cancels(price, expired, book.displayed(price))
         reached = resting.reached_by(price)
         pool = amount
         step = self.rules.amount_step
@@ -384,11 +377,12 @@ class PaperEngine:
                 order_id=order.order_id, fills=fills, cancelled=True, venue_order_id=venue_id
             )
         live.status = "partially_filled" if fills else "open"
-        live.queue = (self._bids if live.buy else self._asks).available(live.price)
-        resting = self._buys if live.buy else self._sells
-        suspect = resting.suspects.get(live.price)
-        if suspect is not None:
-            live.queue += suspect.amount
+        side, resting = (self._bids, self._buys) if live.buy else (self._asks, self._sells)
+        assert self.now is not None
+        expired = side.expire(live.price, self.now)
+        if expired is not None:
+            resting.cancels(live.price, expired, side.displayed(live.price))
+        live.queue = side.available(live.price) + side.suspected(live.price)
         resting.add(live)
         return VenueReport(order_id=order.order_id, fills=fills, venue_order_id=venue_id)
 
@@ -466,25 +460,19 @@ class PaperEngine:
         )
 
     def _requeue(
-        self, resting: Resting, price: Decimal, old: Decimal, new: Decimal, traded: Decimal
+        self,
+        side: BookSide,
+        resting: Resting,
+        price: Decimal,
+        old: Decimal,
+        expired: Suspect | None,
     ) -> None:
-        """The displayed amount at a price where our orders rest went from ``old`` to ``new``,
-        ``traded`` of it in public trades since the previous update. The rest of a decrease is a
-        suspect: trades at the price arriving within ``book_trade_lag`` may still explain it,
-        and what they do not is taken as cancels once the lag has passed (``Resting.cancels``).
-        Meanwhile the volume ahead is held to what is displayed plus the suspect."""
-        assert self.now is not None
-        suspect = resting.suspects.get(price)
-        if suspect is not None and self.now - suspect.since > self.book_trade_lag:
-            resting.cancels(price, old)
-            suspect = None
-        cancelled = old - new - traded
-        if cancelled > 0 and old > traded:
-            if suspect is None:
-                suspect = resting.suspects[price] = Suspect(cancelled, old - traded, self.now)
-            else:
-                suspect.amount += cancelled
-        ceiling = new + suspect.amount if suspect is not None else new
+        """The displayed amount at a price where our orders rest changed (from ``old``). A suspect
+        there that expired first counts as cancels against the level as it stood; the volume
+        ahead is then held to what is displayed plus what trades may still explain."""
+        if expired is not None:
+            resting.cancels(price, expired, old)
+        ceiling = side.displayed(price) + side.suspected(price)
         for live in resting.at[price]:
             if live.queue > ceiling:
                 live.queue = ceiling

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
 from plutarc_contracts.exchange import PlaceOrder
 
+from .book import Suspect
 from .rules import ZERO
 
 Status = Literal["pending", "open", "partially_filled", "filled", "cancelled", "rejected"]
@@ -89,36 +89,20 @@ class Cancel:
         self.order_id = order_id
 
 
-class Suspect:
-    """A decrease of the displayed amount at a price that the trades seen so far do not explain:
-    cancels, unless trades at that price arrive within the lag (books and trades come on separate
-    streams) and explain it."""
-
-    __slots__ = ("amount", "since", "standing")
-
-    def __init__(self, amount: Decimal, standing: Decimal, since: datetime) -> None:
-        self.amount = amount
-        self.standing = standing
-        self.since = since
-
-
 class Resting:
-    """Our resting orders on one side, by price, each price's orders in arrival order, and the
-    unexplained decreases at those prices."""
+    """Our resting orders on one side, by price, each price's orders in arrival order."""
 
-    __slots__ = ("at", "buys", "prices", "suspects")
+    __slots__ = ("at", "buys", "prices")
 
     def __init__(self, *, buys: bool) -> None:
         self.buys = buys
         self.prices: list[Decimal] = []
         self.at: dict[Decimal, list[Live]] = {}
-        self.suspects: dict[Decimal, Suspect] = {}
 
-    def cancels(self, price: Decimal, displayed: Decimal) -> None:
-        """Take the unexplained decrease at ``price`` as cancels, spread evenly over the orders
-        that stood there (the volume ahead of each shrinks in proportion), and hold every queue
-        to what is ``displayed``."""
-        suspect = self.suspects.pop(price, None)
+    def cancels(self, price: Decimal, suspect: Suspect | None, displayed: Decimal) -> None:
+        """Take what is left of an expired suspect at ``price`` as cancels, spread evenly over
+        the orders that stood there (the volume ahead of each shrinks in proportion), and hold
+        every queue there to what is ``displayed``."""
         share = suspect.amount / suspect.standing if suspect is not None else ZERO
         for live in self.at.get(price, ()):
             ahead = live.queue
@@ -140,7 +124,6 @@ class Resting:
         if not queue:
             del self.at[live.price]
             del self.prices[bisect_left(self.prices, live.price)]
-            self.suspects.pop(live.price, None)
 
     def reached_by(self, price: Decimal) -> list[Live]:
         """Orders a trade at ``price`` reaches, best price first: buys at or above it, sells at
