@@ -152,6 +152,7 @@ class PaperEngine:
         return reports
 
     def cancel_all(self, account: str, now: datetime) -> list[VenueReport]:
+        """Cancel every pending or open order of ``account``, one cancel each."""
         reports = self._advance(now)
         for order_id, live in list(self._orders.items()):
             if live.order.account == account:
