@@ -103,7 +103,7 @@ class PaperEngine:
         return self._account(account).reserved.get(currency, ZERO)
 
     def position(self, account: str) -> Decimal:
-        """Net base quantity the account's fills bought (negative: sold)."""
+        """Net quantity the account's fills bought, in the market's unit (negative: sold)."""
         return self._account(account).position
 
     def order(self, order_id: str) -> OrderView | None:
