@@ -118,6 +118,8 @@ BENCHMARKS: dict[str, Callable[[Env], Iterator[str]]] = {
     "strategy": external("bench.strategy_bench", {}),
     "sessions": external("bench.sessions_bench", {}),
     "paper": external("bench.paper_bench", {}),
+    "egress": external("bench.egress_bench", {}),
+    "runtime": external("bench.runtime_bench", {}),
     # Each with a broker of its own, holding only the identity history it publishes.
     "projection": external("bench.projection_bench", {}),
     "restart": external("bench.restart_bench", {}),
@@ -126,6 +128,7 @@ BENCHMARKS: dict[str, Callable[[Env], Iterator[str]]] = {
     "roundtrip": roundtrip,
     "telegram": external("bench.telegram_bench", {}),
     "api": external("bench.api_bench", {}),
+    "exchange": external("bench.exchange_bench", {}),
 }
 
 

@@ -3,6 +3,7 @@
 import typer
 
 from plutarc_cli.audit_cmd import audit_app
+from plutarc_cli.bot_cmd import bot_app
 from plutarc_cli.bots_cmd import bots_app, strategies_app
 from plutarc_cli.client_cmd import (
     accept,
@@ -39,6 +40,7 @@ app.add_typer(org_app, name="org")
 app.add_typer(support_app, name="support")
 app.add_typer(strategies_app, name="strategies")
 app.add_typer(bots_app, name="bots")
+app.add_typer(bot_app, name="bot")
 
 
 @app.command()

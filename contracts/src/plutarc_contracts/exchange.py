@@ -134,13 +134,63 @@ class EntriesHalted(Payload, frozen=True, kw_only=True):
 
     workspace_id: Id
     bot_id: Id
+    mode: Mode
     limit: Literal["daily_loss_limit"]
     loss: Amount
     threshold: Amount
     until: UtcDateTime
 
 
+class EgressAttached(Payload, frozen=True, kw_only=True):
+    """The bot's host is up: its venue traffic (live and testnet) goes through ``proxy_url``, the
+    forward proxy bound to the bot's own address. Holds no credential."""
+
+    workspace_id: Id
+    bot_id: Id
+    proxy_url: Annotated[str, msgspec.Meta(pattern=r"^(http|socks5)://[^\s/@]+$", max_length=200)]
+    address: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+    @classmethod
+    def example(cls) -> EgressAttached:
+        return cls(
+            workspace_id="ws-example",
+            bot_id="bot-1",
+            proxy_url="http://127.0.0.1:8899",
+            address="127.0.0.42",
+        )
+
+
+class EgressDetached(Payload, frozen=True, kw_only=True):
+    """The bot's host is gone (asleep): live and testnet orders of the bot are refused until a
+    host attaches again; paper needs none."""
+
+    workspace_id: Id
+    bot_id: Id
+
+
 # --- events on exchange.orders.v1 (stream = the bot) ----------------------------------------------
+class AccountOpened(Payload, frozen=True, kw_only=True):
+    """The bot's book in ``mode`` for ``symbol``, opened before its first order there (again when
+    the bot's market changes). Paper starts with the gateway's paper balances; testnet and live
+    books start empty and follow the bot's own fills."""
+
+    workspace_id: Id
+    bot_id: Id
+    mode: Mode
+    symbol: Symbol
+    balances: list[Balance]
+
+    @classmethod
+    def example(cls) -> AccountOpened:
+        return cls(
+            workspace_id="ws-example",
+            bot_id="bot-1",
+            mode="paper",
+            symbol="BTC/USDT",
+            balances=[Balance(currency="USDT", free="10000", reserved="0")],
+        )
+
+
 class OrderAccepted(Payload, frozen=True, kw_only=True):
     """The risk gate passed and the order went to ``mode``'s venue (or the paper engine)."""
 
@@ -221,6 +271,7 @@ class PositionChanged(Payload, frozen=True, kw_only=True):
 
     workspace_id: Id
     bot_id: Id
+    mode: Mode
     symbol: Symbol
     quantity: Signed
     average_price: Amount
@@ -233,6 +284,7 @@ class PositionChanged(Payload, frozen=True, kw_only=True):
         return cls(
             workspace_id="ws-example",
             bot_id="bot-1",
+            mode="paper",
             symbol="BTC/USDT",
             quantity="0.01",
             average_price="64000.5",
@@ -266,6 +318,18 @@ class AddConnection(Payload, frozen=True, kw_only=True):
         )
 
 
+class PublishSealingKey(Payload, frozen=True, kw_only=True):
+    """Issued by the gateway itself at start (actor ``system:exchange-gateway``) when the key it
+    holds is not the one last published."""
+
+    key_id: Id
+    public_key: PublicKey
+
+    @classmethod
+    def example(cls) -> PublishSealingKey:
+        return cls(key_id="k-2026-12", public_key="A" * 43 + "=")
+
+
 class RemoveConnection(Payload, frozen=True, kw_only=True):
     workspace_id: Id
     connection_id: Id
@@ -292,6 +356,30 @@ class CancelOrder(Payload, frozen=True, kw_only=True):
 
 
 class CancelAllOrders(Payload, frozen=True, kw_only=True):
+    workspace_id: Id
+    bot_id: Id
+
+
+class AttachEgress(Payload, frozen=True, kw_only=True):
+    """Sent by the bot's host (actor ``bot:<bot_id>``, or the compute service) when its egress
+    proxy is up."""
+
+    workspace_id: Id
+    bot_id: Id
+    proxy_url: Annotated[str, msgspec.Meta(pattern=r"^(http|socks5)://[^\s/@]+$", max_length=200)]
+    address: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+    @classmethod
+    def example(cls) -> AttachEgress:
+        return cls(
+            workspace_id="ws-example",
+            bot_id="bot-1",
+            proxy_url="http://127.0.0.1:8899",
+            address="127.0.0.42",
+        )
+
+
+class DetachEgress(Payload, frozen=True, kw_only=True):
     workspace_id: Id
     bot_id: Id
 
@@ -325,6 +413,9 @@ EVENTS: dict[str, type[msgspec.Struct]] = {
     "exchange.connection_added": ConnectionAdded,
     "exchange.connection_removed": ConnectionRemoved,
     "exchange.entries_halted": EntriesHalted,
+    "exchange.egress_attached": EgressAttached,
+    "exchange.egress_detached": EgressDetached,
+    "exchange.account_opened": AccountOpened,
     "exchange.order_accepted": OrderAccepted,
     "exchange.order_rejected": OrderRejected,
     "exchange.order_filled": OrderFilled,
@@ -332,6 +423,7 @@ EVENTS: dict[str, type[msgspec.Struct]] = {
     "exchange.position_changed": PositionChanged,
 }
 ORDER_EVENTS = (
+    "exchange.account_opened",
     "exchange.order_accepted",
     "exchange.order_rejected",
     "exchange.order_filled",
@@ -341,11 +433,14 @@ ORDER_EVENTS = (
 )
 
 COMMANDS: dict[str, type[msgspec.Struct]] = {
+    "exchange.publish_sealing_key": PublishSealingKey,
     "exchange.add_connection": AddConnection,
     "exchange.remove_connection": RemoveConnection,
     "exchange.place_order": PlaceOrder,
     "exchange.cancel_order": CancelOrder,
     "exchange.cancel_all_orders": CancelAllOrders,
+    "exchange.attach_egress": AttachEgress,
+    "exchange.detach_egress": DetachEgress,
     "exchange.record_venue_reports": RecordVenueReports,
 }
 

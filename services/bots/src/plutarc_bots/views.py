@@ -3,19 +3,18 @@
 `Library` is a read model of the service's own events (`ServiceSpec.read_models`): which bots pin
 which strategy (a strategy in use is not deleted), and each running bot's sessions with the instant
 its published trading window needs computing again (`Deadlines`), for the window timer.
-`Workspaces` is a projection of `identity.events.v1` (replayed at each start, like memberships):
-each workspace's risk defaults and whether it is archived.
+`Workspaces` (plutarc_access.workspaces) is a projection of `identity.events.v1` (replayed at each
+start, like memberships): each workspace's risk defaults and whether it is archived.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from plutarc_contracts import Envelope
+from plutarc_access.workspaces import Workspaces
 from plutarc_contracts import bots as b
-from plutarc_contracts import identity as c
 from plutarc_runtime.timers import Deadlines
 
 from .sessions import Calendar
@@ -134,44 +133,4 @@ class Library:
         return sorted(self.running.get(workspace_id, ()))
 
 
-@dataclass(slots=True)
-class WorkspaceView:
-    risk: c.RiskDefaults = field(default_factory=c.RiskDefaults)
-    archived: bool = False
-
-
-class Workspaces:
-    """Each workspace's risk defaults and archived flag, from identity's events."""
-
-    def __init__(self) -> None:
-        self.workspaces: dict[str, WorkspaceView] = {}
-        self.positions: dict[str, int] = {}
-        self._archived: set[str] = set()
-
-    def apply(self, env: Envelope) -> bool:
-        if env.stream_position <= self.positions.get(env.stream_id, 0):
-            return False  # a duplicate from a republishing relay
-        p: Any = env.payload
-        match p:
-            case c.WorkspaceCreated():
-                self.workspaces[p.workspace_id] = WorkspaceView()
-            case c.WorkspaceSettingsChanged():
-                self.workspaces.setdefault(p.workspace_id, WorkspaceView()).risk = p.risk
-            case c.WorkspaceArchived():
-                self.workspaces.setdefault(p.workspace_id, WorkspaceView()).archived = True
-                self._archived.add(p.workspace_id)
-            case _:
-                return False
-        self.positions[env.stream_id] = env.stream_position
-        return True
-
-    def risk(self, workspace_id: str) -> c.RiskDefaults:
-        view = self.workspaces.get(workspace_id)
-        return view.risk if view is not None else c.RiskDefaults()
-
-    def archived_ids(self) -> list[str]:
-        return sorted(self._archived)
-
-    def archived(self, workspace_id: str) -> bool:
-        view = self.workspaces.get(workspace_id)
-        return view is not None and view.archived
+__all__ = ["Library", "Workspaces"]

@@ -1,0 +1,102 @@
+"""`plutarc bot run BOT_ID`: run one bot's runtime on this machine, by hand (docs/bot-runtime.md).
+
+It reads the platform's Kafka directly (``--kafka``, default ``$PLUTARC_KAFKA_BOOTSTRAP``) and
+runs until the bot is stopped or deleted, or until Ctrl-C. While the bot is in testnet or live
+mode it keeps the bot's venue egress proxy running beside it (`plutarc_bots.egress`, where
+installed), bound to ``--egress-bind``, and tells the gateway where it is. Exit status: 0 when
+the bot was stopped or deleted (or on Ctrl-C), 1 for a bot that does not exist or is not
+running, 2 for a malformed id or an unreachable Kafka.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Annotated, NoReturn
+
+import typer
+from plutarc_bots.runtime import (
+    BotRuntime,
+    EgressSwitch,
+    InvalidBotId,
+    KafkaUnreachable,
+    RuntimeFailure,
+    RuntimeSettings,
+    check_bot_id,
+    default_egress,
+)
+from plutarc_runtime.logs import configure_logging
+from plutarc_runtime.text import visible
+from rich.console import Console
+from rich.markup import escape
+
+bot_app = typer.Typer(no_args_is_help=True, help="Run one bot on this machine.")
+err = Console(stderr=True)
+
+BotArg = Annotated[str, typer.Argument(metavar="BOT_ID", help="The bot's id.")]
+KafkaOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--kafka",
+        help="Kafka bootstrap servers (default: the settings', $PLUTARC_KAFKA_BOOTSTRAP or "
+        "127.0.0.1:9092).",
+    ),
+]
+BindOpt = Annotated[
+    str,
+    typer.Option(
+        "--egress-bind",
+        help="The bot's own address: its venue traffic (testnet, live) leaves from it.",
+    ),
+]
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    err.print(f"[bold red]error:[/] {escape(visible(message))}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+async def _run(runtime: BotRuntime) -> str:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        return str(await runtime.run(stop))
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(sig)
+
+
+@bot_app.command("run")
+def run(bot_id: BotArg, kafka: KafkaOpt = None, egress_bind: BindOpt = "127.0.0.1") -> None:
+    """Run one bot until it is stopped or deleted.
+
+    It follows the bot's configuration, evaluates its strategy on each closed candle and sends
+    its orders to the exchange gateway as the bot.
+    """
+    try:
+        bot_id = check_bot_id(bot_id)
+    except InvalidBotId as exc:
+        _fail(f"{exc.code}: {exc}", 2)
+    settings = RuntimeSettings()
+    if kafka:
+        settings = settings.model_copy(update={"kafka_bootstrap": kafka})
+    if not logging.getLogger().handlers:  # a host process (a test) keeps its own
+        configure_logging("bot-runtime", settings.log_level, settings.log_json)
+    where = settings.data_dir / "egress" / bot_id
+    egress = EgressSwitch(default_egress(egress_bind, where), address=egress_bind)
+    runtime = BotRuntime(settings, bot_id, egress=egress)
+    try:
+        outcome = asyncio.run(_run(runtime))
+    except KafkaUnreachable as exc:
+        _fail(f"{exc.code}: {exc}", 2)
+    except RuntimeFailure as exc:
+        _fail(f"{exc.code}: {exc}", 1)
+    except OSError as exc:
+        _fail(f"cannot reach Kafka at {settings.kafka_bootstrap}: {exc}", 2)
+    typer.echo(f"bot {bot_id}: {outcome}; {runtime.sent} commands sent")

@@ -1,0 +1,125 @@
+"""`plutarc bot run BOT_ID`: bad input refused with a code and an exit status; a running bot runs
+(its egress proxy beside it while it trades on a venue) until it is stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from plutarc_cli import bot_cmd
+from plutarc_cli.main import app
+from plutarc_contracts import bots as b
+from plutarc_contracts import default_topics
+from plutarc_contracts import exchange as x
+from plutarc_runtime.bus import ensure_topics
+from plutarc_testkit.waiting import until
+from typer.testing import CliRunner
+
+_ROOT = Path(__file__).resolve().parents[2]
+if str(_ROOT) not in sys.path:
+    sys.path.append(str(_ROOT))
+
+from services.bots.tests.runtime.kafka_world import T0, World  # noqa: E402
+
+
+def invoke(*args: str) -> Any:
+    return CliRunner().invoke(app, ["bot", "run", *args])
+
+
+def test_a_malformed_id_is_refused_before_anything_is_read() -> None:
+    result = invoke("not-a-uuid", "--kafka", "127.0.0.1:1")
+    assert result.exit_code == 2
+    assert "bots.invalid_id" in result.output and "not-a-uuid" in result.output
+
+
+def test_an_unreachable_kafka_is_a_clear_error() -> None:
+    result = invoke(str(uuid4()), "--kafka", "127.0.0.1:1")
+    assert result.exit_code == 2
+    assert "cannot reach Kafka at 127.0.0.1:1" in result.output
+
+
+@pytest.mark.kafka
+async def test_a_bot_nobody_created_is_not_found(kafka_bootstrap: str) -> None:
+    await ensure_topics(kafka_bootstrap, default_topics().all())
+    bot_id = str(uuid4())
+    result = await asyncio.to_thread(invoke, bot_id, "--kafka", kafka_bootstrap)
+    assert result.exit_code == 1
+    assert f"bots.bot_not_found: no bot {bot_id}" in result.output
+
+
+@pytest.mark.kafka
+async def test_a_stopped_bot_has_nothing_to_run(kafka_bootstrap: str) -> None:
+    await ensure_topics(kafka_bootstrap, default_topics().all())
+    world = World(kafka_bootstrap)
+    await world.start()
+    try:
+        await world.bot_running()
+        await world.stopped()
+        result = await asyncio.to_thread(invoke, world.bot, "--kafka", kafka_bootstrap)
+    finally:
+        await world.close()
+    assert result.exit_code == 1
+    assert f"bots.not_running: bot {world.bot} is stopped" in result.output
+
+
+@pytest.mark.kafka
+async def test_a_running_bot_runs_with_its_egress_until_stopped(
+    kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await ensure_topics(kafka_bootstrap, default_topics().all())
+    proxies: list[str] = []
+
+    @asynccontextmanager
+    async def egress() -> AsyncIterator[Any]:
+        proxies.append("up")
+        yield SimpleNamespace(url="http://127.0.0.1:8899")
+        proxies.append("down")
+
+    monkeypatch.setattr(bot_cmd, "default_egress", lambda bind, runtime_dir: egress)
+    world = World(kafka_bootstrap)
+    await world.start()
+    try:
+        await world.bot_running()
+        bot = {"workspace_id": world.ws, "bot_id": world.bot, "version": 2}
+        testnet = b.BotModeChanged(
+            **bot, config=world.config, previous_mode="paper", mode="testnet"
+        )
+        await world.event(testnet, world.bot, T0)
+        running = asyncio.create_task(
+            asyncio.to_thread(
+                invoke, world.bot, "--kafka", kafka_bootstrap, "--egress-bind", "127.0.0.9"
+            )
+        )
+        await until(lambda: proxies == ["up"], what="the egress proxy started")
+        world.clock.set(datetime.now(UTC))  # the command line runs on the real clock
+        await world.stopped()
+        result = await asyncio.wait_for(running, 60)
+
+        async def three() -> bool:
+            return len(await world.read_commands()) >= 3
+
+        await until(three, what="the bot's three commands")
+        told = [c.payload for c in world.seen]
+    finally:
+        await world.close()
+    assert result.exit_code == 0, result.output
+    assert f"bot {world.bot}: stopped" in result.output
+    assert proxies == ["up", "down"]
+    assert told == [
+        x.AttachEgress(
+            workspace_id=world.ws,
+            bot_id=world.bot,
+            proxy_url="http://127.0.0.1:8899",
+            address="127.0.0.9",
+        ),
+        x.CancelAllOrders(workspace_id=world.ws, bot_id=world.bot),  # the stop's flatten
+        x.DetachEgress(workspace_id=world.ws, bot_id=world.bot),
+    ]
