@@ -93,10 +93,12 @@ def test_cancels_at_the_level_shrink_the_queue_pro_rata() -> None:
     e.on_book(book([("100.0", "10")], [("101.0", "1")], snapshot=True))
     e.submit(limit("o1", "buy", "1", "100.0"), at(0))  # 10 ahead
     e.on_book(book([("100.0", "20")], ms=1, seq=2))  # 10 join behind us
-    e.on_book(book([("100.0", "15")], ms=2, seq=3))  # 5 cancelled, a quarter of the queue
-    assert e.order("o1").queue_ahead == D("7.5")  # type: ignore[union-attr]
-    assert e.on_trade(trade("100.0", "7.5", "sell", ms=3)) == []
-    assert fills(e.on_trade(trade("100.0", "0.5", "sell", ms=4))) == [("o1", "0.5", "100")]
+    e.on_book(book([("100.0", "15")], ms=2, seq=3))  # 5 gone, a quarter of those standing
+    # Until the lag has passed, a trade may still explain the decrease.
+    assert e.order("o1").queue_ahead == D(10)  # type: ignore[union-attr]
+    # No trade did: the 5 were cancels, spread over the queue, so 7.5 are ahead.
+    assert e.on_trade(trade("100.0", "7.5", "sell", ms=1500)) == []
+    assert fills(e.on_trade(trade("100.0", "0.5", "sell", ms=1501))) == [("o1", "0.5", "100")]
 
 
 def test_a_decrease_explained_by_trades_is_not_counted_again_as_cancels() -> None:
@@ -110,16 +112,83 @@ def test_a_decrease_explained_by_trades_is_not_counted_again_as_cancels() -> Non
     assert fills(e.on_trade(trade("100.0", "1", "sell", ms=4))) == [("o1", "1", "100")]
 
 
-def test_the_queue_never_exceeds_the_displayed_amount() -> None:
+def test_a_book_decrease_seen_before_its_trade_is_not_counted_twice() -> None:
+    e = engine()
+    seeded_book(e)
+    e.submit(limit("o1", "buy", "1", "100.0"), at(0))  # 5 ahead
+    e.on_book(book([("100.0", "3")], ms=1, seq=2))  # the book shows 2 gone...
+    e.on_trade(trade("100.0", "2", "sell", ms=2))  # ...then the trade that took them arrives
+    assert e.order("o1").queue_ahead == D(3)  # type: ignore[union-attr]
+    e.on_book(book([("100.0", "3.5")], ms=3, seq=3))  # the trade is not counted again
+    assert e.order("o1").queue_ahead == D(3)  # type: ignore[union-attr]
+    assert e.on_trade(trade("100.0", "3", "sell", ms=4)) == []
+    assert fills(e.on_trade(trade("100.0", "1", "sell", ms=5))) == [("o1", "1", "100")]
+
+
+def test_a_trade_explaining_an_earlier_decrease_does_not_explain_a_later_one() -> None:
+    e = engine()
+    e.on_book(book([("100.0", "5")], [("101.0", "1")], snapshot=True))
+    e.submit(limit("o1", "buy", "1", "100.0"), at(0))  # 5 ahead
+    e.on_book(book([("100.0", "10")], ms=1, seq=2))  # 5 join behind
+    e.on_book(book([("100.0", "8")], ms=2, seq=3))  # 2 gone: a trade not yet seen
+    e.on_trade(trade("100.0", "2", "sell", ms=3))  # there it is: 3 ahead
+    e.on_book(book([("100.0", "6")], ms=4, seq=4))  # 2 of the 8 cancelled
+    e.on_book(book([("100.0", "6")], ms=2000, seq=5))  # past the lag
+    assert e.order("o1").queue_ahead == D("2.25")  # type: ignore[union-attr]
+
+
+def test_an_order_joining_after_an_unexplained_decrease_still_sees_it_explained() -> None:
+    e = engine()
+    seeded_book(e)
+    e.submit(limit("o0", "buy", "1", "100.0"), at(0))
+    e.on_book(book([("100.0", "3")], ms=1, seq=2))  # 2 gone at 100.0, no trade yet
+    e.submit(limit("o1", "buy", "1", "100.0"), at(2))
+    e.on_trade(trade("100.0", "2", "sell", ms=3))  # the trade: those 2 were never ahead of us
+    assert e.order("o1").queue_ahead == D(3)  # type: ignore[union-attr]
+
+
+def test_an_order_arriving_after_an_unexplained_decrease_still_sees_it_explained() -> None:
+    e = engine()
+    seeded_book(e)
+    e.on_book(book([("100.0", "3")], ms=1, seq=2))  # 2 gone at 100.0, no paper order there
+    e.submit(limit("o1", "buy", "1", "100.0"), at(2))
+    assert e.order("o1").queue_ahead == D(5)  # type: ignore[union-attr]
+    e.on_trade(trade("100.0", "2", "sell", ms=3))  # those 2 had traded: they were never ahead
+    assert e.order("o1").queue_ahead == D(3)  # type: ignore[union-attr]
+
+
+def test_an_order_arriving_after_the_lag_takes_the_decrease_as_cancels() -> None:
+    e = engine()
+    seeded_book(e)
+    e.on_book(book([("100.0", "3")], ms=1, seq=2))
+    e.submit(limit("o1", "buy", "1", "100.0"), at(1500))
+    assert e.order("o1").queue_ahead == D(3)  # type: ignore[union-attr]
+    e.on_trade(trade("100.0", "2", "sell", ms=1501))  # a trade this late is a new one
+    assert e.order("o1").queue_ahead == D(1)  # type: ignore[union-attr]
+
+
+def test_a_vanished_level_leaves_nobody_ahead_once_no_trade_explains_it() -> None:
     e = engine()
     seeded_book(e)
     e.submit(limit("o1", "buy", "1", "100.0"), at(0))
     e.on_trade(trade("100.0", "1", "sell", ms=1))  # 4 ahead, the book not yet updated
-    e.on_book(book([("100.0", "1.5")], ms=2, seq=2))
-    assert e.order("o1").queue_ahead <= D("1.5")  # type: ignore[union-attr]
-    e.on_book(book([("100.0", "0")], ms=3, seq=3))  # the level is gone: nobody ahead
+    e.on_book(book([("100.0", "0")], ms=2, seq=2))  # 1 traded, 4 unexplained
+    assert e.order("o1").queue_ahead == D(4)  # type: ignore[union-attr]
+    # A late trade of those 4 consumes the queue, not us:
+    assert e.on_trade(trade("100.0", "4", "sell", ms=3)) == []
     assert e.order("o1").queue_ahead == 0  # type: ignore[union-attr]
-    assert fills(e.on_trade(trade("100.0", "0.2", "sell", ms=4))) == [("o1", "0.2", "100")]
+
+
+def test_after_the_lag_the_queue_never_exceeds_the_displayed_amount() -> None:
+    e = engine()
+    seeded_book(e)
+    e.submit(limit("o1", "buy", "1", "100.0"), at(0))
+    e.on_trade(trade("100.0", "1", "sell", ms=1))  # 4 ahead, the book not yet updated
+    e.on_book(book([("100.0", "1.5")], ms=2, seq=2))  # 2.5 of 4 unexplained
+    e.on_book(book([("100.0", "1.5")], ms=1500, seq=3))
+    assert e.order("o1").queue_ahead == D("1.5")  # type: ignore[union-attr]
+    e.on_book(book([("100.0", "0")], ms=1600, seq=4))
+    assert fills(e.on_trade(trade("100.0", "0.2", "sell", ms=4000))) == [("o1", "0.2", "100")]
 
 
 def test_a_snapshot_updates_the_queue_like_an_update() -> None:
@@ -127,6 +196,8 @@ def test_a_snapshot_updates_the_queue_like_an_update() -> None:
     seeded_book(e)
     e.submit(limit("o1", "buy", "1", "100.0"), at(0))
     e.on_book(book([("100.0", "4"), ("99.9", "2")], [("100.1", "1")], ms=1, snapshot=True))
+    assert e.order("o1").queue_ahead == D(5)  # type: ignore[union-attr]
+    e.on_book(book([("100.0", "4"), ("99.9", "2")], [("100.1", "1")], ms=1500, snapshot=True))
     assert e.order("o1").queue_ahead == D(4)  # type: ignore[union-attr]
 
 

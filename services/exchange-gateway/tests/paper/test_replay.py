@@ -71,15 +71,15 @@ ORDERS = st.tuples(
     st.integers(1, 300),  # quantity in hundredths
 )
 DATA = st.tuples(
-    st.sampled_from(["bid", "ask", "trade_buy", "trade_sell"]),
+    st.sampled_from(["bid", "ask", "trade_buy", "trade_sell", "snapshot"]),
     st.just(""),
     st.integers(-5, 5),
     st.integers(0, 400),
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.one_of(ORDERS, DATA), min_size=1, max_size=80), st.integers(0, 3))
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(ORDERS, DATA), min_size=5, max_size=120), st.integers(0, 3))
 def test_invariants_hold_for_any_sequence(ops: list[tuple[str, str, int, int]], seed: int) -> None:
     e = PaperEngine(RULES, latency=LatencyModel(median_ms=3, sigma=1.0), seed=seed)
     start = {"USDT": D(2000), "BTC": D(5)}
@@ -129,6 +129,12 @@ def test_invariants_hold_for_any_sequence(ops: list[tuple[str, str, int, int]], 
                 reports = e.on_book(BookUpdate(sequence=i, at=now, bids=[(level, size)]))
             elif what == "ask":
                 reports = e.on_book(BookUpdate(sequence=i, at=now, asks=[(level, size)]))
+            elif what == "snapshot":
+                top = D("100.0") + D("0.1") * min(offset, 0)
+                bids = [(str(top - D("0.1") * k), size) for k in range(3)]
+                asks = [(str(top + D("0.1") * (k + 1)), size) for k in range(3)]
+                snapshot = BookUpdate(sequence=i, at=now, snapshot=True, bids=bids, asks=asks)
+                reports = e.on_book(snapshot)
             else:
                 taker: Side = "buy" if what == "trade_buy" else "sell"
                 trade = Trade(trade_id=str(i), at=now, price=level, amount=size, side=taker)

@@ -12,14 +12,14 @@ import hashlib
 import heapq
 import random
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from plutarc_contracts.exchange import Balance, Fill, Liquidity, VenueReport
 from plutarc_contracts.market import BookUpdate, Level, Trade
 
 from .accounts import Account, InsufficientFunds
-from .book import BookSide
+from .book import BookSide, Suspect
 from .latency import LatencyModel
 from .orders import Cancel, Live, OrderView, PaperOrder, Resting, Status
 from .rules import ONE, ZERO, MarketRules, text
@@ -67,14 +67,20 @@ class PaperEngine:
     flight arrives). Times must be timezone-aware."""
 
     def __init__(
-        self, rules: MarketRules, *, latency: LatencyModel | None = None, seed: int = 0
+        self,
+        rules: MarketRules,
+        *,
+        latency: LatencyModel | None = None,
+        seed: int = 0,
+        book_trade_lag: timedelta = timedelta(seconds=1),
     ) -> None:
         self.rules = rules
+        self.book_trade_lag = book_trade_lag
         self.latency = latency or LatencyModel()
         self.now: datetime | None = None
         self._rng = random.Random(seed)
-        self._bids = BookSide(bids=True)
-        self._asks = BookSide(bids=False)
+        self._bids = BookSide(bids=True, lag=book_trade_lag)
+        self._asks = BookSide(bids=False, lag=book_trade_lag)
         self._buys = Resting(buys=True)
         self._sells = Resting(buys=False)
         self._orders: dict[str, Live] = {}
@@ -97,7 +103,7 @@ class PaperEngine:
         return self._account(account).reserved.get(currency, ZERO)
 
     def position(self, account: str) -> Decimal:
-        """Net base quantity the account's fills bought (negative: sold)."""
+        """Net quantity the account's fills bought, in the market's unit (negative: sold)."""
         return self._account(account).position
 
     def order(self, order_id: str) -> OrderView | None:
@@ -146,6 +152,7 @@ class PaperEngine:
         return reports
 
     def cancel_all(self, account: str, now: datetime) -> list[VenueReport]:
+        """Cancel every pending or open order of ``account``, one cancel each."""
         reports = self._advance(now)
         for order_id, live in list(self._orders.items()):
             if live.order.account == account:
@@ -159,13 +166,15 @@ class PaperEngine:
 
     def on_book(self, update: BookUpdate) -> list[VenueReport]:
         reports = self._advance(update.at)
+        now = self.now
+        assert now is not None
         if update.snapshot:
             for side, resting, levels in (
                 (self._bids, self._buys, update.bids),
                 (self._asks, self._sells, update.asks),
             ):
-                for price, old, new, traded in side.replace(_levels(levels), set(resting.at)):
-                    self._requeue(resting.at[price], old, new, traded)
+                for price, old, expired in side.replace(_levels(levels), now, resting.at.keys()):
+                    self._requeue(side, resting, price, old, expired)
             return reports
         for side, resting, levels in (
             (self._bids, self._buys, update.bids),
@@ -174,9 +183,9 @@ class PaperEngine:
             watched = resting.at
             for p, a in levels:
                 price = Decimal(p)
-                old, traded = side.put(price, Decimal(a))
+                old, expired = side.put(price, Decimal(a), now)
                 if price in watched:
-                    self._requeue(watched[price], old, side.displayed(price), traded)
+                    self._requeue(side, resting, price, old, expired)
         return reports
 
     def on_trade(self, trade: Trade) -> list[VenueReport]:
@@ -186,12 +195,14 @@ class PaperEngine:
         reports = self._advance(trade.at)
         price = Decimal(trade.price)
         amount = Decimal(trade.amount)
-        if trade.side == "buy":
-            self._asks.note_trade(price, amount)
-            reached = self._sells.reached_by(price)
-        else:
-            self._bids.note_trade(price, amount)
-            reached = self._buys.reached_by(price)
+        book, resting = (
+            (self._asks, self._sells) if trade.side == "buy" else (self._bids, self._buys)
+        )
+        assert self.now is not None
+        expired = book.note_trade(price, amount, self.now)
+        if expired is not None:
+            resting.cancels(price, expired, book.displayed(price))
+        reached = resting.reached_by(price)
         pool = amount
         step = self.rules.amount_step
         for live in reached:
@@ -367,8 +378,13 @@ class PaperEngine:
                 order_id=order.order_id, fills=fills, cancelled=True, venue_order_id=venue_id
             )
         live.status = "partially_filled" if fills else "open"
-        live.queue = (self._bids if live.buy else self._asks).available(live.price)
-        (self._buys if live.buy else self._sells).add(live)
+        side, resting = (self._bids, self._buys) if live.buy else (self._asks, self._sells)
+        assert self.now is not None
+        expired = side.expire(live.price, self.now)
+        if expired is not None:
+            resting.cancels(live.price, expired, side.displayed(live.price))
+        live.queue = side.available(live.price) + side.suspected(live.price)
+        resting.add(live)
         return VenueReport(order_id=order.order_id, fills=fills, venue_order_id=venue_id)
 
     def _cancel_arrives(self, order_id: str) -> VenueReport:
@@ -444,17 +460,20 @@ class PaperEngine:
             at=self.now,
         )
 
-    def _requeue(self, orders: list[Live], old: Decimal, new: Decimal, traded: Decimal) -> None:
-        """The displayed amount at a price where our orders rest went from ``old`` to ``new``,
-        ``traded`` of it in public trades since the previous update: the rest of a decrease was
-        cancelled, and cancels are assumed spread evenly over the queue, so the volume ahead of
-        each order shrinks in proportion. The volume ahead never exceeds what is displayed."""
-        cancelled = old - new - traded
-        standing = old - traded
-        for live in orders:
-            ahead = live.queue
-            if not ahead:
-                continue
-            if cancelled > 0 and standing > 0:
-                ahead -= ahead * cancelled / standing
-            live.queue = ahead if ahead < new else new
+    def _requeue(
+        self,
+        side: BookSide,
+        resting: Resting,
+        price: Decimal,
+        old: Decimal,
+        expired: Suspect | None,
+    ) -> None:
+        """The displayed amount at a price where our orders rest changed (from ``old``). A suspect
+        there that expired first counts as cancels against the level as it stood; the volume
+        ahead is then held to what is displayed plus what trades may still explain."""
+        if expired is not None:
+            resting.cancels(price, expired, old)
+        ceiling = side.displayed(price) + side.suspected(price)
+        for live in resting.at[price]:
+            if live.queue > ceiling:
+                live.queue = ceiling

@@ -10,6 +10,7 @@ from typing import Literal
 
 from plutarc_contracts.exchange import PlaceOrder
 
+from .book import Suspect
 from .rules import ZERO
 
 Status = Literal["pending", "open", "partially_filled", "filled", "cancelled", "rejected"]
@@ -97,6 +98,17 @@ class Resting:
         self.buys = buys
         self.prices: list[Decimal] = []
         self.at: dict[Decimal, list[Live]] = {}
+
+    def cancels(self, price: Decimal, suspect: Suspect | None, displayed: Decimal) -> None:
+        """Take what is left of an expired suspect at ``price`` as cancels, spread evenly over
+        the orders that stood there (the volume ahead of each shrinks in proportion), and hold
+        every queue there to what is ``displayed``."""
+        share = suspect.amount / suspect.standing if suspect is not None else ZERO
+        for live in self.at.get(price, ()):
+            ahead = live.queue
+            if share > 0:
+                ahead = ahead - ahead * share if share < 1 else ZERO
+            live.queue = ahead if ahead < displayed else displayed
 
     def add(self, live: Live) -> None:
         queue = self.at.get(live.price)
