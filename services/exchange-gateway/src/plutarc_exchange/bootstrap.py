@@ -89,7 +89,7 @@ def build(
         handlers=handlers(
             followed, spaces, sealing, vault, desk, venues, settings.paper_balances()
         ),
-        timers=timers(sealing, timedelta(seconds=5)),
+        timers=timers(sealing, timedelta(seconds=settings.exchange_timer_interval_seconds)),
         read_models=[Published, lambda: venue_orders],
         adapters={"venue": venue_desk},
         authorizer=authorizer,

@@ -31,6 +31,14 @@ class ExchangeSettings(RuntimeSettings):
     exchange_paper_latency: bool = Field(
         default=True, description="Apply each venue's latency model to paper orders"
     )
+    exchange_timer_interval_seconds: float = Field(
+        default=5, gt=0, description="How often the gateway checks its sealing key is published"
+    )
+    exchange_ca_file: Path | None = Field(
+        default=None,
+        description="Tests and local fakes: a CA file the venue clients trust instead of the "
+        "system's (verification stays on)",
+    )
     exchange_venue_urls: str = Field(
         default="",
         description="Tests and local fakes: venue=http://host:port,... rewrites the scheme and "
