@@ -120,7 +120,7 @@ class FakeBybit(FakeVenue):
         return self._error(10003, "API key is invalid.", 401)
 
     def rate_limit_response(self) -> web.Response:
-        return self._error(10006, "Too many visits!", 429)
+        return self._error(10006, "Too many visits!")
 
     def server_error_response(self) -> web.Response:
         return web.Response(status=502, text="<html><body>502 Bad Gateway</body></html>")

@@ -135,6 +135,7 @@ class VenueClient:
         proxy_url: str | None = None,
         url_override: str | None = None,
         timeout_ms: int = 10_000,
+        throttle: bool = True,
         retry: RetryPolicy | None = None,
         sleep: Sleep = asyncio.sleep,
         clock: Clock = time.monotonic,
@@ -166,6 +167,7 @@ class VenueClient:
         self._clock = clock
         self._rng = rng or random.Random()
         self.exchange = self._build(endpoint, credentials, timeout_ms, proxy_url, url_override)
+        self.exchange.enableRateLimit = throttle
 
     def _build(
         self,
@@ -228,12 +230,15 @@ class VenueClient:
 
     # --- markets --------------------------------------------------------------------------
     async def load_markets(self) -> Literal["venue", "snapshot"]:
-        """The venue's markets when it answers, else the snapshot's (``markets_error`` says
-        why)."""
+        """The venue's markets when it answers, else (unreachable, failing, rate-limiting past
+        the budget) the snapshot's; ``markets_error`` says why. Other errors (a refused key)
+        propagate."""
         try:
             await self._retried(lambda: self.exchange.load_markets(reload=True))
             self.markets_source = "venue"
         except VenueError as error:
+            if not error.retry_safe:
+                raise
             self.markets_error = error
             self.exchange.set_markets(snapshot_markets(self.venue, self.kind))
             self.markets_source = "snapshot"
