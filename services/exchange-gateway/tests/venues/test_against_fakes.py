@@ -74,7 +74,11 @@ async def test_market_order_fills(case: Case, make_client: ClientFactory) -> Non
     async with case.fake() as fake:
         client = make_client(case, fake)
         request = OrderRequest(
-            command_id=str(uuid.uuid4()), symbol=case.symbol, side="buy", type="market", amount=case.amount
+            command_id=str(uuid.uuid4()),
+            symbol=case.symbol,
+            side="buy",
+            type="market",
+            amount=case.amount,
         )
         placed = await client.place_order(request)
         assert fake.orders[placed.id].status == "filled"
@@ -116,7 +120,9 @@ async def test_reduce_only_reaches_the_venue(case: Case, make_client: ClientFact
 
 
 @pytest.mark.parametrize("case", SPOT_CASES, ids=case_id)
-async def test_every_request_is_recorded_with_its_peer(case: Case, make_client: ClientFactory) -> None:
+async def test_every_request_is_recorded_with_its_peer(
+    case: Case, make_client: ClientFactory
+) -> None:
     async with case.fake() as fake:
         await make_client(case, fake).fetch_balance()
         assert fake.peers() == {"127.0.0.1"}

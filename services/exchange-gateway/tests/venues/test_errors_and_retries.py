@@ -40,18 +40,27 @@ async def test_insufficient_funds(case: Case, make_client: ClientFactory, sleeps
 
 
 @pytest.mark.parametrize("case", SPOT_CASES, ids=case_id)
-async def test_a_real_shortfall_is_insufficient_funds(case: Case, make_client: ClientFactory) -> None:
+async def test_a_real_shortfall_is_insufficient_funds(
+    case: Case, make_client: ClientFactory
+) -> None:
     async with case.fake() as fake:
         client = make_client(case, fake)
         too_much = OrderRequest(
-            command_id=str(uuid.uuid4()), symbol=case.symbol, side="sell", type="limit", amount="50", price="60000"
+            command_id=str(uuid.uuid4()),
+            symbol=case.symbol,
+            side="sell",
+            type="limit",
+            amount="50",
+            price="60000",
         )
         with pytest.raises(errors.InsufficientFunds):
             await client.place_order(too_much)
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
-async def test_rate_limit_is_retried_with_backoff(case: Case, make_client: ClientFactory, sleeps: Sleeps) -> None:
+async def test_rate_limit_is_retried_with_backoff(
+    case: Case, make_client: ClientFactory, sleeps: Sleeps
+) -> None:
     async with case.fake() as fake:
         client = make_client(case, fake)
         await client.load_markets()
@@ -63,7 +72,9 @@ async def test_rate_limit_is_retried_with_backoff(case: Case, make_client: Clien
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
-async def test_rate_limit_past_the_budget_is_rate_limited(case: Case, make_client: ClientFactory, sleeps: Sleeps) -> None:
+async def test_rate_limit_past_the_budget_is_rate_limited(
+    case: Case, make_client: ClientFactory, sleeps: Sleeps
+) -> None:
     async with case.fake() as fake:
         client = make_client(case, fake, retry=RetryPolicy(max_attempts=3))
         await client.load_markets()
@@ -146,10 +157,14 @@ async def test_unknown_outcome_past_the_budget_says_so(
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
-async def test_wrong_key_is_auth_failed(case: Case, make_client: ClientFactory, sleeps: Sleeps) -> None:
+async def test_wrong_key_is_auth_failed(
+    case: Case, make_client: ClientFactory, sleeps: Sleeps
+) -> None:
     async with case.fake() as fake:
         client = make_client(
-            case, fake, credentials={"apiKey": "wrong", "secret": "s", "password": "test-passphrase"}
+            case,
+            fake,
+            credentials={"apiKey": "wrong", "secret": "s", "password": "test-passphrase"},
         )
         with pytest.raises(errors.AuthFailed) as caught:
             await client.fetch_balance()
@@ -161,7 +176,9 @@ async def test_wrong_key_is_auth_failed(case: Case, make_client: ClientFactory, 
 async def test_one_venue_hanging_does_not_block_another(make_client: ClientFactory) -> None:
     slow_case, fast_case = CASES[0], CASES[3]
     async with slow_case.fake() as slow, fast_case.fake() as fast:
-        slow_client = make_client(slow_case, slow, timeout_ms=1_500, retry=RetryPolicy(max_attempts=1))
+        slow_client = make_client(
+            slow_case, slow, timeout_ms=1_500, retry=RetryPolicy(max_attempts=1)
+        )
         fast_client = make_client(fast_case, fast)
         await slow_client.load_markets()
         slow.inject("timeout", only="balance")

@@ -20,8 +20,8 @@ import itertools
 import json
 import ssl
 import time
-from contextlib import suppress
 from collections.abc import Awaitable, Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
@@ -204,9 +204,7 @@ class FakeVenue:
         return order
 
     def order_by_client_id(self, client_order_id: str) -> FakeOrder | None:
-        return next(
-            (o for o in self.orders.values() if o.client_order_id == client_order_id), None
-        )
+        return next((o for o in self.orders.values() if o.client_order_id == client_order_id), None)
 
     def peers(self, tag: str | None = None) -> set[str | None]:
         return {r.peer for r in self.requests if tag is None or r.tag == tag}

@@ -13,7 +13,6 @@ from importlib import resources
 from typing import Any, Literal
 
 import msgspec
-
 from plutarc_contracts.bots import MarketKind, Venue
 
 Environment = Literal["live", "testnet"]

@@ -17,11 +17,11 @@ from decimal import Decimal
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-import ccxt
-import ccxt.async_support as ccxt_async
+import ccxt  # type: ignore[import-untyped]
+import ccxt.async_support as ccxt_async  # type: ignore[import-untyped]
 import msgspec
-
 from plutarc_contracts.bots import MarketKind
+
 from plutarc_exchange.venues.capabilities import (
     CapabilityTable,
     Endpoint,

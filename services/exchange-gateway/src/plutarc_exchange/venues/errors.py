@@ -7,7 +7,7 @@ through ``VenueClient.place_order``, which looks the order up by its client id b
 
 from __future__ import annotations
 
-import ccxt
+import ccxt  # type: ignore[import-untyped]
 
 VENUE_CODES = (
     "venue.insufficient_funds",
@@ -127,6 +127,4 @@ def from_ccxt(error: Exception, *, venue: str) -> VenueError:
             kind = ours
             break
     message = str(error) or type(error).__name__
-    return kind(
-        f"{venue}: {message}"[:500], venue=venue, outcome_unknown=kind in _UNKNOWN_OUTCOME
-    )
+    return kind(f"{venue}: {message}"[:500], venue=venue, outcome_unknown=kind in _UNKNOWN_OUTCOME)

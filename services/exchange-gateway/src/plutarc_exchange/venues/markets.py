@@ -17,7 +17,6 @@ from importlib import resources
 from typing import Any, Literal
 
 import msgspec
-
 from plutarc_contracts.bots import MarketKind
 
 
