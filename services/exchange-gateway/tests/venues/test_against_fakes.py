@@ -3,11 +3,21 @@ BitMEX: markets, balance, orders with derived client ids, lookups, cancels."""
 
 from __future__ import annotations
 
+import ssl
 import uuid
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from ipaddress import ip_address
+from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from plutarc_exchange.venues import errors
 from plutarc_exchange.venues.client import OrderRequest
+from plutarc_exchange.venues.retry import RetryPolicy
 
 from .conftest import CASES, SPOT_CASES, Case, ClientFactory, case_id
 
@@ -127,3 +137,48 @@ async def test_every_request_is_recorded_with_its_peer(
         await make_client(case, fake).fetch_balance()
         assert fake.peers() == {"127.0.0.1"}
         assert {r.api_key for r in fake.requests if r.tag == "balance"} == {"test-key"}
+
+
+def _self_signed(tmp_path: Path) -> tuple[ssl.SSLContext, str]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "plutarc fake venue")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ip_address("127.0.0.1"))]), critical=False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_path, key_path)
+    return context, str(cert_path)
+
+
+async def test_a_fake_serves_https(tmp_path: Path, make_client: ClientFactory) -> None:
+    case = CASES[0]
+    context, ca_file = _self_signed(tmp_path)
+    async with case.fake(ssl_context=context) as fake:
+        assert fake.base_url.startswith("https://127.0.0.1:")
+        client = make_client(case, fake, ca_file=ca_file)
+        assert "USDT" in await client.fetch_balance()
+        untrusting = make_client(case, fake, retry=RetryPolicy(max_attempts=1))
+        with pytest.raises(errors.VenueUnavailable):  # ccxt reports a refused certificate so
+            await untrusting.fetch_balance()
+        assert [r.tag for r in fake.requests] == ["markets", "balance"]

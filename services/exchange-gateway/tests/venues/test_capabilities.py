@@ -13,7 +13,7 @@ import pytest
 from plutarc_contracts.bots import VENUES
 from plutarc_exchange.venues import errors
 from plutarc_exchange.venues.capabilities import capability_table
-from plutarc_exchange.venues.client import VenueClient, rewrite_urls
+from plutarc_exchange.venues.client import VenueClient, client_id_of, rewrite_urls
 from plutarc_exchange.venues.client_ids import (
     ClientOrderIdError,
     command_id_from,
@@ -212,3 +212,40 @@ async def test_backoff_is_full_jitter_within_the_budget() -> None:
     while await again.wait():
         pass
     assert again.waits[: len(backoff.waits)] == backoff.waits[: len(again.waits)]
+
+
+@pytest.mark.parametrize(
+    ("venue", "ccxt_id", "raw"),
+    [
+        (
+            "deribit",
+            "deribit",
+            {
+                "order_id": "1",
+                "label": "{cid}",
+                "instrument_name": "BTC-PERPETUAL",
+                "order_state": "open",
+            },
+        ),
+        (
+            "coinbase",
+            "coinbase",
+            {
+                "order_id": "1",
+                "client_order_id": "{cid}",
+                "product_id": "BTC-USDT",
+                "status": "OPEN",
+            },
+        ),
+        ("okx", "okx", {"ordId": "1", "clOrdId": "{cid}", "instId": "BTC-USDT", "state": "live"}),
+    ],
+)
+def test_the_client_id_path_finds_the_id_in_ccxts_parsed_order(
+    venue: str, ccxt_id: str, raw: dict[str, str]
+) -> None:
+    rule = TABLE.venues[venue].client_order_id  # type: ignore[index]
+    client_id = derive_client_order_id(str(uuid.uuid4()), rule)
+    parsed = getattr(ccxt, ccxt_id)().parse_order(
+        {k: v.replace("{cid}", client_id) for k, v in raw.items()}
+    )
+    assert client_id_of(parsed, rule.client_id_path) == client_id
