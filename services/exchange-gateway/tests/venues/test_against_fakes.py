@@ -18,6 +18,7 @@ from cryptography.x509.oid import NameOID
 from plutarc_exchange.venues import errors
 from plutarc_exchange.venues.client import OrderRequest
 from plutarc_exchange.venues.retry import RetryPolicy
+from plutarc_testkit.venues.okx import FakeOkx
 
 from .conftest import CASES, SPOT_CASES, Case, ClientFactory, case_id
 
@@ -182,3 +183,15 @@ async def test_a_fake_serves_https(tmp_path: Path, make_client: ClientFactory) -
         with pytest.raises(errors.VenueUnavailable):  # ccxt reports a refused certificate so
             await untrusting.fetch_balance()
         assert [r.tag for r in fake.requests] == ["markets", "balance"]
+
+
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if c.venue in ("okx", "bybit", "binance")], ids=case_id
+)
+async def test_testnet_clients_reach_the_fake_too(case: Case, make_client: ClientFactory) -> None:
+    async with case.fake() as fake:
+        client = make_client(case, fake, environment="testnet")
+        placed = await client.place_order(limit(case))
+        assert fake.orders[placed.id].client_order_id == placed.client_order_id
+        if isinstance(fake, FakeOkx):
+            assert fake.simulated and all(fake.simulated)
