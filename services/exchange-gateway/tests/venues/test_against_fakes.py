@@ -195,3 +195,10 @@ async def test_testnet_clients_reach_the_fake_too(case: Case, make_client: Clien
         assert fake.orders[placed.id].client_order_id == placed.client_order_id
         if isinstance(fake, FakeOkx):
             assert fake.simulated and all(fake.simulated)
+
+
+async def test_a_fake_can_serve_from_its_own_thread(make_client: ClientFactory) -> None:
+    case = CASES[3]
+    with case.fake().serving_in_thread() as fake:
+        placed = await make_client(case, fake).place_order(limit(case))
+        assert list(fake.orders) == [placed.id]
