@@ -80,6 +80,7 @@ async def make_client(sleeps: Sleeps) -> AsyncIterator[ClientFactory]:
         credentials = settings.pop("credentials", CREDENTIALS)
         environment = settings.pop("environment", "live")
         client = VenueClient(case.venue, environment, case.kind, credentials, **settings)
+        client.exchange.timeout_on_exit = 0  # ccxt lingers 250 ms on close for TLS shutdowns
         made.append(client)
         return client
 
