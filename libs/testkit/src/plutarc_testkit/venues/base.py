@@ -19,9 +19,10 @@ import asyncio
 import itertools
 import json
 import ssl
+import threading
 import time
-from contextlib import suppress
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
@@ -187,6 +188,31 @@ class FakeVenue:
             await self._runner.cleanup()
             self._runner = None
 
+    @contextmanager
+    def serving_in_thread(self, timeout: float = 10.0) -> Iterator[FakeVenue]:
+        """Serve from a thread with its own event loop, for sync tests and other processes'
+        clients; ``orders`` and ``requests`` are read from the calling thread."""
+        loop = asyncio.new_event_loop()
+        started = threading.Event()
+
+        def serve() -> None:
+            asyncio.set_event_loop(loop)
+            loop.run_until_complete(self.start())
+            started.set()
+            loop.run_forever()
+
+        thread = threading.Thread(target=serve, name=f"fake-{self.name}", daemon=True)
+        thread.start()
+        if not started.wait(timeout):
+            raise RuntimeError(f"fake {self.name} did not start within {timeout}s")
+        try:
+            yield self
+        finally:
+            asyncio.run_coroutine_threadsafe(self.stop(), loop).result(timeout)
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout)
+            loop.close()
+
     async def __aenter__(self) -> FakeVenue:
         return await self.start()
 
@@ -204,9 +230,7 @@ class FakeVenue:
         return order
 
     def order_by_client_id(self, client_order_id: str) -> FakeOrder | None:
-        return next(
-            (o for o in self.orders.values() if o.client_order_id == client_order_id), None
-        )
+        return next((o for o in self.orders.values() if o.client_order_id == client_order_id), None)
 
     def peers(self, tag: str | None = None) -> set[str | None]:
         return {r.peer for r in self.requests if tag is None or r.tag == tag}

@@ -10,8 +10,16 @@ from typing import Any
 
 from aiohttp import web
 
-from plutarc_testkit.venues.base import Call, FakeOrder, FakeVenue, Market, Route, Unauthorized
-from plutarc_testkit.venues.base import dec, fmt
+from plutarc_testkit.venues.base import (
+    Call,
+    FakeOrder,
+    FakeVenue,
+    Market,
+    Route,
+    Unauthorized,
+    dec,
+    fmt,
+)
 
 _STATUS = {"open": "NEW", "filled": "FILLED", "canceled": "CANCELED"}
 
@@ -36,9 +44,21 @@ def _symbol(native: str, base: str, quote: str, tick: str, step: str) -> dict[st
         "isSpotTradingAllowed": True,
         "isMarginTradingAllowed": True,
         "filters": [
-            {"filterType": "PRICE_FILTER", "minPrice": tick, "maxPrice": "1000000.00000000", "tickSize": tick},
+            {
+                "filterType": "PRICE_FILTER",
+                "minPrice": tick,
+                "maxPrice": "1000000.00000000",
+                "tickSize": tick,
+            },
             {"filterType": "LOT_SIZE", "minQty": step, "maxQty": "9000.00000000", "stepSize": step},
-            {"filterType": "NOTIONAL", "minNotional": "5.00000000", "applyMinToMarket": True, "maxNotional": "9000000.00000000", "applyMaxToMarket": False, "avgPriceMins": 5},
+            {
+                "filterType": "NOTIONAL",
+                "minNotional": "5.00000000",
+                "applyMinToMarket": True,
+                "maxNotional": "9000000.00000000",
+                "applyMaxToMarket": False,
+                "avgPriceMins": 5,
+            },
         ],
         "permissions": [],
         "permissionSets": [["SPOT"]],
@@ -56,8 +76,20 @@ class FakeBinance(FakeVenue):
 
     def default_markets(self) -> Iterable[Market]:
         return (
-            Market("BTCUSDT", "BTC", "USDT", Decimal(60000), _symbol("BTCUSDT", "BTC", "USDT", "0.01000000", "0.00001000")),
-            Market("ETHUSDT", "ETH", "USDT", Decimal(3000), _symbol("ETHUSDT", "ETH", "USDT", "0.01000000", "0.00010000")),
+            Market(
+                "BTCUSDT",
+                "BTC",
+                "USDT",
+                Decimal(60000),
+                _symbol("BTCUSDT", "BTC", "USDT", "0.01000000", "0.00001000"),
+            ),
+            Market(
+                "ETHUSDT",
+                "ETH",
+                "USDT",
+                Decimal(3000),
+                _symbol("ETHUSDT", "ETH", "USDT", "0.01000000", "0.00010000"),
+            ),
         )
 
     def routes(self) -> list[Route]:
@@ -82,11 +114,17 @@ class FakeBinance(FakeVenue):
 
     def auth_error(self, reason: str) -> web.Response:
         if reason == "signature":
-            return _error(400, -1102, "Mandatory parameter 'signature' was not sent, was empty/null, or malformed.")
+            return _error(
+                400,
+                -1102,
+                "Mandatory parameter 'signature' was not sent, was empty/null, or malformed.",
+            )
         return _error(401, -2015, "Invalid API-key, IP, or permissions for action.")
 
     def rate_limit_response(self) -> web.Response:
-        return _error(429, -1003, "Too many requests; current limit of IP is 6000 requests per minute.")
+        return _error(
+            429, -1003, "Too many requests; current limit of IP is 6000 requests per minute."
+        )
 
     def server_error_response(self) -> web.Response:
         return web.Response(status=503, text="<html><body>503 Service Unavailable</body></html>")
@@ -199,7 +237,9 @@ class FakeBinance(FakeVenue):
         return web.json_response(self.render(order))
 
     async def _open_orders(self, call: Call) -> web.Response:
-        return web.json_response([self.render(o) for o in self.open_orders(call.params.get("symbol"))])
+        return web.json_response(
+            [self.render(o) for o in self.open_orders(call.params.get("symbol"))]
+        )
 
     async def _cancel_all(self, call: Call) -> web.Response:
         orders = self.open_orders(call.params.get("symbol"))

@@ -16,8 +16,15 @@ from typing import Any
 
 from aiohttp import web
 
-from plutarc_testkit.venues.base import Call, FakeOrder, FakeVenue, Market, Route, Unauthorized
-from plutarc_testkit.venues.base import dec, fmt
+from plutarc_testkit.venues.base import (
+    Call,
+    FakeOrder,
+    FakeVenue,
+    Market,
+    Route,
+    Unauthorized,
+    dec,
+)
 
 _STATUS = {"open": "New", "filled": "Filled", "canceled": "Canceled"}
 # BitMEX's currency ids, scales and the asset code ccxt maps them by.
@@ -63,14 +70,46 @@ class FakeBitmex(FakeVenue):
 
     def default_markets(self) -> Iterable[Market]:
         return (
-            Market("XBT_USDT", "BTC", "USDT", Decimal(60000), _instrument("XBT_USDT", "IFXXXP", 1000, "0.5", settlCurrency="", positionCurrency=""), qty_unit=Decimal("1e-8")),
-            Market("XBTUSDT", "BTC", "USDT", Decimal(60000), _instrument("XBTUSDT", "FFWCSX", 1000, "0.5", settlCurrency="USDt", positionCurrency="XBT", underlyingToPositionMultiplier=1_000_000, underlyingToSettleMultiplier=None, quoteToSettleMultiplier=1_000_000), contract=True),
+            Market(
+                "XBT_USDT",
+                "BTC",
+                "USDT",
+                Decimal(60000),
+                _instrument(
+                    "XBT_USDT", "IFXXXP", 1000, "0.5", settlCurrency="", positionCurrency=""
+                ),
+                qty_unit=Decimal("1e-8"),
+            ),
+            Market(
+                "XBTUSDT",
+                "BTC",
+                "USDT",
+                Decimal(60000),
+                _instrument(
+                    "XBTUSDT",
+                    "FFWCSX",
+                    1000,
+                    "0.5",
+                    settlCurrency="USDt",
+                    positionCurrency="XBT",
+                    underlyingToPositionMultiplier=1_000_000,
+                    underlyingToSettleMultiplier=None,
+                    quoteToSettleMultiplier=1_000_000,
+                ),
+                contract=True,
+            ),
         )
 
     def routes(self) -> list[Route]:
         return [
             Route("GET", "/api/v1/instrument/active", self._instruments, "markets", private=False),
-            Route("GET", "/api/v1/instrument/activeAndIndices", self._instruments, "markets", private=False),
+            Route(
+                "GET",
+                "/api/v1/instrument/activeAndIndices",
+                self._instruments,
+                "markets",
+                private=False,
+            ),
             Route("GET", "/api/v1/wallet/assets", self._assets, "markets", private=False),
             Route("GET", "/api/v1/user/margin", self._margin, "balance"),
             Route("POST", "/api/v1/order", self._new, "place"),
@@ -105,7 +144,11 @@ class FakeBitmex(FakeVenue):
         return self._error(503, "The system is currently overloaded. Please try again later.")
 
     def insufficient_funds_response(self) -> web.Response:
-        return self._error(400, "Account has insufficient Available Balance, 61000000 USDt required", "ValidationError")
+        return self._error(
+            400,
+            "Account has insufficient Available Balance, 61000000 USDt required",
+            "ValidationError",
+        )
 
     def render(self, order: FakeOrder, error: str | None = None) -> dict[str, Any]:
         unit = self.markets[order.symbol].qty_unit
@@ -127,7 +170,12 @@ class FakeBitmex(FakeVenue):
             "ordType": order.type.capitalize(),
             "timeInForce": "GoodTillCancel" if order.type == "limit" else "ImmediateOrCancel",
             "execInst": ",".join(
-                name for name, on in (("ParticipateDoNotInitiate", order.post_only), ("ReduceOnly", order.reduce_only)) if on
+                name
+                for name, on in (
+                    ("ParticipateDoNotInitiate", order.post_only),
+                    ("ReduceOnly", order.reduce_only),
+                )
+                if on
             ),
             "contingencyType": "",
             "ordStatus": _STATUS[order.status],
@@ -152,13 +200,27 @@ class FakeBitmex(FakeVenue):
         return web.json_response(
             [
                 {
-                    "asset": asset, "currency": currency, "majorCurrency": asset, "name": asset,
-                    "currencyType": "Crypto", "scale": scale, "enabled": True,
-                    "isMarginCurrency": True, "minDepositAmount": 10000,
-                    "minWithdrawalAmount": 1000, "maxWithdrawalAmount": 10**15,
+                    "asset": asset,
+                    "currency": currency,
+                    "majorCurrency": asset,
+                    "name": asset,
+                    "currencyType": "Crypto",
+                    "scale": scale,
+                    "enabled": True,
+                    "isMarginCurrency": True,
+                    "minDepositAmount": 10000,
+                    "minWithdrawalAmount": 1000,
+                    "maxWithdrawalAmount": 10**15,
                     "networks": [
-                        {"asset": asset.lower(), "tokenAddress": "", "depositEnabled": True,
-                         "withdrawalEnabled": True, "withdrawalFee": 0, "minFee": 0, "maxFee": 0}
+                        {
+                            "asset": asset.lower(),
+                            "tokenAddress": "",
+                            "depositEnabled": True,
+                            "withdrawalEnabled": True,
+                            "withdrawalFee": 0,
+                            "minFee": 0,
+                            "maxFee": 0,
+                        }
                     ],
                 }
                 for asset, currency, scale in _ASSETS.values()
@@ -173,8 +235,15 @@ class FakeBitmex(FakeVenue):
             _asset, currency, scale = _ASSETS[code]
             raw = int(amount * 10**scale)
             rows.append(
-                {"account": 1, "currency": currency, "walletBalance": raw, "marginBalance": raw,
-                 "availableMargin": raw, "withdrawableMargin": raw, "timestamp": _iso(self.now_ms())}
+                {
+                    "account": 1,
+                    "currency": currency,
+                    "walletBalance": raw,
+                    "marginBalance": raw,
+                    "availableMargin": raw,
+                    "withdrawableMargin": raw,
+                    "timestamp": _iso(self.now_ms()),
+                }
             )
         return web.json_response(rows)
 
@@ -218,11 +287,22 @@ class FakeBitmex(FakeVenue):
     async def _cancel(self, call: Call) -> web.Response:
         p = call.params
         wanted = p.get("orderID") or p.get("clOrdID")
-        order = self.orders.get(str(p.get("orderID"))) if p.get("orderID") else self.order_by_client_id(str(p.get("clOrdID")))
+        order = (
+            self.orders.get(str(p.get("orderID")))
+            if p.get("orderID")
+            else self.order_by_client_id(str(p.get("clOrdID")))
+        )
         if order is None:
             return self._error(404, f"Not Found: {wanted}", "NotFoundError")
         if order.status != "open":
-            return web.json_response([self.render(order, f"Unable to cancel order due to existing state: {_STATUS[order.status]}")])
+            return web.json_response(
+                [
+                    self.render(
+                        order,
+                        f"Unable to cancel order due to existing state: {_STATUS[order.status]}",
+                    )
+                ]
+            )
         self.cancel(order)
         return web.json_response([self.render(order)])
 

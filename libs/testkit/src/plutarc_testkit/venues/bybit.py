@@ -12,8 +12,16 @@ from typing import Any
 
 from aiohttp import web
 
-from plutarc_testkit.venues.base import Call, FakeOrder, FakeVenue, Market, Route, Unauthorized
-from plutarc_testkit.venues.base import dec, fmt
+from plutarc_testkit.venues.base import (
+    Call,
+    FakeOrder,
+    FakeVenue,
+    Market,
+    Route,
+    Unauthorized,
+    dec,
+    fmt,
+)
 
 _STATUS = {"open": "New", "filled": "Filled", "canceled": "Cancelled"}
 
@@ -75,14 +83,35 @@ class FakeBybit(FakeVenue):
 
     def default_markets(self) -> Iterable[Market]:
         return (
-            Market("BTCUSDT", "BTC", "USDT", Decimal(60000), _spot("BTCUSDT", "BTC", "USDT", "0.01", "0.000001")),
-            Market("ETHUSDT", "ETH", "USDT", Decimal(3000), _spot("ETHUSDT", "ETH", "USDT", "0.01", "0.00001")),
-            Market("BTCUSDT-LINEAR", "BTC", "USDT", Decimal(60000), _linear("BTCUSDT", "BTC", "USDT", "0.10", "0.001"), contract=True),
+            Market(
+                "BTCUSDT",
+                "BTC",
+                "USDT",
+                Decimal(60000),
+                _spot("BTCUSDT", "BTC", "USDT", "0.01", "0.000001"),
+            ),
+            Market(
+                "ETHUSDT",
+                "ETH",
+                "USDT",
+                Decimal(3000),
+                _spot("ETHUSDT", "ETH", "USDT", "0.01", "0.00001"),
+            ),
+            Market(
+                "BTCUSDT-LINEAR",
+                "BTC",
+                "USDT",
+                Decimal(60000),
+                _linear("BTCUSDT", "BTC", "USDT", "0.10", "0.001"),
+                contract=True,
+            ),
         )
 
     def routes(self) -> list[Route]:
         return [
-            Route("GET", "/v5/market/instruments-info", self._instruments, "markets", private=False),
+            Route(
+                "GET", "/v5/market/instruments-info", self._instruments, "markets", private=False
+            ),
             Route("GET", "/v5/market/time", self._time, "time", private=False),
             Route("GET", "/v5/asset/coin/query-info", self._coins, "markets"),
             Route("GET", "/v5/user/query-api", self._query_api, "account"),
@@ -97,7 +126,13 @@ class FakeBybit(FakeVenue):
 
     def _ok(self, result: Any) -> web.Response:
         return web.json_response(
-            {"retCode": 0, "retMsg": "OK", "result": result, "retExtInfo": {}, "time": self.now_ms()}
+            {
+                "retCode": 0,
+                "retMsg": "OK",
+                "result": result,
+                "retExtInfo": {},
+                "time": self.now_ms(),
+            }
         )
 
     def _error(self, code: int, msg: str, status: int = 200) -> web.Response:
@@ -110,7 +145,9 @@ class FakeBybit(FakeVenue):
         key = call.request.headers.get("X-BAPI-API-KEY")
         if key != self.api_key:
             raise Unauthorized("key", key)
-        if not call.request.headers.get("X-BAPI-SIGN") or not call.request.headers.get("X-BAPI-TIMESTAMP"):
+        if not call.request.headers.get("X-BAPI-SIGN") or not call.request.headers.get(
+            "X-BAPI-TIMESTAMP"
+        ):
             raise Unauthorized("signature", key)
         return key
 
@@ -120,7 +157,7 @@ class FakeBybit(FakeVenue):
         return self._error(10003, "API key is invalid.", 401)
 
     def rate_limit_response(self) -> web.Response:
-        return self._error(10006, "Too many visits!", 429)
+        return self._error(10006, "Too many visits!")
 
     def server_error_response(self) -> web.Response:
         return web.Response(status=502, text="<html><body>502 Bad Gateway</body></html>")
@@ -155,7 +192,9 @@ class FakeBybit(FakeVenue):
             "cumExecQty": fmt(order.filled),
             "cumExecValue": fmt(order.filled * average),
             "cumExecFee": "0",
-            "timeInForce": "PostOnly" if order.post_only else ("IOC" if order.type == "market" else "GTC"),
+            "timeInForce": "PostOnly"
+            if order.post_only
+            else ("IOC" if order.type == "market" else "GTC"),
             "orderType": order.type.capitalize(),
             "stopOrderType": "",
             "orderIv": "",
@@ -205,8 +244,15 @@ class FakeBybit(FakeVenue):
             "withdrawPercentageFee": "0",
         }
         rows = [
-            {"name": c, "coin": c, "remainAmount": "1000000", "chains": [chain | {"chain": c, "chainType": c}]}
-            for c in sorted({m.base for m in self.markets.values()} | {m.quote for m in self.markets.values()})
+            {
+                "name": c,
+                "coin": c,
+                "remainAmount": "1000000",
+                "chains": [chain | {"chain": c, "chainType": c}],
+            }
+            for c in sorted(
+                {m.base for m in self.markets.values()} | {m.quote for m in self.markets.values()}
+            )
         ]
         return self._ok({"rows": rows})
 

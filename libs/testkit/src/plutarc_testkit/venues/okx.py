@@ -14,13 +14,23 @@ from typing import Any
 
 from aiohttp import web
 
-from plutarc_testkit.venues.base import Call, FakeOrder, FakeVenue, Market, Route, Unauthorized
-from plutarc_testkit.venues.base import dec, fmt
+from plutarc_testkit.venues.base import (
+    Call,
+    FakeOrder,
+    FakeVenue,
+    Market,
+    Route,
+    Unauthorized,
+    dec,
+    fmt,
+)
 
 _STATE = {"open": "live", "filled": "filled", "canceled": "canceled"}
 
 
-def _instrument(inst_id: str, base: str, quote: str, tick: str, lot: str, swap: bool) -> dict[str, Any]:
+def _instrument(
+    inst_id: str, base: str, quote: str, tick: str, lot: str, swap: bool
+) -> dict[str, Any]:
     return {
         "alias": "",
         "auctionEndTime": "",
@@ -67,9 +77,28 @@ class FakeOkx(FakeVenue):
 
     def default_markets(self) -> Iterable[Market]:
         return (
-            Market("BTC-USDT", "BTC", "USDT", Decimal(60000), _instrument("BTC-USDT", "BTC", "USDT", "0.1", "0.00000001", False)),
-            Market("ETH-USDT", "ETH", "USDT", Decimal(3000), _instrument("ETH-USDT", "ETH", "USDT", "0.01", "0.000001", False)),
-            Market("BTC-USDT-SWAP", "BTC", "USDT", Decimal(60000), _instrument("BTC-USDT-SWAP", "BTC", "USDT", "0.1", "0.01", True), contract=True),
+            Market(
+                "BTC-USDT",
+                "BTC",
+                "USDT",
+                Decimal(60000),
+                _instrument("BTC-USDT", "BTC", "USDT", "0.1", "0.00000001", False),
+            ),
+            Market(
+                "ETH-USDT",
+                "ETH",
+                "USDT",
+                Decimal(3000),
+                _instrument("ETH-USDT", "ETH", "USDT", "0.01", "0.000001", False),
+            ),
+            Market(
+                "BTC-USDT-SWAP",
+                "BTC",
+                "USDT",
+                Decimal(60000),
+                _instrument("BTC-USDT-SWAP", "BTC", "USDT", "0.1", "0.01", True),
+                contract=True,
+            ),
         )
 
     def routes(self) -> list[Route]:
@@ -115,7 +144,9 @@ class FakeOkx(FakeVenue):
         return self._error("50011", "Too Many Requests", 429)
 
     def server_error_response(self) -> web.Response:
-        return web.Response(status=503, text="<html><body>503 Service Temporarily Unavailable</body></html>")
+        return web.Response(
+            status=503, text="<html><body>503 Service Temporarily Unavailable</body></html>"
+        )
 
     def insufficient_funds_response(self) -> web.Response:
         return self._refused("51008", "Order failed. Your available USDT balance is insufficient.")
@@ -176,15 +207,31 @@ class FakeOkx(FakeVenue):
         return self._ok([{"ts": str(self.now_ms())}])
 
     async def _currencies(self, call: Call) -> web.Response:
-        coins = sorted({m.base for m in self.markets.values()} | {m.quote for m in self.markets.values()})
+        coins = sorted(
+            {m.base for m in self.markets.values()} | {m.quote for m in self.markets.values()}
+        )
         return self._ok(
             [
                 {
-                    "ccy": c, "chain": f"{c}-{c}", "name": c, "canDep": True, "canWd": True,
-                    "canInternal": True, "minDep": "0", "minWd": "0", "maxWd": "1000000",
-                    "wdTickSz": "8", "minFee": "0", "maxFee": "0", "mainNet": True,
-                    "needTag": False, "minDepArrivalConfirm": "1", "minWdUnlockConfirm": "1",
-                    "logoLink": "", "depQuotaFixed": "", "usedDepQuotaFixed": "",
+                    "ccy": c,
+                    "chain": f"{c}-{c}",
+                    "name": c,
+                    "canDep": True,
+                    "canWd": True,
+                    "canInternal": True,
+                    "minDep": "0",
+                    "minWd": "0",
+                    "maxWd": "1000000",
+                    "wdTickSz": "8",
+                    "minFee": "0",
+                    "maxFee": "0",
+                    "mainNet": True,
+                    "needTag": False,
+                    "minDepArrivalConfirm": "1",
+                    "minWdUnlockConfirm": "1",
+                    "logoLink": "",
+                    "depQuotaFixed": "",
+                    "usedDepQuotaFixed": "",
                 }
                 for c in coins
             ]
@@ -193,8 +240,14 @@ class FakeOkx(FakeVenue):
     async def _balance(self, call: Call) -> web.Response:
         details = [
             {
-                "ccy": c, "eq": fmt(v), "cashBal": fmt(v), "availBal": fmt(v),
-                "availEq": fmt(v), "frozenBal": "0", "ordFrozen": "0", "uTime": str(self.now_ms()),
+                "ccy": c,
+                "eq": fmt(v),
+                "cashBal": fmt(v),
+                "availBal": fmt(v),
+                "availEq": fmt(v),
+                "frozenBal": "0",
+                "ordFrozen": "0",
+                "uTime": str(self.now_ms()),
             }
             for c, v in self.balances.items()
         ]
@@ -209,8 +262,18 @@ class FakeOkx(FakeVenue):
 
     def _placed(self, items: list[dict[str, Any]]) -> web.Response:
         failed = sum(item["sCode"] != "0" for item in items)
-        code, msg = ("0", "") if not failed else (("1", "All operations failed") if failed == len(items) else ("2", "Bulk operation partially succeeded"))
-        return web.json_response({"code": code, "msg": msg, "data": items, "inTime": "", "outTime": ""})
+        code, msg = (
+            ("0", "")
+            if not failed
+            else (
+                ("1", "All operations failed")
+                if failed == len(items)
+                else ("2", "Bulk operation partially succeeded")
+            )
+        )
+        return web.json_response(
+            {"code": code, "msg": msg, "data": items, "inTime": "", "outTime": ""}
+        )
 
     def _place_one(self, p: dict[str, Any]) -> dict[str, Any]:
         client_id = p.get("clOrdId", "")
@@ -230,11 +293,22 @@ class FakeOkx(FakeVenue):
             reduce_only=str(p.get("reduceOnly")).lower() == "true",
         )
         if order is None:
-            return self._item("51008", "Order failed. Your available USDT balance is insufficient.", client_id)
+            return self._item(
+                "51008", "Order failed. Your available USDT balance is insufficient.", client_id
+            )
         return self._item("0", "Order placed", client_id, order.order_id)
 
-    def _item(self, s_code: str, s_msg: str, client_id: str = "", order_id: str = "") -> dict[str, Any]:
-        return {"clOrdId": client_id, "ordId": order_id, "sCode": s_code, "sMsg": s_msg, "tag": "", "ts": str(self.now_ms())}
+    def _item(
+        self, s_code: str, s_msg: str, client_id: str = "", order_id: str = ""
+    ) -> dict[str, Any]:
+        return {
+            "clOrdId": client_id,
+            "ordId": order_id,
+            "sCode": s_code,
+            "sMsg": s_msg,
+            "tag": "",
+            "ts": str(self.now_ms()),
+        }
 
     def _find(self, p: dict[str, Any]) -> FakeOrder | None:
         if p.get("ordId"):
@@ -252,9 +326,18 @@ class FakeOkx(FakeVenue):
     async def _cancel(self, call: Call) -> web.Response:
         order = self._find(call.params)
         if order is None or order.status != "open":
-            return self._refused("51400", "Order cancellation failed as the order has been filled, canceled or does not exist.")
+            return self._refused(
+                "51400",
+                "Order cancellation failed as the order has been filled, canceled or does not exist.",
+            )
         self.cancel(order)
-        item = {"clOrdId": order.client_order_id, "ordId": order.order_id, "sCode": "0", "sMsg": "", "ts": str(self.now_ms())}
+        item = {
+            "clOrdId": order.client_order_id,
+            "ordId": order.order_id,
+            "sCode": "0",
+            "sMsg": "",
+            "ts": str(self.now_ms()),
+        }
         return self._ok([item])
 
     def _filtered(self, call: Call, orders: list[FakeOrder]) -> web.Response:

@@ -55,6 +55,9 @@ class ClientOrderIdRule(_Data, frozen=True):
     format: IdFormat
     prefix: str
     lookup: list[Lookup]
+    client_id_path: list[str] = msgspec.field(default_factory=lambda: ["clientOrderId"])
+    """Where the id is in ccxt's parsed order (Deribit's parser drops its ``label``: it stays
+    in ``info``)."""
     note: str = ""
 
 

@@ -17,9 +17,10 @@ from decimal import Decimal
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-import ccxt
-import ccxt.async_support as ccxt_async
+import ccxt  # type: ignore[import-untyped]
+import ccxt.async_support as ccxt_async  # type: ignore[import-untyped]
 import msgspec
+from msgspec.structs import replace
 from plutarc_contracts.bots import MarketKind
 
 from plutarc_exchange.venues.capabilities import (
@@ -91,7 +92,16 @@ def _decimal(value: Any) -> str | None:
     return format(Decimal(str(value)).normalize(), "f")
 
 
-def to_venue_order(raw: Mapping[str, Any], unset: str = "open") -> VenueOrder:
+def client_id_of(raw: Mapping[str, Any], path: list[str]) -> str | None:
+    value: Any = raw
+    for key in path:
+        value = value.get(key) if isinstance(value, Mapping) else None
+    return value if isinstance(value, str) else None
+
+
+def to_venue_order(
+    raw: Mapping[str, Any], unset: str = "open", client_id_path: list[str] | None = None
+) -> VenueOrder:
     """``unset`` is the status of an answer that carries ids only (Bybit and OKX answer a new
     order or a cancel so): what the request did, as far as the venue said."""
     status = STATUSES.get(str(raw.get("status")), unset)
@@ -100,7 +110,7 @@ def to_venue_order(raw: Mapping[str, Any], unset: str = "open") -> VenueOrder:
         status = "partially_filled"
     return VenueOrder(
         id=str(raw.get("id")),
-        client_order_id=raw.get("clientOrderId"),
+        client_order_id=client_id_of(raw, client_id_path or ["clientOrderId"]),
         symbol=str(raw.get("symbol")),
         side=raw.get("side"),
         type=raw.get("type"),
@@ -135,6 +145,8 @@ class VenueClient:
         proxy_url: str | None = None,
         url_override: str | None = None,
         timeout_ms: int = 10_000,
+        throttle: bool = True,
+        ca_file: str | None = None,
         retry: RetryPolicy | None = None,
         sleep: Sleep = asyncio.sleep,
         clock: Clock = time.monotonic,
@@ -166,6 +178,9 @@ class VenueClient:
         self._clock = clock
         self._rng = rng or random.Random()
         self.exchange = self._build(endpoint, credentials, timeout_ms, proxy_url, url_override)
+        self.exchange.enableRateLimit = throttle
+        if ca_file is not None:
+            self.exchange.cafile = ca_file
 
     def _build(
         self,
@@ -226,14 +241,20 @@ class VenueClient:
                 if not error.retry_safe or not await backoff.wait():
                     raise
 
+    def _order(self, raw: Mapping[str, Any], unset: str = "open") -> VenueOrder:
+        return to_venue_order(raw, unset, self.capabilities.client_order_id.client_id_path)
+
     # --- markets --------------------------------------------------------------------------
     async def load_markets(self) -> Literal["venue", "snapshot"]:
-        """The venue's markets when it answers, else the snapshot's (``markets_error`` says
-        why)."""
+        """The venue's markets when it answers, else (unreachable, failing, rate-limiting past
+        the budget) the snapshot's; ``markets_error`` says why. Other errors (a refused key)
+        propagate."""
         try:
             await self._retried(lambda: self.exchange.load_markets(reload=True))
             self.markets_source = "venue"
         except VenueError as error:
+            if not error.retry_safe:
+                raise
             self.markets_error = error
             self.exchange.set_markets(snapshot_markets(self.venue, self.kind))
             self.markets_source = "snapshot"
@@ -281,9 +302,7 @@ class VenueClient:
             raw = await self.exchange.create_order(
                 order.symbol, order.type, order.side, float(order.amount), price, dict(params)
             )
-            if not raw.get("clientOrderId"):
-                raw["clientOrderId"] = client_id
-            return to_venue_order(raw)
+            return replace(self._order(raw), client_order_id=client_id)
 
         backoff = self._backoff()
         must_look_up = False
@@ -326,26 +345,27 @@ class VenueClient:
             candidates = [raw]
         else:
             candidates = await self._once(lambda: method(symbol, None, None, params))
+        path = self.capabilities.client_order_id.client_id_path
         for raw in candidates:
-            if raw.get("clientOrderId") == client_id:
-                return to_venue_order(raw)
+            if client_id_of(raw, path) == client_id:
+                return self._order(raw)
         return None
 
     async def fetch_order(self, order_id: str, symbol: str) -> VenueOrder:
         await self._ensure_markets()
         params = dict(self.capabilities.fetch_order_params)
         raw = await self._retried(lambda: self.exchange.fetch_order(order_id, symbol, params))
-        return to_venue_order(raw)
+        return self._order(raw)
 
     async def cancel_order(self, order_id: str, symbol: str) -> VenueOrder:
         await self._ensure_markets()
         raw = await self._retried(lambda: self.exchange.cancel_order(order_id, symbol))
-        return to_venue_order(raw, unset="cancelled")
+        return self._order(raw, unset="cancelled")
 
     async def fetch_open_orders(self, symbol: str | None = None) -> list[VenueOrder]:
         await self._ensure_markets()
         raws = await self._retried(lambda: self.exchange.fetch_open_orders(symbol))
-        return [to_venue_order(raw) for raw in raws]
+        return [self._order(raw) for raw in raws]
 
     async def cancel_all_orders(self, symbol: str) -> list[str]:
         """Cancel every open order on ``symbol``; the ids cancelled. Where ccxt has no

@@ -7,7 +7,7 @@ through ``VenueClient.place_order``, which looks the order up by its client id b
 
 from __future__ import annotations
 
-import ccxt
+import ccxt  # type: ignore[import-untyped]
 
 VENUE_CODES = (
     "venue.insufficient_funds",
@@ -100,10 +100,11 @@ class Unsupported(VenueError):
     code = "venue.unsupported"
 
 
-# Most specific first: ccxt's RequestTimeout and RateLimitExceeded are NetworkErrors,
-# OrderNotFound is an InvalidOrder.
+# Most specific first: ccxt's RequestTimeout, RateLimitExceeded and DDoSProtection (HTTP 429)
+# are NetworkErrors, OrderNotFound is an InvalidOrder.
 _MAPPING: tuple[tuple[type[Exception], type[VenueError]], ...] = (
     (ccxt.RequestTimeout, VenueTimeout),
+    (ccxt.RateLimitExceeded, RateLimited),
     (ccxt.DDoSProtection, RateLimited),
     (ccxt.ExchangeNotAvailable, VenueUnavailable),
     (ccxt.NetworkError, NetworkFailure),
@@ -119,7 +120,7 @@ _UNKNOWN_OUTCOME = (VenueTimeout, NetworkFailure, VenueUnavailable)
 
 
 def from_ccxt(error: Exception, *, venue: str) -> VenueError:
-    """Our kind for a ccxt exception (``ccxt.RateLimitExceeded`` derives from DDoSProtection)."""
+    """Our kind for a ccxt exception."""
     kind: type[VenueError] = Rejected
     for ccxt_class, ours in _MAPPING:
         if isinstance(error, ccxt_class):
