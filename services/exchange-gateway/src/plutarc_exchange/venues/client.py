@@ -17,8 +17,8 @@ from decimal import Decimal
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-import ccxt  # type: ignore[import-untyped]
-import ccxt.async_support as ccxt_async  # type: ignore[import-untyped]
+import ccxt
+import ccxt.async_support as ccxt_async
 import msgspec
 from msgspec.structs import replace
 from plutarc_contracts.bots import MarketKind

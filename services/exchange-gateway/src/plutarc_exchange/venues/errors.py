@@ -7,7 +7,7 @@ through ``VenueClient.place_order``, which looks the order up by its client id b
 
 from __future__ import annotations
 
-import ccxt  # type: ignore[import-untyped]
+import ccxt
 
 VENUE_CODES = (
     "venue.insufficient_funds",
