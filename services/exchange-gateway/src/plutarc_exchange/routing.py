@@ -43,6 +43,8 @@ class Venues(Protocol):
 
     def has_testnet(self, venue: str, kind: str = "spot") -> bool: ...
 
+    def closed(self, venue: str) -> str | None: ...
+
     def client_order_id(self, venue: str, command_id: str) -> str: ...
 
 
@@ -71,6 +73,11 @@ def route_for(
     find: FindConnection,
 ) -> tuple[Route | None, Refusal | None]:
     market, environment = bot.config.market, bot.mode
+    if (closed := venues.closed(market.venue)) is not None:
+        return None, Refusal(
+            "exchange.venue_closed",
+            f"{market.venue} closed on {closed}: its markets trade on paper only",
+        )
     if environment == "testnet" and not venues.has_testnet(market.venue, market.kind):
         return None, Refusal(
             "exchange.no_testnet",

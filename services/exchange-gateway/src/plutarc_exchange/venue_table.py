@@ -24,6 +24,10 @@ class VenueTable:
     def has_testnet(self, venue: str, kind: str = "spot") -> bool:
         return self.table.venue(venue).endpoint(kind, "testnet") is not None  # type: ignore[arg-type]
 
+    def closed(self, venue: str) -> str | None:
+        """The day the venue stopped trading (its markets remain on paper), or None."""
+        return self.table.venue(venue).closed
+
     def client_order_id(self, venue: str, command_id: str) -> str:
         return derive_client_order_id(command_id, self.table.venue(venue).client_order_id)
 

@@ -134,3 +134,13 @@ def test_the_sealing_key_is_published_once(gateway: Gateway) -> None:
     published = gateway.events("exchange.sealing_key_published")
     assert [e.payload.key_id for e in published] == [gateway.key_id]
     assert published[0].payload.public_key == gateway.public_key
+
+
+def test_a_closed_venue_trades_on_paper_only(gateway: Gateway) -> None:
+    market = b.MarketRef(venue="bitmex", symbol="BTC/USDT:USDT", kind="perpetual")
+    for mode in ("testnet", "live"):
+        bot = gateway.bot(mode=mode, market=market)
+        reply = gateway.order(bot, actor=ALICE, type="limit", price="100", quantity="0.1")
+        assert reply.result["code"] == "exchange.venue_closed"
+        assert "paper only" in reply.result["reason"]
+    assert gateway.intents() == []

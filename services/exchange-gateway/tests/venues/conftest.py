@@ -12,7 +12,6 @@ from plutarc_exchange.venues.client import VenueClient
 from plutarc_exchange.venues.retry import RetryPolicy
 from plutarc_testkit.venues.base import FakeVenue
 from plutarc_testkit.venues.binance import FakeBinance
-from plutarc_testkit.venues.bitmex import FakeBitmex
 from plutarc_testkit.venues.bybit import FakeBybit
 from plutarc_testkit.venues.okx import FakeOkx
 
@@ -35,8 +34,6 @@ CASES = [
     Case("bybit", FakeBybit, "perpetual", "BTC/USDT:USDT", "50000", "0.01"),
     Case("okx", FakeOkx, "spot", "BTC/USDT", "50000", "0.01"),
     Case("okx", FakeOkx, "perpetual", "BTC/USDT:USDT", "50000", "1"),
-    Case("bitmex", FakeBitmex, "spot", "BTC/USDT", "50000", "0.01"),
-    Case("bitmex", FakeBitmex, "perpetual", "BTC/USDT:USDT", "50000", "1000"),
 ]
 SPOT_CASES = [c for c in CASES if c.kind == "spot"]
 

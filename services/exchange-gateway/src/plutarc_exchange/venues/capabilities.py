@@ -35,7 +35,8 @@ class Endpoint(_Data, frozen=True):
 
 
 class KindEndpoints(_Data, frozen=True):
-    live: Endpoint
+    live: Endpoint | None
+    """None only for a venue that closed (`VenueCapabilities.closed`)."""
     testnet: Endpoint | None
     note: str = ""
 
@@ -78,6 +79,9 @@ class VenueCapabilities(_Data, frozen=True):
     fees: dict[MarketKind, Fee]
     latency: Latency
     fetch_order_params: dict[str, Any] = {}
+    closed: str | None = None
+    """The day the venue stopped trading: its markets remain on paper (snapshot and paper
+    engine), nothing reaches it."""
 
     def endpoint(self, kind: MarketKind, environment: Environment) -> Endpoint | None:
         """The endpoint serving ``kind`` in ``environment``; None when the venue has no such

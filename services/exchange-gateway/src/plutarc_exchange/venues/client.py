@@ -31,7 +31,13 @@ from plutarc_exchange.venues.capabilities import (
     capability_table,
 )
 from plutarc_exchange.venues.client_ids import derive_client_order_id
-from plutarc_exchange.venues.errors import NoTestnet, Unsupported, VenueError, from_ccxt
+from plutarc_exchange.venues.errors import (
+    NoTestnet,
+    Unsupported,
+    VenueClosed,
+    VenueError,
+    from_ccxt,
+)
 from plutarc_exchange.venues.markets import MarketRules, rules_of, snapshot_markets
 from plutarc_exchange.venues.retry import Backoff, Clock, RetryPolicy, Sleep
 
@@ -160,6 +166,12 @@ class VenueClient:
             raise Unsupported(f"{venue!r} is not a plutarc venue", venue=venue) from None
         if kind not in self.capabilities.kinds:
             raise Unsupported(f"{venue} does not trade {kind} markets", venue=venue)
+        if self.capabilities.closed is not None:
+            raise VenueClosed(
+                f"{self.capabilities.name} closed on {self.capabilities.closed}: its markets "
+                "trade on paper only",
+                venue=venue,
+            )
         endpoint = self.capabilities.endpoint(kind, environment)
         if endpoint is None:
             raise NoTestnet(

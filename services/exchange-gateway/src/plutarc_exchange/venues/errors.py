@@ -22,6 +22,7 @@ VENUE_CODES = (
     "venue.rejected",
     "venue.no_testnet",
     "venue.unsupported",
+    "venue.closed",
 )
 
 
@@ -92,6 +93,12 @@ class NoTestnet(VenueError):
     venue."""
 
     code = "venue.no_testnet"
+
+
+class VenueClosed(VenueError):
+    """The venue stopped trading (BitMEX, 2026-09-23): its markets remain on paper only."""
+
+    code = "venue.closed"
 
 
 class Unsupported(VenueError):
