@@ -26,7 +26,7 @@ from uuid import uuid4
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from plutarc_access import RegoEngine
 from plutarc_access.memberships import Memberships
-from plutarc_contracts import CommandEnvelope, default_registry
+from plutarc_contracts import CommandEnvelope, default_registry, default_topics
 from plutarc_contracts import bots as b
 from plutarc_contracts import exchange as x
 from plutarc_contracts.market import BookUpdate, MarketBatch
@@ -35,7 +35,7 @@ from plutarc_exchange.paper_desk import PaperDesk
 from plutarc_exchange.settings import ExchangeSettings
 from plutarc_exchange.venue_table import VenueTable
 from plutarc_exchange.views import BotInfo, Bots
-from plutarc_runtime.bus import make_producer
+from plutarc_runtime.bus import ensure_topics, make_producer
 from plutarc_runtime.service import Service
 
 from .common import percentiles
@@ -114,9 +114,10 @@ async def _run(base: Path, bootstrap: str, orders: int, paced: int) -> list[str]
     settings = ExchangeSettings(
         kafka_bootstrap=bootstrap,
         data_dir=base / "exchange",
-        exchange_paper_balances="USDT=1000000000",
+        exchange_paper_balances="USDT=1000000000,BTC=1000000",
     )
     spec = build(settings, memberships=Memberships(RegoEngine()), bots=followed, paper=desk)
+    await ensure_topics(bootstrap, default_topics().all())  # the topics it follows
     service = Service(spec, settings, consumer_overrides=FAST_GROUPS)
     stop = asyncio.Event()
     runner = asyncio.create_task(service.run(stop))

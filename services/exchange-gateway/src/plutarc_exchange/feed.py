@@ -16,10 +16,10 @@ from collections import defaultdict
 from uuid import NAMESPACE_URL, uuid5
 
 import msgspec
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from plutarc_contracts import exchange as x
 from plutarc_contracts.market import BOOKS_TOPIC, TRADES_TOPIC, decode_batch, market_topics
-from plutarc_runtime.bus import ensure_topics
+from plutarc_runtime.bus import ensure_topics, partitions_of
 from plutarc_runtime.clock import Clock
 from plutarc_runtime.service import Execute
 
@@ -80,11 +80,9 @@ class PaperFeed:
         )
         await consumer.start()
         try:
-            partitions = [
-                TopicPartition(topic, p)
-                for topic in (BOOKS_TOPIC, TRADES_TOPIC)
-                for p in sorted(await consumer.partitions_for_topic(topic) or ())
-            ]
+            partitions = await partitions_of(
+                consumer, [BOOKS_TOPIC, TRADES_TOPIC], stop, "exchange-gateway.paper-feed"
+            )
             consumer.assign(partitions)
             await consumer.seek_to_end(*partitions)
             while not stop.is_set():
