@@ -18,12 +18,14 @@ async def created(http: httpx.AsyncClient, url: str, body: dict[str, Any]) -> di
 
 
 async def paper_bot(http: httpx.AsyncClient, ws: str, **config: Any) -> str:
-    """A strategy and a paper bot on binance BTC/USDT (`config` overrides fields)."""
+    """A strategy and a running paper bot on binance BTC/USDT (`config` overrides fields)."""
     base = f"/v1/workspaces/{ws}"
     strategy = await created(http, f"{base}/strategies", {"name": "Trend", "spec": SPEC})
     bot = await created(
         http, f"{base}/bots", {"config": {**bot_config(strategy["strategy_id"]), **config}}
     )
+    r = await http.post(f"{base}/bots/{bot['bot_id']}/start")
+    assert r.status_code == 200, r.text
     return str(bot["bot_id"])
 
 
