@@ -15,10 +15,10 @@ from aiokafka import AIOKafkaConsumer
 from plutarc_contracts import default_registry
 from plutarc_exchange.sealing import Credentials, seal
 
+from e2e.exchange import Exchange
 from e2e.sse import audit, live
 from e2e.test_support_over_http import org_with
 
-from .conftest import Exchange
 from .helpers import KEYS, created, problem
 
 pytestmark = pytest.mark.kafka

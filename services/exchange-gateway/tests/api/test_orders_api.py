@@ -10,10 +10,10 @@ from uuid import uuid4
 
 import pytest
 
+from e2e.exchange import Exchange
 from e2e.sse import live
 from e2e.test_support_over_http import org_with
 
-from .conftest import Exchange
 from .helpers import created, paper_bot, problem
 
 pytestmark = pytest.mark.kafka
