@@ -103,12 +103,19 @@ async def add_connection(
     """Add a venue connection with keys for live, testnet or both. Keys sent in clear
     (`credentials`) are sealed to the gateway's public key at once and then dropped; a client
     may seal them itself (`sealed` with `key_id`), as the CLI does."""
+    key = await queries.current_key(access.rt)
     if body.credentials is not None:
-        key = await queries.current_key(access.rt)
         sealed, key_id = _sealed(body, key.public_key), key.key_id
         body.credentials = None
     else:
         assert body.sealed is not None and body.key_id is not None
+        if body.key_id != key.key_id and not access.replay:
+            raise Problem(
+                422,
+                "exchange.unknown_sealing_key",
+                f"sealed to key {body.key_id}; the gateway's key is {key.key_id}: seal again",
+                errors=[{"field": "key_id", "message": "not the gateway's current key"}],
+            )
         sealed, key_id = dict(body.sealed.items()), body.key_id
     connection_id = write.derived_id("exchange-connection")
     await write.send(
