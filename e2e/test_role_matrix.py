@@ -189,13 +189,15 @@ async def bots_setup(platform, owner: tuple[str, str, str], env: dict[str, str])
 
 
 async def exchange_setup(platform, owner: tuple[str, str, str], env: dict[str, str]) -> None:
-    """A venue connection (`connection_id`), and the bot running with a resting order
-    (`order_id`)."""
+    """A venue connection (`connection_id`), and when there is a bot, the bot running with a
+    resting order (`order_id`)."""
     ws = env["workspace_id"]
     async with platform.client(owner[0]) as http:
         made = await http.post(f"/v1/workspaces/{ws}/connections", json=CONNECTION)
         assert made.status_code == 201, made.text
         env["connection_id"] = made.json()["connection_id"]
+        if "bot_id" not in env:
+            return
         bot = f"/v1/workspaces/{ws}/bots/{env['bot_id']}"
         started = await http.post(f"{bot}/start")
         assert started.status_code == 200, started.text
