@@ -385,7 +385,11 @@ def _fold_order(
         row = rows[key] = _new_order(p.workspace_id, p.bot_id, p.order_id, at)
     if isinstance(p, x.OrderFilled):
         f = p.fill
-        row["filled"] = _plain(_dec(row["filled"]) + Decimal(f.quantity))
+        # From what remains (not a running sum): a fill applied twice changes nothing.
+        if row["quantity"] is not None:
+            row["filled"] = _plain(Decimal(row["quantity"]) - Decimal(p.remaining))
+        else:
+            row["filled"] = _plain(_dec(row["filled"]) + Decimal(f.quantity))
         row.update(status=p.status, remaining=p.remaining, open=p.status != "filled", updated_at=at)
         new_fills.append(
             {
