@@ -1,8 +1,8 @@
 """The exchange gateway as the e2e platform runs it: the real handlers, store, sealing key and vault
 over Kafka, with a plain paper desk (market orders fill at once at one price; limit orders rest
-until cancelled, or fill when they cross it) and a venue table where every venue but Gemini has a
-testnet. (The gateway's own bootstrap, with the paper engines fed by market data, replaces the
-desk here once it lands.)"""
+until cancelled, or fill when they cross it) instead of the paper engines, which need a market-data
+feed to fill, and no venue adapter (testnet and live orders stay `sent`). The capability table is
+the gateway's own."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from plutarc_exchange.handlers import SERVICE, handlers
 from plutarc_exchange.sealing import SealingKey
 from plutarc_exchange.timers import Published, timers
 from plutarc_exchange.vault import Vault, load_kek
+from plutarc_exchange.venue_table import VenueTable
 from plutarc_exchange.views import Bots
 from plutarc_runtime.clock import Clock
 from plutarc_runtime.service import Replayed, ServiceSpec
@@ -32,12 +33,19 @@ FEE = Decimal("0.001")
 
 
 class PlainPaper:
+    def __init__(self) -> None:
+        self._owners: dict[str, tuple[str, str]] = {}
+
+    def owner(self, order_id: str) -> tuple[str, str] | None:
+        return self._owners.get(order_id)
+
     def reference_price(self, venue: str, symbol: str, side: str) -> Decimal | None:
         return PRICE
 
     def submit(
         self, bot_id: str, market: MarketRef, order: x.OrderAccepted, book: Book, now: datetime
     ) -> list[x.VenueReport]:
+        self._owners[order.order_id] = (order.workspace_id, order.bot_id)
         limit = Decimal(order.price) if order.price is not None else None
         crosses = limit is None or (limit >= PRICE if order.side == "buy" else limit <= PRICE)
         if not crosses:
@@ -57,15 +65,7 @@ class PlainPaper:
     def cancel(
         self, bot_id: str, market: MarketRef, order_id: str, now: datetime
     ) -> list[x.VenueReport]:
-        return []
-
-
-class PlainVenues:
-    def has_testnet(self, venue: str, kind: str = "spot") -> bool:
-        return venue != "gemini"
-
-    def client_order_id(self, venue: str, command_id: str) -> str:
-        return "pl" + command_id.replace("-", "")[:30]
+        return [x.VenueReport(order_id=order_id, cancelled=True)]
 
 
 def sealing_key(data_dir: Path) -> SealingKey:
@@ -87,7 +87,7 @@ def gateway_spec(data_dir: Path, policy: AccessEngine | None = None) -> ServiceS
         registry=default_registry(),
         stream_types=STREAM_TYPES,
         handlers=handlers(
-            bots, spaces, sealing_key(data_dir), vault, PlainPaper(), PlainVenues(), balances
+            bots, spaces, sealing_key(data_dir), vault, PlainPaper(), VenueTable(), balances
         ),
         timers=timers(sealing_key(data_dir), timedelta(milliseconds=200)),
         read_models=[Published],

@@ -105,7 +105,7 @@ async def test_bad_connection_input_is_refused(exchange: Exchange, tmp_path: Pat
         assert r.exit_code == 2 and message in r.stderr, (args, r.output)
     r = await me("connections", "add", "binance", "--label", "x", "--env", "paper")
     assert r.exit_code == 2
-    r = await me("connections", "add", "gemini", "--label", "x", input="a\nb\n")
+    r = await me("connections", "add", "kraken", "--label", "x", input="a\nb\n")
     assert r.exit_code == 1 and "exchange.no_testnet" in r.stderr
     assert (await me.json("connections", "list"))["items"] == [], "nothing was added"
 
@@ -134,7 +134,7 @@ async def test_orders_from_the_terminal(exchange: Exchange, tmp_path: Path) -> N
     assert f"{resting['order_id']} cancelled" in r.stdout
     await me.ok("orders", "place", bid, "sell", "0.1", "--price", "150")
     r = await me.ok("orders", "cancel-all", bid)
-    assert "1 cancelled, 0 cancel(s) sent to the venue" in r.stdout
+    assert "1 cancelled, 0 awaiting the venue's answer" in r.stdout
     assert (await me.json("orders", "list", bid, "--status", "open"))["items"] == []
 
 

@@ -92,7 +92,7 @@ def cancel(client: PlutarcClient, ws: str, bot_id: str, order_id: str) -> dict[s
 
 def cancel_all(client: PlutarcClient, ws: str, bot_id: str) -> dict[str, Any]:
     out = _write(client, "DELETE", f"{_bot(ws, bot_id)}/orders", None)
-    return dict(out) if out is not None else {"cancelled": [], "sent": []}
+    return dict(out) if out is not None else {"requested": [], "cancelled": []}
 
 
 def fills(

@@ -400,9 +400,8 @@ def cancel_all(
     if as_json:
         _json(out)
         return
-    _out().print(
-        f"{len(out['cancelled'])} cancelled, {len(out['sent'])} cancel(s) sent to the venue"
-    )
+    waiting = len(out["requested"]) - len(out["cancelled"])
+    _out().print(f"{len(out['cancelled'])} cancelled, {waiting} awaiting the venue's answer")
 
 
 @_handles_errors

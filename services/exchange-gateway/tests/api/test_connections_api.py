@@ -141,7 +141,7 @@ async def test_bad_connections_are_refused_with_a_code(exchange: Exchange) -> No
             "exchange.credentials_invalid",
         ),
         (
-            {"venue": "gemini", "label": "x", "credentials": {"testnet": KEYS}},
+            {"venue": "kraken", "label": "x", "credentials": {"testnet": KEYS}},
             422,
             "exchange.no_testnet",
         ),

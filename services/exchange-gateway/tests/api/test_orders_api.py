@@ -93,7 +93,7 @@ async def test_orders_fills_and_positions_of_a_paper_bot(exchange: Exchange) -> 
         assert (r.json()["status"], r.json()["remaining"]) == ("cancelled", "1")
         r = await http.delete(f"{base}/orders")
         assert r.status_code == 200, r.text
-        assert r.json() == {"cancelled": [second["order_id"]], "sent": []}
+        assert r.json() == {"requested": [second["order_id"]], "cancelled": [second["order_id"]]}
         assert (await reader.get(f"{base}/orders", params={"status": "open"})).json()["items"] == []
         closed = (await reader.get(f"{base}/orders", params={"status": "cancelled"})).json()
         assert len(closed["items"]) == 2

@@ -145,8 +145,9 @@ async def cancel_order(
     access: Annotated[Access, allowed("trading:paper")],
     write: Writes,
 ) -> OrderDetailOut:
-    """Cancel an open order: a paper order at once; a testnet or live one at the venue (the
-    outcome follows as `exchange.order_cancelled`)."""
+    """Cancel an open order: the order as it is after. A paper order is cancelled once the paper
+    engine confirms (after the venue's latency, so a fill may come first); a testnet or live one at
+    the venue. Either way the outcome is an `exchange.order_cancelled` (or a fill) event."""
     if not access.replay:
         await queries.bot(access.rt, workspace_id, bot_id)
         await queries.order(access.rt, bot_id, order_id)
@@ -175,8 +176,8 @@ async def cancel_all_orders(
     )
     result = reply.result
     return CancelAllOut(
+        requested=[str(i) for i in result.get("requested", [])],
         cancelled=[str(i) for i in result.get("cancelled", [])],
-        sent=[str(i) for i in result.get("sent", [])],
     )
 
 

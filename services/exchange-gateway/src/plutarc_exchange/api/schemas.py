@@ -168,10 +168,11 @@ class FillPage(BaseModel):
 
 
 class CancelAllOut(BaseModel):
+    requested: list[str]
+    """Every open order of the bot: a cancel was asked for each."""
     cancelled: list[str]
-    """Paper orders: cancelled now."""
-    sent: list[str]
-    """Testnet and live orders: the cancel went to the venue; the outcome follows as events."""
+    """Those cancelled already; the others' outcome (cancelled, or filled first) follows as
+    events once the venue or the paper engine confirms."""
 
 
 class BalanceOut(BaseModel):
