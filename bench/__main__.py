@@ -129,6 +129,7 @@ BENCHMARKS: dict[str, Callable[[Env], Iterator[str]]] = {
     "telegram": external("bench.telegram_bench", {}),
     "api": external("bench.api_bench", {}),
     "exchange": external("bench.exchange_bench", {}),
+    "exchange_api": external("bench.exchange_api_bench", {}),
 }
 
 

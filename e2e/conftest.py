@@ -1,5 +1,5 @@
-"""The platform as it runs: the identity, support and bots services and the gateway API on real
-Kafka, over HTTP."""
+"""The platform as it runs: the identity, support, bots and exchange gateway services and the
+gateway API on real Kafka, over HTTP."""
 
 from __future__ import annotations
 
@@ -25,13 +25,16 @@ from plutarc_api.settings import ApiSettings
 from plutarc_bots.bootstrap import build as build_bots
 from plutarc_contracts import support as s
 from plutarc_contracts import topics_of
+from plutarc_exchange.api.models import sealing_key
 from plutarc_identity.bootstrap import build
 from plutarc_runtime.bus import ensure_topics
 from plutarc_runtime.service import Service
 from plutarc_runtime.settings import RuntimeSettings
 from plutarc_support.bootstrap import build as build_support
 from plutarc_testkit.waiting import until
+from sqlalchemy import select
 
+from .exchange_gateway import gateway_spec
 from .live import listening_socket
 
 FAST_GROUPS = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 500}
@@ -112,7 +115,7 @@ class Platform:
         await until(lambda: self.api.is_operator(user_id), what=f"{user_id} an operator")
 
 
-SERVICES = ("identity", "support", "bots")
+SERVICES = ("identity", "support", "bots", "exchange")
 
 
 async def fresh_identity_topics(bootstrap: str, contexts: tuple[str, ...] = SERVICES) -> None:
@@ -164,7 +167,8 @@ async def running_platform(
     support: bool = True,
     **overrides: Any,
 ) -> AsyncIterator[Platform]:
-    """Identity, support and bots (unless `support=False`) and the API in this event loop;
+    """Identity, support, bots and the exchange gateway (unless `support=False`) and the API in
+    this event loop;
     `overrides` are ApiSettings fields.
 
     `identity_opa_url` points the identity service's policy at an OPA server (as its
@@ -196,6 +200,13 @@ async def running_platform(
         )
         bots_stop = asyncio.Event()
         others.append((bots, bots_stop, asyncio.create_task(bots.run(bots_stop))))
+        gateway = Service(
+            gateway_spec(data_dir / "exchange", engine_for(identity_opa_url)),
+            RuntimeSettings(kafka_bootstrap=kafka_bootstrap, data_dir=data_dir / "exchange"),
+            consumer_overrides=FAST_GROUPS,
+        )
+        gateway_stop = asyncio.Event()
+        others.append((gateway, gateway_stop, asyncio.create_task(gateway.run(gateway_stop))))
     await _started("identity", identity, identity_task)
     if support_service is not None and support_task is not None:
         await _started("support", support_service, support_task)
@@ -231,6 +242,11 @@ async def running_platform(
         print("replies ready", runtime.replies.ready.is_set(), runtime.read_models.status())
         faulthandler.dump_traceback(all_threads=True)  # where each thread waits (CI diagnosis)
         raise
+    if support:
+        await until(
+            lambda: runtime.reader.one(select(sealing_key)),
+            what="the exchange gateway's sealing key in the API's read model",
+        )
     platform = Platform(
         f"http://127.0.0.1:{port}",
         runtime,

@@ -19,11 +19,15 @@ from plutarc_api.main import ApiServer, proxy_options
 from plutarc_api.runtime import ApiRuntime
 from plutarc_api.settings import ApiSettings
 from plutarc_bots.bootstrap import build as build_bots
+from plutarc_exchange.api.models import sealing_key
 from plutarc_identity.bootstrap import build
 from plutarc_runtime.service import Service
 from plutarc_runtime.settings import RuntimeSettings
 from plutarc_support.bootstrap import build as build_support
 from plutarc_testkit.waiting import wait_until
+from sqlalchemy import select
+
+from .exchange_gateway import gateway_spec
 
 
 class _QuietServer(ApiServer):
@@ -63,6 +67,11 @@ class LivePlatform:
             RuntimeSettings(kafka_bootstrap=kafka_bootstrap, data_dir=data_dir / "bots"),
             consumer_overrides={"session_timeout_ms": 6000, "heartbeat_interval_ms": 500},
         )
+        self._exchange = Service(
+            gateway_spec(data_dir / "exchange"),
+            RuntimeSettings(kafka_bootstrap=kafka_bootstrap, data_dir=data_dir / "exchange"),
+            consumer_overrides={"session_timeout_ms": 6000, "heartbeat_interval_ms": 500},
+        )
         settings = ApiSettings(
             kafka_bootstrap=kafka_bootstrap,
             data_dir=data_dir / "api",
@@ -94,10 +103,11 @@ class LivePlatform:
         identity = asyncio.create_task(self._identity.run(self._stop))
         support = asyncio.create_task(self._support.run(self._stop))
         bots = asyncio.create_task(self._bots.run(self._stop))
+        exchange = asyncio.create_task(self._exchange.run(self._stop))
         serving = asyncio.create_task(self._server.serve(sockets=[self._socket]))
         await self._stop.wait()
         self._server.should_exit = True
-        await asyncio.gather(identity, support, bots, serving, return_exceptions=True)
+        await asyncio.gather(identity, support, bots, exchange, serving, return_exceptions=True)
 
     def start(self) -> LivePlatform:
         self._thread.start()
@@ -110,14 +120,19 @@ class LivePlatform:
                 and self.api.ready()
                 and all(
                     s.consumers and s.consumers[0].assigned.is_set()
-                    for s in (self._identity, self._support, self._bots)
+                    for s in (self._identity, self._support, self._bots, self._exchange)
                 )
+                and self._sealing_key_published()
             )
 
         wait_until(ready, timeout=90, what="live platform ready")
         if self._error is not None:
             raise self._error
         return self
+
+    def _sealing_key_published(self) -> bool:
+        with self.api.engine.connect() as conn:
+            return conn.execute(select(sealing_key)).first() is not None
 
     def stop(self) -> None:
         self._loop.call_soon_threadsafe(self._stop.set)

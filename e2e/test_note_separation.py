@@ -122,6 +122,8 @@ async def test_every_user_route_is_covered_by_the_generated_calls() -> None:
             "strategy_id",
             "bot_id",
             "version",
+            "connection_id",
+            "order_id",
         )
     }
     routes = [r for r in workspace_routes() if r[2] != "operator"]

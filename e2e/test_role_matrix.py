@@ -52,6 +52,15 @@ SPEC = {
 }
 
 
+CONNECTION = {
+    "venue": "binance",
+    "label": "Main",
+    "credentials": {"testnet": {"api_key": "matrix-key", "secret": "matrix-secret"}},
+}
+RESTING_ORDER = {"side": "buy", "type": "limit", "quantity": "0.1", "price": "90"}
+"""Rests on the e2e gateway's paper desk (it fills at 100): open until cancelled."""
+
+
 def bot_config(strategy_id: str, name: str = "BTC trend") -> dict[str, Any]:
     return {
         "name": name,
@@ -100,6 +109,8 @@ def body_for(method: str, path: str, env: dict[str, str]) -> dict[str, Any] | No
             "config": bot_config(env.get("strategy_id", ""), "Renamed")
         },
         "POST /v1/workspaces/{workspace_id}/bots/{bot_id}/mode": {"mode": "testnet"},
+        "POST /v1/workspaces/{workspace_id}/connections": CONNECTION,
+        "POST /v1/workspaces/{workspace_id}/bots/{bot_id}/orders": RESTING_ORDER,
     }
     return bodies.get(f"{method} {path}", {} if method in ("POST", "PUT", "PATCH") else None)
 
@@ -143,6 +154,8 @@ async def setup(
         env["ticket_id"] = ticket.json()["ticket_id"]
     if path is None or "/strategies" in path or "/bots" in path:
         await bots_setup(platform, owner, env)
+    if path is None or "/connections" in path or "/orders" in path:
+        await exchange_setup(platform, owner, env)
     if "api_tokens:manage" in grants(role):
         # Revoking is judged on one's own token: someone else's needs members:remove as well,
         # which the service checks against the holder's role.
@@ -173,6 +186,24 @@ async def bots_setup(platform, owner: tuple[str, str, str], env: dict[str, str])
         )
         assert bot.status_code == 201, bot.text
         env["bot_id"] = bot.json()["bot_id"]
+
+
+async def exchange_setup(platform, owner: tuple[str, str, str], env: dict[str, str]) -> None:
+    """A venue connection (`connection_id`), and when there is a bot, the bot running with a
+    resting order (`order_id`)."""
+    ws = env["workspace_id"]
+    async with platform.client(owner[0]) as http:
+        made = await http.post(f"/v1/workspaces/{ws}/connections", json=CONNECTION)
+        assert made.status_code == 201, made.text
+        env["connection_id"] = made.json()["connection_id"]
+        if "bot_id" not in env:
+            return
+        bot = f"/v1/workspaces/{ws}/bots/{env['bot_id']}"
+        started = await http.post(f"{bot}/start")
+        assert started.status_code == 200, started.text
+        order = await http.post(f"{bot}/orders", json=RESTING_ORDER)
+        assert order.status_code == 201, order.text
+        env["order_id"] = order.json()["order_id"]
 
 
 async def prepare(http: Any, method: str, path: str, env: dict[str, str]) -> None:

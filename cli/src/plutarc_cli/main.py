@@ -17,6 +17,7 @@ from plutarc_cli.client_cmd import (
     switch,
     workspaces,
 )
+from plutarc_cli.exchange_cmd import connections_app, fills, orders_app, positions
 from plutarc_cli.kafka_cmd import kafka_app
 from plutarc_cli.log_cmd import log
 from plutarc_cli.support_cmd import support_app
@@ -41,6 +42,10 @@ app.add_typer(support_app, name="support")
 app.add_typer(strategies_app, name="strategies")
 app.add_typer(bots_app, name="bots")
 app.add_typer(bot_app, name="bot")
+app.add_typer(connections_app, name="connections")
+app.add_typer(orders_app, name="orders")
+app.command()(fills)
+app.command()(positions)
 
 
 @app.command()

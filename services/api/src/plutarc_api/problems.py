@@ -42,16 +42,20 @@ class Problem(Exception):
         title: str | None = None,
         headers: dict[str, str] | None = None,
         errors: list[dict[str, Any]] | None = None,
+        extensions: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status, self.code, self.detail = status, code, detail
         self.title = title or code.replace(".", " ").replace("_", " ")
         self.headers = headers or {}
         self.errors = errors
+        self.extensions = extensions or {}
+        """RFC 9457 extension members (such as the `order_id` of a rejected order)."""
 
 
 def problem_response(request: Request, p: Problem) -> JSONResponse:
     body: dict[str, Any] = {
+        **p.extensions,
         "type": TYPE_BASE + p.code.replace(".", "/"),
         "title": p.title,
         "status": p.status,

@@ -66,13 +66,18 @@ class ApiRuntime:
         )
         self.reader = Reader(self.engine)
         events = sorted({c.events.name for m in self.modules for c in m.contexts})
+        # The workspace log (audit log, live stream) also reads the contexts' public streams
+        # besides their events topics (the exchange context's orders, keyed by bot).
+        logged = sorted(
+            {*events, *(t.name for m in self.modules for c in m.contexts for t in c.streams)}
+        )
         self.topics: list[Topic] = sorted(
             {t.name: t for m in self.modules for c in m.contexts for t in c.all()}.values(),
             key=lambda t: t.name,
         )
         projections: list[SqlProjection] = [
             OutcomesProjection(events),
-            WorkspaceLogProjection(events, self.registry),
+            WorkspaceLogProjection(logged, self.registry),
             *(p for m in self.modules for p in m.projections),
         ]
         self.read_models = ReadModels(
