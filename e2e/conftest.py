@@ -165,6 +165,7 @@ async def running_platform(
     *,
     identity_opa_url: str | None = None,
     support: bool = True,
+    exchange: dict[str, Any] | None = None,
     **overrides: Any,
 ) -> AsyncIterator[Platform]:
     """Identity, support, bots and the exchange gateway (unless `support=False`) and the API in
@@ -201,7 +202,12 @@ async def running_platform(
         bots_stop = asyncio.Event()
         others.append((bots, bots_stop, asyncio.create_task(bots.run(bots_stop))))
         gateway = Service(
-            gateway_spec(data_dir / "exchange", engine_for(identity_opa_url)),
+            gateway_spec(
+                data_dir / "exchange",
+                kafka_bootstrap,
+                engine_for(identity_opa_url),
+                **(exchange or {}),
+            ),
             RuntimeSettings(kafka_bootstrap=kafka_bootstrap, data_dir=data_dir / "exchange"),
             consumer_overrides=FAST_GROUPS,
         )

@@ -68,7 +68,7 @@ class LivePlatform:
             consumer_overrides={"session_timeout_ms": 6000, "heartbeat_interval_ms": 500},
         )
         self._exchange = Service(
-            gateway_spec(data_dir / "exchange"),
+            gateway_spec(data_dir / "exchange", kafka_bootstrap),
             RuntimeSettings(kafka_bootstrap=kafka_bootstrap, data_dir=data_dir / "exchange"),
             consumer_overrides={"session_timeout_ms": 6000, "heartbeat_interval_ms": 500},
         )

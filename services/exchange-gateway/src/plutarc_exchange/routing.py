@@ -14,7 +14,7 @@ from typing import Protocol
 
 from plutarc_contracts import exchange as x
 from plutarc_contracts.bots import MarketRef
-from plutarc_runtime.domain import NotFound
+from plutarc_runtime.domain import Invalid, NotFound
 from plutarc_runtime.handling import Context
 
 from .domain import Book, BotAccount, Connection
@@ -88,7 +88,7 @@ def route_for(
         return None, Refusal("exchange.no_connection", f"{environment} needs a venue connection")
     try:
         connection = find(ctx, bot.workspace_id, bot.config.connection_id)
-    except NotFound as exc:
+    except (NotFound, Invalid) as exc:  # a bot may name a connection that never existed
         return None, Refusal("exchange.connection_not_found", str(exc))
     if connection.venue != market.venue:
         return None, Refusal(

@@ -69,7 +69,7 @@ async def test_orders_fills_and_positions_of_a_paper_bot(exchange: Exchange) -> 
         second = await created(
             http,
             f"{base}/orders",
-            {"side": "sell", "type": "limit", "quantity": "1", "price": "150"},
+            {"side": "sell", "type": "limit", "quantity": "0.5", "price": "150"},
         )
         opened = (await reader.get(f"{base}/orders", params={"status": "open"})).json()
         assert [o["order_id"] for o in opened["items"]] == [second["order_id"], resting["order_id"]]

@@ -28,6 +28,8 @@ def test_a_testnet_order_needs_a_connection_and_the_bots_host(gateway: Gateway) 
     gateway.market(**BOOK)
     no_connection = gateway.bot(mode="testnet")
     assert gateway.order(no_connection).result["code"] == "exchange.no_connection"
+    never_existed = gateway.bot(mode="testnet", connection_id="conn-1")
+    assert gateway.order(never_existed).result["code"] == "exchange.connection_not_found"
     connection = gateway.connection(("testnet",))
     bot = gateway.bot(mode="testnet", connection_id=connection)
     assert gateway.order(bot).result["code"] == "exchange.no_egress"
