@@ -76,7 +76,15 @@ def build(
     )
 
     venue_orders = VenueOrders()
-    venue_desk = VenueDesk(vault, followed, venue_orders, clock, venue_urls=settings.venue_urls())
+    ca_file = settings.exchange_ca_file
+    venue_desk = VenueDesk(
+        vault,
+        followed,
+        venue_orders,
+        clock,
+        venue_urls=settings.venue_urls(),
+        client_options={"ca_file": str(ca_file)} if ca_file else {},
+    )
 
     def authorizer(store: EventStore, clock: Clock) -> Authorizer:
         return members.authorizer(clock.now)

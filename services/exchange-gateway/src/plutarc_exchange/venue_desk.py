@@ -280,7 +280,9 @@ class VenueDesk:
             try:
                 found = await client.find_order(view.client_order_id, view.symbol)
             except VenueError as exc:
-                log.warning("venue poll failed", extra={"venue": view.venue, "code": exc.code})
+                log.warning(
+                    "venue poll failed: %s", exc, extra={"venue": view.venue, "code": exc.code}
+                )
                 continue
             if found is not None:
                 await self._follow_one(order_id, found)
