@@ -130,6 +130,7 @@ class MarketSimulator:
         self._log_mid = math.log(p.price / float(self.prices.increment))
         self._sigma = p.volatility / math.sqrt(_SECONDS_PER_YEAR)
         self._log_vol = 0.0
+        self._vol_dt = 0.0
         self._level_steps = p.level_size / float(self.amounts.increment)
         self._trade_mu = math.log(p.trade_size / float(self.amounts.increment))
         self._last_move = 0
@@ -140,7 +141,7 @@ class MarketSimulator:
         snap = int(p.snapshot_every * MICROS)
         self._snapshot_us = snap
         self._next_snapshot = start_us + snap if snap else None
-        self._refill()
+        self._refill(math.floor(math.exp(self._log_mid) - p.spread_ticks / 2))
         self._last_move = 0
 
     @property
@@ -151,7 +152,7 @@ class MarketSimulator:
     def _gap(self, rate: float) -> int:
         if rate <= 0:
             return 1 << 62
-        return 1 + int(self._rng.expovariate(rate) * MICROS)
+        return 1 + int(-math.log(1.0 - self._rng.random()) / rate * MICROS)
 
     def level_mean(self, index: int) -> float:
         """Mean size in steps at ``index`` levels from the top: thin at the touch, thicker behind
@@ -167,13 +168,13 @@ class MarketSimulator:
     def snapshot(self) -> BookUpdate:
         """The whole book as the next update (``snapshot=True``)."""
         self.sequence += 1
-        text_p, text_a = self.prices.text, self.amounts.text
+        text_p, text_a = self.prices.texts, self.amounts.texts
         return BookUpdate(
             sequence=self.sequence,
             at=self._at(self.now_us),
             snapshot=True,
-            bids=[(text_p(t), text_a(a)) for t, a in sorted(self.bids.items(), reverse=True)],
-            asks=[(text_p(t), text_a(a)) for t, a in sorted(self.asks.items())],
+            bids=[(text_p[t], text_a[a]) for t, a in sorted(self.bids.items(), reverse=True)],
+            asks=[(text_p[t], text_a[a]) for t, a in sorted(self.asks.items())],
         )
 
     def advance_to(self, until_us: int) -> tuple[list[BookUpdate], list[Trade]]:
@@ -182,58 +183,93 @@ class MarketSimulator:
         if self.sequence == 0:
             books.append(self.snapshot())
         p = self.spec.params
+        append = books.append
         while True:
-            at = min(self._next_update, self._next_trade)
+            next_update, next_trade = self._next_update, self._next_trade
+            at = next_update if next_update <= next_trade else next_trade
             snapshot_at = self._next_snapshot
             if snapshot_at is not None and snapshot_at <= at:
                 if snapshot_at > until_us:
                     break
                 self.now_us = snapshot_at
-                books.append(self.snapshot())
+                append(self.snapshot())
                 self._next_snapshot = snapshot_at + self._snapshot_us
                 continue
             if at > until_us:
                 break
-            if at == self._next_update:
-                self._move(at)
-                update = self._book_update(at)
+            if at == next_update:
+                update = self._update(at)
                 if update is not None:
-                    books.append(update)
+                    append(update)
                 self._next_update = at + self._gap(p.updates_per_second)
             else:
                 self.now_us = at
                 update = self._trade(at, trades)
                 if update is not None:
-                    books.append(update)
+                    append(update)
                 self._next_trade = at + self._gap(p.trades_per_second)
         self.now_us = max(self.now_us, until_us)
         return books, trades
 
-    def _move(self, at: int) -> None:
+    def _update(self, at: int) -> BookUpdate | None:
+        """The mid moves by GBM over the time since the last update, the ladders follow it, and
+        a few levels change size (orders placed and cancelled)."""
         p = self.spec.params
+        rng = self._rng
         dt = (at - self._moved_us) / MICROS
         self.now_us = self._moved_us = at
-        gauss = self._rng.gauss
         if p.clustering:
-            decay = math.exp(-dt / p.clustering_seconds)
-            self._log_vol = self._log_vol * decay + p.clustering * math.sqrt(
-                1.0 - decay * decay
-            ) * gauss(0.0, 1.0)
-        sigma = self._sigma * math.exp(self._log_vol - 0.5 * p.clustering * p.clustering)
-        self._log_mid += -0.5 * sigma * sigma * dt + sigma * math.sqrt(dt) * gauss(0.0, 1.0)
-
-    def _refill(self) -> tuple[list[Level], list[Level]]:
-        """Make the ladders match the mid: drop levels that crossed it or fell out of depth, add
-        the missing ones. Returns the changed levels."""
-        p = self.spec.params
+            self._vol_dt += dt
+            if self._vol_dt >= 1.0:
+                decay = math.exp(-self._vol_dt / p.clustering_seconds)
+                self._log_vol = self._log_vol * decay + p.clustering * math.sqrt(
+                    1.0 - decay * decay
+                ) * rng.gauss(0.0, 1.0)
+                self._vol_dt = 0.0
+            sigma = self._sigma * math.exp(self._log_vol - 0.5 * p.clustering * p.clustering)
+        else:
+            sigma = self._sigma
+        self._log_mid += -0.5 * sigma * sigma * dt + sigma * math.sqrt(dt) * rng.gauss(0.0, 1.0)
         best_bid = math.floor(math.exp(self._log_mid) - p.spread_ticks / 2)
-        best_ask = best_bid + p.spread_ticks
         self._last_move = best_bid - self._best_bid
-        if best_bid == self._best_bid and not self._dirty:
-            return [], []
+        if best_bid != self._best_bid or self._dirty:
+            bid_changes, ask_changes = self._refill(best_bid)
+        else:
+            bid_changes, ask_changes = [], []
+        depth, spread = p.depth, p.spread_ticks
+        text_p, text_a = self.prices.texts, self.amounts.texts
+        random = rng.random
+        bids, asks = self.bids, self.asks
+        for _ in range(1 + int(random() * 3)):
+            index = int(depth * random() ** 2)
+            if random() < 0.5:
+                tick = best_bid - index
+                if tick in bids:
+                    size = bids[tick] = int(bids[tick] * (0.6 + 0.8 * random())) or 1
+                    bid_changes.append((text_p[tick], text_a[size]))
+            else:
+                tick = best_bid + spread + index
+                if tick in asks:
+                    size = asks[tick] = int(asks[tick] * (0.6 + 0.8 * random())) or 1
+                    ask_changes.append((text_p[tick], text_a[size]))
+        if not bid_changes and not ask_changes:
+            return None
+        self.sequence += 1
+        return BookUpdate(
+            sequence=self.sequence,
+            at=_EPOCH + timedelta(microseconds=at),
+            bids=bid_changes,
+            asks=ask_changes,
+        )
+
+    def _refill(self, best_bid: int) -> tuple[list[Level], list[Level]]:
+        """Make the ladders match a new best bid: drop levels that crossed it or fell out of
+        depth, add the missing ones. Returns the changed levels."""
+        p = self.spec.params
+        best_ask = best_bid + p.spread_ticks
         self._best_bid = best_bid
         self._dirty = False
-        text_p, text_a = self.prices.text, self.amounts.text
+        text_p, text_a = self.prices.texts, self.amounts.texts
         low_bid = best_bid - p.depth + 1
         high_ask = best_ask + p.depth - 1
         bid_changes: list[Level] = []
@@ -241,45 +277,20 @@ class MarketSimulator:
         bids, asks = self.bids, self.asks
         for tick in [t for t in bids if t > best_bid or t < low_bid]:
             del bids[tick]
-            bid_changes.append((text_p(tick), "0"))
+            bid_changes.append((text_p[tick], "0"))
         for tick in [t for t in asks if t < best_ask or t > high_ask]:
             del asks[tick]
-            ask_changes.append((text_p(tick), "0"))
+            ask_changes.append((text_p[tick], "0"))
         for index in range(p.depth):
             tick = best_bid - index
             if tick not in bids:
                 size = bids[tick] = self._size(index)
-                bid_changes.append((text_p(tick), text_a(size)))
+                bid_changes.append((text_p[tick], text_a[size]))
             tick = best_ask + index
             if tick not in asks:
                 size = asks[tick] = self._size(index)
-                ask_changes.append((text_p(tick), text_a(size)))
+                ask_changes.append((text_p[tick], text_a[size]))
         return bid_changes, ask_changes
-
-    def _book_update(self, at: int) -> BookUpdate | None:
-        bid_changes, ask_changes = self._refill()
-        rng = self._rng
-        depth = self.spec.params.depth
-        text_p, text_a = self.prices.text, self.amounts.text
-        for _ in range(1 + int(rng.random() * 3)):
-            index = int(depth * rng.random() ** 2)
-            buy = rng.random() < 0.5
-            tick = (
-                self._best_bid - index
-                if buy
-                else self._best_bid + self.spec.params.spread_ticks + index
-            )
-            book = self.bids if buy else self.asks
-            if tick not in book:
-                continue
-            size = book[tick] = max(1, int(book[tick] * rng.lognormvariate(0.0, 0.3)))
-            (bid_changes if buy else ask_changes).append((text_p(tick), text_a(size)))
-        if not bid_changes and not ask_changes:
-            return None
-        self.sequence += 1
-        return BookUpdate(
-            sequence=self.sequence, at=self._at(at), bids=bid_changes, asks=ask_changes
-        )
 
     def _trade(self, at: int, trades: list[Trade]) -> BookUpdate | None:
         """A taker order of lognormal size sweeps the side it hits, level by level, as far as the
@@ -291,7 +302,7 @@ class MarketSimulator:
         wanted = max(1, int(rng.lognormvariate(self._trade_mu, p.trade_size_sigma)))
         book = self.asks if side == "buy" else self.bids
         ticks = sorted(book) if side == "buy" else sorted(book, reverse=True)
-        text_p, text_a = self.prices.text, self.amounts.text
+        text_p, text_a = self.prices.texts, self.amounts.texts
         at_dt = self._at(at)
         changes: list[Level] = []
         for tick in ticks:
@@ -305,17 +316,17 @@ class MarketSimulator:
                 Trade(
                     trade_id=str(self.trade_count),
                     at=at_dt,
-                    price=text_p(tick),
-                    amount=text_a(taken),
+                    price=text_p[tick],
+                    amount=text_a[taken],
                     side=side,
                 )
             )
             if taken == available:
                 del book[tick]
-                changes.append((text_p(tick), "0"))
+                changes.append((text_p[tick], "0"))
             else:
                 book[tick] = available - taken
-                changes.append((text_p(tick), text_a(available - taken)))
+                changes.append((text_p[tick], text_a[available - taken]))
         if not changes:
             return None
         self._dirty = True
@@ -334,7 +345,7 @@ class Simulator:
         *,
         seed: int,
         start: datetime,
-        max_batch: int = 500,
+        max_batch: int = 2000,
     ) -> None:
         if start.tzinfo is None:
             raise ValueError("the simulator needs a timezone-aware start instant")
