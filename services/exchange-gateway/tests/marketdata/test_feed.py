@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from plutarc_contracts.market import BookUpdate, MarketBatch, Trade, encode_batch
+from plutarc_exchange.marketdata.candles_main import run_candles
 from plutarc_exchange.marketdata.feed import run_feed
 from plutarc_exchange.marketdata.publisher import MarketPublisher
 from plutarc_exchange.marketdata.recorded import BadRecording, play, read_recording, record
@@ -200,3 +201,30 @@ def test_a_broken_recording_names_its_line(tmp_path: Path) -> None:
     path.write_bytes(b'{"venue": "binance"}\n')
     with pytest.raises(BadRecording, match=r"bad\.jsonl:1"):
         list(read_recording(path))
+
+
+@pytest.mark.kafka
+async def test_the_candle_process_derives_candles_from_the_feed(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    topics = await unique_topics(kafka_bootstrap)
+    config = settings(kafka_bootstrap, PLUTARC_DATA_DIR=str(tmp_path / "data"))
+    producer = make_producer(kafka_bootstrap, client_id="candles-main-test")
+    await producer.start()
+    sim = Simulator(config.specs(), seed=4, start=START)
+    try:
+        await MarketPublisher(producer, topics).publish(sim.advance(120))
+    finally:
+        await producer.stop()
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_candles(config, stop, topics=topics))
+
+    async def minute_closed() -> bool:
+        batches = [b for _, b in await read_all(kafka_bootstrap, topics.candles)]
+        return {c.width for b in batches for c in b.candles} == {"1s", "1m"}
+
+    await until(minute_closed, 30, what="1s and 1m candles")
+    stop.set()
+    processor = await task
+    assert processor.stats.markets == {"binance:BTC/USDT", "bybit:ETH/USDT"}
+    assert (tmp_path / "data" / "market-candles.sqlite").exists()
