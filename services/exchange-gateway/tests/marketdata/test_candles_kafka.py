@@ -190,3 +190,25 @@ async def test_a_crash_after_publishing_repeats_candles_that_readers_drop(
     got, values = received(published)
     assert set(got.values()) == {1}
     assert values == expected_candles(trades_by_market(batches))
+
+
+async def test_an_undecodable_message_is_counted_and_skipped(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    topics = await unique_topics(kafka_bootstrap)
+    batches = trade_batches(hours=1)
+    producer = make_producer(kafka_bootstrap, client_id="candles-test")
+    await producer.start()
+    try:
+        publisher = MarketPublisher(producer, topics)
+        await publisher.publish(batches[:4])
+        await publisher.publish_raw(topics.trades, b"binance:BTC/USDT", b'{"not": "a batch"}')
+        await publisher.publish(batches[4:])
+    finally:
+        await producer.stop()
+    proc = processor(kafka_bootstrap, topics, tmp_path / "c.sqlite")
+    await run_until(proc, len(batches) + 1)
+    proc.close()
+    assert proc.stats.undecodable == 1
+    _, values = received(await read_all(kafka_bootstrap, topics.candles))
+    assert values == expected_candles(trades_by_market(batches))
