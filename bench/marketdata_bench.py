@@ -5,6 +5,8 @@ published)."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import multiprocessing
 import time
 import uuid
 from collections.abc import Iterator
@@ -42,7 +44,9 @@ def _generate(updates: int, encode: bool) -> tuple[float, int, int, int]:
     return time.perf_counter() - started, done, messages, size
 
 
-async def _publish(bootstrap: str, updates: int, max_batch: int) -> tuple[float, int, int, int]:
+async def _publish(
+    bootstrap: str, updates: int, max_batch: int, markets: list[MarketSpec] = MARKETS
+) -> tuple[float, int, int, int]:
     prefix = f"mdbench{uuid.uuid4().hex[:6]}"
     topics = MarketTopics(f"{prefix}.books.v1", f"{prefix}.trades.v1", f"{prefix}.candles.v1")
     await ensure_topics(
@@ -52,7 +56,7 @@ async def _publish(bootstrap: str, updates: int, max_batch: int) -> tuple[float,
     producer = make_producer(bootstrap, client_id="marketdata-bench", linger_ms=5)
     await producer.start()
     publisher = MarketPublisher(producer, topics)
-    sim = Simulator(MARKETS, seed=2, start=START, max_batch=max_batch)
+    sim = Simulator(markets, seed=2, start=START, max_batch=max_batch)
     done = 0
     try:
         started = time.perf_counter()
@@ -107,6 +111,20 @@ async def _candles(bootstrap: str, base: Path, seconds: int) -> tuple[float, int
     return elapsed, proc.stats.trades, proc.stats.candles
 
 
+def _half(bootstrap: str, updates: int, part: int) -> tuple[float, int, int, int]:
+    return asyncio.run(_publish(bootstrap, updates, 2000, MARKETS[part::2]))
+
+
+def _two_processes(bootstrap: str, updates: int) -> tuple[float, int, int]:
+    ctx = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(2, mp_context=ctx) as pool:
+        list(pool.map(_half, [bootstrap] * 2, [1000] * 2, [0, 1]))  # imports, connections
+        started = time.perf_counter()
+        results = list(pool.map(_half, [bootstrap] * 2, [updates // 2] * 2, [0, 1]))
+        elapsed = time.perf_counter() - started
+    return elapsed, sum(r[1] for r in results), sum(r[2] for r in results)
+
+
 def run(
     base: Path, bootstrap: str, quick: bool = False, updates: int | None = None
 ) -> Iterator[str]:
@@ -129,6 +147,11 @@ def run(
             f"{messages:,} messages ({messages / elapsed:,.0f}/s, {nbytes / messages / 1000:.0f} kB "
             f"each), {nbytes / elapsed / 1e6:.1f} MB/s"
         )
+    elapsed, done, messages = _two_processes(bootstrap, size)
+    yield (
+        f"generated and published by two feed processes, five markets each: {done:,} book "
+        f"updates in {elapsed:.2f} s = {done / elapsed:,.0f}/s ({messages:,} messages)"
+    )
     elapsed, trades, candles = asyncio.run(_candles(bootstrap, base, 600 if quick else 3600))
     yield (
         f"candle processor: {trades:,} trades folded into 7 widths in {elapsed:.2f} s = "
