@@ -127,6 +127,7 @@ BENCHMARKS: dict[str, Callable[[Env], Iterator[str]]] = {
     "relay": relay,
     "roundtrip": roundtrip,
     "telegram": external("bench.telegram_bench", {}),
+    "marketdata": external("bench.marketdata_bench", {"updates": 100_000}),
     "api": external("bench.api_bench", {}),
     "exchange": external("bench.exchange_bench", {}),
     "exchange_api": external("bench.exchange_api_bench", {}),
