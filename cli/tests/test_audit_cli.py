@@ -270,8 +270,13 @@ def test_the_cli_imports_no_service_package() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = set(json.loads(out.stdout.replace("'", '"')))
-    services = {f"plutarc_{d.name}" for d in (Path(__file__).parents[2] / "services").iterdir()}
-    assert "plutarc_identity" in services and "plutarc_api" in services
+    services = {
+        package.name
+        for service in (Path(__file__).parents[2] / "services").iterdir()
+        for package in (service / "src").iterdir()
+        if package.name.startswith("plutarc_")
+    }
+    assert {"plutarc_identity", "plutarc_api", "plutarc_exchange", "plutarc_bots"} <= services
     assert not loaded & services, "the CLI must import no service package"
     assert loaded <= {
         "plutarc_cli",

@@ -14,23 +14,17 @@ import asyncio
 import contextlib
 import logging
 import signal
-from typing import Annotated, NoReturn
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from plutarc_bots.runtime import (
-    BotRuntime,
-    EgressSwitch,
-    InvalidBotId,
-    KafkaUnreachable,
-    RuntimeFailure,
-    RuntimeSettings,
-    check_bot_id,
-    default_egress,
-)
 from plutarc_runtime.logs import configure_logging
 from plutarc_runtime.text import visible
 from rich.console import Console
 from rich.markup import escape
+
+if TYPE_CHECKING:
+    from plutarc_bots.runtime import BotRuntime
 
 bot_app = typer.Typer(no_args_is_help=True, help="Run one bot on this machine.")
 err = Console(stderr=True)
@@ -58,6 +52,14 @@ def _fail(message: str, code: int) -> NoReturn:
     raise typer.Exit(code)
 
 
+def default_egress(bind: str, runtime_dir: Path) -> Any:
+    """The bots service's egress for the bot (imported here, when a bot runs: the CLI's other
+    commands import no service package)."""
+    from plutarc_bots.runtime import default_egress as make
+
+    return make(bind, runtime_dir)
+
+
 async def _run(runtime: BotRuntime) -> str:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -79,6 +81,16 @@ def run(bot_id: BotArg, kafka: KafkaOpt = None, egress_bind: BindOpt = "127.0.0.
     It follows the bot's configuration, evaluates its strategy on each closed candle and sends
     its orders to the exchange gateway as the bot.
     """
+    from plutarc_bots.runtime import (
+        BotRuntime,
+        EgressSwitch,
+        InvalidBotId,
+        KafkaUnreachable,
+        RuntimeFailure,
+        RuntimeSettings,
+        check_bot_id,
+    )
+
     try:
         bot_id = check_bot_id(bot_id)
     except InvalidBotId as exc:

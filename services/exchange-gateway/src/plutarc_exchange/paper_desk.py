@@ -5,8 +5,9 @@ topics, and a paper account per bot inside each engine.
 Handlers submit and cancel in their thread; the market-data feed (`PaperFeed`) applies books and
 trades on the event loop and hands the fills they caused back as ``exchange.record_venue_reports``
 commands; one lock keeps the engines consistent between the two. The engines live in memory: a
-restarted gateway rebuilds each bot's paper account from its book and re-submits its open paper
-orders (their queue position is estimated again from the book as it is then).
+bot's paper account is funded from its book the first time the bot trades after a start, and
+`resume` re-submits a bot's open paper orders (their queue position estimated again from the book
+as it is then); calling it for every account at start is not wired yet (docs/exchange.md).
 """
 
 from __future__ import annotations
