@@ -239,8 +239,10 @@ async def _trade(
             accepted = {o.order_id for o in orders.accepted(mode)}
             done = {f.order_id for f in orders.of(x.OrderFilled) if f.status == "filled"}
             cancelled = {c.order_id for c in orders.of(x.OrderCancelled)}
+            assert not done & cancelled, "an order closes once: filled or cancelled"
+            every = {o.order_id for o in orders.of(x.OrderAccepted)}
+            assert (done | cancelled) <= every, "no outcome for an order never accepted"
             open_now = accepted - done - cancelled
-            assert accepted == (done & accepted) | (cancelled & accepted) | open_now
             assert not open_now, f"{mode}: {open_now} still open"
             fills = [f for f in orders.of(x.OrderFilled) if f.order_id in accepted]
             sides = {o.order_id: o.side for o in orders.accepted(mode)}

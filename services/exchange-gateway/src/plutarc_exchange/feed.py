@@ -59,7 +59,6 @@ class PaperFeed:
 
     def __init__(self, desk: PaperDesk, bootstrap: str, clock: Clock, tick: float = 0.05) -> None:
         self.desk, self.bootstrap, self.clock, self.tick = desk, bootstrap, clock, tick
-        self.applied = 0
 
     async def run(self, execute: Execute, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -96,7 +95,6 @@ class PaperFeed:
                             log.warning("undecodable market data", extra={"topic": record.topic})
                             continue
                         reports += await asyncio.to_thread(self.desk.on_batch, batch)
-                        self.applied += 1
                 reports += await asyncio.to_thread(self.desk.advance, self.clock.now())
                 for command in commands_for(self.desk, reports):
                     await asyncio.to_thread(

@@ -11,6 +11,7 @@ rejected commands that change nothing.
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -36,6 +37,14 @@ def parse_id(value: str, field: str) -> UUID:
         raise errors.InvalidInput(
             f"`{field}` must be a UUID", field=field, code="exchange.invalid_id"
         ) from None
+
+
+def _refused(
+    account: BotAccount, order_id: str, code: str, reason: str, at: datetime
+) -> dict[str, str]:
+    """Record the order as rejected; the command's reply says so with the code."""
+    account.reject(order_id, code, reason, at)
+    return {"order_id": order_id, "status": "rejected", "code": code, "reason": reason}
 
 
 def _amount(value: str | None) -> Decimal | None:
@@ -183,15 +192,8 @@ class _Handlers:
         if refusal is None and bot.mode != "paper":
             route, refusal = route_for(bot, account, self.venues, ctx, self._connection)
         if refusal is not None:
-            account.reject(order_id, refusal.code, refusal.reason, ctx.now)
             return Accepted(
-                [account],
-                {
-                    "order_id": order_id,
-                    "status": "rejected",
-                    "code": refusal.code,
-                    "reason": refusal.reason,
-                },
+                [account], _refused(account, order_id, refusal.code, refusal.reason, ctx.now)
             )
         accepted = x.OrderAccepted(
             workspace_id=p.workspace_id,
@@ -210,20 +212,19 @@ class _Handlers:
         )
         daily = _amount(limits.daily_loss_limit)
         if route is None:
-            reports = self.paper.submit(p.bot_id, market, accepted, book, ctx.now)
+            try:
+                reports = self.paper.submit(p.bot_id, market, accepted, book, ctx.now)
+            except LookupError as exc:  # no market rules: neither the venue nor a snapshot
+                reason = f"paper cannot trade {market.symbol} on {market.venue}: {exc}"
+                refused = _refused(account, order_id, "paper.unknown_market", reason, ctx.now)
+                return Accepted([account], refused)
             mine = next((r for r in reports if r.order_id == order_id and r.rejected_code), None)
             if mine is not None and mine.rejected_code is not None:
-                account.reject(order_id, mine.rejected_code, mine.rejected_reason, ctx.now)
-                others = self._apply(ctx, account, [r for r in reports if r is not mine], daily)
-                return Accepted(
-                    [account, *others],
-                    {
-                        "order_id": order_id,
-                        "status": "rejected",
-                        "code": mine.rejected_code,
-                        "reason": mine.rejected_reason,
-                    },
+                rest = [r for r in reports if r is not mine]
+                refused = _refused(
+                    account, order_id, mine.rejected_code, mine.rejected_reason, ctx.now
                 )
+                return Accepted([account, *self._apply(ctx, account, rest, daily)], refused)
             account.accept(accepted, ctx.now)
             others = self._apply(ctx, account, reports, daily)
             status = "filled" if order_id not in account.orders else "open"

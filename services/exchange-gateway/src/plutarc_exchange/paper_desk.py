@@ -29,13 +29,10 @@ from .paper import LatencyModel, MarketRules, PaperEngine, PaperOrder
 log = logging.getLogger(__name__)
 
 RulesFor = Callable[[str, str], MarketRules]
+"""A market's rules; LookupError for a market it does not know (venue_table.UnknownMarket)."""
 LatencyFor = Callable[[str], LatencyModel]
 Owner = tuple[str, str]
 """(workspace id, bot id) of an order."""
-
-
-class UnknownMarket(LookupError):
-    pass
 
 
 class PaperDesk:
@@ -158,7 +155,7 @@ class PaperDesk:
         with self.lock:
             try:
                 engine = self.engine(batch.venue, batch.symbol)
-            except UnknownMarket:
+            except LookupError:  # data of a market with no rules: no engine can trade it
                 return reports
             for update in batch.books:
                 reports.extend(engine.on_book(update))

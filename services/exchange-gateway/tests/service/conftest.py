@@ -20,6 +20,7 @@ from plutarc_exchange.paper import MarketRules
 from plutarc_exchange.paper_desk import PaperDesk
 from plutarc_exchange.sealing import Credentials, seal
 from plutarc_exchange.settings import ExchangeSettings
+from plutarc_exchange.venue_table import VenueTable
 from plutarc_exchange.views import Bots
 from plutarc_runtime.clock import FakeClock
 from plutarc_testkit.harness import Harness
@@ -161,7 +162,10 @@ def gateway(tmp_path: Path, policy: RegoEngine) -> Iterator[Gateway]:
     for env in workspace_events(ws, {"alice": "owner", "bob": "viewer", "tina": "trader"}):
         memberships.apply(env)
         workspaces.apply(env)
-    desk = PaperDesk(lambda venue, symbol: RULES)
+    table = VenueTable()
+    desk = PaperDesk(
+        lambda venue, symbol: RULES if symbol == "BTC/USDT" else table.rules(venue, symbol)
+    )
     settings = ExchangeSettings(data_dir=tmp_path / "data")
     clock = FakeClock(T0)
     spec = build(

@@ -138,3 +138,16 @@ def test_bad_orders_and_callers_change_nothing(gateway: Gateway) -> None:
     gateway.rejected(ALICE, place(bot_id=bot, post_only=True), "exchange.invalid_input")
     assert gateway.of(bot, "exchange.order_accepted") == []
     assert gateway.ok(f"bot:{bot}", place(bot_id=bot)).result["status"] == "filled"
+
+
+def test_a_market_with_no_rules_is_refused_on_paper(gateway: Gateway) -> None:
+    from plutarc_contracts import bots as b
+    from plutarc_exchange.paper_desk import PaperDesk
+    from plutarc_exchange.venue_table import VenueTable
+
+    gateway.desk.__dict__.update(PaperDesk(VenueTable().rules).__dict__)  # the real rules
+    bot = gateway.bot(market=b.MarketRef(venue="binance", symbol="DOGE/JPY"))
+    reply = gateway.order(bot, type="limit", price="10", quantity="1")
+    assert reply.result["code"] == "paper.unknown_market"
+    assert gateway.of(bot, "exchange.order_rejected")[-1].code == "paper.unknown_market"
+    assert ("binance", "DOGE/JPY") not in gateway.desk.markets()

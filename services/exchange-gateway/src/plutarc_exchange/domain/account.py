@@ -193,12 +193,6 @@ class BotAccount(Aggregate):
         order = self.orders.get(report.order_id)
         if order is None:
             return  # closed already: a late duplicate
-        if (
-            report.venue_order_id is not None
-            and report.rejected_code is None
-            and not (report.fills or report.cancelled)
-        ):
-            return
         if report.rejected_code is not None:
             self.reject(report.order_id, report.rejected_code, report.rejected_reason, at)
             return
