@@ -44,7 +44,7 @@ lint: venv
 
 typecheck: venv
 	$(RUN) mypy -p plutarc_contracts -p plutarc_runtime -p plutarc_access -p plutarc_localkafka \
-	  -p plutarc_testkit -p plutarc_identity -p plutarc_support -p plutarc_bots -p plutarc_exchange -p plutarc_api -p plutarc_cli
+	  -p plutarc_testkit -p plutarc_identity -p plutarc_support -p plutarc_bots -p plutarc_exchange -p plutarc_compute -p plutarc_api -p plutarc_cli
 
 test: install lint typecheck
 	$(RUN) pytest
