@@ -166,18 +166,20 @@ async def statement(
         ],
         prices,
     )
-    return UsageOut(
-        workspace_id=workspace_id,
-        from_=found.start,
-        to=found.end,
-        as_of=found.as_of,
-        bots=[
-            BotUsageOut(
-                bot_id=line.bot_id, provider=line.provider, size=line.size, **_figures(line)
-            )
-            for line in found.lines
-        ],
-        total=UsageLineOut(**_figures(found.total())),
+    return UsageOut.model_validate(
+        {
+            "workspace_id": workspace_id,
+            "from": found.start,
+            "to": found.end,
+            "as_of": found.as_of,
+            "bots": [
+                BotUsageOut(
+                    bot_id=line.bot_id, provider=line.provider, size=line.size, **_figures(line)
+                )
+                for line in found.lines
+            ],
+            "total": UsageLineOut(**_figures(found.total())),
+        }
     )
 
 
