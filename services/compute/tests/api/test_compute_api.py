@@ -1,5 +1,5 @@
 """The compute API over HTTP (identity, the platform and the API on real Kafka, a stand-in compute
-service answering its commands, fake_compute.py): hosts listed and paged, a bot's host with its
+service answering its commands, e2e/fake_compute.py): hosts listed and paged, a bot's host with its
 window and next wake, the usage statement, the sleep policy set (with an Idempotency-Key) and an
 operator's wake; a viewer reads and cannot manage, a trader cannot manage either; bad input is
 refused with stable codes and changes nothing; OpenAPI states each route's permission."""
@@ -8,27 +8,21 @@ from __future__ import annotations
 
 import sys
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from plutarc_compute.api.models import hosts
 from plutarc_compute.api.routes import Pricing
-from plutarc_contracts import compute as c
-from plutarc_testkit.waiting import until
-from sqlalchemy import select
-
-from .fake_compute import FakeCompute, fake_compute
-from .test_usage import FakePrices
 
 _ROOT = Path(__file__).resolve().parents[4]
 if str(_ROOT) not in sys.path:
     sys.path.append(str(_ROOT))
 
 from e2e.conftest import Platform, running_platform  # noqa: E402
+from e2e.fake_compute import FakeCompute, FakePrices, fake_compute, seed  # noqa: E402
 from e2e.test_support_over_http import org_with  # noqa: E402
 
 pytestmark = pytest.mark.kafka
@@ -54,73 +48,6 @@ def prices(monkeypatch: pytest.MonkeyPatch) -> None:
 def problem(r: httpx.Response) -> tuple[int, str]:
     assert r.headers["content-type"] == "application/problem+json", r.text
     return r.status_code, str(r.json()["code"])
-
-
-def window(ws: str, bot: str, starts_at: datetime) -> c.WindowPlanned:
-    return c.WindowPlanned(
-        workspace_id=ws,
-        bot_id=bot,
-        provider="aws",
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(hours=8),
-        wake_at=starts_at - timedelta(minutes=2),
-        end_rule="flatten",
-        time_zone="UTC",
-    )
-
-
-async def seed(platform: Platform, compute: FakeCompute, ws: str, other_ws: str) -> datetime:
-    """bot-a ran two hours (4 h to 2 h ago) and sleeps with its address; bot-b has a window
-    planned and nothing else; a bot of another workspace is running."""
-    now = datetime.now(UTC).replace(microsecond=0)
-    ids = {"workspace_id": ws, "bot_id": f"{ws}-a"}
-    tomorrow = now + timedelta(days=1)
-    for payload, at in [
-        (window(ws, f"{ws}-a", now - timedelta(hours=4)), now - timedelta(hours=5)),
-        (
-            c.ProvisioningRequested(
-                **ids, provider="aws", attempt=1, size="t3.small", reason="window"
-            ),
-            now - timedelta(hours=4, minutes=3),
-        ),
-        (
-            c.HostProvisioned(
-                **ids,
-                provider="aws",
-                address="203.0.113.7",
-                host_id="i-1",
-                size="t3.small",
-                took_ms=60_000,
-            ),
-            now - timedelta(hours=4),
-        ),
-        (c.BotStartedOnHost(**ids, address="203.0.113.7"), now - timedelta(hours=4)),
-        (c.HostDrained(**ids, reason="flat"), now - timedelta(hours=2)),
-        (
-            c.HostDeprovisioned(**ids, address="203.0.113.7", address_kept=True),
-            now - timedelta(hours=2),
-        ),
-        (window(ws, f"{ws}-a", tomorrow), now - timedelta(hours=2)),
-        (window(ws, f"{ws}-b", tomorrow), now - timedelta(hours=1)),
-        (
-            c.WindowMissed(
-                workspace_id=ws,
-                bot_id=f"{ws}-b",
-                window_starts_at=now - timedelta(minutes=30),
-                state="new",
-            ),
-            now - timedelta(minutes=30),
-        ),
-        (window(other_ws, f"{other_ws}-x", tomorrow), now - timedelta(hours=1)),
-    ]:
-        await compute.publish(payload, at)
-
-    async def shown() -> bool:
-        row = await platform.api.reader.one(select(hosts).where(hosts.c.bot_id == f"{other_ws}-x"))
-        return row is not None
-
-    await until(shown, what="the seeded hosts in the API's read model")
-    return now
 
 
 async def people(platform: Platform) -> tuple[str, str, str, str]:
