@@ -131,6 +131,7 @@ BENCHMARKS: dict[str, Callable[[Env], Iterator[str]]] = {
     "api": external("bench.api_bench", {}),
     "exchange": external("bench.exchange_bench", {}),
     "exchange_api": external("bench.exchange_api_bench", {}),
+    "compute_api": external("bench.compute_api_bench", {}),
 }
 
 

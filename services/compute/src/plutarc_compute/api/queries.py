@@ -12,6 +12,7 @@ from plutarc_api.problems import Problem
 from plutarc_api.runtime import ApiRuntime
 from plutarc_runtime.readmodels import aware
 from sqlalchemy import or_, select
+from sqlalchemy.engine import Connection
 
 from . import usage as u
 from .models import hosts, misses, policies
@@ -131,31 +132,26 @@ def _period(start: datetime, end: datetime) -> None:
         ) from None
 
 
-async def statement(
-    rt: ApiRuntime, workspace_id: str, start: datetime, end: datetime, prices: u.Prices
-) -> UsageOut:
-    _period(start, end)
-    as_of = max(start, min(rt.now(), end))
+def usage_rows(
+    conn: Connection, workspace_id: str, start: datetime, as_of: datetime
+) -> tuple[list[u.BotLife], list[u.Interval]]:
+    """The workspace's bots alive in [start, as_of) and the intervals overlapping it."""
     h, i = hosts.c, intervals.c
-    bot_rows = await rt.reader.all(
+    bot_rows = conn.execute(
         select(h.bot_id, h.provider, h.size, h.first_seen_at, h.released_at).where(
             h.workspace_id == workspace_id,
             h.first_seen_at < as_of,
             or_(h.released_at.is_(None), h.released_at > start),
         )
     )
-    spans = await rt.reader.all(
-        select(intervals).where(
+    spans = conn.execute(
+        select(i.bot_id, i.kind, i.started_at, i.ended_at, i.provider, i.size).where(
             i.workspace_id == workspace_id,
             i.started_at < as_of,
             or_(i.ended_at.is_(None), i.ended_at > start),
         )
     )
-    found = u.statement(
-        workspace_id,
-        start,
-        end,
-        rt.now(),
+    return (
         [
             u.BotLife(r.bot_id, r.provider, r.size, aware(r.first_seen_at), aware(r.released_at))
             for r in bot_rows
@@ -164,11 +160,13 @@ async def statement(
             u.Interval(r.bot_id, r.kind, aware(r.started_at), aware(r.ended_at), r.provider, r.size)
             for r in spans
         ],
-        prices,
     )
+
+
+def usage_out(found: u.Statement) -> UsageOut:
     return UsageOut.model_validate(
         {
-            "workspace_id": workspace_id,
+            "workspace_id": found.workspace_id,
             "from": found.start,
             "to": found.end,
             "as_of": found.as_of,
@@ -181,6 +179,16 @@ async def statement(
             "total": UsageLineOut(**_figures(found.total())),
         }
     )
+
+
+async def statement(
+    rt: ApiRuntime, workspace_id: str, start: datetime, end: datetime, prices: u.Prices
+) -> UsageOut:
+    _period(start, end)
+    now = rt.now()
+    as_of = max(start, min(now, end))
+    bots, spans = await rt.reader.run(lambda conn: usage_rows(conn, workspace_id, start, as_of))
+    return usage_out(u.statement(workspace_id, start, end, now, bots, spans, prices))
 
 
 def _text(value: Decimal) -> str:

@@ -26,6 +26,8 @@ CURRENCY = "USD"
 HOURS = Decimal("0.01")
 MONEY = Decimal("0.0001")
 MAX_PERIOD = timedelta(days=366)
+MICROS_PER_HOUR = Decimal(3_600_000_000)
+ONE_MICROSECOND = timedelta(microseconds=1)
 
 
 class Prices(Protocol):
@@ -137,13 +139,15 @@ def check_period(start: datetime, end: datetime) -> None:
         raise PeriodError("compute.period_too_long", "a statement covers at most 366 days")
 
 
-def _hours(start: datetime, end: datetime | None, lo: datetime, hi: datetime) -> Decimal:
+def _micros(start: datetime, end: datetime | None, lo: datetime, hi: datetime) -> int:
+    """Microseconds of [start, end) inside [lo, hi) (an open end: up to hi)."""
     first = max(start, lo)
     last = hi if end is None else min(end, hi)
-    if last <= first:
-        return Decimal(0)
-    seconds = (last - first) // timedelta(microseconds=1)
-    return Decimal(seconds) / Decimal(3_600_000_000)
+    return 0 if last <= first else (last - first) // ONE_MICROSECOND
+
+
+def _hours(start: datetime, end: datetime | None, lo: datetime, hi: datetime) -> Decimal:
+    return Decimal(_micros(start, end, lo, hi)) / MICROS_PER_HOUR
 
 
 def _round(value: Decimal, step: Decimal) -> Decimal:
@@ -186,20 +190,21 @@ def statement(
             rate = _price(line, prices, bot.provider, bot.size)
             rate += _price(line, prices, bot.provider, None)
         exact[bot.bot_id] = {"always_on_hours": hours, "always_on_cost": hours * rate}
+    used: dict[tuple[str, str, str, str | None], int] = {}
     for i in intervals:
-        line = lines.setdefault(i.bot_id, Line(i.bot_id, i.provider, i.size))
-        found = exact.setdefault(i.bot_id, {})
-        hours = _hours(i.started_at, i.ended_at, start, as_of)
-        if hours == 0:
-            continue
-        if i.kind == "host":
-            rate = _price(line, prices, i.provider, i.size or "")
-            found["compute_hours"] = found.get("compute_hours", Decimal(0)) + hours
-            found["compute_cost"] = found.get("compute_cost", Decimal(0)) + hours * rate
-        else:
-            rate = _price(line, prices, i.provider, None)
-            found["address_hours"] = found.get("address_hours", Decimal(0)) + hours
-            found["address_cost"] = found.get("address_cost", Decimal(0)) + hours * rate
+        lines.setdefault(i.bot_id, Line(i.bot_id, i.provider, i.size))
+        micros = _micros(i.started_at, i.ended_at, start, as_of)
+        if micros:
+            size = (i.size or "") if i.kind == "host" else None
+            key = (i.bot_id, i.kind, i.provider, size)
+            used[key] = used.get(key, 0) + micros
+    for (bot_id, kind, provider, size), micros in used.items():
+        hours = Decimal(micros) / MICROS_PER_HOUR
+        rate = _price(lines[bot_id], prices, provider, size)
+        name = "compute" if kind == "host" else "address"
+        found = exact.setdefault(bot_id, {})
+        found[f"{name}_hours"] = found.get(f"{name}_hours", Decimal(0)) + hours
+        found[f"{name}_cost"] = found.get(f"{name}_cost", Decimal(0)) + hours * rate
     for bot_id in sorted(lines):
         line = lines[bot_id]
         figures = exact.get(bot_id, {})
