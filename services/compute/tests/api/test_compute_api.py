@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -119,6 +119,15 @@ async def test_hosts_a_host_and_the_usage_statement(
         )
         assert total["priced"] is False
 
+        cut = now - timedelta(hours=3)
+        for start in (cut, cut.astimezone(timezone(timedelta(hours=5)))):
+            params = {"from": start.isoformat(), "to": period["to"]}
+            lines = {
+                b["bot_id"]: b
+                for b in (await http.get(f"{base}/usage", params=params)).json()["bots"]
+            }
+            assert lines[f"{ws}-a"]["compute_hours"] == "1.00", f"one hour after {start}"
+
         for bad, code in [
             ({"from": period["to"], "to": period["from"]}, "compute.invalid_period"),
             (
@@ -128,6 +137,10 @@ async def test_hosts_a_host_and_the_usage_statement(
             (
                 {"from": "2025-01-01T00:00:00Z", "to": "2026-12-01T00:00:00Z"},
                 "compute.period_too_long",
+            ),
+            (
+                {"from": "9999-12-31T23:00:00-05:00", "to": "9999-12-31T23:30:00-05:00"},
+                "compute.invalid_period",
             ),
             ({"from": "yesterday", "to": period["to"]}, "request.invalid"),
             ({"to": period["to"]}, "request.invalid"),

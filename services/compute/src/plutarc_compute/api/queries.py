@@ -123,9 +123,9 @@ async def sleep_policy(rt: ApiRuntime, workspace_id: str) -> SleepPolicyOut | No
     )
 
 
-def _period(start: datetime, end: datetime) -> None:
+def _period(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     try:
-        u.check_period(start, end)
+        return u.in_utc(start, end)
     except u.PeriodError as exc:
         raise Problem(
             422, exc.code, exc.detail, errors=[{"field": "from", "message": exc.detail}]
@@ -184,7 +184,7 @@ def usage_out(found: u.Statement) -> UsageOut:
 async def statement(
     rt: ApiRuntime, workspace_id: str, start: datetime, end: datetime, prices: u.Prices
 ) -> UsageOut:
-    _period(start, end)
+    start, end = _period(start, end)
     now = rt.now()
     as_of = max(start, min(now, end))
     bots, spans = await rt.reader.run(lambda conn: usage_rows(conn, workspace_id, start, as_of))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Protocol
 
@@ -126,9 +126,18 @@ class Statement:
         return out
 
 
+def in_utc(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """The period's ends in UTC (as the read models store instants), checked (`check_period`)."""
+    check_period(start, end)
+    try:
+        return start.astimezone(UTC), end.astimezone(UTC)
+    except OverflowError:
+        raise PeriodError("compute.invalid_period", "the period is out of range") from None
+
+
 def check_period(start: datetime, end: datetime) -> None:
     """A period is [from, to): both with a time zone, `from` before `to`, at most 366 days."""
-    if start.tzinfo is None or end.tzinfo is None:
+    if start.utcoffset() is None or end.utcoffset() is None:
         raise PeriodError(
             "compute.invalid_period",
             "give `from` and `to` with a time zone, e.g. 2026-12-01T00:00Z",
