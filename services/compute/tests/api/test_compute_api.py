@@ -76,6 +76,9 @@ async def test_hosts_a_host_and_the_usage_statement(
             await http.get(f"{base}/hosts", params={"limit": 1, "cursor": first["next_cursor"]})
         ).json()
         assert [h["bot_id"] for h in first["items"] + second["items"]] == [f"{ws}-a", f"{ws}-b"]
+        for bad in ({"cursor": "not-ours"}, {"state": "dozing"}, {"limit": 0}):
+            r = await http.get(f"{base}/hosts", params=bad)
+            assert problem(r) == (422, "request.invalid"), bad
         asleep = (await http.get(f"{base}/hosts", params={"state": "asleep"})).json()
         assert [h["bot_id"] for h in asleep["items"]] == [f"{ws}-a"]
 
