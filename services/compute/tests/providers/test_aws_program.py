@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
-import pulumi
 import pytest
 from plutarc_compute.providers.aws_program import (
     AwsConfigError,
@@ -16,13 +12,9 @@ from plutarc_compute.providers.aws_program import (
     render_user_data,
 )
 
+from .pulumi_mocks import ASSOCIATION, EIP, GROUP, INSTANCE, Run, address_of, run_under_mocks
+
 BOT = "7c0e2b7e-4c1a-4d59-9a55-2f1c3f0b9d11"
-EIP, INSTANCE, GROUP, ASSOCIATION = (
-    "aws:ec2/eip:Eip",
-    "aws:ec2/instance:Instance",
-    "aws:ec2/securityGroup:SecurityGroup",
-    "aws:ec2/eipAssociation:EipAssociation",
-)
 SETTINGS = AwsSettings(
     ami="ami-0abc",
     subnet_id="subnet-0abc",
@@ -35,74 +27,23 @@ ENV = {"PLUTARC_KAFKA_BOOTSTRAP": "10.0.0.5:9092", "PLUTARC_DATA_DIR": "/var/lib
 SECRET_VALUES = ("hunter2", "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
 
 
-@dataclass
-class Registered:
-    typ: str
-    name: str
-    inputs: dict[str, Any]
-    options: pulumi.ResourceOptions | None = None
-
-
-@dataclass
-class Run:
-    resources: list[Registered] = field(default_factory=list)
-    outputs: dict[str, Any] = field(default_factory=dict)
-
-    def of(self, typ: str) -> list[Registered]:
-        return [r for r in self.resources if r.typ == typ]
-
-    def one(self, typ: str) -> Registered:
-        (found,) = self.of(typ)
-        return found
-
-
-class Mocks(pulumi.runtime.Mocks):
-    def __init__(self, run: Run) -> None:
-        self.run = run
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        self.run.resources.append(Registered(args.typ, args.name, dict(args.inputs)))
-        state = dict(args.inputs)
-        if args.typ == EIP:
-            state.update(public_ip="203.0.113.7", allocation_id=f"eipalloc-{args.name}")
-            return f"eipalloc-{args.name}", state
-        if args.typ == INSTANCE:
-            state.update(private_ip="10.0.1.20")
-            return f"i-{args.name}", state
-        return f"{args.name}-id", state
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
-        return {}
-
-
 def run_program(*, awake: bool, size: str = "t4g.small", keep_address: bool = True) -> Run:
-    run = Run()
-    pulumi.runtime.set_mocks(Mocks(run), project="plutarc", stack=f"bot-{BOT}", preview=False)
-    options: dict[str, pulumi.ResourceOptions] = {}
-
-    def record(args: pulumi.ResourceTransformationArgs) -> None:
-        options[args.name] = args.opts
-
-    pulumi.runtime.register_stack_transformation(record)
-
-    @pulumi.runtime.test
-    def go() -> pulumi.Output[None]:
-        declare(BOT, awake=awake, size=size, settings=SETTINGS, env=ENV, keep_address=keep_address)
-        stack = pulumi.runtime.get_root_resource()
-        assert isinstance(stack, pulumi.runtime.stack.Stack)
-        return pulumi.Output.from_input(stack.outputs).apply(run.outputs.update)
-
-    go()
-    for registered in run.resources:
-        registered.options = options.get(registered.name)
-    return run
+    return run_under_mocks(
+        lambda: declare(
+            BOT, awake=awake, size=size, settings=SETTINGS, env=ENV, keep_address=keep_address
+        ),
+        stack=f"bot-{BOT}",
+    )
 
 
 def test_asleep_the_elastic_ip_and_nothing_else() -> None:
     run = run_program(awake=False)
     assert [(r.typ, r.name) for r in run.resources] == [(EIP, f"{BOT}-address")]
     assert run.one(EIP).inputs["domain"] == "vpc"
-    assert run.outputs == {"address": "203.0.113.7", "allocation_id": f"eipalloc-{BOT}-address"}
+    assert run.outputs == {
+        "address": address_of(f"{BOT}-address"),
+        "allocation_id": f"eipalloc-{BOT}-address",
+    }
 
 
 def test_awake_an_instance_its_security_group_and_the_association_to_that_eip() -> None:
@@ -122,7 +63,7 @@ def test_awake_an_instance_its_security_group_and_the_association_to_that_eip() 
     assert instance["associatePublicIpAddress"] is False
     assert instance["metadataOptions"]["httpTokens"] == "required"
     assert run.outputs == {
-        "address": "203.0.113.7",
+        "address": address_of(f"{BOT}-address"),
         "allocation_id": f"eipalloc-{BOT}-address",
         "instance_id": f"i-{BOT}-host",
     }
