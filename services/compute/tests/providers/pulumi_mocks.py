@@ -60,12 +60,14 @@ class RecordingMocks(pulumi.runtime.Mocks):
             return f"i-{args.name}{self.instance_suffix}", state
         return f"{args.name}-id", state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
-        return {}
+    def call(
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, []
 
 
 def run_under_mocks(
-    program: Callable[[], None], *, stack: str = "test", instance_suffix: str = ""
+    program: Callable[[], object], *, stack: str = "test", instance_suffix: str = ""
 ) -> Run:
     run = Run()
     pulumi.runtime.settings.ROOT.set(None)  # a fresh root stack: no outputs or transforms left over
@@ -79,7 +81,7 @@ def run_under_mocks(
 
     pulumi.runtime.register_stack_transformation(record)
 
-    @pulumi.runtime.test
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def go() -> pulumi.Output[None]:
         program()
         root = pulumi.runtime.get_root_resource()
