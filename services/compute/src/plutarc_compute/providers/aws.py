@@ -201,7 +201,11 @@ class AutomationStacks:
 
         opts = auto.LocalWorkspaceOptions(
             pulumi_home=str(self.pulumi_home) if self.pulumi_home else None,
-            env_vars={"PULUMI_SKIP_UPDATE_CHECK": "true", **self.env_vars},
+            env_vars={
+                "PULUMI_SKIP_UPDATE_CHECK": "true",
+                "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+                **self.env_vars,
+            },
             project_settings=auto.ProjectSettings(
                 name=self.project,
                 runtime="python",
