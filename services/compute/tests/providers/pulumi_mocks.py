@@ -10,6 +10,7 @@ from typing import Any
 
 import pulumi
 
+PROVIDER = "pulumi:providers:aws"
 EIP, INSTANCE, GROUP, ASSOCIATION = (
     "aws:ec2/eip:Eip",
     "aws:ec2/instance:Instance",
@@ -28,6 +29,8 @@ class Registered:
     typ: str
     name: str
     inputs: dict[str, Any]
+    provider: str | None = None
+    """The provider reference (``urn::id``) the resource was registered with."""
     options: pulumi.ResourceOptions | None = None
 
 
@@ -35,6 +38,11 @@ class Registered:
 class Run:
     resources: list[Registered] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def declared(self) -> list[Registered]:
+        """The resources, without the program's provider."""
+        return [r for r in self.resources if r.typ != PROVIDER]
 
     def of(self, typ: str) -> list[Registered]:
         return [r for r in self.resources if r.typ == typ]
@@ -50,7 +58,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self.instance_suffix = instance_suffix
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        self.run.resources.append(Registered(args.typ, args.name, dict(args.inputs)))
+        registered = Registered(args.typ, args.name, dict(args.inputs), args.provider)
+        self.run.resources.append(registered)
         state = dict(args.inputs)
         if args.typ == EIP:
             state.update(public_ip=address_of(args.name), allocation_id=f"eipalloc-{args.name}")

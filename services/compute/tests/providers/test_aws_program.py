@@ -12,7 +12,16 @@ from plutarc_compute.providers.aws_program import (
     render_user_data,
 )
 
-from .pulumi_mocks import ASSOCIATION, EIP, GROUP, INSTANCE, Run, address_of, run_under_mocks
+from .pulumi_mocks import (
+    ASSOCIATION,
+    EIP,
+    GROUP,
+    INSTANCE,
+    PROVIDER,
+    Run,
+    address_of,
+    run_under_mocks,
+)
 
 BOT = "7c0e2b7e-4c1a-4d59-9a55-2f1c3f0b9d11"
 SETTINGS = AwsSettings(
@@ -22,6 +31,7 @@ SETTINGS = AwsSettings(
     gateway_cidr="198.51.100.0/24",
     key_name="ops",
     egress_port=8888,
+    region="eu-central-1",
 )
 ENV = {"PLUTARC_KAFKA_BOOTSTRAP": "10.0.0.5:9092", "PLUTARC_DATA_DIR": "/var/lib/plutarc"}
 SECRET_VALUES = ("hunter2", "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
@@ -38,7 +48,7 @@ def run_program(*, awake: bool, size: str = "t4g.small", keep_address: bool = Tr
 
 def test_asleep_the_elastic_ip_and_nothing_else() -> None:
     run = run_program(awake=False)
-    assert [(r.typ, r.name) for r in run.resources] == [(EIP, f"{BOT}-address")]
+    assert [(r.typ, r.name) for r in run.declared] == [(EIP, f"{BOT}-address")]
     assert run.one(EIP).inputs["domain"] == "vpc"
     assert run.outputs == {
         "address": address_of(f"{BOT}-address"),
@@ -48,7 +58,7 @@ def test_asleep_the_elastic_ip_and_nothing_else() -> None:
 
 def test_awake_an_instance_its_security_group_and_the_association_to_that_eip() -> None:
     run = run_program(awake=True)
-    assert sorted(r.typ for r in run.resources) == sorted([EIP, INSTANCE, GROUP, ASSOCIATION])
+    assert sorted(r.typ for r in run.declared) == sorted([EIP, INSTANCE, GROUP, ASSOCIATION])
     association = run.one(ASSOCIATION).inputs
     assert association == {
         "allocationId": f"eipalloc-{BOT}-address",
@@ -67,6 +77,16 @@ def test_awake_an_instance_its_security_group_and_the_association_to_that_eip() 
         "allocation_id": f"eipalloc-{BOT}-address",
         "instance_id": f"i-{BOT}-host",
     }
+
+
+@pytest.mark.parametrize("awake", [False, True])
+def test_every_resource_goes_through_the_programs_provider_of_the_settings_region(
+    awake: bool,
+) -> None:
+    run = run_program(awake=awake)
+    provider = run.one(PROVIDER)
+    assert provider.inputs["region"] == "eu-central-1"
+    assert all(r.provider and f"::{provider.name}::" in r.provider for r in run.declared)
 
 
 def test_the_security_group_lets_in_only_the_gateway_on_the_egress_port() -> None:

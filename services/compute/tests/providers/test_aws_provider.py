@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from plutarc_compute.providers.aws import (
+    AutomationStacks,
     AwsPluginMissing,
     AwsProvider,
     aws_plugin_version,
@@ -66,16 +67,16 @@ class FakeStacks:
         self.outputs_of[bot_id] = run.outputs
         return run.outputs
 
-    async def destroy(self, bot_id: str, program: Callable[[], None]) -> None:
+    async def destroy(self, bot_id: str) -> None:
         last = self.runs[bot_id][-1]
         options = last.one(EIP).options
         if options is None or options.protect:
             raise RuntimeError("error: resource is protected and cannot be deleted")
         self.destroyed.append(bot_id)
-        self.outputs_of.pop(bot_id)
+        del self.outputs_of[bot_id], self.runs[bot_id]
 
-    async def outputs(self, bot_id: str) -> Mapping[str, Any]:
-        return self.outputs_of.get(bot_id, {})
+    async def outputs(self, bot_id: str) -> Mapping[str, Any] | None:
+        return self.outputs_of.get(bot_id, {}) if bot_id in self.runs else None
 
 
 @pytest.fixture
@@ -110,7 +111,7 @@ async def test_wake_sleep_wake_keeps_the_address(provider: AwsProvider, stacks: 
 
     await provider.sleep(BOT)
     asleep = stacks.runs[BOT][-1]
-    assert [r.typ for r in asleep.resources] == [EIP]
+    assert [r.typ for r in asleep.declared] == [EIP]
     observed = await provider.observe(BOT)
     assert (observed.address, observed.host_id, observed.address_on_host) == (
         first.address,
@@ -134,9 +135,22 @@ async def test_release_lifts_protection_then_destroys(
     assert (observed.address, observed.host_id) == (None, None)
 
 
-async def test_a_bot_never_woken_is_observed_empty(provider: AwsProvider) -> None:
+async def test_a_bot_never_woken_has_nothing_to_sleep_or_release(
+    provider: AwsProvider, stacks: FakeStacks
+) -> None:
     observed = await provider.observe(BOT)
     assert (observed.address, observed.host_id, observed.address_on_host) == (None, None, False)
+    await provider.sleep(BOT)
+    await provider.release(BOT)
+    assert stacks.runs == {} and stacks.destroyed == []
+
+
+async def test_a_failed_first_wake_is_slept_to_the_address_alone(
+    provider: AwsProvider, stacks: FakeStacks
+) -> None:
+    stacks.runs[BOT] = []  # the stack exists: the failed update left what it had created
+    await provider.sleep(BOT)
+    assert [r.typ for r in stacks.runs[BOT][-1].declared] == [EIP]
 
 
 async def test_no_capacity_for_the_size_is_not_retryable(
@@ -259,3 +273,32 @@ def test_the_default_check_looks_in_the_real_environment() -> None:
         pytest.skip("this machine has a Pulumi plugin cache")
     with pytest.raises(AwsPluginMissing, match=f"install resource aws v{aws_plugin_version()}"):
         check_aws_plugin()
+
+
+PULUMI = Path.home() / ".cache" / "plutarc" / "bin" / "pulumi"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not PULUMI.exists(), reason="the pulumi CLI is not built (make pulumi)")
+async def test_the_real_engine_without_the_plugin_fails_the_wake_clearly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stand-in stacks and the real program through the real engine, as far as it goes here:
+    the engine registers the program's provider and stops at the missing plugin."""
+    monkeypatch.setenv("PATH", f"{PULUMI.parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    (tmp_path / "state").mkdir()
+    stacks = AutomationStacks(
+        backend_url=f"file://{tmp_path / 'state'}",
+        pulumi_home=tmp_path / "home",
+        env_vars={"PULUMI_CONFIG_PASSPHRASE": "test-only"},
+    )
+    provider = AwsProvider(SETTINGS, stacks)
+    assert await stacks.outputs(BOT) is None
+    assert (await provider.observe(BOT)).address is None
+    for _ in range(2):  # the failed update left no lock behind
+        with pytest.raises(ProvisioningFailed) as failed:
+            await provider.wake(spec())
+        assert failed.value.retryable is True
+        assert "no resource plugin 'pulumi-resource-aws'" in str(failed.value)
+        assert f"v{aws_plugin_version()}" in str(failed.value)
+    assert await stacks.outputs(BOT) == {}

@@ -48,10 +48,12 @@ class StackOps(Protocol):
         """Converge the stack on the program; its outputs."""
         ...
 
-    async def destroy(self, bot_id: str, program: Program) -> None: ...
+    async def destroy(self, bot_id: str) -> None:
+        """Destroy the stack's resources and remove the stack."""
+        ...
 
-    async def outputs(self, bot_id: str) -> Mapping[str, Any]:
-        """The last outputs; empty for a stack never updated."""
+    async def outputs(self, bot_id: str) -> Mapping[str, Any] | None:
+        """The last outputs; None when the bot has no stack (never woken, or destroyed)."""
         ...
 
 
@@ -88,16 +90,22 @@ class AwsProvider:
         return Awake(address=str(address), host_id=str(host_id), size=spec.size)
 
     async def sleep(self, bot_id: str) -> None:
+        """Converge on the Elastic IP alone; nothing for a bot that has no stack (an `up` would
+        allocate it an address)."""
+        if await self.stacks.outputs(bot_id) is None:
+            return
         await self.stacks.up(bot_id, self._asleep(bot_id, keep_address=True))
 
     async def release(self, bot_id: str) -> None:
         """Lift the address's protection, then destroy the stack."""
+        if await self.stacks.outputs(bot_id) is None:
+            return
         unprotected = self._asleep(bot_id, keep_address=False)
         await self.stacks.up(bot_id, unprotected)
-        await self.stacks.destroy(bot_id, unprotected)
+        await self.stacks.destroy(bot_id)
 
     async def observe(self, bot_id: str) -> Observed:
-        outputs = await self.stacks.outputs(bot_id)
+        outputs = await self.stacks.outputs(bot_id) or {}
         address, host_id = outputs.get("address"), outputs.get("instance_id")
         return Observed(
             address=str(address) if address else None,
@@ -118,7 +126,9 @@ class AwsProvider:
 def _failed(spec: HostSpec, exc: Exception) -> ProvisioningFailed:
     text = str(exc)
     code = size_unavailable(text)
-    tail = text.strip().splitlines()[-1] if text.strip() else type(exc).__name__
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    errors = [line for line in lines if "error:" in line.lower()]
+    tail = (errors or lines or [type(exc).__name__])[-1]
     if code:
         return ProvisioningFailed(
             f"bot {spec.bot_id}: {spec.size} unavailable ({code}): {tail}", retryable=False
@@ -177,29 +187,27 @@ def check_aws_plugin(
 
 
 class AutomationStacks:
-    """`StackOps` with Pulumi's Automation API, one stack ``bot-<id>`` per bot, ``aws:region``
-    set from the settings. Credentials come from the process environment or an AWS profile,
+    """`StackOps` with Pulumi's Automation API, one stack ``bot-<id>`` per bot (the program
+    carries its region). Credentials come from the process environment or an AWS profile,
     never from here. Each call runs the blocking Automation API in a worker thread."""
 
     def __init__(
         self,
-        settings: AwsSettings,
         *,
         backend_url: str,
         pulumi_home: Path | None = None,
         env_vars: Mapping[str, str] | None = None,
         project: str = "plutarc-compute-aws",
     ) -> None:
-        self.settings = settings
         self.backend_url = backend_url
         self.pulumi_home = pulumi_home
         self.env_vars = dict(env_vars or {})
         self.project = project
 
-    def _stack(self, bot_id: str, run: Program | None) -> Any:
+    def _options(self) -> Any:
         from pulumi import automation as auto
 
-        opts = auto.LocalWorkspaceOptions(
+        return auto.LocalWorkspaceOptions(
             pulumi_home=str(self.pulumi_home) if self.pulumi_home else None,
             env_vars={
                 "PULUMI_SKIP_UPDATE_CHECK": "true",
@@ -212,14 +220,13 @@ class AutomationStacks:
                 backend=auto.ProjectBackend(url=self.backend_url),
             ),
         )
-        stack = auto.create_or_select_stack(
-            stack_name=f"bot-{bot_id}",
-            project_name=self.project,
-            program=run or (lambda: None),
-            opts=opts,
+
+    def _stack(self, bot_id: str, run: Program) -> Any:
+        from pulumi import automation as auto
+
+        return auto.create_or_select_stack(
+            stack_name=f"bot-{bot_id}", project_name=self.project, program=run, opts=self._options()
         )
-        stack.set_config("aws:region", auto.ConfigValue(self.settings.region))
-        return stack
 
     async def _call(self, work: Callable[[], Any]) -> Any:
         from pulumi import automation as auto
@@ -237,12 +244,24 @@ class AutomationStacks:
         outputs: Mapping[str, Any] = await self._call(work)
         return outputs
 
-    async def destroy(self, bot_id: str, program: Program) -> None:
-        await self._call(lambda: self._stack(bot_id, program).destroy())
+    async def destroy(self, bot_id: str) -> None:
+        """Destroy the resources, then remove the stack: the bot has none afterwards."""
+        await self._call(lambda: self._stack(bot_id, lambda: None).destroy(remove=True))
 
-    async def outputs(self, bot_id: str) -> Mapping[str, Any]:
-        def work() -> Mapping[str, Any]:
-            return {k: v.value for k, v in self._stack(bot_id, None).outputs().items()}
+    async def outputs(self, bot_id: str) -> Mapping[str, Any] | None:
+        from pulumi import automation as auto
 
-        outputs: Mapping[str, Any] = await self._call(work)
+        def work() -> Mapping[str, Any] | None:
+            try:
+                stack = auto.select_stack(
+                    stack_name=f"bot-{bot_id}",
+                    project_name=self.project,
+                    program=lambda: None,
+                    opts=self._options(),
+                )
+            except auto.StackNotFoundError:
+                return None
+            return {k: v.value for k, v in stack.outputs().items()}
+
+        outputs: Mapping[str, Any] | None = await self._call(work)
         return outputs

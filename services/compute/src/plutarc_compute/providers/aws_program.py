@@ -1,6 +1,7 @@
 """The pulumi-aws program of one bot (docs/compute-aws.md).
 
-A pure function of (bot id, awake, size, settings): it declares
+A pure function of (bot id, awake, size, settings): it declares, through an explicit AWS
+provider for the settings' region (so a stack needs no configuration of its own),
 
 - always the bot's **Elastic IP**, its address, kept while the bot sleeps. Its inputs depend on
   the bot id alone, so nothing a wake or a size changes can touch it, and it is protected: the
@@ -152,11 +153,12 @@ def declare(
 ) -> Declared:
     """Declare the bot's resources (inside a Pulumi program) and export its outputs."""
     check_bot_id(bot_id)
+    region = aws.Provider(f"{bot_id}-aws", region=settings.region)
     eip = aws.ec2.Eip(
         f"{bot_id}-address",
         domain="vpc",
         tags=_tags(bot_id, settings, "address"),
-        opts=pulumi.ResourceOptions(protect=keep_address, ignore_changes=["tags"]),
+        opts=pulumi.ResourceOptions(provider=region, protect=keep_address, ignore_changes=["tags"]),
     )
     pulumi.export("address", eip.public_ip)
     pulumi.export("allocation_id", eip.allocation_id)
@@ -183,6 +185,7 @@ def declare(
             )
         ],
         tags=_tags(bot_id, settings, "egress"),
+        opts=pulumi.ResourceOptions(provider=region),
     )
     instance = aws.ec2.Instance(
         f"{bot_id}-host",
@@ -199,14 +202,14 @@ def declare(
         ),
         tags=_tags(bot_id, settings, "host"),
         opts=pulumi.ResourceOptions(
-            replace_on_changes=["instanceType"], delete_before_replace=True
+            provider=region, replace_on_changes=["instanceType"], delete_before_replace=True
         ),
     )
     association = aws.ec2.EipAssociation(
         f"{bot_id}-association",
         allocation_id=eip.allocation_id,
         instance_id=instance.id,
-        opts=pulumi.ResourceOptions(delete_before_replace=True),
+        opts=pulumi.ResourceOptions(provider=region, delete_before_replace=True),
     )
     pulumi.export("instance_id", instance.id)
     return Declared(eip=eip, instance=instance, security_group=group, association=association)
