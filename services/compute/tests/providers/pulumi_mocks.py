@@ -52,10 +52,14 @@ class Run:
         return found
 
 
+InstanceIds = Callable[[str, dict[str, Any]], str]
+"""(name, inputs) -> the id of the instance the mock creates."""
+
+
 class RecordingMocks(pulumi.runtime.Mocks):
-    def __init__(self, run: Run, instance_suffix: str = "") -> None:
+    def __init__(self, run: Run, instance_ids: InstanceIds | None = None) -> None:
         self.run = run
-        self.instance_suffix = instance_suffix
+        self.instance_ids = instance_ids or (lambda name, inputs: f"i-{name}")
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         registered = Registered(args.typ, args.name, dict(args.inputs), args.provider)
@@ -66,7 +70,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
             return f"eipalloc-{args.name}", state
         if args.typ == INSTANCE:
             state.update(private_ip="10.0.1.20")
-            return f"i-{args.name}{self.instance_suffix}", state
+            return self.instance_ids(args.name, dict(args.inputs)), state
         return f"{args.name}-id", state
 
     def call(
@@ -76,12 +80,12 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
 
 def run_under_mocks(
-    program: Callable[[], object], *, stack: str = "test", instance_suffix: str = ""
+    program: Callable[[], object], *, stack: str = "test", instance_ids: InstanceIds | None = None
 ) -> Run:
     run = Run()
     pulumi.runtime.settings.ROOT.set(None)  # a fresh root stack: no outputs or transforms left over
     pulumi.runtime.set_mocks(
-        RecordingMocks(run, instance_suffix), project="plutarc", stack=stack, preview=False
+        RecordingMocks(run, instance_ids), project="plutarc", stack=stack, preview=False
     )
     options: dict[str, pulumi.ResourceOptions] = {}
 

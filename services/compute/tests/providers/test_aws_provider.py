@@ -22,7 +22,7 @@ from plutarc_compute.providers.aws import (
 from plutarc_compute.providers.aws_program import AwsSettings
 from plutarc_compute.providers.base import HostSpec, Provider, ProvisioningFailed, StackBusy
 
-from .pulumi_mocks import EIP, INSTANCE, Run, address_of, run_under_mocks
+from .pulumi_mocks import EIP, INSTANCE, InstanceIds, Run, address_of, run_under_mocks
 
 BOT = "0b6f1d2e-9d7a-4f3e-8c1b-5a2e4d6f8a90"
 SETTINGS = AwsSettings(
@@ -36,33 +36,44 @@ CAPACITY = (
 )
 
 
-def in_own_loop(program: Callable[[], None], suffix: str) -> Run:
+def in_own_loop(program: Callable[[], None], instance_ids: InstanceIds) -> Run:
     """Pulumi's mock runner drives an event loop of its own: a worker thread needs one."""
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        return run_under_mocks(program, instance_suffix=suffix)
+        return run_under_mocks(program, instance_ids=instance_ids)
     finally:
         asyncio.set_event_loop(None)
         loop.close()
 
 
 class FakeStacks:
-    """The stack seam: each `up` runs the program under mocks and keeps its outputs; an EIP
-    declared protected cannot be destroyed, as the engine refuses."""
+    """The stack seam: each `up` runs the program under mocks and keeps its outputs. As the
+    engine would, it keeps an instance whose inputs did not change (same id) and creates a new
+    one otherwise; it refuses to destroy an Elastic IP declared protected."""
 
     def __init__(self) -> None:
         self.runs: dict[str, list[Run]] = {}
         self.outputs_of: dict[str, dict[str, Any]] = {}
         self.fail_next: list[Exception] = []
         self.destroyed: list[str] = []
-        self._wakes = itertools.count(1)
+        self._serial = itertools.count(1)
+        self._instances: dict[str, tuple[dict[str, Any], str]] = {}
 
     async def up(self, bot_id: str, program: Callable[[], None]) -> Mapping[str, Any]:
         if self.fail_next:
             raise self.fail_next.pop(0)
-        suffix = f"-{next(self._wakes)}"
-        run = await asyncio.to_thread(in_own_loop, program, suffix)
+
+        def instance_id(name: str, inputs: dict[str, Any]) -> str:
+            kept = self._instances.get(bot_id)
+            if kept is None or kept[0] != inputs:
+                kept = (inputs, f"i-{name}-{next(self._serial)}")
+            self._instances[bot_id] = kept
+            return kept[1]
+
+        run = await asyncio.to_thread(in_own_loop, program, instance_id)
+        if not run.of(INSTANCE):
+            self._instances.pop(bot_id, None)
         self.runs.setdefault(bot_id, []).append(run)
         self.outputs_of[bot_id] = run.outputs
         return run.outputs
@@ -174,6 +185,7 @@ async def test_other_failures_are_retryable_and_a_locked_stack_stays_busy(
     assert failed.value.retryable is True
     assert "i/o timeout" in str(failed.value)
     stacks.fail_next.append(StackBusy("the stack is locked"))
+    assert stacks.runs == {}
     with pytest.raises(StackBusy):
         await provider.wake(spec())
 
