@@ -1,0 +1,452 @@
+"""A month of simulated time for the compute scheduler: many bots across time zones, their
+windows computed by the bots service's own calendar (DST included), positions held past window
+ends, and an in-memory provider with a seeded provisioning latency (a few wakes fail once and are
+retried). Every host's life is recorded and checked against the calendar by an oracle that does
+not trust the scheduler's own reports.
+
+Run from the test suite (tests/simulation/test_simulation.py) and from bench (compute_scheduler).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from plutarc_bots.sessions import Calendar
+from plutarc_compute.leadtime import LeadTimes
+from plutarc_compute.scheduler import Scheduler
+from plutarc_contracts import Payload
+from plutarc_contracts import bots as b
+from plutarc_contracts import compute as c
+
+ZONES = [
+    "UTC",
+    "Europe/London",
+    "Europe/Paris",
+    "America/New_York",
+    "America/Chicago",
+    "America/Sao_Paulo",
+    "Asia/Tokyo",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+]
+WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
+START = datetime(2026, 10, 3, tzinfo=UTC)
+"""Sydney springs forward on 4 October, Europe falls back on 25 October, the US on 1 November."""
+WS = "ws-sim"
+
+
+@dataclass
+class SimConfig:
+    bots: int = 1_000
+    start: datetime = START
+    days: int = 30
+    seed: int = 12
+    tick: float = 5.0
+    """The compute service's timer (a pass at most this often)."""
+    bots_lag: float = 5.0
+    """The bots service's timer: the next window is published this long after an end."""
+    exposed_share: float = 0.15
+    """Windows whose bot is still exposed at the end."""
+    forced_share: float = 0.15
+    """Of those, the ones still exposed at the drain deadline."""
+    drain_deadline_minutes: int = 60
+    fail_share: float = 0.03
+    always_on_share: float = 0.04
+    aws_share: float = 0.10
+    stopped_share: float = 0.02
+    deleted_share: float = 0.01
+
+
+@dataclass
+class Life:
+    """One wake of one host, from the request to the host being gone."""
+
+    window: datetime | None
+    requested: float
+    running: float | None = None
+    released: float | None = None
+    asleep: float | None = None
+
+
+@dataclass
+class SimBot:
+    bot_id: str
+    provider: str
+    sessions: b.TradingSessions
+    windows: list[tuple[float, float | None]] = field(default_factory=list)
+    exposures: list[tuple[float, float]] = field(default_factory=list)
+    """(opened, flat) intervals, in simulated seconds."""
+    lives: list[Life] = field(default_factory=list)
+    state: str = "new"
+    address: str | None = None
+    gone_at: float | None = None
+    """Stopped or deleted at."""
+    deleted: bool = False
+
+
+@dataclass
+class SimResult:
+    bots: int
+    windows: int
+    checked_windows: int
+    wakes: int
+    retried: int
+    misses_recorded: int
+    misses_observed: int
+    deferrals: int
+    forced: int
+    verifications: int
+    address_changes: int
+    violations: list[str]
+    compute_hours: float
+    always_on_hours: float
+    window_hours: float
+    lead_hours: float
+    drain_hours: float
+    max_release_delay: float
+    lead_seconds: dict[str, float]
+    passes: int
+    commands: int
+    max_pass_ms: float
+    wall_seconds: float
+
+    def lines(self) -> list[str]:
+        saved = 1 - self.compute_hours / self.always_on_hours
+        return [
+            f"simulation: {self.bots} bots, {self.windows} windows over 30 days with DST changes "
+            f"({self.checked_windows} checked), {self.wakes} wakes ({self.retried} retried)",
+            f"  misses: {self.misses_observed} observed, {self.misses_recorded} recorded; "
+            f"violations: {len(self.violations)}; address changes: {self.address_changes}",
+            f"  compute-hours {self.compute_hours:,.0f} vs always-on {self.always_on_hours:,.0f} "
+            f"({saved:.1%} saved); inside windows {self.window_hours:,.0f}, lead "
+            f"{self.lead_hours:,.1f}, drains past the end {self.drain_hours:,.1f}",
+            f"  deferred {self.deferrals}, forced at the deadline {self.forced}, verified "
+            f"{self.verifications}; slowest release after flat {self.max_release_delay:.1f} s",
+            "  lead time now: "
+            + ", ".join(f"{k} {v:.1f} s" for k, v in sorted(self.lead_seconds.items())),
+            f"  {self.passes} passes, {self.commands} commands, slowest pass "
+            f"{self.max_pass_ms:.2f} ms, wall {self.wall_seconds:.1f} s",
+        ]
+
+
+def _sessions(rng: random.Random, zone: str) -> b.TradingSessions:
+    shape = rng.random()
+    if shape < 0.5:
+        hour = rng.randint(0, 20)
+        length = rng.randint(2, 9) * 60 + rng.choice([0, 30])
+        windows = [_window(WEEKDAYS, hour * 60 + rng.choice([0, 30]), length)]
+    elif shape < 0.7:
+        days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        windows = [_window(days, 7 * 60, 3 * 60), _window(days, 14 * 60, 4 * 60)]
+    elif shape < 0.85:
+        windows = [_window(WEEKDAYS, 22 * 60, 5 * 60)]  # overnight
+    else:
+        windows = [_window(["sat", "sun"], rng.randint(6, 10) * 60, rng.randint(3, 10) * 60)]
+    return b.TradingSessions(time_zone=zone, always_on=False, windows=windows, end_rule="flatten")
+
+
+def _window(days: list[str], start: int, length: int) -> b.SessionWindow:
+    end = (start + length) % (24 * 60)
+    return b.SessionWindow(
+        days=days,  # type: ignore[arg-type]
+        start=f"{start // 60:02d}:{start % 60:02d}",
+        end=f"{end // 60:02d}:{end % 60:02d}",
+        overnight=start + length >= 24 * 60,
+    )
+
+
+class Simulation:
+    def __init__(self, config: SimConfig | None = None) -> None:
+        self.cfg = cfg = config or SimConfig()
+        self.rng = random.Random(cfg.seed)
+        self.t0 = cfg.start.timestamp()
+        self.t_end = self.t0 + cfg.days * 86_400
+        self.calendar = Calendar()
+        self.lead = LeadTimes()
+        self.scheduler = Scheduler(
+            self.lead, default_drain_deadline_minutes=cfg.drain_deadline_minutes
+        )
+        self.events: list[tuple[float, int, Callable[[], None]]] = []
+        self._seq = 0
+        self.bots: dict[str, SimBot] = {}
+        self.counts = dict.fromkeys(
+            ["wakes", "retried", "miss", "defer", "force", "verify", "address"], 0
+        )
+        self.now = self.t0
+        self._build()
+
+    # --- the world -----------------------------------------------------------------------------
+    def at(self, when: float, action: Callable[[], None]) -> None:
+        self._seq += 1
+        heapq.heappush(self.events, (when, self._seq, action))
+
+    def _dt(self, ts: float) -> datetime:
+        return datetime.fromtimestamp(ts, UTC)
+
+    def _build(self) -> None:
+        cfg, rng = self.cfg, self.rng
+        start, end = cfg.start, cfg.start + timedelta(days=cfg.days + 1)
+        for i in range(cfg.bots):
+            zone = ZONES[i % len(ZONES)]
+            always = rng.random() < cfg.always_on_share
+            sessions = b.TradingSessions(time_zone=zone) if always else _sessions(rng, zone)
+            provider = "aws" if rng.random() < cfg.aws_share else "local"
+            bot = self.bots[f"bot-{i}"] = SimBot(f"bot-{i}", provider, sessions)
+            self.scheduler.assign(WS, bot.bot_id, provider)
+            for w in self.calendar.windows_between(sessions, start, end):
+                bot.windows.append(
+                    (w.starts_at.timestamp(), None if w.ends_at is None else w.ends_at.timestamp())
+                )
+            for k, (_, w_end) in enumerate(bot.windows):
+                if w_end is not None and rng.random() < cfg.exposed_share:
+                    self._expose(bot, k, w_end)
+            gone = rng.random()
+            if gone < cfg.stopped_share + cfg.deleted_share:
+                bot.deleted = gone < cfg.deleted_share
+                when = self.t0 + rng.uniform(5, cfg.days - 5) * 86_400
+                self.at(when, lambda bot=bot: self._gone(bot))
+            self.at(self.t0, lambda bot=bot: self._publish(bot))
+        self.scheduler.policy(WS, cfg.drain_deadline_minutes)
+
+    def _expose(self, bot: SimBot, k: int, w_end: float) -> None:
+        rng, deadline = self.rng, self.cfg.drain_deadline_minutes * 60
+        w_start = bot.windows[k][0]
+        opened = w_end - min(rng.uniform(300, 3600), (w_end - w_start) / 2)
+        if rng.random() < self.cfg.forced_share:
+            flat = w_end + deadline + rng.uniform(600, 3600)
+        else:
+            flat = w_end + min(rng.expovariate(1 / 1200), deadline * 0.9)
+        bot.exposures.append((opened, flat))
+        symbol, order = f"M{k}", f"o-{bot.bot_id}-{k}"
+        if rng.random() < 0.7:
+            self.at(opened, lambda: self._position(bot, symbol, Decimal("0.25")))
+            self.at(flat, lambda: self._position(bot, symbol, Decimal(0)))
+        else:
+            self.at(opened, lambda: self.scheduler.order_open(WS, bot.bot_id, order))
+            self.at(flat, lambda: self.scheduler.order_closed(WS, bot.bot_id, order))
+
+    def _position(self, bot: SimBot, symbol: str, quantity: Decimal) -> None:
+        self.scheduler.position(WS, bot.bot_id, symbol, quantity, mode="testnet")
+
+    def _publish(self, bot: SimBot) -> None:
+        """The bots service's timer: the bot's current or next window."""
+        if bot.gone_at is not None:
+            return
+        found = self.calendar.next_window(bot.sessions, self._dt(self.now))
+        if found is None:
+            return
+        self.scheduler.window_published(
+            WS,
+            bot.bot_id,
+            found.starts_at,
+            found.ends_at,
+            bot.sessions.end_rule,
+            bot.sessions.time_zone,
+            at=self._dt(self.now),
+        )
+        if found.ends_at is not None:
+            self.at(found.ends_at.timestamp() + self.cfg.bots_lag, lambda: self._publish(bot))
+
+    def _gone(self, bot: SimBot) -> None:
+        bot.gone_at = self.now
+        if bot.deleted:
+            self.scheduler.bot_deleted(WS, bot.bot_id)
+        else:
+            self.scheduler.window_cleared(WS, bot.bot_id)
+
+    def _host(self, bot: SimBot, state: str) -> None:
+        bot.state = state
+        self.scheduler.host_state(WS, bot.bot_id, state, bot.address)
+
+    def _latency(self, provider: str) -> float:
+        """Bounded: a floor plus a log-normal part, capped (a wake that hangs longer is failed
+        and retried by the provider adapter's timeout)."""
+        if provider == "aws":
+            return min(40 + self.rng.lognormvariate(math.log(45), 0.35), 150)
+        return min(4 + self.rng.lognormvariate(math.log(6), 0.4), 25)
+
+    # --- the compute service: commands carried out by the in-memory provider -------------------
+    def execute(self, command: Payload) -> None:
+        bot = self.bots[command.bot_id]  # type: ignore[attr-defined]
+        if isinstance(command, c.WakeHost):
+            if bot.state not in ("new", "asleep", "failed"):
+                return
+            life = Life(command.window_starts_at, self.now)
+            bot.lives.append(life)
+            self.counts["wakes"] += 1
+            self._host(bot, "waking")
+            self._attempt(bot, life, first=True)
+        elif isinstance(command, c.ReleaseHost | c.ForceRelease) or (
+            isinstance(command, c.ClearWindow) and command.deleted
+        ):
+            if isinstance(command, c.ForceRelease):
+                self.counts["force"] += 1
+            if bot.state in ("waking", "running"):
+                bot.lives[-1].released = self.now
+                self._host(bot, "draining")
+                took = 30.0 if bot.provider == "aws" else 3.0
+                self.at(self.now + took, lambda: self._asleep(bot))
+        elif isinstance(command, c.DeferSleep):
+            self.counts["defer"] += 1
+        elif isinstance(command, c.RecordMiss):
+            self.counts["miss"] += 1
+        elif isinstance(command, c.VerifyAddress):
+            self.counts["verify"] += 1
+
+    def _attempt(self, bot: SimBot, life: Life, *, first: bool) -> None:
+        requested = self.now
+        if first and self.rng.random() < self.cfg.fail_share:
+            self.counts["retried"] += 1
+            detect = self.rng.uniform(1, 3) if bot.provider == "local" else self.rng.uniform(5, 15)
+            self.at(self.now + detect, lambda: self._attempt(bot, life, first=False))
+            return
+        latency = self._latency(bot.provider)
+
+        def done() -> None:
+            if life.released is not None:
+                return
+            address = f"127.0.{int(bot.bot_id[4:]) // 250}.{int(bot.bot_id[4:]) % 250 + 2}"
+            if bot.address is not None and bot.address != address:
+                self.counts["address"] += 1
+            bot.address = address
+            life.running = self.now
+            self.scheduler.provisioned(
+                WS, bot.bot_id, round((self.now - requested) * 1000), address
+            )
+            self._host(bot, "running")
+
+        self.at(self.now + latency, done)
+
+    def _asleep(self, bot: SimBot) -> None:
+        bot.lives[-1].asleep = self.now
+        self._host(bot, "asleep")
+
+    # --- the loop ------------------------------------------------------------------------------
+    def run(self) -> SimResult:
+        tick, s = self.cfg.tick, self.scheduler
+        passes = commands = 0
+        slowest = 0.0
+        wall = time.perf_counter()
+        t = self.t0
+        while t < self.t_end:
+            self.now = t
+            while self.events and self.events[0][0] <= t:
+                when, _, action = heapq.heappop(self.events)
+                self.now = when
+                action()
+            self.now = t
+            started = time.perf_counter()
+            decided = s.decide(self._dt(t))
+            slowest = max(slowest, time.perf_counter() - started)
+            passes += 1
+            commands += len(decided)
+            for command in decided:
+                self.execute(command)
+            nxt = self.t_end
+            if self.events:
+                nxt = min(nxt, self.events[0][0])
+            due = s.next_due()
+            if due is not None:
+                nxt = min(nxt, due.timestamp())
+            if s.pending:
+                nxt = t + tick
+            t = max(t + tick, self.t0 + math.ceil((nxt - self.t0) / tick) * tick)
+        return self._verdict(passes, commands, slowest * 1000, time.perf_counter() - wall)
+
+    # --- the oracle ----------------------------------------------------------------------------
+    def _verdict(self, passes: int, commands: int, max_pass_ms: float, wall: float) -> SimResult:
+        cfg, tol = self.cfg, self.cfg.tick + 0.001
+        deadline = cfg.drain_deadline_minutes * 60
+        leads = {"local": 60.0, "aws": 300.0}
+        violations: list[str] = []
+        windows = checked = observed = 0
+        compute = always_on = window_hours = lead_h = drain_h = 0.0
+        max_delay = 0.0
+        for bot in self.bots.values():
+            end_of_life = bot.gone_at if bot.deleted and bot.gone_at else self.t_end
+            always_on += end_of_life - self.t0
+            stop = bot.gone_at if bot.gone_at is not None else math.inf
+            lives = bot.lives
+            for start, end in bot.windows:
+                if start >= self.t_end:
+                    continue
+                windows += 1
+                if end is None:
+                    window_hours += end_of_life - self.t0
+                    continue
+                window_hours += max(0.0, min(end, self.t_end, stop) - max(start, self.t0))
+                if start < self.t0 + 600 or end > self.t_end or start >= stop:
+                    continue
+                checked += 1
+                if not any(
+                    life.running is not None
+                    and life.running <= start
+                    and (life.released is None or life.released >= min(end, stop))
+                    for life in lives
+                ):
+                    observed += 1
+                    violations.append(f"{bot.bot_id}: not running over [{start}, {end})")
+            for life in lives:
+                gone = life.asleep if life.asleep is not None else self.t_end
+                compute += gone - life.requested
+                if life.window is None:
+                    continue
+                start = life.window.timestamp()
+                end = next((e for s0, e in bot.windows if s0 == start), None)
+                if end is None:
+                    violations.append(f"{bot.bot_id}: woken for an unknown window {life.window}")
+                    continue
+                lead_h += max(0.0, start - life.requested)
+                if life.requested < start - leads[bot.provider] - tol:
+                    violations.append(f"{bot.bot_id}: woken {start - life.requested:.0f} s early")
+                released = life.released if life.released is not None else self.t_end
+                limit = min(end, stop)
+                flat = max([f for o, f in bot.exposures if o <= limit < f], default=limit)
+                allowed = min(flat, end + deadline) if limit == end else flat
+                if released > allowed + tol:
+                    violations.append(f"{bot.bot_id}: released {released - allowed:.0f} s late")
+                if released >= limit:
+                    max_delay = max(max_delay, released - allowed)
+                    drain_h += gone - limit
+        return SimResult(
+            bots=len(self.bots),
+            windows=windows,
+            checked_windows=checked,
+            wakes=self.counts["wakes"],
+            retried=self.counts["retried"],
+            misses_recorded=self.counts["miss"],
+            misses_observed=observed,
+            deferrals=self.counts["defer"],
+            forced=self.counts["force"],
+            verifications=self.counts["verify"],
+            address_changes=self.counts["address"],
+            violations=violations,
+            compute_hours=compute / 3600,
+            always_on_hours=always_on / 3600,
+            window_hours=window_hours / 3600,
+            lead_hours=lead_h / 3600,
+            drain_hours=drain_h / 3600,
+            max_release_delay=max_delay,
+            lead_seconds=self.lead.snapshot(),
+            passes=passes,
+            commands=commands,
+            max_pass_ms=max_pass_ms,
+            wall_seconds=wall,
+        )
+
+
+def simulate(config: SimConfig | None = None) -> SimResult:
+    return Simulation(config).run()
+
+
+if __name__ == "__main__":
+    print("\n".join(simulate().lines()))
