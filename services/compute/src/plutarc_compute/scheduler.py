@@ -51,6 +51,36 @@ class Window:
     time_zone: str = "UTC"
 
 
+class _Queue:
+    """Bots by instant: a heap of distinct instants, each with its bots (many bots share one
+    instant: a Monday 08:00 London start), so a pass pops each instant once."""
+
+    __slots__ = ("_at", "_heap")
+
+    def __init__(self) -> None:
+        self._heap: list[float] = []
+        self._at: dict[float, list[str]] = {}
+
+    def push(self, instant: float, bot_id: str) -> None:
+        bots = self._at.get(instant)
+        if bots is None:
+            self._at[instant] = [bot_id]
+            heapq.heappush(self._heap, instant)
+        else:
+            bots.append(bot_id)
+
+    def pop_until(self, instant: float) -> list[tuple[float, list[str]]]:
+        heap, at = self._heap, self._at
+        out = []
+        while heap and heap[0] <= instant:
+            first = heapq.heappop(heap)
+            out.append((first, at.pop(first)))
+        return out
+
+    def first(self) -> float:
+        return self._heap[0] if self._heap else INF
+
+
 class _Drain:
     """A running host outside its window: released once flat, else deferred until flat or the
     deadline."""
@@ -139,8 +169,8 @@ class Scheduler:
         self._bots: dict[str, _Bot] = {}
         self._policies: dict[str, int] = {}
         self._dirty: dict[str, None] = {}
-        self._times: list[tuple[float, str]] = []
-        self._wakes: dict[str, list[tuple[float, str]]] = {}
+        self._times = _Queue()
+        self._wakes: dict[str, _Queue] = {}
 
     # --- inputs --------------------------------------------------------------------------------
     def assign(self, workspace_id: str, bot_id: str, provider: str) -> None:
@@ -292,23 +322,21 @@ class Scheduler:
         work = self._dirty
         self._dirty = {}
         bots = self._bots
-        times = self._times
-        while times and times[0][0] <= t:
-            ts, bot_id = heapq.heappop(times)
-            b = bots.get(bot_id)
-            if b is not None and b.due == ts:
-                b.due = INF
-                work[bot_id] = None
+        for ts, ids in self._times.pop_until(t):
+            for bot_id in ids:
+                b = bots[bot_id]
+                if b.due == ts:
+                    b.due = INF
+                    work[bot_id] = None
         leads: dict[str, float] = {}
         for provider, queue in self._wakes.items():
             lead = leads[provider] = self.lead_times.lead(provider).total_seconds()
-            horizon = t + lead
-            while queue and queue[0][0] <= horizon:
-                ts, bot_id = heapq.heappop(queue)
-                b = bots.get(bot_id)
-                if b is not None and b.wake_key == ts and b.provider == provider:
-                    b.wake_key = INF
-                    work[bot_id] = None
+            for ts, ids in queue.pop_until(t + lead):
+                for bot_id in ids:
+                    b = bots[bot_id]
+                    if b.wake_key == ts and b.provider == provider:
+                        b.wake_key = INF
+                        work[bot_id] = None
         out: list[Payload] = []
         for bot_id in work:
             b = bots[bot_id]
@@ -321,10 +349,9 @@ class Scheduler:
     def next_due(self) -> datetime | None:
         """The earliest instant a pass has something to do (a start, an end, a deadline, a wake
         within the lead time), ignoring dirty bots (``pending``). None: nothing is scheduled."""
-        best = self._times[0][0] if self._times else INF
+        best = self._times.first()
         for provider, queue in self._wakes.items():
-            if queue:
-                best = min(best, queue[0][0] - self.lead_times.lead(provider).total_seconds())
+            best = min(best, queue.first() - self.lead_times.lead(provider).total_seconds())
         if best == INF:
             return None
         return datetime.fromtimestamp(best, UTC)
@@ -367,7 +394,7 @@ class Scheduler:
                 b.planned = None
             return
         w = b.published
-        if w != b.planned:
+        if w is not b.planned and w != b.planned:
             if w is None:
                 out.append(c.ClearWindow(workspace_id=ws, bot_id=bot_id))
             else:
@@ -486,11 +513,11 @@ class Scheduler:
         if due != b.due:
             b.due = due
             if due != INF:
-                heapq.heappush(self._times, (due, b.bot_id))
+                self._times.push(due, b.bot_id)
         if wake_key != b.wake_key:
             b.wake_key = wake_key
             if wake_key != INF:
                 queue = self._wakes.get(b.provider)
                 if queue is None:
-                    queue = self._wakes[b.provider] = []
-                heapq.heappush(queue, (wake_key, b.bot_id))
+                    queue = self._wakes[b.provider] = _Queue()
+                queue.push(wake_key, b.bot_id)

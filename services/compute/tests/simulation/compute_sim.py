@@ -118,6 +118,8 @@ class SimResult:
     commands: int
     max_pass_ms: float
     wall_seconds: float
+    pass_ms: list[float] = field(default_factory=list)
+    """Every pass's duration, in order."""
 
     def lines(self) -> list[str]:
         saved = 1 - self.compute_hours / self.always_on_hours
@@ -334,7 +336,7 @@ class Simulation:
     def run(self) -> SimResult:
         tick, s = self.cfg.tick, self.scheduler
         passes = commands = 0
-        slowest = 0.0
+        timings: list[float] = []
         wall = time.perf_counter()
         t = self.t0
         while t < self.t_end:
@@ -346,7 +348,7 @@ class Simulation:
             self.now = t
             started = time.perf_counter()
             decided = s.decide(self._dt(t))
-            slowest = max(slowest, time.perf_counter() - started)
+            timings.append((time.perf_counter() - started) * 1000)
             passes += 1
             commands += len(decided)
             for command in decided:
@@ -360,7 +362,9 @@ class Simulation:
             if s.pending:
                 nxt = t + tick
             t = max(t + tick, self.t0 + math.ceil((nxt - self.t0) / tick) * tick)
-        return self._verdict(passes, commands, slowest * 1000, time.perf_counter() - wall)
+        result = self._verdict(passes, commands, max(timings), time.perf_counter() - wall)
+        result.pass_ms = timings
+        return result
 
     # --- the oracle ----------------------------------------------------------------------------
     def _verdict(self, passes: int, commands: int, max_pass_ms: float, wall: float) -> SimResult:
