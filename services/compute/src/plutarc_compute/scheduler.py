@@ -414,8 +414,8 @@ class Scheduler:
         in_window = False
         if w is not None:
             if t < b.end_ts:
-                if t >= b.start_ts - lead:
-                    in_window = True
+                if t >= b.start_ts - lead or b.woken_for == w.starts_at:
+                    in_window = True  # woken for it: kept even if the lead time shrank since
                 else:
                     wake_key = b.start_ts
             else:

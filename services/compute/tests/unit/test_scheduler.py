@@ -89,6 +89,21 @@ def test_a_longer_measured_lead_time_wakes_earlier() -> None:
     assert kinds(s.decide(START - timedelta(seconds=120))) == ["WakeHost"]
 
 
+def test_a_lead_time_that_shrinks_after_the_wake_does_not_release_the_host() -> None:
+    lead = LeadTimes(LeadTimeSettings(min_samples=1, factor=1, margin_seconds=0))
+    lead.record("local", 60_000)
+    s = Scheduler(lead)
+    s.window_published(WS, BOT, START, END)
+    assert kinds(s.decide(START - timedelta(seconds=60))) == ["PlanWindow", "WakeHost"]
+    s.provisioned(WS, BOT, 12_000, "127.0.0.5")  # the 60 s measurement is now the p95 of two
+    for _ in range(40):
+        s.provisioned(WS, "other", 12_000, "127.0.0.6")  # ... and now 12 s
+    s.host_state(WS, BOT, "running", "127.0.0.5")
+    assert kinds(s.decide(START - timedelta(seconds=40))) == ["VerifyAddress"]  # not released
+    assert s.decide(START - timedelta(seconds=30)) == []
+    assert s.decide(START) == []
+
+
 def test_the_address_is_verified_once_shortly_before_the_start() -> None:
     lead = LeadTimes(LeadTimeSettings(min_samples=1, factor=1, margin_seconds=0))
     lead.record("local", 300_000)  # a 5 min lead: the host runs well before the check
