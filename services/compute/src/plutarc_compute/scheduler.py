@@ -152,7 +152,10 @@ class Scheduler:
 
     ``default_drain_deadline_minutes`` applies to workspaces with no ``policy`` (0: a host whose
     bot is still exposed is never released by force). ``verify_ahead``: how long before a
-    window's start its address is verified (at once if the host runs only later)."""
+    window's start its address is verified (at once if the host runs only later). ``linger``:
+    how long a host is kept after its window's end while the next window is not yet published
+    (the bots service publishes it on its timer's next pass), so that a next window starting
+    within the lead time keeps the host rather than releasing and waking it again."""
 
     def __init__(
         self,
@@ -161,11 +164,13 @@ class Scheduler:
         default_provider: str = "local",
         default_drain_deadline_minutes: int = 0,
         verify_ahead: timedelta = timedelta(seconds=60),
+        linger: timedelta = timedelta(seconds=15),
     ) -> None:
         self.lead_times = lead_times or LeadTimes()
         self.default_provider = default_provider
         self.default_drain_deadline_minutes = default_drain_deadline_minutes
         self._verify_ahead = verify_ahead.total_seconds()
+        self._linger = linger.total_seconds()
         self._bots: dict[str, _Bot] = {}
         self._policies: dict[str, int] = {}
         self._dirty: dict[str, None] = {}
@@ -414,8 +419,12 @@ class Scheduler:
         in_window = False
         if w is not None:
             if t < b.end_ts:
-                if t >= b.start_ts - lead or b.woken_for == w.starts_at:
-                    in_window = True  # woken for it: kept even if the lead time shrank since
+                if (
+                    t >= b.start_ts - lead
+                    or b.woken_for == w.starts_at  # kept even if the lead time shrank since
+                    or (b.state in ALIVE and t >= b.start_ts - lead - self._linger)
+                ):
+                    in_window = True
                 else:
                     wake_key = b.start_ts
             else:
@@ -424,7 +433,10 @@ class Scheduler:
             assert w is not None
             due = self._in_window(b, w, t, out)
         elif b.state in ALIVE:
-            due = self._drain(b, now, t, out)
+            if b.drain is None and w is not None and b.end_ts <= t < b.end_ts + self._linger:
+                due = b.end_ts + self._linger  # its next window may start within the lead time
+            else:
+                due = self._drain(b, now, t, out)
         self._schedule(b, due, wake_key)
 
     def _in_window(self, b: _Bot, w: Window, t: float, out: list[Payload]) -> float:

@@ -59,6 +59,8 @@ class SimConfig:
     forced_share: float = 0.15
     """Of those, the ones still exposed at the drain deadline."""
     drain_deadline_minutes: int = 60
+    linger_seconds: float = 15.0
+    """The scheduler's wait, after an end, for the next window to be published."""
     fail_share: float = 0.03
     always_on_share: float = 0.04
     aws_share: float = 0.10
@@ -151,6 +153,9 @@ def _sessions(rng: random.Random, zone: str) -> b.TradingSessions:
         windows = [_window(days, 7 * 60, 3 * 60), _window(days, 14 * 60, 4 * 60)]
     elif shape < 0.85:
         windows = [_window(WEEKDAYS, 22 * 60, 5 * 60)]  # overnight
+    elif shape < 0.9:  # a break shorter than an aws wake: the host is kept across it
+        gap = rng.choice([1, 2, 5])
+        windows = [_window(WEEKDAYS, 9 * 60, 3 * 60), _window(WEEKDAYS, 12 * 60 + gap, 4 * 60)]
     else:
         windows = [_window(["sat", "sun"], rng.randint(6, 10) * 60, rng.randint(3, 10) * 60)]
     return b.TradingSessions(time_zone=zone, always_on=False, windows=windows, end_rule="flatten")
@@ -175,7 +180,9 @@ class Simulation:
         self.calendar = Calendar()
         self.lead = LeadTimes()
         self.scheduler = Scheduler(
-            self.lead, default_drain_deadline_minutes=cfg.drain_deadline_minutes
+            self.lead,
+            default_drain_deadline_minutes=cfg.drain_deadline_minutes,
+            linger=timedelta(seconds=cfg.linger_seconds),
         )
         self.events: list[tuple[float, int, Callable[[], None]]] = []
         self._seq = 0
@@ -367,9 +374,32 @@ class Simulation:
         return result
 
     # --- the oracle ----------------------------------------------------------------------------
+    def _allowed_release(self, bot: SimBot, start: float, stop: float) -> tuple[float, float]:
+        """When the host woken for the window starting at ``start`` must be released at the
+        latest, and the end it is measured from: the window's end, or when the bot became flat
+        after it, or the deadline; or, if the host is still rightly alive when a next window's
+        wake time comes (a short break, a deferral), that window's."""
+        k = next(i for i, (s0, _) in enumerate(bot.windows) if s0 == start)
+        early = {"local": 60.0, "aws": 300.0}[bot.provider]
+        early += self.cfg.linger_seconds + self.cfg.bots_lag
+        deadline = self.cfg.drain_deadline_minutes * 60
+        while True:
+            end = bot.windows[k][1]
+            assert end is not None
+            limit = min(end, stop)
+            flat = max([f for o, f in bot.exposures if o <= limit < f], default=limit)
+            allowed = min(flat, end + deadline) if limit == end else flat
+            if (
+                k + 1 < len(bot.windows)
+                and bot.windows[k + 1][0] < stop
+                and bot.windows[k + 1][0] - early <= allowed + self.cfg.tick
+            ):
+                k += 1
+                continue
+            return allowed, limit
+
     def _verdict(self, passes: int, commands: int, max_pass_ms: float, wall: float) -> SimResult:
-        cfg, tol = self.cfg, self.cfg.tick + 0.001
-        deadline = cfg.drain_deadline_minutes * 60
+        tol = self.cfg.tick + 0.001
         leads = {"local": 60.0, "aws": 300.0}
         violations: list[str] = []
         windows = checked = observed = 0
@@ -413,9 +443,7 @@ class Simulation:
                 if life.requested < start - leads[bot.provider] - tol:
                     violations.append(f"{bot.bot_id}: woken {start - life.requested:.0f} s early")
                 released = life.released if life.released is not None else self.t_end
-                limit = min(end, stop)
-                flat = max([f for o, f in bot.exposures if o <= limit < f], default=limit)
-                allowed = min(flat, end + deadline) if limit == end else flat
+                allowed, limit = self._allowed_release(bot, start, stop)
                 if released > allowed + tol:
                     violations.append(f"{bot.bot_id}: released {released - allowed:.0f} s late")
                 if released >= limit:

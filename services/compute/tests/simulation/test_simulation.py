@@ -40,3 +40,15 @@ def test_the_oracle_sees_misses_when_the_lead_time_is_too_short() -> None:
     result = sim.run()
     assert result.misses_observed > 0
     assert result.misses_recorded >= result.misses_observed  # also windows the oracle skips
+
+
+def test_without_lingering_a_break_shorter_than_a_wake_is_missed() -> None:
+    """Breaks of 1 to 5 minutes between two windows, aws wakes of minutes: the host is kept
+    across the break only because it lingers after the end until the next window is published."""
+    config = SimConfig(bots=300, days=10, seed=5, aws_share=0.5)
+    kept = simulate(config)
+    assert kept.misses_observed == 0 and kept.violations == []
+    config.linger_seconds = 0
+    released = simulate(config)
+    assert released.misses_observed > 0
+    assert released.misses_recorded >= released.misses_observed

@@ -19,7 +19,10 @@ S = timedelta(seconds=1)
 
 
 class Harness:
+    """``linger`` 0 unless given: most rules are simpler to read with a release at the end."""
+
     def __init__(self, **options: object) -> None:
+        options.setdefault("linger", timedelta(0))
         self.s = Scheduler(LeadTimes(), **options)  # type: ignore[arg-type]
         self.now = START - timedelta(hours=2)
 
@@ -152,6 +155,30 @@ def test_released_at_the_end_when_flat() -> None:
     h.state("draining")
     h.state("asleep")
     assert h.at(END + 10 * S) == []
+
+
+def test_a_host_lingers_for_a_next_window_that_starts_within_the_lead_time() -> None:
+    h = Harness(linger=timedelta(seconds=15))
+    h.awake_in_window()
+    assert h.at(END) == []  # the next window is not published yet
+    nxt = END + timedelta(seconds=40)  # its wake time (END + 10 s) is within the linger
+    h.publish(nxt, nxt + timedelta(hours=2))
+    assert kinds(h.at(END + 5 * S)) == ["PlanWindow", "VerifyAddress"]  # kept, no release
+    assert h.at(nxt) == []  # running at its start: no miss
+
+
+def test_a_lingering_host_is_released_when_the_next_window_is_far_or_not_published() -> None:
+    h = Harness(linger=timedelta(seconds=15))
+    h.awake_in_window()
+    assert h.at(END) == []
+    h.publish(END + timedelta(hours=3), END + timedelta(hours=5))
+    assert kinds(h.at(END + 5 * S)) == ["PlanWindow", "ReleaseHost"]
+    late = Harness(linger=timedelta(seconds=15))
+    late.awake_in_window()
+    assert late.at(END) == []
+    assert late.s.next_due() == END + 15 * S
+    assert late.at(END + 14 * S) == []
+    assert late.at(END + 15 * S) == [c.ReleaseHost(workspace_id=WS, bot_id=BOT, reason="flat")]
 
 
 def test_a_position_at_the_end_defers_until_flat() -> None:

@@ -28,7 +28,8 @@ def sessions(zone: str) -> b.TradingSessions:
 
 def drive(zone: str, since: datetime, days: int) -> list[tuple[datetime, datetime]]:
     """The bots service publishes each next window after the previous one ends; the host wakes
-    and runs. Returns (window start, instant of its WakeHost) for each window."""
+    and runs. Returns (window start, instant of its WakeHost) for each window starting after
+    ``since`` (one open at ``since`` is woken at once)."""
     calendar, s = Calendar(), Scheduler(LeadTimes())
     now, until = since, since + timedelta(days=days)
     wakes: list[tuple[datetime, datetime]] = []
@@ -36,10 +37,9 @@ def drive(zone: str, since: datetime, days: int) -> list[tuple[datetime, datetim
         window = calendar.next_window(sessions(zone), now)
         assert window is not None and window.ends_at is not None
         s.window_published(WS, BOT, window.starts_at, window.ends_at, at=now)
-        s.decide(now)
-        for instant in (window.starts_at - LEAD, window.starts_at, window.ends_at):
+        for instant in (now, window.starts_at - LEAD, window.starts_at, window.ends_at):
             for command in s.decide(instant):
-                if isinstance(command, c.WakeHost):
+                if isinstance(command, c.WakeHost) and window.starts_at > since:
                     wakes.append((window.starts_at, instant))
                     s.host_state(WS, BOT, "running", "127.0.0.2")
                 elif isinstance(command, c.ReleaseHost):
