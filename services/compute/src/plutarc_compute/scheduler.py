@@ -375,6 +375,17 @@ class Scheduler:
         b = self._bots.get(bot_id)
         return None if b is None else b.state
 
+    def next_wake(self, bot_id: str, now: datetime) -> datetime | None:
+        """When the bot's host will be woken for its published window (the API's "next wake"):
+        None if it has no window to come, is always on, or was woken for it already."""
+        b = self._bots.get(bot_id)
+        if b is None or b.deleted or b.published is None:
+            return None
+        w = b.published
+        if w.ends_at is None or w.ends_at <= now or b.woken_for == w.starts_at:
+            return None
+        return w.starts_at - self.lead_times.lead(b.provider)
+
     # --- internals -----------------------------------------------------------------------------
     def _bot(self, workspace_id: str, bot_id: str) -> _Bot:
         b = self._bots.get(bot_id)

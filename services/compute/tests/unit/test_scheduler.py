@@ -73,6 +73,9 @@ def test_woken_a_lead_time_before_the_start_and_only_once() -> None:
     h.publish()
     h.at(h.now)
     assert h.s.next_due() == START - LEAD
+    assert h.s.next_wake(BOT, h.now) == START - LEAD
+    assert h.s.next_wake(BOT, END) is None  # that window is over
+    assert h.s.next_wake("bot-unknown", h.now) is None
     assert h.at(START - LEAD - S) == []
     assert h.at(START - LEAD) == [
         c.WakeHost(workspace_id=WS, bot_id=BOT, reason="window", window_starts_at=START)
@@ -80,6 +83,7 @@ def test_woken_a_lead_time_before_the_start_and_only_once() -> None:
     assert h.at(START - LEAD) == []
     h.state("waking")
     assert h.at(START - LEAD + S) == []
+    assert h.s.next_wake(BOT, h.now) is None  # woken already
 
 
 def test_a_longer_measured_lead_time_wakes_earlier() -> None:
