@@ -26,7 +26,7 @@ from plutarc_compute.scheduler import Scheduler
 
 from .common import ROOT
 
-sys.path.insert(0, str(ROOT / "services" / "compute" / "tests" / "simulation"))
+sys.path.insert(0, str(ROOT / "services" / "compute" / "tests"))
 
 START = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
 END = datetime(2026, 12, 7, 16, 30, tzinfo=UTC)
@@ -118,7 +118,7 @@ def typical(sim: Any, bots: int, days: int) -> Iterator[str]:
 
 
 def run(quick: bool = False) -> Iterator[str]:
-    import compute_sim
+    from simulation import compute_sim  # services/compute/tests/simulation
 
     yield from all_due(10_000, 2 if quick else 5)
     yield from typical(compute_sim, 10_000, 1 if quick else 2)

@@ -228,6 +228,13 @@ class Scheduler:
             b.deleted = True
             self._touch(b)
 
+    def address_released(self, workspace_id: str, bot_id: str) -> None:
+        """``compute.address_released`` on replay: the deleted bot's host and address are gone
+        (its ``ClearWindow(deleted=True)`` was carried out)."""
+        b = self._bot(workspace_id, bot_id)
+        b.deleted = b.delete_sent = True
+        b.planned = None
+
     def planned(self, workspace_id: str, bot_id: str, window: Window | None) -> None:
         """What compute planned last (``compute.window_planned`` / ``compute.window_cleared``),
         when the service replays its own events."""

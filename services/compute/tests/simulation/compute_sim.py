@@ -20,10 +20,12 @@ from decimal import Decimal
 
 from plutarc_bots.sessions import Calendar
 from plutarc_compute.leadtime import LeadTimes
-from plutarc_compute.scheduler import Scheduler
+from plutarc_compute.scheduler import Scheduler, Window
 from plutarc_contracts import Payload
 from plutarc_contracts import bots as b
 from plutarc_contracts import compute as c
+
+from .compute_sim_oracle import SimResult, verdict
 
 ZONES = [
     "UTC",
@@ -59,6 +61,8 @@ class SimConfig:
     forced_share: float = 0.15
     """Of those, the ones still exposed at the drain deadline."""
     drain_deadline_minutes: int = 60
+    restart_at_day: float | None = None
+    """The compute service restarts then: a new scheduler rebuilt from the events."""
     linger_seconds: float = 15.0
     """The scheduler's wait, after an end, for the next window to be published."""
     fail_share: float = 0.03
@@ -93,53 +97,24 @@ class SimBot:
     gone_at: float | None = None
     """Stopped or deleted at."""
     deleted: bool = False
+    facts: Facts = field(default_factory=lambda: Facts())
 
 
 @dataclass
-class SimResult:
-    bots: int
-    windows: int
-    checked_windows: int
-    wakes: int
-    retried: int
-    misses_recorded: int
-    misses_observed: int
-    deferrals: int
-    forced: int
-    verifications: int
-    address_changes: int
-    violations: list[str]
-    compute_hours: float
-    always_on_hours: float
-    window_hours: float
-    lead_hours: float
-    drain_hours: float
-    max_release_delay: float
-    lead_seconds: dict[str, float]
-    passes: int
-    commands: int
-    max_pass_ms: float
-    wall_seconds: float
-    pass_ms: list[float] = field(default_factory=list)
-    """Every pass's duration, in order."""
+class Facts:
+    """What the compute service's own events and the replayed topics say about a bot: what a
+    restarted scheduler is rebuilt from (compute_sim_restart.py)."""
 
-    def lines(self) -> list[str]:
-        saved = 1 - self.compute_hours / self.always_on_hours
-        return [
-            f"simulation: {self.bots} bots, {self.windows} windows over 30 days with DST changes "
-            f"({self.checked_windows} checked), {self.wakes} wakes ({self.retried} retried)",
-            f"  misses: {self.misses_observed} observed, {self.misses_recorded} recorded; "
-            f"violations: {len(self.violations)}; address changes: {self.address_changes}",
-            f"  compute-hours {self.compute_hours:,.0f} vs always-on {self.always_on_hours:,.0f} "
-            f"({saved:.1%} saved); inside windows {self.window_hours:,.0f}, lead "
-            f"{self.lead_hours:,.1f}, drains past the end {self.drain_hours:,.1f}",
-            f"  deferred {self.deferrals}, forced at the deadline {self.forced}, verified "
-            f"{self.verifications}; slowest release after flat {self.max_release_delay:.1f} s",
-            "  lead time now: "
-            + ", ".join(f"{k} {v:.1f} s" for k, v in sorted(self.lead_seconds.items())),
-            f"  {self.passes} passes, {self.commands} commands, slowest pass "
-            f"{self.max_pass_ms:.2f} ms, wall {self.wall_seconds:.1f} s",
-        ]
+    published: tuple[datetime, datetime | None, datetime] | None = None
+    """starts_at, ends_at, published at."""
+    planned: tuple[datetime, datetime | None] | None = None
+    woken_for: datetime | None = None
+    verified: datetime | None = None
+    missed: datetime | None = None
+    deferred: tuple[datetime, datetime | None] | None = None
+    positions: dict[str, Decimal] = field(default_factory=dict)
+    orders: set[str] = field(default_factory=set)
+    address_released: bool = False
 
 
 def _sessions(rng: random.Random, zone: str) -> b.TradingSessions:
@@ -188,8 +163,10 @@ class Simulation:
         self._seq = 0
         self.bots: dict[str, SimBot] = {}
         self.counts = dict.fromkeys(
-            ["wakes", "retried", "miss", "defer", "force", "verify", "address"], 0
+            ["wakes", "retried", "miss", "defer", "force", "verify", "address", "repeated"], 0
         )
+        self.issued: set[tuple[object, ...]] = set()
+        self.took: list[tuple[str, int]] = []
         self.now = self.t0
         self._build()
 
@@ -240,11 +217,23 @@ class Simulation:
             self.at(opened, lambda: self._position(bot, symbol, Decimal("0.25")))
             self.at(flat, lambda: self._position(bot, symbol, Decimal(0)))
         else:
-            self.at(opened, lambda: self.scheduler.order_open(WS, bot.bot_id, order))
-            self.at(flat, lambda: self.scheduler.order_closed(WS, bot.bot_id, order))
+            self.at(opened, lambda: self._order(bot, order, True))
+            self.at(flat, lambda: self._order(bot, order, False))
 
     def _position(self, bot: SimBot, symbol: str, quantity: Decimal) -> None:
+        if quantity:
+            bot.facts.positions[symbol] = quantity
+        else:
+            bot.facts.positions.pop(symbol, None)
         self.scheduler.position(WS, bot.bot_id, symbol, quantity, mode="testnet")
+
+    def _order(self, bot: SimBot, order: str, is_open: bool) -> None:
+        if is_open:
+            bot.facts.orders.add(order)
+            self.scheduler.order_open(WS, bot.bot_id, order)
+        else:
+            bot.facts.orders.discard(order)
+            self.scheduler.order_closed(WS, bot.bot_id, order)
 
     def _publish(self, bot: SimBot) -> None:
         """The bots service's timer: the bot's current or next window."""
@@ -253,6 +242,7 @@ class Simulation:
         found = self.calendar.next_window(bot.sessions, self._dt(self.now))
         if found is None:
             return
+        bot.facts.published = (found.starts_at, found.ends_at, self._dt(self.now))
         self.scheduler.window_published(
             WS,
             bot.bot_id,
@@ -286,6 +276,11 @@ class Simulation:
     # --- the compute service: commands carried out by the in-memory provider -------------------
     def execute(self, command: Payload) -> None:
         bot = self.bots[command.bot_id]  # type: ignore[attr-defined]
+        key = self._key(bot, command)
+        if key in self.issued:
+            self.counts["repeated"] += 1
+        self.issued.add(key)
+        self._record(bot, command)
         if isinstance(command, c.WakeHost):
             if bot.state not in ("new", "asleep", "failed"):
                 return
@@ -311,6 +306,39 @@ class Simulation:
         elif isinstance(command, c.VerifyAddress):
             self.counts["verify"] += 1
 
+    @staticmethod
+    def _key(bot: SimBot, command: Payload) -> tuple[object, ...]:
+        """What makes a decision the same decision (its idempotency key, in effect)."""
+        if isinstance(command, c.PlanWindow):
+            return ("plan", bot.bot_id, command.starts_at, command.ends_at)
+        if isinstance(command, c.WakeHost):
+            return ("wake", bot.bot_id, command.window_starts_at)
+        if isinstance(command, c.VerifyAddress | c.RecordMiss):
+            return (type(command).__name__, bot.bot_id, command.window_starts_at)
+        if isinstance(command, c.DeferSleep):
+            return ("defer", bot.bot_id, command.window_ends_at)
+        if isinstance(command, c.ReleaseHost | c.ForceRelease):
+            return ("release", bot.bot_id, len(bot.lives))
+        return (type(command).__name__, bot.bot_id)
+
+    @staticmethod
+    def _record(bot: SimBot, command: Payload) -> None:
+        """The facts the compute service's events would hold after this command."""
+        f = bot.facts
+        if isinstance(command, c.PlanWindow):
+            f.planned = (command.starts_at, command.ends_at)
+        elif isinstance(command, c.ClearWindow):
+            f.planned = None
+            f.address_released = f.address_released or command.deleted
+        elif isinstance(command, c.WakeHost) and bot.state in ("new", "asleep", "failed"):
+            f.woken_for, f.deferred = command.window_starts_at, None
+        elif isinstance(command, c.VerifyAddress):
+            f.verified = command.window_starts_at
+        elif isinstance(command, c.RecordMiss):
+            f.missed = command.window_starts_at
+        elif isinstance(command, c.DeferSleep):
+            f.deferred = (command.window_ends_at, command.deadline)
+
     def _attempt(self, bot: SimBot, life: Life, *, first: bool) -> None:
         requested = self.now
         if first and self.rng.random() < self.cfg.fail_share:
@@ -328,6 +356,7 @@ class Simulation:
                 self.counts["address"] += 1
             bot.address = address
             life.running = self.now
+            self.took.append((bot.provider, round((self.now - requested) * 1000)))
             self.scheduler.provisioned(
                 WS, bot.bot_id, round((self.now - requested) * 1000), address
             )
@@ -337,11 +366,57 @@ class Simulation:
 
     def _asleep(self, bot: SimBot) -> None:
         bot.lives[-1].asleep = self.now
+        bot.facts.deferred = None
         self._host(bot, "asleep")
+
+    def _restart(self) -> None:
+        """The compute service restarts: a new scheduler, fed what it would replay (the bots
+        and exchange topics, its own events), must decide nothing twice."""
+        lead = LeadTimes()
+        for provider, took_ms in self.took:
+            lead.record(provider, took_ms)
+        s = Scheduler(
+            lead,
+            default_drain_deadline_minutes=self.cfg.drain_deadline_minutes,
+            linger=timedelta(seconds=self.cfg.linger_seconds),
+        )
+        s.policy(WS, self.cfg.drain_deadline_minutes)
+        for bot in self.bots.values():
+            f, bot_id = bot.facts, bot.bot_id
+            s.assign(WS, bot_id, bot.provider)
+            if f.published is not None:
+                starts, ends, published_at = f.published
+                zone = bot.sessions.time_zone
+                s.window_published(WS, bot_id, starts, ends, "flatten", zone, at=published_at)
+            if f.planned is not None:
+                s.planned(WS, bot_id, Window(f.planned[0], f.planned[1], "flatten", zone))
+            if f.address_released:
+                s.address_released(WS, bot_id)
+            elif bot.gone_at is not None:
+                if bot.deleted:
+                    s.bot_deleted(WS, bot_id)
+                else:
+                    s.window_cleared(WS, bot_id)
+            if bot.lives:
+                s.wake_requested(WS, bot_id, f.woken_for)
+            if f.verified is not None:
+                s.verified(WS, bot_id, f.verified)
+            if f.missed is not None:
+                s.missed(WS, bot_id, f.missed)
+            s.host_state(WS, bot_id, bot.state, bot.address)
+            if f.deferred is not None and bot.state in ("waking", "running"):
+                s.deferred(WS, bot_id, *f.deferred)
+            for symbol, quantity in f.positions.items():
+                s.position(WS, bot_id, symbol, quantity, mode="testnet")
+            for order in f.orders:
+                s.order_open(WS, bot_id, order)
+        self.scheduler = s
 
     # --- the loop ------------------------------------------------------------------------------
     def run(self) -> SimResult:
-        tick, s = self.cfg.tick, self.scheduler
+        if self.cfg.restart_at_day is not None:
+            self.at(self.t0 + self.cfg.restart_at_day * 86_400, self._restart)
+        tick = self.cfg.tick
         passes = commands = 0
         timings: list[float] = []
         wall = time.perf_counter()
@@ -354,6 +429,7 @@ class Simulation:
                 action()
             self.now = t
             started = time.perf_counter()
+            s = self.scheduler
             decided = s.decide(self._dt(t))
             timings.append((time.perf_counter() - started) * 1000)
             passes += 1
@@ -369,116 +445,10 @@ class Simulation:
             if s.pending:
                 nxt = t + tick
             t = max(t + tick, self.t0 + math.ceil((nxt - self.t0) / tick) * tick)
-        result = self._verdict(passes, commands, max(timings), time.perf_counter() - wall)
+        result = verdict(self, passes, commands, max(timings), time.perf_counter() - wall)
         result.pass_ms = timings
         return result
-
-    # --- the oracle ----------------------------------------------------------------------------
-    def _allowed_release(self, bot: SimBot, start: float, stop: float) -> tuple[float, float]:
-        """When the host woken for the window starting at ``start`` must be released at the
-        latest, and the end it is measured from: the window's end, or when the bot became flat
-        after it, or the deadline; or, if the host is still rightly alive when a next window's
-        wake time comes (a short break, a deferral), that window's."""
-        k = next(i for i, (s0, _) in enumerate(bot.windows) if s0 == start)
-        early = {"local": 60.0, "aws": 300.0}[bot.provider]
-        early += self.cfg.linger_seconds + self.cfg.bots_lag
-        deadline = self.cfg.drain_deadline_minutes * 60
-        while True:
-            end = bot.windows[k][1]
-            assert end is not None
-            limit = min(end, stop)
-            flat = max([f for o, f in bot.exposures if o <= limit < f], default=limit)
-            allowed = min(flat, end + deadline) if limit == end else flat
-            if (
-                k + 1 < len(bot.windows)
-                and bot.windows[k + 1][0] < stop
-                and bot.windows[k + 1][0] - early <= allowed + self.cfg.tick
-            ):
-                k += 1
-                continue
-            return allowed, limit
-
-    def _verdict(self, passes: int, commands: int, max_pass_ms: float, wall: float) -> SimResult:
-        tol = self.cfg.tick + 0.001
-        leads = {"local": 60.0, "aws": 300.0}
-        violations: list[str] = []
-        windows = checked = observed = 0
-        compute = always_on = window_hours = lead_h = drain_h = 0.0
-        max_delay = 0.0
-        for bot in self.bots.values():
-            end_of_life = bot.gone_at if bot.deleted and bot.gone_at else self.t_end
-            always_on += end_of_life - self.t0
-            stop = bot.gone_at if bot.gone_at is not None else math.inf
-            lives = bot.lives
-            for start, end in bot.windows:
-                if start >= self.t_end:
-                    continue
-                windows += 1
-                if end is None:
-                    window_hours += end_of_life - self.t0
-                    continue
-                window_hours += max(0.0, min(end, self.t_end, stop) - max(start, self.t0))
-                if start < self.t0 + 600 or end > self.t_end or start >= stop:
-                    continue
-                checked += 1
-                if not any(
-                    life.running is not None
-                    and life.running <= start
-                    and (life.released is None or life.released >= min(end, stop))
-                    for life in lives
-                ):
-                    observed += 1
-                    violations.append(f"{bot.bot_id}: not running over [{start}, {end})")
-            for life in lives:
-                gone = life.asleep if life.asleep is not None else self.t_end
-                compute += gone - life.requested
-                if life.window is None:
-                    continue
-                start = life.window.timestamp()
-                end = next((e for s0, e in bot.windows if s0 == start), None)
-                if end is None:
-                    violations.append(f"{bot.bot_id}: woken for an unknown window {life.window}")
-                    continue
-                lead_h += max(0.0, start - life.requested)
-                if life.requested < start - leads[bot.provider] - tol:
-                    violations.append(f"{bot.bot_id}: woken {start - life.requested:.0f} s early")
-                released = life.released if life.released is not None else self.t_end
-                allowed, limit = self._allowed_release(bot, start, stop)
-                if released > allowed + tol:
-                    violations.append(f"{bot.bot_id}: released {released - allowed:.0f} s late")
-                if released >= limit:
-                    max_delay = max(max_delay, released - allowed)
-                    drain_h += gone - limit
-        return SimResult(
-            bots=len(self.bots),
-            windows=windows,
-            checked_windows=checked,
-            wakes=self.counts["wakes"],
-            retried=self.counts["retried"],
-            misses_recorded=self.counts["miss"],
-            misses_observed=observed,
-            deferrals=self.counts["defer"],
-            forced=self.counts["force"],
-            verifications=self.counts["verify"],
-            address_changes=self.counts["address"],
-            violations=violations,
-            compute_hours=compute / 3600,
-            always_on_hours=always_on / 3600,
-            window_hours=window_hours / 3600,
-            lead_hours=lead_h / 3600,
-            drain_hours=drain_h / 3600,
-            max_release_delay=max_delay,
-            lead_seconds=self.lead.snapshot(),
-            passes=passes,
-            commands=commands,
-            max_pass_ms=max_pass_ms,
-            wall_seconds=wall,
-        )
 
 
 def simulate(config: SimConfig | None = None) -> SimResult:
     return Simulation(config).run()
-
-
-if __name__ == "__main__":
-    print("\n".join(simulate().lines()))

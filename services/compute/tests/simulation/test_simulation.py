@@ -18,6 +18,7 @@ def test_a_month_of_1000_bots_misses_no_window_and_sleeps_outside_them() -> None
     assert result.misses_recorded == 0
     assert result.violations == []  # woken early, released late or for an unknown window
     assert result.address_changes == 0
+    assert result.repeated == 0
     assert result.max_release_delay <= SimConfig().tick
     assert result.compute_hours < 0.3 * result.always_on_hours
 
@@ -52,3 +53,13 @@ def test_without_lingering_a_break_shorter_than_a_wake_is_missed() -> None:
     released = simulate(config)
     assert released.misses_observed > 0
     assert released.misses_recorded >= released.misses_observed
+
+
+def test_a_restart_rebuilds_the_scheduler_from_events_and_decides_nothing_twice() -> None:
+    """Mid-month, the scheduler is replaced by one fed only what the service replays: windows,
+    positions and orders, and its own events (plans, wakes, verifications, misses, deferrals,
+    released addresses, host states, measured wakes)."""
+    result = simulate(SimConfig(bots=300, days=20, seed=9, restart_at_day=9.37))
+    assert result.repeated == 0
+    assert result.misses_observed == 0 and result.misses_recorded == 0
+    assert result.violations == []

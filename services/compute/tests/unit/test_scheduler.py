@@ -306,6 +306,14 @@ def test_a_bot_deleted_while_running() -> None:
     assert h.at(END + timedelta(days=1)) == []
 
 
+def test_a_deletion_carried_out_before_a_restart_is_not_repeated() -> None:
+    h = Harness()
+    h.publish()
+    h.s.bot_deleted(WS, BOT)
+    h.s.address_released(WS, BOT)
+    assert h.at(START) == []
+
+
 def test_a_window_cleared_while_running() -> None:
     h = Harness()
     h.awake_in_window()
