@@ -30,10 +30,10 @@ from plutarc_contracts.bots import EndRule
 
 from .leadtime import LeadTimes
 
-HostState = Literal["new", "asleep", "waking", "running", "draining", "failed"]
 HOST_STATES: frozenset[str] = frozenset(
     {"new", "asleep", "waking", "running", "draining", "failed"}
 )
+"""The Host aggregate's states, as ``host_state`` takes them."""
 ALIVE: frozenset[str] = frozenset({"waking", "running"})
 """A host that costs money and is not on its way out."""
 _WAKEABLE = frozenset({"new", "asleep", "failed"})
