@@ -51,6 +51,8 @@ class Fleet:
         self.positions: dict[str, dict[tuple[str, str], Decimal]] = {}
         self.orders: dict[str, dict[str, str]] = {}
         """bot -> order id -> its mode (open orders only)."""
+        self.planned: dict[str, datetime] = {}
+        """bot -> the start of the window compute planned last."""
 
     def lead(self) -> timedelta:
         with self.lock:
@@ -145,6 +147,7 @@ class Fleet:
         s = self.scheduler
         match p:
             case c.WindowPlanned():
+                self.planned[p.bot_id] = p.starts_at
                 s.assign(p.workspace_id, p.bot_id, p.provider)
                 s.planned(
                     p.workspace_id,
@@ -166,6 +169,10 @@ class Fleet:
                 s.host_state(p.workspace_id, p.bot_id, "draining")
             case c.HostDeprovisioned():
                 s.host_state(p.workspace_id, p.bot_id, "asleep")
+            case c.AddressReleased():
+                s.address_released(p.workspace_id, p.bot_id)
+            case c.AddressVerified() if p.bot_id in self.planned:
+                s.verified(p.workspace_id, p.bot_id, self.planned[p.bot_id])
             case c.WindowMissed():
                 s.missed(p.workspace_id, p.bot_id, p.window_starts_at)
             case c.SleepDeferred():
