@@ -35,7 +35,8 @@ Signed = Annotated[str, msgspec.Meta(pattern=r"^-?\d{1,18}(\.\d{1,18})?$", max_l
 Attempt = Annotated[int, msgspec.Meta(ge=1, le=1000)]
 Minutes = Annotated[int, msgspec.Meta(ge=0, le=7 * 24 * 60)]
 
-WakeReason = Literal["window", "always_on", "operator"]
+WakeReason = Literal["window", "always_on", "operator", "repair"]
+"""``repair``: the address was found off its host before a window; the stack is converged again."""
 ReleaseReason = Literal["flat", "deadline", "window_cleared", "bot_deleted", "operator"]
 DeferReason = Literal["open_position", "open_orders"]
 
@@ -223,9 +224,13 @@ class PlanWindow(Payload, frozen=True, kw_only=True):
 
 
 class ClearWindow(Payload, frozen=True, kw_only=True):
+    """``window_starts_at``: the planned window being cleared (a timer's command id derives from
+    its content, so each clearing is its own command)."""
+
     workspace_id: Id
     bot_id: Id
     deleted: bool = False
+    window_starts_at: UtcDateTime | None = None
 
 
 class WakeHost(Payload, frozen=True, kw_only=True):
@@ -236,9 +241,13 @@ class WakeHost(Payload, frozen=True, kw_only=True):
 
 
 class ReleaseHost(Payload, frozen=True, kw_only=True):
+    """``window_ends_at``: the end of the window after which the host goes (None: not a window's
+    end, such as a deleted bot)."""
+
     workspace_id: Id
     bot_id: Id
     reason: ReleaseReason
+    window_ends_at: UtcDateTime | None = None
 
 
 class DeferSleep(Payload, frozen=True, kw_only=True):
@@ -256,6 +265,7 @@ class ForceRelease(Payload, frozen=True, kw_only=True):
 
     workspace_id: Id
     bot_id: Id
+    window_ends_at: UtcDateTime | None = None
     positions: Annotated[list[Exposure], msgspec.Meta(max_length=100)] = []
     open_orders: Annotated[int, msgspec.Meta(ge=0)] = 0
 
