@@ -127,3 +127,17 @@ def test_bad_periods_are_refused(start: datetime, end: datetime, code: str) -> N
     with pytest.raises(PeriodError) as caught:
         statement("ws-1", start, end, NOW, [], [], FakePrices())
     assert caught.value.code == code
+
+
+def test_the_default_prices_are_the_services_table() -> None:
+    """PriceTable reads plutarc_compute.pricing (prices.json): an unknown size is unpriced."""
+    from plutarc_compute.api.usage import PriceTable
+
+    table = PriceTable()
+    assert table.hourly("aws", "t3.small") > 0
+    assert table.address_hourly("local") == 0
+    bots = [BotLife("bot-e", "aws", "no-such-size", at(1, 0), None)]
+    intervals = [Interval("bot-e", "host", at(1, 0), at(1, 1), "aws", "no-such-size")]
+    [e] = statement("ws-1", START, END, NOW, bots, intervals, table).lines
+    assert (e.compute_hours, e.compute_cost, e.priced) == (Decimal(1), Decimal(0), False)
+    assert e.address_hours == 0
