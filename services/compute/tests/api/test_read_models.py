@@ -127,7 +127,9 @@ def spans(engine: Engine) -> list[tuple[str, float, float | None, str | None]]:
 @pytest.mark.parametrize("batch", [1, 3, 100])
 def test_a_day_of_a_host(engine: Engine, batch: int) -> None:
     events = day_events()
-    apply(engine, events[:4], batch)
+    apply(engine, events[:2], batch)
+    assert host(engine)["state"] == "waking"
+    apply(engine, events[2:4], batch)
     row = host(engine)
     assert (row["state"], row["address"], row["size"], row["host_id"]) == (
         "running",
@@ -237,3 +239,19 @@ def test_who_sees_which_event_live() -> None:
     for name in c.EVENTS:
         assert visibility(name) == "compute:read"
     assert visibility("exchange.order_filled") is None
+
+
+def test_a_deleted_bots_host_is_released_not_asleep(engine: Engine) -> None:
+    apply(
+        engine,
+        [
+            env(provisioned(), 0),
+            env(c.HostDrained(**ids(), reason="bot_deleted"), 10),
+            env(c.HostDeprovisioned(**ids(), address="127.0.9.1", address_kept=True), 11),
+        ],
+    )
+    assert host(engine)["state"] == "released"
+    assert spans(engine) == [("address", 0.0, None, None), ("host", 0.0, 11.0, "small")]
+    apply(engine, [env(c.AddressReleased(**ids(), address="127.0.9.1"), 12)])
+    assert spans(engine)[0] == ("address", 0.0, 12.0, None)
+    assert (host(engine)["state"], host(engine)["address"]) == ("released", None)

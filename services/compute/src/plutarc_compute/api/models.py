@@ -271,8 +271,7 @@ def _fold(
             last_error=None,
             released_at=None,
         )
-        if row["state"] in ("new", "waking", "failed", "asleep", "released"):
-            row["state"] = "waking"
+        row["state"] = "running"
         if row["host_up_since"] is None:
             row["host_up_since"] = at
             _open(row, HOST, at, intervals)
@@ -280,14 +279,18 @@ def _fold(
             row["address_since"] = at
             _open(row, ADDRESS, at, intervals)
     elif isinstance(p, c.BotStartedOnHost):
-        row.update(state="running", address=p.address)
+        row["address"] = p.address
     elif isinstance(p, c.SleepDeferred):
         row.update(deferred_reason=p.reason, deferred_deadline=p.deadline)
     elif isinstance(p, c.HostDrained):
-        row.update(state="draining", deferred_reason=None, deferred_deadline=None)
+        row.update(
+            state="released" if p.reason == "bot_deleted" else "draining",
+            deferred_reason=None,
+            deferred_deadline=None,
+        )
     elif isinstance(p, c.HostDeprovisioned):
         row.update(
-            state="asleep" if p.address_kept else "released",
+            state="asleep" if p.address_kept and row["state"] != "released" else "released",
             host_id=None,
             deferred_reason=None,
             deferred_deadline=None,
