@@ -28,7 +28,7 @@ from plutarc_contracts import (
 from .clock import Clock
 from .consumer import Work
 from .domain import Aggregate, DomainError
-from .handling import Context, Handlers, Intent, Occurred, Reactions
+from .handling import Context, FlushFirst, Handlers, Intent, Occurred, Reactions
 from .intents import new_intents
 from .metrics import Metrics
 from .store import EventStore, Meta
@@ -81,7 +81,11 @@ _header_decoder = msgspec.json.Decoder(_Header)
 
 class CommandProcessor:
     """Decides one command: idempotency by command id, the handler by the payload's class, the
-    reactions to the events it caused, and exactly one reply (accepted or rejected with a kind)."""
+    reactions to the events it caused, and exactly one reply (accepted or rejected with a kind).
+
+    The consumer may decide a batch of commands into one transaction (batching.py)."""
+
+    batchable = True
 
     def __init__(
         self,
@@ -162,6 +166,8 @@ class CommandProcessor:
                 field=exc.field,
             )
             return self._outcome(command, rejected, (), meta, "rejected")
+        except FlushFirst:
+            raise  # the batch is stored first, then this command decided again
         except self.transient:
             raise  # a dependency is down (the store, a policy server): the consumer retries
         except Exception:
