@@ -48,17 +48,22 @@ def decide_and_store(
     decide: Callable[[Record], Work],
     tracking_name: str,
     transient: tuple[type[BaseException], ...],
+    expected: Callable[[Sequence[bytes]], Sequence[Any]] | None = None,
 ) -> Decided:
     """Decide `records` in order and store a prefix of them (at least the first, unless it could
     not be decided: then nothing is stored and `postponed` says why) in one transaction.
 
-    Raises what storing raised (IntegrityError on a conflict) after clearing the working set."""
+    `expected` names the streams the records will look up first (their outcomes), so that one
+    query tells which are new. Raises what storing raised (IntegrityError on a conflict) after
+    clearing the working set."""
     works: list[Work] = []
     events: list[RecordedEvent] = []
     inbox_ids: list[str] = []
     versions_before: dict[Any, tuple[Aggregate, int]] = {}
     postponed: BaseException | None = None
     with store.working(working):
+        if expected is not None:
+            store.expect(expected([r.value or b"" for r in records]))
         for record in records:
             try:
                 work = decide(record)

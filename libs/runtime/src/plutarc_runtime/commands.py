@@ -196,6 +196,16 @@ class CommandProcessor:
         )
         return self._outcome(command, reply, [*accepted.aggregates, *streams], meta, "accepted")
 
+    def expected_streams(self, values: Sequence[bytes]) -> list[UUID]:
+        """The outcome streams a batch of these commands looks up first (batching.py)."""
+        ids: list[UUID] = []
+        for value in values:
+            try:
+                ids.append(outcome_id(_header_decoder.decode(value).command_id))
+            except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
+                continue
+        return ids
+
     def _react(self, aggregates: Sequence[Aggregate], command: CommandEnvelope) -> list[Intent]:
         """The intents the service's reactions decide for the events this command caused."""
         if not self.reactions:

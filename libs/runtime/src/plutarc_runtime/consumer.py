@@ -323,6 +323,7 @@ class Consumer:
                     self._process,
                     self.tracking_name(tp),
                     self.transient,
+                    getattr(self.processor, "expected_streams", None),
                 )
             except IntegrityError:
                 log.info(

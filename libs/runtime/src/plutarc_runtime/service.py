@@ -234,7 +234,7 @@ class Service:
                     self.processor,
                     batch_size=s.command_batch,
                     single_writer=s.single_writer,
-                    cache_size=s.aggregate_cache or 1000,
+                    cache_size=s.aggregate_cache,
                 )
             )
         for sub in self.spec.subscriptions:

@@ -25,7 +25,8 @@ class RuntimeSettings(BaseSettings):
         default=1000,
         ge=0,
         description="Aggregates kept in memory between commands (LRU, brought up to date from the "
-        "store on every load); 0 turns the cache off",
+        "store on every load; the command consumer keeps as many more between its batches, see "
+        "single_writer); 0 turns both caches off",
     )
     command_batch: int = Field(
         default=500,

@@ -294,6 +294,13 @@ class EventStore:
         finally:
             self._local.working = None
 
+    def expect(self, ids: Sequence[UUID]) -> None:
+        """Streams the open batch of this thread will look up: one query finds which have no
+        events, and loading those raises NotFound without asking the store again."""
+        working: WorkingSet | None = getattr(self._local, "working", None)
+        if working is not None and ids:
+            working.absent.update(set(ids) - self.chain.existing(ids))
+
     def uncommitted(self) -> bool:
         """Whether this thread decides in a batch that holds events not stored yet."""
         working: WorkingSet | None = getattr(self._local, "working", None)
@@ -306,6 +313,8 @@ class EventStore:
             found = working.lookup(aggregate_id)
             if isinstance(found, cls):
                 return found
+            if found is None and aggregate_id in working.absent:
+                raise NotFound(f"{cls.__name__} {aggregate_id} not found")
             loaded = self._load(cls, aggregate_id, None)
             if found is None:
                 working.loaded(loaded)

@@ -40,6 +40,8 @@ class WorkingSet:
         self.uncommitted = 0
         """Events decided in the open batch and not stored yet."""
         self.polluted: set[UUID] = set()
+        self.absent: set[UUID] = set()
+        """Streams known to have no events when the batch began (looked up in one query)."""
 
     # -- the batch ----------------------------------------------------------------------------------
     def begin(self) -> None:
@@ -49,6 +51,7 @@ class WorkingSet:
         self._overlay.clear()
         self._handed.clear()
         self.polluted.clear()
+        self.absent.clear()
         self.uncommitted = 0
 
     def lookup(self, aggregate_id: UUID) -> Aggregate | None:
@@ -123,6 +126,7 @@ class WorkingSet:
         with self._lock:
             for aid in ids:
                 self._cache.pop(aid, None)
+                self.absent.discard(aid)
                 if self._open:
                     self._evicted.add(aid)
 
