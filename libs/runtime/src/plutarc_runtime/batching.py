@@ -75,6 +75,9 @@ def decide_and_store(
                 working.abandon_command()
                 postponed = exc
                 break
+            except BaseException:
+                working.failed()  # cancelled or dying: what the batch changed is not stored
+                raise
             for agg in work.aggregates:
                 versions_before.setdefault(agg.id, (agg, agg.version - len(agg._pending)))
             if work.aggregates or work.extra:

@@ -176,6 +176,7 @@ class Consumer:
         self.kafka: AIOKafkaConsumer | None = None
         self.assigned = asyncio.Event()
         self.batch_size = batch_size if getattr(processor, "batchable", False) else 1
+        self.expected_streams = getattr(processor, "expected_streams", None)
         self.working = (
             store.working_set(cache_size, single_writer=single_writer)
             if self.batch_size > 1
@@ -323,7 +324,7 @@ class Consumer:
                     self._process,
                     self.tracking_name(tp),
                     self.transient,
-                    getattr(self.processor, "expected_streams", None),
+                    self.expected_streams,
                 )
             except IntegrityError:
                 log.info(
