@@ -189,7 +189,6 @@ async def _run(base: Path, bootstrap: str, samples: int, warmup: int) -> list[st
         assert service.relay is not None
         relay = service.relay
         relay._publish = stamped(stamps, "relayed", relay._publish)  # type: ignore[method-assign]
-        relay._send = stamped(stamps, "relayed", relay._send)  # type: ignore[method-assign]
         service.store.on_appended(lambda _n, _h: stamps.first("saved"))
         await replies.start()
         await producer.start()

@@ -56,18 +56,18 @@ async def main(path: str, bootstrap: str, topic: str, saves: int, die_at: int) -
     relay = OutboxRelay(
         store, lambda: make_producer(bootstrap, client_id="fast-path-worker"), lambda _t: topic
     )
-    send, read = relay._send, relay._read_section
+    publish, read = relay._publish, relay._read_section
 
-    async def counted_send(section, hashes, unacked):  # type: ignore[no-untyped-def]
+    async def counted_publish(section, hashes):  # type: ignore[no-untyped-def]
         counts["sections"] += 1
-        return await send(section, hashes, unacked)
+        return await publish(section, hashes)
 
     def counted_read():  # type: ignore[no-untyped-def]
         found = read()
         counts["store_reads"] += 1 if found[0] else 0
         return found
 
-    relay._send, relay._read_section = counted_send, counted_read  # type: ignore[method-assign]
+    relay._publish, relay._read_section = counted_publish, counted_read  # type: ignore[method-assign]
     stop = asyncio.Event()
     running = asyncio.create_task(relay.run(stop))
     await asyncio.sleep(0)

@@ -128,42 +128,18 @@ class OutboxRelay:
     async def publish_fresh(self) -> int:
         """Publish what saves in this process handed over, without reading the store back, as long
         as it directly follows the position; on a gap read the store instead. Returns how many
-        were sent.
-
-        Sections are pipelined: the next one is sent while the one before waits for Kafka's last
-        acknowledgements and its position's write; positions are still recorded in order, each
-        once its section is acknowledged."""
+        were sent."""
         total = 0
-        sent_to = self.position
-        unacked: list[Any] = []
-        finishing: asyncio.Task[None] | None = None
-        try:
-            while self.handed_over.behind(sent_to):
-                section, hashes = self.handed_over.take(sent_to, self.batch_size)
-                if section:
-                    futures = await self._send(section, hashes, unacked)
-                    unacked = [f for f in unacked if not f.done()] + futures
-                    finishing = asyncio.create_task(self._finish(finishing, futures, section))
-                    sent_to = section[-1].id
-                    total += len(section)
-                    continue
-                if finishing is not None:
-                    await finishing
-                    finishing = None
+        while self.handed_over.behind(self.position):
+            section, hashes = self.handed_over.take(self.position, self.batch_size)
+            if section:
+                total += await self._publish(section, hashes)
+            elif sent := await self.publish_batch():
                 # A gap: a save in another thread has not handed over yet (or a hand-over was
                 # dropped, or ids were skipped): the store has it all.
-                sent = await self.publish_batch()
-                if not sent:
-                    break
                 total += sent
-                sent_to = self.position
-            if finishing is not None:
-                await finishing
-                finishing = None
-        finally:
-            if finishing is not None:  # sending failed: the relay starts again from its position
-                finishing.cancel()
-                finishing.add_done_callback(lambda t: t.cancelled() or t.exception())
+            else:
+                break
         if self.metrics is not None:
             self.metrics.relay_lag.set(max(0, self.handed_over.announced - self.position))
         return total
@@ -194,21 +170,13 @@ class OutboxRelay:
         return await self._publish(section, hashes)
 
     async def _publish(self, section: Sequence[Notification], hashes: Mapping[int, bytes]) -> int:
-        """Send a section in order, wait for Kafka's acknowledgements, then record the position."""
-        await self._finish(None, await self._send(section, hashes, []), section)
-        return len(section)
+        """Send a section in order, wait for Kafka's acknowledgements, then record the position.
 
-    async def _send(
-        self, section: Sequence[Notification], hashes: Mapping[int, bytes], unacked: list[Any]
-    ) -> list[Any]:
-        """Send a section in order; returns the futures of the sends not known acknowledged.
-
-        A reply goes out only once the events before it are on the log (this section's, and the
-        `unacked` sends of sections before it), so whoever sees the reply and then reads the
-        log's end finds them (read-your-writes). Replies are held back and sent together once
-        what came before them is acknowledged: one wait for a section of many commands, not one
-        per reply. A topic's order is kept: an event for a topic with replies held back waits
-        for them to be sent first."""
+        A reply goes out only once the events before it are on the log, so whoever sees the reply
+        and then reads the log's end finds them (read-your-writes). Replies are held back and sent
+        together once what came before them is acknowledged: one wait for a section of many
+        commands, not one per reply. A topic's order is kept: an event for a topic with replies
+        held back waits for them to be sent first."""
         assert self.producer is not None, "start() the relay first"
         producer = self.producer
         futures: list[Any] = []
@@ -227,8 +195,7 @@ class OutboxRelay:
             )
 
         async def release() -> None:
-            await asyncio.gather(*unacked, *futures)
-            unacked.clear()
+            await asyncio.gather(*futures)
             futures.clear()
             for topic, n in held:
                 await send(topic, n)
@@ -248,17 +215,10 @@ class OutboxRelay:
             await send(topic, n)
         if held:
             await release()
-        return futures
-
-    async def _finish(
-        self, before: asyncio.Task[None] | None, futures: list[Any], section: Sequence[Notification]
-    ) -> None:
-        """Once the section before is finished and this one acknowledged, record the position."""
-        if before is not None:
-            await before
         await asyncio.gather(*futures)
         last = section[-1].id
         await asyncio.to_thread(self.store.recorder.insert_tracking, Tracking(RELAY_TRACKING, last))
         self.position = last
         if self.metrics is not None:
             self.metrics.relay_published.inc(len(section))
+        return len(section)
