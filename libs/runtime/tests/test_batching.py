@@ -7,7 +7,8 @@ Driven without a broker: records are handed to the consumer's batch path as Kafk
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from plutarc_runtime.domain import DomainError
 from plutarc_runtime.handling import Accepted, Context
 from plutarc_runtime.store import EventStore, Meta
 from plutarc_runtime.timers import ReadModels
+from plutarc_testkit.waiting import until
 
 from .demo import HANDLERS, Counter, Increment, OpenCounter, demo_registry
 
@@ -50,9 +52,19 @@ class Boom(msgspec.Struct, frozen=True, kw_only=True):
     counter_id: str
 
 
+class Rendezvous(msgspec.Struct, frozen=True, kw_only=True):
+    """Increments by one after calling the test's `MID_BATCH` hook."""
+
+    counter_id: str
+
+
+MID_BATCH: list[Callable[[], None]] = []
+
+
 REGISTRY.register_command("demo.increment_twice", {1: IncrementTwice})
 REGISTRY.register_command("demo.open_unique", {1: OpenUnique})
 REGISTRY.register_command("demo.boom", {1: Boom})
+REGISTRY.register_command("demo.rendezvous", {1: Rendezvous})
 
 
 class Names:
@@ -86,11 +98,20 @@ def boom(p: Boom, ctx: Context) -> Accepted:
     raise RuntimeError("a bug after a change")
 
 
+def rendezvous(p: Rendezvous, ctx: Context) -> Accepted:
+    counter = ctx.store.get(Counter, UUID(p.counter_id))
+    for hook in MID_BATCH:
+        hook()
+    counter.increment(1, ctx.now)
+    return Accepted([counter], {"value": counter.value})
+
+
 ALL_HANDLERS: dict[type[Any], Any] = {
     **HANDLERS,
     IncrementTwice: increment_twice,
     OpenUnique: open_unique,
     Boom: boom,
+    Rendezvous: rendezvous,
 }
 
 
@@ -362,3 +383,32 @@ async def test_an_undecodable_record_is_dead_lettered_and_the_rest_stored(rig: R
     assert len(rig.commits) == 1
     dead = [n for n in rig.store.notifications(1, 100) if n.topic == "system.dead_lettered"]
     assert len(dead) == 1
+
+
+async def test_a_save_by_another_thread_waits_for_the_open_batch_instead_of_spoiling_it(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    cid = uuid4()
+    await rig.feed([opened(cid), inc(cid, 1)])
+    other_saved = threading.Event()
+
+    def other_writer() -> None:
+        rig.processor.execute("system:demo", Increment(counter_id=str(cid), by=100))
+        other_saved.set()
+
+    def mid_batch() -> None:
+        threading.Thread(target=other_writer, daemon=True).start()
+        # Were writes not held while a batch is open, the other save would land now, under the
+        # batch's feet, and the whole batch would conflict at its commit.
+        other_saved.wait(0.5)
+
+    caplog.set_level("INFO", logger="plutarc_runtime.consumer")
+    MID_BATCH.append(mid_batch)
+    try:
+        await rig.feed([command(Rendezvous(counter_id=str(cid))), inc(cid, 10)], start=2)
+    finally:
+        MID_BATCH.clear()
+    await until(other_saved.is_set, timeout=10, what="the other thread's save")
+    assert "write conflict in a batch" not in caplog.text
+    assert rig.counter(cid).history == [1, 1, 10, 100]
+    assert rig.position() == 4

@@ -149,6 +149,11 @@ class EventStore:
         self._appended: list[Appended] = []
         self._lock = threading.Lock()
         self._local = threading.local()
+        self._writing = threading.RLock()
+        """Held by a batch from its first load to its commit, and by every other save of this
+        process while it commits: another thread's write cannot land inside a batch (and make
+        the whole batch conflict); it waits, and conflicts on its own if it decided on what the
+        batch changed."""
         self._working_sets: list[WorkingSet] = []
 
     @property
@@ -168,7 +173,8 @@ class EventStore:
         versions_before = [(agg, agg.version - len(agg._pending)) for agg in aggregates]
         events = self.record(aggregates, meta)
         events.extend(extra)
-        saved = self.commit(events, versions_before, tracking=tracking, inbox_ids=inbox_ids)
+        with self._writing:
+            saved = self.commit(events, versions_before, tracking=tracking, inbox_ids=inbox_ids)
         if self._working_sets and getattr(self._local, "working", None) is None:
             written = {e.originator_id for e in events}
             for working in self._working_sets:
@@ -287,12 +293,13 @@ class EventStore:
     @contextlib.contextmanager
     def working(self, working: WorkingSet) -> Iterator[WorkingSet]:
         """Loads in this thread answer from `working` until the block ends (see working.py)."""
-        self._local.working = working
-        working.begin()
-        try:
-            yield working
-        finally:
-            self._local.working = None
+        with self._writing:
+            self._local.working = working
+            working.begin()
+            try:
+                yield working
+            finally:
+                self._local.working = None
 
     def expect(self, ids: Sequence[UUID]) -> None:
         """Streams the open batch of this thread will look up: one query finds which have no
