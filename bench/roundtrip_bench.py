@@ -185,6 +185,7 @@ async def _run(base: Path, bootstrap: str, samples: int, warmup: int) -> list[st
         await _wait_for(commands.assigned.is_set, "command partitions")
         commands.processor = timed(commands.processor, stamps)
         commands._handle = stamped(stamps, "consumed", commands._handle)  # type: ignore[method-assign]
+        commands._handle_many = stamped(stamps, "consumed", commands._handle_many)  # type: ignore[method-assign]
         assert service.relay is not None
         relay = service.relay
         relay._publish = stamped(stamps, "relayed", relay._publish)  # type: ignore[method-assign]

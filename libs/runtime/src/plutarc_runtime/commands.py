@@ -28,7 +28,7 @@ from plutarc_contracts import (
 from .clock import Clock
 from .consumer import Work
 from .domain import Aggregate, DomainError
-from .handling import Context, Handlers, Intent, Occurred, Reactions
+from .handling import Context, FlushFirst, Handlers, Intent, Occurred, Reactions
 from .intents import new_intents
 from .metrics import Metrics
 from .store import EventStore, Meta
@@ -81,7 +81,11 @@ _header_decoder = msgspec.json.Decoder(_Header)
 
 class CommandProcessor:
     """Decides one command: idempotency by command id, the handler by the payload's class, the
-    reactions to the events it caused, and exactly one reply (accepted or rejected with a kind)."""
+    reactions to the events it caused, and exactly one reply (accepted or rejected with a kind).
+
+    The consumer may decide a batch of commands into one transaction (batching.py)."""
+
+    batchable = True
 
     def __init__(
         self,
@@ -162,6 +166,8 @@ class CommandProcessor:
                 field=exc.field,
             )
             return self._outcome(command, rejected, (), meta, "rejected")
+        except FlushFirst:
+            raise  # the batch is stored first, then this command decided again
         except self.transient:
             raise  # a dependency is down (the store, a policy server): the consumer retries
         except Exception:
@@ -189,6 +195,16 @@ class CommandProcessor:
             stream_position=primary.version if primary else None,
         )
         return self._outcome(command, reply, [*accepted.aggregates, *streams], meta, "accepted")
+
+    def expected_streams(self, values: Sequence[bytes]) -> list[UUID]:
+        """The outcome streams a batch of these commands looks up first (batching.py)."""
+        ids: list[UUID] = []
+        for value in values:
+            try:
+                ids.append(outcome_id(_header_decoder.decode(value).command_id))
+            except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
+                continue
+        return ids
 
     def _react(self, aggregates: Sequence[Aggregate], command: CommandEnvelope) -> list[Intent]:
         """The intents the service's reactions decide for the events this command caused."""

@@ -31,10 +31,11 @@ from plutarc_contracts import (
     new_event_id,
 )
 
+from .batching import decide_and_store
 from .bus import make_consumer
 from .clock import Clock
 from .domain import Aggregate, DomainError
-from .handling import Occurred, Reactions
+from .handling import FlushFirst, Occurred, Reactions
 from .intents import new_intents
 from .metrics import Metrics
 from .store import EventStore, Meta, RecordedEvent
@@ -147,8 +148,14 @@ class Consumer:
         transient: tuple[type[Exception], ...] = (),
         catalogue: TopicRegistry | None = None,
         commit_interval: float = 1.0,
+        batch_size: int = 1,
+        single_writer: bool = True,
+        cache_size: int = 1000,
         **consumer_overrides: Any,
     ) -> None:
+        """`batch_size` > 1 decides up to that many records of a partition into one transaction
+        when the processor allows it (`batchable`, see batching.py); `single_writer` keeps the
+        aggregates those batches loaded in memory between them (at most `cache_size`)."""
         # A private topic is read only by the consumers its contract names (default: the catalogue's).
         (catalogue or default_topics()).check_reader(name, topics)
         self.name = name
@@ -168,6 +175,13 @@ class Consumer:
         self._committed_at = 0.0
         self.kafka: AIOKafkaConsumer | None = None
         self.assigned = asyncio.Event()
+        self.batch_size = batch_size if getattr(processor, "batchable", False) else 1
+        self.expected_streams = getattr(processor, "expected_streams", None)
+        self.working = (
+            store.working_set(cache_size, single_writer=single_writer)
+            if self.batch_size > 1
+            else None
+        )
 
     def tracking_name(self, tp: TopicPartition) -> str:
         return f"{self.name}|{tp.topic}|{tp.partition}"
@@ -197,6 +211,9 @@ class Consumer:
             while not stop.is_set():
                 batch = await self.kafka.getmany(timeout_ms=200, max_records=500)
                 for tp, records in batch.items():
+                    if self.working is not None:
+                        await self._handle_many(tp, records, stop)
+                        continue
                     for record in records:
                         if stop.is_set():
                             break
@@ -285,6 +302,68 @@ class Consumer:
         else:
             return
         self.positions[tp] = record.offset + 1
+        self._stored(work, started)
+
+    async def _handle_many(
+        self, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]], stop: asyncio.Event
+    ) -> None:
+        """Records of one partition in batches of at most `batch_size`, each one transaction; a
+        conflict takes that batch one record at a time (after clearing the cached aggregates)."""
+        assert self.working is not None
+        position = self.positions.get(tp, 0)
+        pending = [r for r in records if r.offset + 1 > position]
+        while pending and not stop.is_set():
+            chunk = pending[: self.batch_size]
+            started = time.perf_counter()
+            try:
+                decided = await asyncio.to_thread(
+                    decide_and_store,
+                    self.store,
+                    self.working,
+                    chunk,
+                    self._process,
+                    self.tracking_name(tp),
+                    self.transient,
+                    self.expected_streams,
+                )
+            except IntegrityError:
+                log.info(
+                    "write conflict in a batch, taking it one record at a time",
+                    extra={"offset": chunk[0].offset, "records": len(chunk)},
+                )
+                for record in chunk:
+                    if stop.is_set():
+                        return
+                    await self._handle(tp, record, stop)
+                pending = pending[len(chunk) :]
+                continue
+            except self.transient as exc:
+                log.warning("dependency unavailable, retrying", extra={"error": repr(exc)})
+                if self.metrics is not None:
+                    self.metrics.consumed.labels(self.name, "retried").inc()
+                await asyncio.sleep(self.retry_backoff)
+                continue
+            if not decided.works:
+                if isinstance(decided.postponed, self.transient):
+                    log.warning(
+                        "dependency unavailable, retrying",
+                        extra={"error": repr(decided.postponed)},
+                    )
+                    if self.metrics is not None:
+                        self.metrics.consumed.labels(self.name, "retried").inc()
+                    await asyncio.sleep(self.retry_backoff)
+                    continue
+                # Cannot happen (a batch's first record sees no unsaved events): one by one.
+                await self._handle(tp, pending[0], stop)
+                pending = pending[1:]
+                continue
+            stored = len(decided.works)
+            self.positions[tp] = pending[stored - 1].offset + 1
+            for work in decided.works:
+                self._stored(work, started)
+            pending = pending[stored:]
+
+    def _stored(self, work: Work, started: float) -> None:
         if work.on_stored is not None:
             work.on_stored()
         if self.metrics is not None:
@@ -305,6 +384,8 @@ class Consumer:
             return self.processor(record.value or b"")
         except ContractError as exc:
             return self.dead_letter(record, exc.code, str(exc))
+        except FlushFirst:
+            raise  # decided again at the head of the next batch (batching.py)
         except self.transient:
             raise
         except Exception as exc:

@@ -51,6 +51,11 @@ class Accepted:
     intents: Sequence[Intent] = ()
 
 
+class FlushFirst(Exception):
+    """Raised by `Context.model` in a batch that holds events not stored yet: read models follow
+    saves, so the batch is stored first and the command decided again at the head of the next."""
+
+
 class Context:
     """What a handler may use: the instant, the store, the resolved actor and ``require``."""
 
@@ -74,6 +79,8 @@ class Context:
         strategy". Another process's save is read at this process's next save."""
         if self.models is None:
             raise RuntimeError("this service runs no read models")
+        if self.store.uncommitted():
+            raise FlushFirst(cls.__name__)
         return self.models.get(cls)
 
     @cached_property

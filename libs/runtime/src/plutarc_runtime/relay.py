@@ -170,30 +170,51 @@ class OutboxRelay:
         return await self._publish(section, hashes)
 
     async def _publish(self, section: Sequence[Notification], hashes: Mapping[int, bytes]) -> int:
-        """Send a section in order, wait for Kafka's acknowledgements, then record the position."""
+        """Send a section in order, wait for Kafka's acknowledgements, then record the position.
+
+        A reply goes out only once the events before it are on the log, so whoever sees the reply
+        and then reads the log's end finds them (read-your-writes). Replies are held back and sent
+        together once what came before them is acknowledged: one wait for a section of many
+        commands, not one per reply. A topic's order is kept: an event for a topic with replies
+        held back waits for them to be sent first."""
         assert self.producer is not None, "start() the relay first"
+        producer = self.producer
         futures: list[Any] = []
-        for n in section:
-            topic = self.route(n.topic)
-            if topic is None:  # kept in the store only (intents, which may carry secrets)
-                continue
-            if n.topic in REPLY_TYPES and futures:
-                # A reply goes out only once the events it reports are on the log, so whoever
-                # sees the reply and then reads the log's end finds them (read-your-writes).
-                await asyncio.gather(*futures)
-                futures.clear()
+        held: list[tuple[str, Notification]] = []
+        held_topics: set[str] = set()
+
+        async def send(topic: str, n: Notification) -> None:
             headers = [("type", n.topic.encode()), ("position", str(n.id).encode())]
             chain_hash = hashes.get(n.id)
             if chain_hash is not None:
                 headers.append(("chain", chain_hash.hex().encode()))
             futures.append(
-                await self.producer.send(
-                    topic,
-                    value=n.state,
-                    key=str(n.originator_id).encode(),
-                    headers=headers,
+                await producer.send(
+                    topic, value=n.state, key=str(n.originator_id).encode(), headers=headers
                 )
             )
+
+        async def release() -> None:
+            await asyncio.gather(*futures)
+            futures.clear()
+            for topic, n in held:
+                await send(topic, n)
+            held.clear()
+            held_topics.clear()
+
+        for n in section:
+            topic = self.route(n.topic)
+            if topic is None:  # kept in the store only (intents, which may carry secrets)
+                continue
+            if n.topic in REPLY_TYPES:
+                held.append((topic, n))
+                held_topics.add(topic)
+                continue
+            if topic in held_topics:
+                await release()
+            await send(topic, n)
+        if held:
+            await release()
         await asyncio.gather(*futures)
         last = section[-1].id
         await asyncio.to_thread(self.store.recorder.insert_tracking, Tracking(RELAY_TRACKING, last))

@@ -197,7 +197,9 @@ class Service:
     def route(self, type_name: str) -> str | None:
         return self.spec.route(type_name)
 
-    def _consumer(self, name: str, topics: Sequence[str], processor: Any) -> Consumer:
+    def _consumer(
+        self, name: str, topics: Sequence[str], processor: Any, **batching: Any
+    ) -> Consumer:
         return Consumer(
             name=name,
             store=self.store,
@@ -208,6 +210,7 @@ class Service:
             clock=self.clock,
             metrics=self.metrics,
             transient=self.spec.transient_errors,
+            **batching,
             **self.consumer_overrides,
         )
 
@@ -239,6 +242,9 @@ class Service:
                     f"{self.spec.name}.commands",
                     [commands_topic(self.spec.topic_context)],
                     self.processor,
+                    batch_size=s.command_batch,
+                    single_writer=s.single_writer,
+                    cache_size=s.aggregate_cache,
                 )
             )
         for sub in self.spec.subscriptions:

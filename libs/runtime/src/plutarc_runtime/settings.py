@@ -25,7 +25,20 @@ class RuntimeSettings(BaseSettings):
         default=1000,
         ge=0,
         description="Aggregates kept in memory between commands (LRU, brought up to date from the "
-        "store on every load); 0 turns the cache off",
+        "store on every load; the command consumer keeps as many more between its batches, see "
+        "single_writer); 0 turns both caches off",
+    )
+    command_batch: int = Field(
+        default=500,
+        ge=1,
+        description="Commands of one partition decided into one transaction at most (each on the "
+        "state the previous left; docs/runtime-batching.md); 1 stores each command on its own",
+    )
+    single_writer: bool = Field(
+        default=True,
+        description="This process is the only writer of its store: the command consumer keeps the "
+        "aggregates it decided in memory between batches without reading them back; turn it off "
+        "when several processes write one database",
     )
     command_ttl_seconds: float = Field(
         default=60.0,

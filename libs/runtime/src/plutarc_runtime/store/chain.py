@@ -80,6 +80,10 @@ class ChainedRecorder:
     def has_inbox_id(self, event_id: str) -> bool:
         raise NotImplementedError
 
+    def existing(self, ids: Sequence[UUID]) -> set[UUID]:
+        """Which of `ids` have stored events, in one query."""
+        raise NotImplementedError
+
     def head(self) -> tuple[int, bytes]:
         """The last chained notification id and its hash (0 and the genesis hash when empty)."""
         raise NotImplementedError
@@ -148,6 +152,20 @@ class ChainedSQLiteRecorder(SQLiteProcessRecorder, ChainedRecorder):
         with self.datastore.transaction(commit=False) as c:
             c.execute(f"SELECT 1 FROM {self.inbox_table} WHERE event_id = ?", (event_id,))
             return c.fetchone() is not None
+
+    def existing(self, ids: Sequence[UUID]) -> set[UUID]:
+        found: set[UUID] = set()
+        with self.datastore.transaction(commit=False) as c:
+            for start in range(0, len(ids), 500):
+                chunk = [i.hex for i in ids[start : start + 500]]
+                marks = ",".join("?" * len(chunk))
+                c.execute(
+                    f"SELECT DISTINCT originator_id FROM {self.events_table_name} "
+                    f"WHERE originator_id IN ({marks})",
+                    chunk,
+                )
+                found.update(UUID(row[0]) for row in c.fetchall())
+        return found
 
     def head(self) -> tuple[int, bytes]:
         with self.datastore.transaction(commit=False) as c:
@@ -259,6 +277,19 @@ class ChainedPostgresRecorder(PostgresProcessRecorder, ChainedRecorder):
                 SQL("SELECT 1 AS one FROM {} WHERE event_id = %s").format(self._inbox), (event_id,)
             )
             return curs.fetchone() is not None
+
+    def existing(self, ids: Sequence[UUID]) -> set[UUID]:
+        table = SQL("{}.{}").format(
+            Identifier(self.datastore.schema), Identifier(self.events_table_name)
+        )
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL("SELECT DISTINCT originator_id FROM {} WHERE originator_id = ANY(%s)").format(
+                    table
+                ),
+                (list(ids),),
+            )
+            return {UUID(str(row["originator_id"])) for row in curs.fetchall()}
 
     def head(self) -> tuple[int, bytes]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

@@ -6,8 +6,9 @@ consumers save their events together with tracking and inbox ids in one transact
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -31,6 +32,7 @@ from .chain import (
     verify,
 )
 from .mapper import EnvelopeMapper, RecordedEvent, SnapshotEvent
+from .working import WorkingSet
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -146,6 +148,13 @@ class EventStore:
         self._listeners: list[Callable[[int], None]] = []
         self._appended: list[Appended] = []
         self._lock = threading.Lock()
+        self._local = threading.local()
+        self._writing = threading.RLock()
+        """Held by a batch from its first load to its commit, and by every other save of this
+        process while it commits: another thread's write cannot land inside a batch (and make
+        the whole batch conflict); it waits, and conflicts on its own if it decided on what the
+        batch changed."""
+        self._working_sets: list[WorkingSet] = []
 
     @property
     def chain(self) -> ChainedRecorder:
@@ -161,10 +170,22 @@ class EventStore:
         extra: Sequence[RecordedEvent] = (),
     ) -> list[Saved]:
         """Save the pending events of `aggregates` (and `extra` events) in one transaction."""
+        versions_before = [(agg, agg.version - len(agg._pending)) for agg in aggregates]
+        events = self.record(aggregates, meta)
+        events.extend(extra)
+        with self._writing:
+            saved = self.commit(events, versions_before, tracking=tracking, inbox_ids=inbox_ids)
+        if self._working_sets and getattr(self._local, "working", None) is None:
+            written = {e.originator_id for e in events}
+            for working in self._working_sets:
+                working.evict(written)
+        return saved
+
+    def record(self, aggregates: Sequence[Aggregate], meta: Meta) -> list[RecordedEvent]:
+        """Collect the pending events of `aggregates` as envelopes stamped with `meta` (not stored
+        yet: `commit` stores them, alone or with other commands' in one transaction)."""
         events: list[RecordedEvent] = []
-        versions_before: list[tuple[Aggregate, int]] = []
         for agg in aggregates:
-            versions_before.append((agg, agg.version - len(agg._pending)))
             workspace_id = getattr(agg, "workspace_id", None) or meta.workspace_id
             for pending in agg.collect_events():
                 name, version = self.registry.type_name_of(type(pending.payload))
@@ -187,8 +208,22 @@ class EventStore:
                         pending.originator_id, pending.originator_version, pending.timestamp, env
                     )
                 )
-        events.extend(extra)
-        recordings = self._app.events.put(events, tracking=tracking, inbox_ids=list(inbox_ids))
+        return events
+
+    def commit(
+        self,
+        events: Sequence[RecordedEvent],
+        versions_before: Sequence[tuple[Aggregate, int]] = (),
+        *,
+        tracking: Tracking | None = None,
+        inbox_ids: Sequence[str] = (),
+    ) -> list[Saved]:
+        """Store recorded events, a consumer position and inbox ids in one transaction, then
+        snapshot the aggregates (given with their versions before these events) that crossed an
+        interval and tell the listeners."""
+        recordings = self._app.events.put(
+            list(events), tracking=tracking, inbox_ids=list(inbox_ids)
+        )
         saved = [Saved(r.notification.id, r.domain_event.envelope) for r in recordings]  # type: ignore[attr-defined]
         if recordings and self._appended:
             self._hand_over([r.notification for r in recordings])
@@ -248,8 +283,52 @@ class EventStore:
         self._appended.append(listener)
         return lambda: self._appended.remove(listener)
 
+    def working_set(self, capacity: int, *, single_writer: bool) -> WorkingSet:
+        """A working set for one deciding thread (the command consumer's); saves made outside it
+        by this process evict what they wrote from it."""
+        working = WorkingSet(capacity, single_writer=single_writer)
+        self._working_sets.append(working)
+        return working
+
+    @contextlib.contextmanager
+    def working(self, working: WorkingSet) -> Iterator[WorkingSet]:
+        """Loads in this thread answer from `working` until the block ends (see working.py)."""
+        with self._writing:
+            self._local.working = working
+            working.begin()
+            try:
+                yield working
+            finally:
+                self._local.working = None
+
+    def expect(self, ids: Sequence[UUID]) -> None:
+        """Streams the open batch of this thread will look up: one query finds which have no
+        events, and loading those raises NotFound without asking the store again."""
+        working: WorkingSet | None = getattr(self._local, "working", None)
+        if working is not None and ids:
+            working.absent.update(set(ids) - self.chain.existing(ids))
+
+    def uncommitted(self) -> bool:
+        """Whether this thread decides in a batch that holds events not stored yet."""
+        working: WorkingSet | None = getattr(self._local, "working", None)
+        return working is not None and working.uncommitted > 0
+
     # -- reading ----------------------------------------------------------------------------------
     def get(self, cls: type[A], aggregate_id: UUID, version: int | None = None) -> A:
+        working: WorkingSet | None = getattr(self._local, "working", None)
+        if working is not None and version is None:
+            found = working.lookup(aggregate_id)
+            if isinstance(found, cls):
+                return found
+            if found is None and aggregate_id in working.absent:
+                raise NotFound(f"{cls.__name__} {aggregate_id} not found")
+            loaded = self._load(cls, aggregate_id, None)
+            if found is None:
+                working.loaded(loaded)
+            return loaded
+        return self._load(cls, aggregate_id, version)
+
+    def _load(self, cls: type[A], aggregate_id: UUID, version: int | None) -> A:
         try:
             return self._app.repository.get(
                 aggregate_id, version=version, projector_func=self._projector(cls)
