@@ -24,7 +24,7 @@ import re
 import socket
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -135,10 +135,13 @@ class Stacks:
         project: str,
         *,
         rng: random.Random | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.settings = settings
         self.project = project
         self._rng = rng or random.Random()
+        self._monotonic, self._sleep = monotonic, sleep
         self._command: auto.PulumiCommand | None = None
         self._stacks: dict[str, auto.Stack] = {}
         self._gate = asyncio.Semaphore(settings.max_concurrent)
@@ -216,7 +219,7 @@ class Stacks:
 
     # --- machinery --------------------------------------------------------------------------------
     async def _run(self, bot_id: str, what: str, op: Callable[[auto.Stack], T]) -> T:
-        deadline = time.monotonic() + self.settings.lock_budget_seconds
+        deadline = self._monotonic() + self.settings.lock_budget_seconds
         delay = 0.2
         while True:
             async with self._gate:
@@ -231,13 +234,13 @@ class Stacks:
                     ) from None
                 if await self._thread(self._recover, stack):
                     continue
-            if time.monotonic() + delay > deadline:
+            if self._monotonic() + delay > deadline:
                 raise StackBusy(
                     f"stack {stack.name} stayed locked for {self.settings.lock_budget_seconds:.0f}"
                     f" s:\n{_output_tail(busy, 6)}"
                 )
             self.lock_waits += 1
-            await asyncio.sleep(delay * (0.5 + self._rng.random()))
+            await self._sleep(delay * (0.5 + self._rng.random()))
             delay = min(delay * 2, 2.0)
 
     async def _thread(self, fn: Callable[..., T], *args: Any) -> T:
