@@ -58,8 +58,10 @@ def make_provider(data_dir: Path, pulumi_bin: Path, **changes: object) -> LocalP
 
 
 @pytest.fixture
-def provider(tmp_path: Path, pulumi_bin: Path) -> LocalProvider:
-    return make_provider(tmp_path, pulumi_bin)
+def provider(tmp_path: Path, pulumi_bin: Path) -> Iterator[LocalProvider]:
+    made = make_provider(tmp_path, pulumi_bin)
+    yield made
+    made.stacks.close()
 
 
 @pytest.fixture

@@ -36,6 +36,7 @@ def custom_resources(deployment: dict[str, object] | None) -> list[str]:
 async def test_a_host_wakes_on_its_address_sleeps_to_the_address_alone_and_is_released(
     provider: LocalProvider, bot_id: str, recorder: Recorder
 ) -> None:
+    assert provider.stacks.check().startswith("3.274.")
     awake = await provider.wake(spec(bot_id, HOST_TARGET=recorder.target, HOST_CHILD="1"))
     assert awake.address.startswith("127.") and awake.address not in ("127.0.0.1", "127.0.1.1")
     assert bot_processes(bot_id), "the host runs"
@@ -164,13 +165,11 @@ async def test_a_pulumi_killed_in_the_middle_of_a_wake_is_recovered_with_one_hos
     assert bot_processes(bot_id) == []
 
 
-async def test_two_wakes_of_one_stack_at_once_wait_for_each_other_and_make_one_host(
+async def test_two_wakes_of_a_new_stack_at_once_wait_for_each_other_and_make_one_host(
     tmp_path: Path, pulumi_bin: Path, bot_id: str
 ) -> None:
     first, second = make_provider(tmp_path, pulumi_bin), make_provider(tmp_path, pulumi_bin)
-    await first.wake(spec(bot_id))
-    await first.sleep(bot_id)  # the stack exists: both go straight to `pulumi up`
-    slow = spec(bot_id, HOST_DELAY="1.5")
+    slow = spec(bot_id, HOST_DELAY="1.5")  # both also create the new stack at once
     a, b = await asyncio.gather(first.wake(slow), second.wake(slow))
     assert a == b
     assert first.stacks.lock_waits + second.stacks.lock_waits >= 1, "one found it locked"

@@ -21,8 +21,10 @@ import json
 import os
 import random
 import re
+import shutil
 import socket
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -144,12 +146,27 @@ class Stacks:
         self._monotonic, self._sleep = monotonic, sleep
         self._command: auto.PulumiCommand | None = None
         self._stacks: dict[str, auto.Stack] = {}
+        self._work: Path | None = None
         self._gate = asyncio.Semaphore(settings.max_concurrent)
         self._threads = ThreadPoolExecutor(settings.max_concurrent + 1, "plutarc-pulumi")
         self.lock_waits = 0
         """Attempts that found the stack locked by a live update and waited."""
         self.recovered = 0
         """Locks left by a dead process that were removed."""
+
+    def check(self) -> str:
+        """The CLI's version; `PulumiMissing` (naming scripts/ensure-pulumi) when there is none.
+        For the service to call at startup, before any bot needs a host."""
+        if self._command is None:
+            self._command = pulumi_command(self.settings)
+        return str(self._command.version or PULUMI_VERSION)
+
+    def close(self) -> None:
+        self._threads.shutdown(wait=False, cancel_futures=True)
+        if self._work is not None:
+            shutil.rmtree(self._work, ignore_errors=True)
+            self._work = None
+            self._stacks.clear()
 
     # --- operations -------------------------------------------------------------------------------
     async def up(self, bot_id: str, program: Program) -> dict[str, Any]:
@@ -259,7 +276,7 @@ class Stacks:
     def _open(self, name: str, create: bool) -> auto.Stack:
         if self._command is None:
             self._command = pulumi_command(self.settings)
-        work_dir = self.settings.data_dir / "pulumi-work" / self.project / name
+        work_dir = self._work_root() / name
         work_dir.mkdir(parents=True, exist_ok=True)
         self.settings.pulumi_home.mkdir(parents=True, exist_ok=True)
         state = self._state_dir()
@@ -282,7 +299,19 @@ class Stacks:
         else:
             new = create and not any(checkpoint.parent.glob(f"{name}.json*"))
             mode = StackInitMode.CREATE if new else StackInitMode.SELECT
-        return _Stack(name, workspace, mode, checkpoint)
+        try:
+            return _Stack(name, workspace, mode, checkpoint)
+        except auto.StackAlreadyExistsError:  # another process created it a moment ago
+            return _Stack(name, workspace, StackInitMode.SELECT, checkpoint)
+
+    def _work_root(self) -> Path:
+        """This instance's own work directories: a workspace writes its Pulumi.yaml there, and
+        two services (or two providers in a test) must not rewrite the file the other's CLI reads."""
+        if self._work is None:
+            parent = self.settings.data_dir / "pulumi-work"
+            parent.mkdir(parents=True, exist_ok=True)
+            self._work = Path(tempfile.mkdtemp(prefix=f"{self.project}-{os.getpid()}-", dir=parent))
+        return self._work
 
     def _checkpoint(self, name: str) -> Path | None:
         state = self._state_dir()
