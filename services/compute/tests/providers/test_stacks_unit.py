@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 from plutarc_compute.providers.base import StackBusy
 from plutarc_compute.providers.stacks import (
+    PULUMI_VERSION,
+    REPO_ROOT,
     PulumiMissing,
     PulumiSettings,
     Stacks,
@@ -178,6 +180,24 @@ def test_a_missing_cli_names_the_install_step(tmp_path: Path) -> None:
         pulumi_command(settings)
 
 
+def test_a_cli_that_does_not_run_is_missing_too(tmp_path: Path) -> None:
+    broken = tmp_path / "bin" / "pulumi"
+    broken.parent.mkdir()
+    broken.write_text("#!/bin/sh\nexit 1\n")
+    broken.chmod(0o755)
+    settings = PulumiSettings(data_dir=tmp_path, bin_dir=broken.parent)
+    with pytest.raises(PulumiMissing, match="does not run"):
+        pulumi_command(settings)
+
+
+def test_the_cli_may_live_in_any_directory(tmp_path: Path, pulumi_bin: Path) -> None:
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    (tools / "pulumi").symlink_to(pulumi_bin)
+    stacks = Stacks(PulumiSettings(data_dir=tmp_path, bin_dir=tools), "test")
+    assert stacks.check() == PULUMI_VERSION.removeprefix("v")
+
+
 def test_the_workspace_environment(tmp_path: Path) -> None:
     settings = PulumiSettings(data_dir=tmp_path, passphrase="p", python="/opt/py")
     env = settings.env()
@@ -200,3 +220,8 @@ def test_stack_names_come_from_bot_ids() -> None:
     )
     with pytest.raises(ValueError):
         stack_name("../etc")
+
+
+def test_the_install_step_pins_the_same_version() -> None:
+    script = (REPO_ROOT / "scripts" / "ensure-pulumi").read_text()
+    assert f"\nversion={PULUMI_VERSION}\n" in script

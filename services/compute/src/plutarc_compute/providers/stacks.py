@@ -23,6 +23,7 @@ import random
 import re
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -113,14 +114,23 @@ def stack_name(bot_id: str) -> str:
 
 
 def pulumi_command(settings: PulumiSettings) -> auto.PulumiCommand:
+    """The CLI the settings name; `PulumiMissing` when it is not there or does not run."""
     binary = settings.bin_dir / "pulumi"
+    how = "build it with scripts/ensure-pulumi (make pulumi; Go is needed, about 7 minutes once)"
     if not os.access(binary, os.X_OK):
-        raise PulumiMissing(
-            f"no pulumi CLI at {binary}: build it with scripts/ensure-pulumi "
-            f"(make pulumi; Go is needed, about 7 minutes the first time)"
-        )
-    # PulumiCommand looks for <root>/bin/pulumi and checks its version once.
-    return auto.PulumiCommand(root=str(binary.parent.parent), skip_version_check=True)
+        raise PulumiMissing(f"no pulumi CLI at {binary}: {how}")
+    root = binary.parent.parent
+    if binary.parent.name != "bin":  # PulumiCommand runs <root>/bin/pulumi: give it one
+        root = settings.pulumi_home / "cli"
+        link = root / "bin" / "pulumi"
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if not link.is_symlink() or link.readlink() != binary:
+            link.unlink(missing_ok=True)
+            link.symlink_to(binary)
+    try:
+        return auto.PulumiCommand(root=str(root), skip_version_check=True)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise PulumiMissing(f"the pulumi CLI at {binary} does not run ({exc}): {how}") from None
 
 
 def _output_tail(exc: auto.CommandError, lines: int = 25) -> str:
@@ -159,7 +169,7 @@ class Stacks:
         For the service to call at startup, before any bot needs a host."""
         if self._command is None:
             self._command = pulumi_command(self.settings)
-        return str(self._command.version or PULUMI_VERSION)
+        return str(self._command.version)
 
     def close(self) -> None:
         self._threads.shutdown(wait=False, cancel_futures=True)
