@@ -5,6 +5,7 @@ HOST_EXIT=N             exit with status N at once (a host that fails)
 HOST_HOLD=path          become ready only once this file exists
 HOST_DELAY=seconds      become ready only after this long
 HOST_CHILD=1            start a child process in the same group (a proxy beside the bot)
+HOST_SLOW_STOP=path     on SIGTERM, write this file and exit only once it is removed
 """
 
 from __future__ import annotations
@@ -17,11 +18,21 @@ import sys
 import time
 
 
+def stop(*_: object) -> None:
+    slow = os.environ.get("HOST_SLOW_STOP")
+    if slow:
+        with open(slow, "w") as stopping:
+            stopping.write(str(os.getpid()))
+        while os.path.exists(slow):
+            time.sleep(0.02)
+    sys.exit(0)
+
+
 def main() -> int:
     if "HOST_EXIT" in os.environ:
         print("host: failing on purpose", flush=True)
         return int(os.environ["HOST_EXIT"])
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGTERM, stop)
     address = os.environ["PLUTARC_HOST_ADDRESS"]
     target = os.environ.get("HOST_TARGET")
     if target:

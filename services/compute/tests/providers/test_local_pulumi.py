@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from plutarc_compute.providers.base import HostSpec, ProvisioningFailed
 from plutarc_compute.providers.local import LocalProvider
-from plutarc_compute.providers.stacks import stack_name
+from plutarc_compute.providers.stacks import StackFailed, stack_name
 from plutarc_testkit.waiting import until
 
 from .conftest import Recorder, bot_processes, make_provider
@@ -163,6 +163,30 @@ async def test_a_pulumi_killed_in_the_middle_of_a_wake_is_recovered_with_one_hos
     assert custom_resources(deployment) == ["Address", "Host"]
     await provider.sleep(bot_id)
     assert bot_processes(bot_id) == []
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+async def test_a_pulumi_killed_in_the_middle_of_a_sleep_is_recovered_with_no_host_left(
+    provider: LocalProvider, bot_id: str, tmp_path: Path
+) -> None:
+    stopping = tmp_path / "stopping"
+    await provider.wake(spec(bot_id, HOST_SLOW_STOP=str(stopping)))
+    sleeping = asyncio.create_task(provider.sleep(bot_id))
+    await until(stopping.exists, timeout=30, what="the host told to stop")
+    (cli,) = pulumi_children(stack_name(bot_id))
+    os.kill(cli, signal.SIGKILL)
+    with pytest.raises(StackFailed):
+        await sleeping
+    assert len(provider.stacks.lock_files(stack_name(bot_id))) == 1
+    stopping.unlink()  # the host, told to stop before the kill, now does
+
+    await provider.sleep(bot_id)
+    assert bot_processes(bot_id) == []
+    assert provider.stacks.lock_files(stack_name(bot_id)) == []
+    assert provider.stacks.recovered == 1
+    deployment = await provider.stacks.export(bot_id)
+    assert custom_resources(deployment) == ["Address"]
+    assert deployment is not None and not deployment.get("pending_operations")
 
 
 async def test_two_wakes_of_a_new_stack_at_once_wait_for_each_other_and_make_one_host(
