@@ -49,6 +49,15 @@ async def test_a_host_wakes_on_its_address_sleeps_to_the_address_alone_and_is_re
         True,
     )
 
+    dead = awake.host_id
+    os.killpg(int(dead), signal.SIGKILL)  # the host dies while awake
+    await until(lambda: not bot_processes(bot_id), what="the host gone")
+    seen = await provider.observe(bot_id)
+    assert (seen.address, seen.host_id, seen.address_on_host) == (awake.address, None, False)
+    awake = await provider.wake(spec(bot_id, HOST_TARGET=recorder.target, HOST_CHILD="1"))
+    assert awake.address == seen.address and awake.host_id != dead, "a new host"
+    await until(lambda: len(recorder.seen) == 2, what="the new host's connection")
+
     await provider.sleep(bot_id)
     assert bot_processes(bot_id) == [], "no process of the bot is left (nor its child)"
     assert custom_resources(await provider.stacks.export(bot_id)) == ["Address"]
@@ -58,11 +67,11 @@ async def test_a_host_wakes_on_its_address_sleeps_to_the_address_alone_and_is_re
 
     again = await provider.wake(spec(bot_id, HOST_TARGET=recorder.target))
     assert again.address == awake.address and again.host_id != awake.host_id
-    await until(lambda: len(recorder.seen) == 2, what="the second host's connection")
-    assert recorder.seen[1] == (awake.address, bot_id)
+    await until(lambda: len(recorder.seen) == 3, what="the third host's connection")
+    assert set(recorder.seen) == {(awake.address, bot_id)}, "always from the same address"
     same = await provider.wake(spec(bot_id, HOST_TARGET=recorder.target))
     assert same == again, "waking an awake host returns it as it is"
-    assert len(recorder.seen) == 2
+    assert len(recorder.seen) == 3
 
     await provider.release(bot_id)
     assert bot_processes(bot_id) == []

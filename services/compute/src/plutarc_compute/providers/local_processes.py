@@ -226,7 +226,7 @@ def _wait_ready(
     if gone:
         why = "exited" + (f" with status {code}" if code is not None else "")
     else:
-        why = f"was not ready after {request.ready_timeout:.0f} s"
+        why = f"was not ready after {request.ready_timeout:g} s"
     raise HostFailed(f"the host of bot {request.bot_id} {why}; its log ends:\n{_tail(request)}")
 
 
