@@ -225,3 +225,31 @@ def test_stack_names_come_from_bot_ids() -> None:
 def test_the_install_step_pins_the_same_version() -> None:
     script = (REPO_ROOT / "scripts" / "ensure-pulumi").read_text()
     assert f"\nversion={PULUMI_VERSION}\n" in script
+
+
+LAUNCHER = REPO_ROOT / "deploy" / "pulumi" / "bin" / "pulumi-resource-pulumi-python"
+
+
+def test_the_launcher_runs_the_dynamic_provider_with_the_checkouts_python() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PLUTARC_PULUMI_PYTHON"}
+    provider = subprocess.Popen(
+        [str(LAUNCHER)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        assert provider.stdout is not None
+        port = provider.stdout.readline().strip()
+        assert port.isdigit(), "it serves the provider protocol and prints its port"
+        environ = Path(f"/proc/{provider.pid}/environ").read_bytes().split(b"\0")
+        assert b"PLUTARC_PULUMI_PROVIDER_PROCESS=1" in environ
+        exe = Path(f"/proc/{provider.pid}/exe").resolve()
+        assert exe == (REPO_ROOT / ".venv" / "bin" / "python").resolve()
+    finally:
+        provider.kill()
+        provider.wait()
+
+
+def test_the_launcher_says_which_interpreter_is_missing() -> None:
+    env = {**os.environ, "PLUTARC_PULUMI_PYTHON": "/nonexistent/python"}
+    done = subprocess.run([str(LAUNCHER)], env=env, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 1
+    assert "/nonexistent/python" in done.stderr and "PLUTARC_PULUMI_PYTHON" in done.stderr
