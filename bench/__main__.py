@@ -120,6 +120,7 @@ BENCHMARKS: dict[str, Callable[[Env], Iterator[str]]] = {
     "paper": external("bench.paper_bench", {}),
     "egress": external("bench.egress_bench", {}),
     "runtime": external("bench.runtime_bench", {}),
+    "compute_scheduler": external("bench.compute_scheduler_bench", {}),
     "compute_wake": external("bench.compute_wake_bench", {}),
     # Each with a broker of its own, holding only the identity history it publishes.
     "projection": external("bench.projection_bench", {}),
@@ -132,6 +133,7 @@ BENCHMARKS: dict[str, Callable[[Env], Iterator[str]]] = {
     "api": external("bench.api_bench", {}),
     "exchange": external("bench.exchange_bench", {}),
     "exchange_api": external("bench.exchange_api_bench", {}),
+    "compute_api": external("bench.compute_api_bench", {}),
 }
 
 

@@ -224,6 +224,7 @@ async def call(http: Any, method: str, url: str, body: Any) -> tuple[int, str | 
         return r.status_code, None
 
 
+@pytest.mark.timeout(900)  # every workspace route x every role: it grows with the API
 async def test_each_role_gets_exactly_what_the_catalogue_grants(platform) -> None:
     owner = await platform.user("owner")
     victim = await platform.user("victim")

@@ -174,7 +174,7 @@ def test_identity_declares_its_topics_once_and_the_catalogue_collects_them() -> 
     assert identity.registry().get(CREDENTIALS_TOPIC).retention_ms == FOREVER
     assert {t.name for t in identity.all()} <= {t.name for t in default_topics()}
     with pytest.raises(ContractError) as info:
-        topics_of("compute")
+        topics_of("billing")
     assert info.value.code == "contract.unknown_topic"
 
 

@@ -17,6 +17,7 @@ from plutarc_cli.client_cmd import (
     switch,
     workspaces,
 )
+from plutarc_cli.compute_cmd import host, hosts, sleep_policy_app, usage, wake
 from plutarc_cli.exchange_cmd import connections_app, fills, orders_app, positions
 from plutarc_cli.kafka_cmd import kafka_app
 from plutarc_cli.log_cmd import log
@@ -46,6 +47,11 @@ app.add_typer(connections_app, name="connections")
 app.add_typer(orders_app, name="orders")
 app.command()(fills)
 app.command()(positions)
+app.command()(hosts)
+app.command()(host)
+app.command()(wake)
+app.command()(usage)
+app.add_typer(sleep_policy_app, name="sleep-policy")
 
 
 @app.command()

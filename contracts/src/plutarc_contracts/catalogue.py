@@ -14,6 +14,7 @@ from types import MappingProxyType
 
 from plutarc_contracts.audit_state import register_identity_audit
 from plutarc_contracts.bots import bots_topics, register_bots_types
+from plutarc_contracts.compute import compute_topics, register_compute_types
 from plutarc_contracts.errors import UNKNOWN_TOPIC, ContractError
 from plutarc_contracts.exchange import exchange_topics, register_exchange_types
 from plutarc_contracts.identity import identity_topics, register_identity_types
@@ -37,6 +38,7 @@ def default_registry() -> Registry:
     register_support_types(registry)
     register_bots_types(registry)
     register_exchange_types(registry)
+    register_compute_types(registry)
     return registry.freeze()
 
 
@@ -45,7 +47,13 @@ def _contexts() -> Mapping[str, ContextTopics]:
     return MappingProxyType(
         {
             declared.context: declared
-            for declared in (identity_topics(), support_topics(), bots_topics(), exchange_topics())
+            for declared in (
+                identity_topics(),
+                support_topics(),
+                bots_topics(),
+                exchange_topics(),
+                compute_topics(),
+            )
         }
     )
 

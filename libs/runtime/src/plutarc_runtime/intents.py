@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Literal, Protocol
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import msgspec
@@ -49,7 +49,7 @@ from tenacity import (
 
 from .clock import Clock
 from .domain import Aggregate
-from .handling import Intent
+from .handling import Accepted, Intent
 from .metrics import Metrics
 from .store import EventStore, HandOver, Meta
 
@@ -110,6 +110,26 @@ class Adapter(Protocol):
     """Carries out intents for one adapter name; returns a small result to record."""
 
     async def __call__(self, intent: IntentRecorded) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one attempt of an intent, handed to the service's outcome handler for its
+    adapter (`ServiceSpec.outcomes`): ``attempt_failed`` (it will be tried again), ``completed``
+    (with the adapter's result) or ``failed`` (given up)."""
+
+    intent: IntentRecorded
+    kind: Literal["attempt_failed", "completed", "failed"]
+    attempt: int
+    result: dict[str, Any]
+    error: str | None
+
+
+OutcomeHandler = Callable[[Outcome, EventStore, datetime], Accepted]
+"""``handler(outcome, store, now) -> Accepted``: what an intent's outcome changes in the domain
+(a host provisioned with its address), and the intents it leads to (a fallback size). Its
+aggregates and intents are saved in the same transaction as the outcome itself, so the domain
+never misses an outcome and never folds one twice."""
 
 
 class IntentStream(Aggregate):
@@ -218,6 +238,8 @@ class IntentWorker:
         poll_interval: float = 1.0,
         concurrency: int = 16,  # intents carried out at once, per adapter
         mark_interval: float = 1.0,
+        outcomes: Mapping[str, OutcomeHandler] | None = None,
+        adapter_concurrency: Mapping[str, int] | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -237,7 +259,11 @@ class IntentWorker:
         self.handed_over = HandOver(capacity=SECTION)
         # Per adapter, so an outage of one (its intents waiting out their backoff) cannot hold up
         # the intents of another.
-        self._slots = {name: asyncio.Semaphore(concurrency) for name in self.adapters}
+        limits = adapter_concurrency or {}
+        self._slots = {
+            name: asyncio.Semaphore(limits.get(name, concurrency)) for name in self.adapters
+        }
+        self.outcomes = dict(outcomes or {})
 
     # -- reading the log --------------------------------------------------------------------------
     def _scan(self) -> list[tuple[int, Any]]:
@@ -380,17 +406,17 @@ class IntentWorker:
                             raise
                         except Exception as exc:
                             error = repr(exc)
-                            await self._record(sid, _attempt_failed(error))
+                            await self._record(sid, _attempt_failed(error), rec, "attempt_failed")
                             self._count(rec.adapter, "retried")
                             raise
             plain = _plain(result)
-            await self._record(sid, lambda s, at: s.complete(plain, at))
+            await self._record(sid, lambda s, at: s.complete(plain, at), rec, "completed", plain)
             self._count(rec.adapter, "completed")
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             error = repr(exc)
-            await self._record(sid, lambda s, at: s.fail(error, at))
+            await self._record(sid, lambda s, at: s.fail(error, at), rec, "failed", error=error)
             self._count(rec.adapter, "failed")
             log.error(
                 "intent failed for good",
@@ -412,14 +438,41 @@ class IntentWorker:
 
         return stop
 
-    async def _record(self, sid: UUID, change: Callable[[IntentStream, datetime], None]) -> None:
-        """Record an outcome on the intent's stream; retried while the store is down."""
+    async def _record(
+        self,
+        sid: UUID,
+        change: Callable[[IntentStream, datetime], None],
+        rec: IntentRecorded | None = None,
+        kind: Literal["attempt_failed", "completed", "failed"] | None = None,
+        result: dict[str, Any] | None = None,
+        *,
+        error: str | None = None,
+    ) -> None:
+        """Record an outcome on the intent's stream, with what the adapter's outcome handler makes
+        of it in the same transaction; retried while the store is down (or a version conflict
+        with a command that changed the same aggregate: the handler then decides again)."""
+        handler = self.outcomes.get(rec.adapter) if rec is not None else None
 
         def save() -> None:
+            now = self.clock.now()
             stream = self.store.get(IntentStream, sid)
-            change(stream, self.clock.now())
+            change(stream, now)
+            aggregates: list[Aggregate] = []
+            if handler is not None and rec is not None and kind is not None:
+                outcome = Outcome(
+                    intent=rec,
+                    kind=kind,
+                    attempt=max(1, stream.attempts),
+                    result=result or {},
+                    error=error,
+                )
+                accepted = handler(outcome, self.store, now)
+                aggregates.extend(accepted.aggregates)
+                aggregates.extend(new_intents(self.store, accepted.intents, now))
             self.store.save(
-                stream, meta=Meta(actor=f"system:{self.store.producer}", correlation_id=str(sid))
+                stream,
+                *aggregates,
+                meta=Meta(actor=f"system:{self.store.producer}", correlation_id=str(sid)),
             )
 
         while True:

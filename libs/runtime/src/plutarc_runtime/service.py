@@ -39,7 +39,7 @@ from .commands import CommandOutcome
 from .consumer import Consumer, EventHandler, EventProcessor
 from .domain import Aggregate
 from .handling import Handlers, Reactions, ReadModel
-from .intents import Adapter, IntentStream, IntentWorker
+from .intents import Adapter, IntentStream, IntentWorker, OutcomeHandler
 from .logs import configure_logging
 from .metrics import Metrics
 from .ops import OpsServer, ops_app
@@ -103,6 +103,10 @@ class ServiceSpec:
     """{EventClass: reaction(occurred) -> [Intent]} for the service's own events"""
     adapters: Mapping[str, Adapter] = field(default_factory=dict)
     """Adapter name -> what carries out intents for it (real or fake, chosen by bootstrap)"""
+    outcomes: Mapping[str, OutcomeHandler] = field(default_factory=dict)
+    """Adapter name -> what its intents' outcomes change in the domain (`intents.Outcome`)"""
+    adapter_concurrency: Mapping[str, int] = field(default_factory=dict)
+    """Adapter name -> intents carried out at once (16 when not named)"""
     timers: Sequence[Timer] = ()
     read_models: Sequence[Callable[[], ReadModel]] = ()
     """Factories of views of the service's own events (timers decide from them)"""
@@ -176,7 +180,13 @@ class Service:
         self.authorizer, self.processor = parts.authorizer, parts.processor
         self.models, self.timers = parts.models, parts.timers
         self.intents = IntentWorker(
-            self.store, spec.registry, spec.adapters, self.clock, self.metrics
+            self.store,
+            spec.registry,
+            spec.adapters,
+            self.clock,
+            self.metrics,
+            outcomes=spec.outcomes,
+            adapter_concurrency=spec.adapter_concurrency,
         )
         self.probe: AIOKafkaClient | None = None
         self.relay: OutboxRelay | None = None

@@ -141,7 +141,14 @@ class Harness:
         return self.timers.run_due()
 
     def worker(self, **kwargs: Any) -> IntentWorker:
-        options = {"backoff_initial": 0.01, "backoff_max": 0.2, "poll_interval": 0.05, **kwargs}
+        options = {
+            "backoff_initial": 0.01,
+            "backoff_max": 0.2,
+            "poll_interval": 0.05,
+            "outcomes": self.spec.outcomes,
+            "adapter_concurrency": self.spec.adapter_concurrency,
+            **kwargs,
+        }
         return IntentWorker(
             self.store, self.spec.registry, self.spec.adapters, self.clock, self.metrics, **options
         )

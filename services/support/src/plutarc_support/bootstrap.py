@@ -12,13 +12,15 @@ from datetime import timedelta
 from plutarc_access import AccessEngine, AccessError, Authorizer, Memberships, engine_for
 from plutarc_contracts import default_registry
 from plutarc_contracts import support as s
+from plutarc_contracts.compute import COMPUTE
 from plutarc_contracts.identity import IDENTITY
 from plutarc_contracts.topics import events_topic
 from plutarc_runtime.clock import Clock
 from plutarc_runtime.intents import Adapter
-from plutarc_runtime.service import Inbound, Replayed, ServiceSpec
+from plutarc_runtime.service import Inbound, Replayed, ServiceSpec, Subscription
 from plutarc_runtime.store import EventStore
 
+from .compute_alerts import COMPUTE_ALERTS
 from .domain import STREAM_TYPES
 from .handlers import handlers
 from .notifications import NOTIFICATIONS, Recipients
@@ -67,6 +69,9 @@ def build(
         read_models=[lambda: Inactivity(periods)],
         authorizer=authorizer,
         replayed=[Replayed("memberships", [events_topic(IDENTITY)], [members, users])],
+        subscriptions=[
+            Subscription("compute-alerts", [events_topic(COMPUTE)], reactions=COMPUTE_ALERTS)
+        ],
         inbound=inbound if inbound is not None else telegram_inbound(settings),
         transient_errors=(AccessError,),  # the policy server is down: retry, never dead-letter
     )

@@ -79,3 +79,8 @@ class Provider(Protocol):
         ...
 
     async def observe(self, bot_id: str) -> Observed: ...
+
+
+class ProviderUnavailable(Exception):
+    """The provider cannot run on this machine (the pulumi CLI or a provider plugin is missing);
+    the message says how to install what is missing. The service refuses to start."""

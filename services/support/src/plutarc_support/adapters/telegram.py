@@ -27,6 +27,8 @@ from telegram import Bot, LinkPreviewOptions
 from telegram.error import BadRequest, RetryAfter
 from telegram.request import HTTPXRequest
 
+from ..compute_alerts import COMPUTE_KINDS, compute_text
+
 ALERT_KINDS = ("ticket_opened", "user_replied")
 # Every alert ends with this line: a reply in Telegram finds its ticket by it (telegram_replies).
 REF_PATTERN = re.compile(r"^ticket (\S+) · workspace (\S+)$", re.MULTILINE)
@@ -45,6 +47,8 @@ def ticket_link(link_base: str, ticket_id: str) -> str:
 def alert_text(body: dict[str, Any], link_base: str, workspace_name: str | None = None) -> str:
     """The alert for one intent body (HTML, every value escaped)."""
     kind = body.get("kind")
+    if kind in COMPUTE_KINDS:
+        return compute_text(body, workspace_name)
     if kind not in ALERT_KINDS:
         raise PermanentFailure(f"unknown telegram alert {kind!r}")
     e = html.escape

@@ -1,0 +1,57 @@
+"""The compute service's typed settings (PLUTARC_* environment variables)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from plutarc_runtime.settings import RuntimeSettings
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+
+class ComputeSettings(RuntimeSettings):
+    model_config = SettingsConfigDict(env_prefix="PLUTARC_", extra="ignore")
+
+    compute_provider: Literal["local", "aws", "memory"] = Field(
+        default="local",
+        description="Who provides the bots' hosts: `local` (loopback addresses and processes on "
+        "this machine, through Pulumi), `aws` (an Elastic IP and an instance per bot, through "
+        "Pulumi; needs the pulumi-resource-aws plugin), `memory` (nothing real: simulations)",
+    )
+    compute_sizes: str = Field(
+        default="",
+        description="Sizes to try, preferred first, comma-separated (aws: instance types); "
+        "empty: the provider's own",
+    )
+    compute_timer_interval_seconds: float = Field(
+        default=1.0, gt=0, description="How often the scheduler decides"
+    )
+    compute_max_concurrent_wakes: int = Field(
+        default=8, ge=1, le=1000, description="Hosts woken at once, at most"
+    )
+    compute_wake_attempts: int = Field(
+        default=3, ge=1, le=20, description="Attempts of one size before the next size is tried"
+    )
+    compute_lead_margin: float = Field(
+        default=1.5, ge=1, le=10, description="The lead time is the measured p95 wake times this"
+    )
+    compute_workspaces: str = Field(
+        default="",
+        description="Comma-separated workspace ids whose bots this compute service hosts; empty: "
+        "every workspace. Shards hosting across services (one per provider or region).",
+    )
+    compute_pulumi_backend_url: str | None = Field(
+        default=None,
+        description="Where Pulumi keeps the stacks' state; unset: file:// under the data directory",
+    )
+    compute_pulumi_passphrase: SecretStr = Field(
+        default=SecretStr("plutarc-local"),
+        description="Encrypts secrets in the stacks' state (the state holds none by design)",
+    )
+
+    def workspaces(self) -> frozenset[str] | None:
+        named = frozenset(w.strip() for w in self.compute_workspaces.split(",") if w.strip())
+        return named or None
+
+    def sizes(self) -> tuple[str, ...]:
+        return tuple(s.strip() for s in self.compute_sizes.split(",") if s.strip())
