@@ -11,13 +11,17 @@ from pathlib import Path
 
 import pytest
 from plutarc_compute.providers import local_processes as procs
+from plutarc_compute.providers.base import ProviderUnavailable
 from plutarc_compute.providers.local import (
     ADDRESS_FIRST,
     ADDRESS_LAST,
     allocate_address,
     free_address,
+    make_local_provider,
 )
+from plutarc_compute.settings import ComputeSettings
 from plutarc_testkit.waiting import wait_until
+from pydantic import SecretStr
 
 from .conftest import HOST_SCRIPT, bot_processes
 
@@ -120,3 +124,28 @@ def test_a_dead_host_in_the_pid_file_is_replaced(tmp_path: Path) -> None:
         assert second.pid != first.pid and procs.alive(second.pid, second.start_time)
     finally:
         procs.remove_host(tmp_path / "host", second.pid, second.start_time, grace=1.0)
+
+
+def test_the_service_settings_make_the_provider(tmp_path: Path, pulumi_bin: Path) -> None:
+    settings = ComputeSettings(
+        data_dir=tmp_path,
+        compute_pulumi_backend_url="file:///srv/state",
+        compute_pulumi_passphrase=SecretStr("s3cret"),
+        compute_max_concurrent_wakes=3,
+    )
+    provider = make_local_provider(settings)
+    pulumi = provider.stacks.settings
+    assert (pulumi.backend, pulumi.passphrase, pulumi.max_concurrent) == (
+        "file:///srv/state",
+        "s3cret",
+        3,
+    )
+    assert provider.root == (tmp_path / "compute").resolve()
+
+
+def test_without_the_pulumi_cli_the_service_refuses_to_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PLUTARC_BIN_DIR", str(tmp_path / "empty"))
+    with pytest.raises(ProviderUnavailable, match="scripts/ensure-pulumi"):
+        make_local_provider(ComputeSettings(data_dir=tmp_path))

@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import pulumi
 from pulumi import dynamic
@@ -35,6 +35,9 @@ from pulumi import dynamic
 from . import local_processes as procs
 from .base import Awake, HostSpec, Observed, ProvisioningFailed
 from .stacks import Program, PulumiSettings, StackFailed, Stacks
+
+if TYPE_CHECKING:
+    from ..settings import ComputeSettings
 
 PROJECT: Final = "plutarc-local"
 ADDRESS_FIRST: Final = int(ipaddress.IPv4Address("127.16.0.0"))
@@ -283,6 +286,21 @@ class LocalProvider:
             pulumi.export("start_time", host.start_time)
 
         return program
+
+
+def make_local_provider(settings: ComputeSettings) -> LocalProvider:
+    """The local provider the compute service's settings describe; `ProviderUnavailable` (naming
+    scripts/ensure-pulumi) when the pulumi CLI is missing, so the service refuses to start."""
+    provider = LocalProvider(
+        PulumiSettings(
+            data_dir=settings.data_dir,
+            backend_url=settings.compute_pulumi_backend_url,
+            passphrase=settings.compute_pulumi_passphrase.get_secret_value(),
+            max_concurrent=settings.compute_max_concurrent_wakes,
+        )
+    )
+    provider.stacks.check()
+    return provider
 
 
 # --- inside Pulumi's provider process -------------------------------------------------------------

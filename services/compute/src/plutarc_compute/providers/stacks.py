@@ -39,7 +39,7 @@ from plutarc_access.opa_server import bin_dir
 from pulumi import automation as auto
 from pulumi.automation._stack import StackInitMode
 
-from .base import StackBusy
+from .base import ProviderUnavailable, StackBusy
 
 PULUMI_VERSION: Final = "v3.274.1"
 """The CLI scripts/ensure-pulumi builds (pinned there too)."""
@@ -52,7 +52,7 @@ T = TypeVar("T")
 Program = Callable[[], None]
 
 
-class PulumiMissing(RuntimeError):
+class PulumiMissing(ProviderUnavailable):
     """No `pulumi` binary where the settings say; the message says how to build one."""
 
 
