@@ -246,25 +246,27 @@ class Stacks:
 
     # --- machinery --------------------------------------------------------------------------------
     async def _run(self, bot_id: str, what: str, op: Callable[[auto.Stack], T]) -> T:
+        name = stack_name(bot_id)
         deadline = self._monotonic() + self.settings.lock_budget_seconds
         delay = 0.2
         while True:
             async with self._gate:
-                stack = await self._stack(bot_id)
+                stack: auto.Stack | None = None
                 try:
+                    stack = await self._stack(bot_id)
                     return await self._thread(op, stack)
                 except auto.ConcurrentUpdateError as exc:
                     busy = exc
                 except auto.CommandError as exc:
                     raise StackFailed(
-                        f"pulumi {what} of stack {stack.name} failed:\n{_output_tail(exc)}"
+                        f"pulumi {what} of stack {name} failed:\n{_output_tail(exc)}"
                     ) from None
-                if await self._thread(self._recover, stack):
+                if stack is not None and await self._thread(self._recover, stack):
                     continue
             if self._monotonic() + delay > deadline:
                 raise StackBusy(
-                    f"stack {stack.name} stayed locked for {self.settings.lock_budget_seconds:.0f}"
-                    f" s:\n{_output_tail(busy, 6)}"
+                    f"stack {name} stayed locked for {self.settings.lock_budget_seconds:.0f} s:"
+                    f"\n{_output_tail(busy, 6)}"
                 )
             self.lock_waits += 1
             await self._sleep(delay * (0.5 + self._rng.random()))
@@ -311,7 +313,8 @@ class Stacks:
             mode = StackInitMode.CREATE if new else StackInitMode.SELECT
         try:
             return _Stack(name, workspace, mode, checkpoint)
-        except auto.StackAlreadyExistsError:  # another process created it a moment ago
+        except (auto.StackAlreadyExistsError, auto.ConcurrentUpdateError):
+            # another process created it a moment ago (and may be updating it already)
             return _Stack(name, workspace, StackInitMode.SELECT, checkpoint)
 
     def _work_root(self) -> Path:
