@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from plutarc_compute.providers.aws import AwsProvider, StackOps
+from plutarc_compute.providers.aws_program import AwsSettings
 from plutarc_compute.providers.base import StackBusy
 from plutarc_compute.providers.stacks import (
     PULUMI_VERSION,
@@ -253,3 +255,11 @@ def test_the_launcher_says_which_interpreter_is_missing() -> None:
     done = subprocess.run([str(LAUNCHER)], env=env, capture_output=True, text=True, timeout=30)
     assert done.returncode == 1
     assert "/nonexistent/python" in done.stderr and "PLUTARC_PULUMI_PYTHON" in done.stderr
+
+
+def test_stacks_are_the_aws_providers_stack_ops(tmp_path: Path) -> None:
+    ops: StackOps = Stacks(PulumiSettings(data_dir=tmp_path), "plutarc-aws")  # mypy checks
+    settings = AwsSettings(
+        ami="ami-0", subnet_id="subnet-0", vpc_id="vpc-0", gateway_cidr="10.0.0.0/8"
+    )
+    assert AwsProvider(settings, ops).stacks is ops
