@@ -5,7 +5,7 @@ UV := $(shell scripts/ensure-uv)
 RUN := $(UV) run --frozen
 export UV_PYTHON ?= 3.11
 
-.PHONY: help install venv jars tinyproxy up test lint typecheck bench kafka kafka-stop kafka-status fixtures clean
+.PHONY: help install venv jars tinyproxy pulumi up test lint typecheck bench kafka kafka-stop kafka-status fixtures clean
 
 help:
 	@echo "make up          install what is missing, start Kafka and every service, print where they listen"
@@ -13,10 +13,13 @@ help:
 	@echo "make bench       run the benchmarks under bench/ and print their numbers"
 	@echo "make kafka       start the local Kafka broker (idempotent);  make kafka-stop  stops it"
 
-install: venv jars tinyproxy
+install: venv jars tinyproxy pulumi
 
 tinyproxy:
 	@scripts/ensure-tinyproxy >/dev/null
+
+pulumi:
+	@scripts/ensure-pulumi >/dev/null
 
 venv: .venv/.synced
 .venv/.synced: uv.lock pyproject.toml $(wildcard */pyproject.toml */*/pyproject.toml)

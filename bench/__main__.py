@@ -121,6 +121,7 @@ BENCHMARKS: dict[str, Callable[[Env], Iterator[str]]] = {
     "egress": external("bench.egress_bench", {}),
     "runtime": external("bench.runtime_bench", {}),
     "compute_scheduler": external("bench.compute_scheduler_bench", {}),
+    "compute_wake": external("bench.compute_wake_bench", {}),
     # Each with a broker of its own, holding only the identity history it publishes.
     "projection": external("bench.projection_bench", {}),
     "restart": external("bench.restart_bench", {}),

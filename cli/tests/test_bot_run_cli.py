@@ -123,3 +123,36 @@ async def test_a_running_bot_runs_with_its_egress_until_stopped(
         x.CancelAllOrders(workspace_id=world.ws, bot_id=world.bot),  # the stop's flatten
         x.DetachEgress(workspace_id=world.ws, bot_id=world.bot),
     ]
+
+
+@pytest.mark.kafka
+async def test_the_ready_file_is_written_once_the_bot_caught_up_and_runs(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    await ensure_topics(kafka_bootstrap, default_topics().all())
+    ready = tmp_path / "ready"
+    world = World(kafka_bootstrap)
+    await world.start()
+    try:
+        await world.bot_running()
+        running = asyncio.create_task(
+            asyncio.to_thread(
+                invoke, world.bot, "--kafka", kafka_bootstrap, "--ready-file", str(ready)
+            )
+        )
+        await until(ready.exists, timeout=60, what="the ready file")
+        assert not running.done(), "ready means running, not finished"
+        assert ready.read_text().strip().isdigit()
+        world.clock.set(datetime.now(UTC))
+        await world.stopped()
+        result = await asyncio.wait_for(running, 60)
+    finally:
+        await world.close()
+    assert result.exit_code == 0, result.output
+
+
+def test_no_ready_file_is_written_for_a_bot_that_cannot_run(tmp_path: Path) -> None:
+    ready = tmp_path / "ready"
+    result = invoke(str(uuid4()), "--kafka", "127.0.0.1:1", "--ready-file", str(ready))
+    assert result.exit_code == 2
+    assert not ready.exists()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -46,6 +47,15 @@ BindOpt = Annotated[
     ),
 ]
 
+ReadyOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--ready-file",
+        help="Written once the bot has caught up and its egress follows its mode (a host's "
+        "readiness, docs/compute-providers.md).",
+    ),
+]
+
 
 def _fail(message: str, code: int) -> NoReturn:
     err.print(f"[bold red]error:[/] {escape(visible(message))}", highlight=False, soft_wrap=True)
@@ -74,8 +84,19 @@ async def _run(runtime: BotRuntime) -> str:
                 loop.remove_signal_handler(sig)
 
 
+def _write_ready(path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(f"{os.getpid()}\n")
+    tmp.replace(path)
+
+
 @bot_app.command("run")
-def run(bot_id: BotArg, kafka: KafkaOpt = None, egress_bind: BindOpt = "127.0.0.1") -> None:
+def run(
+    bot_id: BotArg,
+    kafka: KafkaOpt = None,
+    egress_bind: BindOpt = "127.0.0.1",
+    ready_file: ReadyOpt = None,
+) -> None:
     """Run one bot until it is stopped or deleted.
 
     It follows the bot's configuration, evaluates its strategy on each closed candle and sends
@@ -102,7 +123,8 @@ def run(bot_id: BotArg, kafka: KafkaOpt = None, egress_bind: BindOpt = "127.0.0.
         configure_logging("bot-runtime", settings.log_level, settings.log_json)
     where = settings.data_dir / "egress" / bot_id
     egress = EgressSwitch(default_egress(egress_bind, where), address=egress_bind)
-    runtime = BotRuntime(settings, bot_id, egress=egress)
+    ready = None if ready_file is None else (lambda: _write_ready(ready_file))
+    runtime = BotRuntime(settings, bot_id, egress=egress, on_ready=ready)
     try:
         outcome = asyncio.run(_run(runtime))
     except KafkaUnreachable as exc:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -88,8 +89,11 @@ class BotRuntime:
         clock: Clock | None = None,
         registry: Registry | None = None,
         egress: EgressSwitch | None = None,
+        on_ready: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
+        self.on_ready = on_ready
+        """Called once the catch-up is done and the egress follows the bot's mode."""
         self.bot_id = check_bot_id(bot_id)
         self.clock = clock or SystemClock()
         self.registry = registry or default_registry()
@@ -128,6 +132,8 @@ class BotRuntime:
                 what = "deleted" if self.decider.deleted else "stopped"
                 raise BotNotRunning(f"bot {self.bot_id} is {what}: nothing to run")
             await self._mode_seen()
+            if self.on_ready is not None:
+                self.on_ready()
             return await self._follow(stop)
         finally:
             try:
