@@ -37,7 +37,7 @@ def make_provider(settings: ComputeSettings) -> Provider:
 
         return MemoryProvider()
     if settings.compute_provider == "aws":
-        from .providers.aws import make_aws_provider
+        from .providers.aws_factory import make_aws_provider
 
         return make_aws_provider(settings)
     from .providers.local import make_local_provider

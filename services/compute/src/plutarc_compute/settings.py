@@ -49,6 +49,22 @@ class ComputeSettings(RuntimeSettings):
         description="Encrypts secrets in the stacks' state (the state holds none by design)",
     )
 
+    compute_aws_ami: str = Field(
+        default="", description="aws: an image with python, plutarc and tinyproxy installed"
+    )
+    compute_aws_subnet_id: str = Field(default="", description="aws: the hosts' subnet")
+    compute_aws_vpc_id: str = Field(default="", description="aws: the subnet's VPC")
+    compute_aws_gateway_cidr: str = Field(
+        default="",
+        description="aws: the exchange gateway's network, the only source let in to a host's "
+        "egress port",
+    )
+    compute_aws_region: str = Field(default="us-east-1", description="aws: the region")
+    compute_aws_key_name: str | None = Field(default=None, description="aws: an SSH key pair")
+    compute_aws_egress_port: int = Field(
+        default=8888, ge=1, le=65535, description="aws: the egress proxy's port on a host"
+    )
+
     def workspaces(self) -> frozenset[str] | None:
         named = frozenset(w.strip() for w in self.compute_workspaces.split(",") if w.strip())
         return named or None

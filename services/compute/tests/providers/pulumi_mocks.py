@@ -3,6 +3,7 @@ options) and its stack outputs."""
 
 from __future__ import annotations
 
+import asyncio
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -83,6 +84,10 @@ def run_under_mocks(
     program: Callable[[], object], *, stack: str = "test", instance_ids: InstanceIds | None = None
 ) -> Run:
     run = Run()
+    # Pulumi's test runner drives the thread's current event loop; an asyncio test before this
+    # one may have closed it.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     pulumi.runtime.settings.ROOT.set(None)  # a fresh root stack: no outputs or transforms left over
     pulumi.runtime.set_mocks(
         RecordingMocks(run, instance_ids), project="plutarc", stack=stack, preview=False
@@ -101,7 +106,11 @@ def run_under_mocks(
         assert isinstance(root, pulumi.runtime.stack.Stack)
         return pulumi.Output.from_input(root.outputs).apply(run.outputs.update)
 
-    go()
+    try:
+        go()
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
     for registered in run.resources:
         registered.options = options.get(registered.name)
     return run

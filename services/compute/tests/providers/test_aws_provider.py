@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from plutarc_compute.providers.aws import (
-    AutomationStacks,
     AwsPluginMissing,
     AwsProvider,
     aws_plugin_version,
@@ -21,6 +20,7 @@ from plutarc_compute.providers.aws import (
 )
 from plutarc_compute.providers.aws_program import AwsSettings
 from plutarc_compute.providers.base import HostSpec, Provider, ProvisioningFailed, StackBusy
+from plutarc_compute.providers.stacks import PulumiSettings, Stacks
 
 from .pulumi_mocks import EIP, INSTANCE, InstanceIds, Run, address_of, run_under_mocks
 
@@ -299,10 +299,11 @@ async def test_the_real_engine_without_the_plugin_fails_the_wake_clearly(
     the engine registers the program's provider and stops at the missing plugin."""
     monkeypatch.setenv("PATH", f"{PULUMI.parent}{os.pathsep}{os.environ.get('PATH', '')}")
     (tmp_path / "state").mkdir()
-    stacks = AutomationStacks(
-        backend_url=f"file://{tmp_path / 'state'}",
-        pulumi_home=tmp_path / "home",
-        env_vars={"PULUMI_CONFIG_PASSPHRASE": "test-only"},
+    stacks = Stacks(
+        PulumiSettings(
+            data_dir=tmp_path, backend_url=f"file://{tmp_path / 'state'}", passphrase="test-only"
+        ),
+        "plutarc-compute-aws",
     )
     provider = AwsProvider(SETTINGS, stacks)
     assert await stacks.outputs(BOT) is None

@@ -12,7 +12,6 @@ provider plugin, and how to install it when it cannot (docs/compute-aws.md).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
@@ -23,7 +22,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from plutarc_compute.providers.aws_program import AwsConfigError, AwsSettings, program
-from plutarc_compute.providers.base import Awake, HostSpec, Observed, ProvisioningFailed, StackBusy
+from plutarc_compute.providers.base import (
+    Awake,
+    HostSpec,
+    Observed,
+    ProviderUnavailable,
+    ProvisioningFailed,
+    StackBusy,
+)
 
 Program = Callable[[], None]
 
@@ -136,7 +142,7 @@ def _failed(spec: HostSpec, exc: Exception) -> ProvisioningFailed:
     return ProvisioningFailed(f"bot {spec.bot_id}: wake on {spec.size} failed: {tail}")
 
 
-class AwsPluginMissing(RuntimeError):
+class AwsPluginMissing(ProviderUnavailable):
     """The engine cannot find `pulumi-resource-aws`: the service refuses to start on aws."""
 
 
@@ -181,87 +187,3 @@ def check_aws_plugin(
         f"`{home_hint}pulumi plugin install resource aws v{version}` on a machine that can reach "
         "Pulumi's plugin downloads (docs/compute-aws.md)"
     )
-
-
-# --- Minimal Automation API plumbing: a stand-in for providers/stacks.py, which replaces it. ---
-
-
-class AutomationStacks:
-    """`StackOps` with Pulumi's Automation API, one stack ``bot-<id>`` per bot (the program
-    carries its region). Credentials come from the process environment or an AWS profile,
-    never from here. Each call runs the blocking Automation API in a worker thread."""
-
-    def __init__(
-        self,
-        *,
-        backend_url: str,
-        pulumi_home: Path | None = None,
-        env_vars: Mapping[str, str] | None = None,
-        project: str = "plutarc-compute-aws",
-    ) -> None:
-        self.backend_url = backend_url
-        self.pulumi_home = pulumi_home
-        self.env_vars = dict(env_vars or {})
-        self.project = project
-
-    def _options(self) -> Any:
-        from pulumi import automation as auto
-
-        return auto.LocalWorkspaceOptions(
-            pulumi_home=str(self.pulumi_home) if self.pulumi_home else None,
-            env_vars={
-                "PULUMI_SKIP_UPDATE_CHECK": "true",
-                "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-                **self.env_vars,
-            },
-            project_settings=auto.ProjectSettings(
-                name=self.project,
-                runtime="python",
-                backend=auto.ProjectBackend(url=self.backend_url),
-            ),
-        )
-
-    def _stack(self, bot_id: str, run: Program) -> Any:
-        from pulumi import automation as auto
-
-        return auto.create_or_select_stack(
-            stack_name=f"bot-{bot_id}", project_name=self.project, program=run, opts=self._options()
-        )
-
-    async def _call(self, work: Callable[[], Any]) -> Any:
-        from pulumi import automation as auto
-
-        try:
-            return await asyncio.to_thread(work)
-        except auto.ConcurrentUpdateError as exc:
-            raise StackBusy(str(exc)) from exc
-
-    async def up(self, bot_id: str, program: Program) -> Mapping[str, Any]:
-        def work() -> Mapping[str, Any]:
-            result = self._stack(bot_id, program).up()
-            return {key: value.value for key, value in result.outputs.items()}
-
-        outputs: Mapping[str, Any] = await self._call(work)
-        return outputs
-
-    async def destroy(self, bot_id: str) -> None:
-        """Destroy the resources, then remove the stack: the bot has none afterwards."""
-        await self._call(lambda: self._stack(bot_id, lambda: None).destroy(remove=True))
-
-    async def outputs(self, bot_id: str) -> Mapping[str, Any] | None:
-        from pulumi import automation as auto
-
-        def work() -> Mapping[str, Any] | None:
-            try:
-                stack = auto.select_stack(
-                    stack_name=f"bot-{bot_id}",
-                    project_name=self.project,
-                    program=lambda: None,
-                    opts=self._options(),
-                )
-            except auto.StackNotFoundError:
-                return None
-            return {k: v.value for k, v in stack.outputs().items()}
-
-        outputs: Mapping[str, Any] | None = await self._call(work)
-        return outputs
