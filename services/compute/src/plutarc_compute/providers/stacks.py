@@ -358,6 +358,7 @@ class Stacks:
             for path in self.lock_files(stack.name):
                 if _holder_gone(path):
                     path.unlink(missing_ok=True)
+                    path.with_name(path.name + ".attrs").unlink(missing_ok=True)
                     removed = True
             if not removed:
                 return False
