@@ -83,7 +83,14 @@ async def test_a_running_bot_runs_with_its_egress_until_stopped(
         yield SimpleNamespace(url="http://127.0.0.1:8899")
         proxies.append("down")
 
-    monkeypatch.setattr(bot_cmd, "default_egress", lambda bind, runtime_dir: egress)
+    ports: list[tuple[int, ...]] = []
+
+    def made(bind: str, runtime_dir: Any, connect_ports: tuple[int, ...]) -> Any:
+        ports.append(connect_ports)
+        return egress
+
+    monkeypatch.setattr(bot_cmd, "default_egress", made)
+    monkeypatch.setenv("PLUTARC_BOT_EGRESS_CONNECT_PORTS", "443,8443")
     world = World(kafka_bootstrap)
     await world.start()
     try:
@@ -113,6 +120,7 @@ async def test_a_running_bot_runs_with_its_egress_until_stopped(
     assert result.exit_code == 0, result.output
     assert f"bot {world.bot}: stopped" in result.output
     assert proxies == ["up", "down"]
+    assert ports == [(443, 8443)], "the tunnels' ports come from the settings"
     assert told == [
         x.AttachEgress(
             workspace_id=world.ws,

@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 import msgspec.inspect as mi
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 from plutarc_contracts import CommandEnvelope, ContractError, Envelope, Registry
 from plutarc_contracts.fixtures import iter_fixtures
@@ -168,6 +168,12 @@ def test_mutated_envelopes_only_raise_contract_errors(
 @given(data=st.data())
 def test_generated_envelopes_round_trip(registry: Registry, data: st.DataObject) -> None:
     env = data.draw(envelopes(registry))
+    # Hypothesis draws a string for a pattern and its length limit separately, so it may draw one
+    # the contract itself refuses (a dotted code longer than 80): not an envelope to round-trip.
+    try:
+        msgspec.convert(msgspec.to_builtins(env.payload), type(env.payload))
+    except msgspec.ValidationError:
+        reject()
     if isinstance(env, Envelope):
         encoded = registry.encode_event(env)
         assert registry.decode_event(encoded) == env

@@ -62,12 +62,12 @@ def _fail(message: str, code: int) -> NoReturn:
     raise typer.Exit(code)
 
 
-def default_egress(bind: str, runtime_dir: Path) -> Any:
+def default_egress(bind: str, runtime_dir: Path, connect_ports: tuple[int, ...] = (443,)) -> Any:
     """The bots service's egress for the bot (imported here, when a bot runs: the CLI's other
     commands import no service package)."""
     from plutarc_bots.runtime import default_egress as make
 
-    return make(bind, runtime_dir)
+    return make(bind, runtime_dir, connect_ports)
 
 
 async def _run(runtime: BotRuntime) -> str:
@@ -122,7 +122,8 @@ def run(
     if not logging.getLogger().handlers:  # a host process (a test) keeps its own
         configure_logging("bot-runtime", settings.log_level, settings.log_json)
     where = settings.data_dir / "egress" / bot_id
-    egress = EgressSwitch(default_egress(egress_bind, where), address=egress_bind)
+    ports = settings.egress_connect_ports()
+    egress = EgressSwitch(default_egress(egress_bind, where, ports), address=egress_bind)
     ready = None if ready_file is None else (lambda: _write_ready(ready_file))
     runtime = BotRuntime(settings, bot_id, egress=egress, on_ready=ready)
     try:

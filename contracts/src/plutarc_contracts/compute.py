@@ -34,6 +34,10 @@ ErrorText = Annotated[str, msgspec.Meta(max_length=2000)]
 Signed = Annotated[str, msgspec.Meta(pattern=r"^-?\d{1,18}(\.\d{1,18})?$", max_length=41)]
 Attempt = Annotated[int, msgspec.Meta(ge=1, le=1000)]
 Minutes = Annotated[int, msgspec.Meta(ge=0, le=7 * 24 * 60)]
+Generation = Annotated[int, msgspec.Meta(ge=0)]
+"""On the scheduler's commands: how many windows the bot has had published (and cleared). A
+timer's command id derives from the command's content, so this tells a bot's second release
+after a window, or its second always-on period, from the first."""
 
 WakeReason = Literal["window", "always_on", "operator", "repair"]
 """``repair``: the address was found off its host before a window; the stack is converged again."""
@@ -221,6 +225,7 @@ class PlanWindow(Payload, frozen=True, kw_only=True):
     ends_at: UtcDateTime | None
     end_rule: EndRule = "stop_entries"
     time_zone: TimeZone = "UTC"
+    generation: Generation = 0
 
 
 class ClearWindow(Payload, frozen=True, kw_only=True):
@@ -231,6 +236,7 @@ class ClearWindow(Payload, frozen=True, kw_only=True):
     bot_id: Id
     deleted: bool = False
     window_starts_at: UtcDateTime | None = None
+    generation: Generation = 0
 
 
 class WakeHost(Payload, frozen=True, kw_only=True):
@@ -238,6 +244,7 @@ class WakeHost(Payload, frozen=True, kw_only=True):
     bot_id: Id
     reason: WakeReason = "window"
     window_starts_at: UtcDateTime | None = None
+    generation: Generation = 0
 
 
 class ReleaseHost(Payload, frozen=True, kw_only=True):
@@ -248,6 +255,7 @@ class ReleaseHost(Payload, frozen=True, kw_only=True):
     bot_id: Id
     reason: ReleaseReason
     window_ends_at: UtcDateTime | None = None
+    generation: Generation = 0
 
 
 class DeferSleep(Payload, frozen=True, kw_only=True):
@@ -258,6 +266,7 @@ class DeferSleep(Payload, frozen=True, kw_only=True):
     positions: Annotated[list[Exposure], msgspec.Meta(max_length=100)] = []
     open_orders: Annotated[int, msgspec.Meta(ge=0)] = 0
     deadline: UtcDateTime | None = None
+    generation: Generation = 0
 
 
 class ForceRelease(Payload, frozen=True, kw_only=True):
@@ -268,6 +277,7 @@ class ForceRelease(Payload, frozen=True, kw_only=True):
     window_ends_at: UtcDateTime | None = None
     positions: Annotated[list[Exposure], msgspec.Meta(max_length=100)] = []
     open_orders: Annotated[int, msgspec.Meta(ge=0)] = 0
+    generation: Generation = 0
 
 
 class RecordMiss(Payload, frozen=True, kw_only=True):

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -22,11 +23,22 @@ from .handlers import OBSERVE, SLEEP, WAKE
 from .providers.base import HostSpec, Provider, ProvisioningFailed, StackBusy
 
 BUSY_RETRY_SECONDS = 2.0
+BUSY_BUDGET_SECONDS = 900.0
+"""How long a wake waits out a stack another live update holds before the attempt counts as
+failed (the stacks already retry a lock for a minute before saying so)."""
 
 
 class WakeAdapter:
-    def __init__(self, provider: Provider, env: Mapping[str, str], attempts: int = 3) -> None:
+    def __init__(
+        self,
+        provider: Provider,
+        env: Mapping[str, str],
+        attempts: int = 3,
+        busy_budget: float = BUSY_BUDGET_SECONDS,
+        busy_retry: float = BUSY_RETRY_SECONDS,
+    ) -> None:
         self.provider, self.env = provider, dict(env)
+        self.busy_budget, self.busy_retry = busy_budget, busy_retry
         self.retry = RetryPolicy(max_attempts=attempts, backoff_max=30.0)
 
     async def __call__(self, intent: IntentRecorded) -> dict[str, Any]:
@@ -37,14 +49,21 @@ class WakeAdapter:
             size=body["size"],
             env=self.env,
         )
-        try:
-            awake = await self.provider.wake(spec)
-        except ProvisioningFailed as exc:
-            if not exc.retryable:
-                raise PermanentFailure(str(exc)) from exc
-            raise
-        except StackBusy as exc:
-            raise RetryLater(str(exc), BUSY_RETRY_SECONDS) from exc
+        waited = 0.0
+        while True:
+            try:
+                awake = await self.provider.wake(spec)
+                break
+            except ProvisioningFailed as exc:
+                if not exc.retryable:
+                    raise PermanentFailure(str(exc)) from exc
+                raise
+            except StackBusy as exc:
+                # A locked stack is waited out, not counted as a failed wake.
+                if waited >= self.busy_budget:
+                    raise RetryLater(str(exc), BUSY_RETRY_SECONDS) from exc
+                await asyncio.sleep(self.busy_retry)
+                waited += self.busy_retry
         return {"address": awake.address, "host_id": awake.host_id, "size": awake.size}
 
 

@@ -49,7 +49,8 @@ def host_env(settings: ComputeSettings) -> dict[str, str]:
     """What a bot runtime on a host needs to find the platform (no secret)."""
     return {
         "PLUTARC_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-        "PLUTARC_DATA_DIR": str(settings.data_dir),
+        "PLUTARC_DATA_DIR": str(settings.data_dir / "hosts"),
+        "PLUTARC_BOT_EGRESS_CONNECT_PORTS": settings.compute_egress_connect_ports,
     }
 
 

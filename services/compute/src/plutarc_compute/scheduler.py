@@ -108,6 +108,7 @@ class _Bot:
         "drain",
         "due",
         "end_ts",
+        "generation",
         "last_end",
         "late",
         "miss_checked",
@@ -129,6 +130,10 @@ class _Bot:
         self.bot_id = bot_id
         self.provider = provider
         self.published: Window | None = None
+        self.generation = 0
+        """Counts the windows published for the bot (and their clearings): every command names
+        it, since a timer's command id derives from the command's content and a bot's second
+        always-on period, or its second release after a window, must not pass for the first."""
         self.start_ts = INF
         self.end_ts = INF
         self.late = False
@@ -409,19 +414,24 @@ class Scheduler:
         if old is not None and old.ends_at is not None:
             b.last_end = old.ends_at
         b.published = window
+        b.generation += 1
 
     def _look(self, b: _Bot, now: datetime, t: float, lead: float, out: list[Payload]) -> None:
         ws, bot_id = b.workspace_id, b.bot_id
         if b.deleted:
             if not b.delete_sent:
-                out.append(c.ClearWindow(workspace_id=ws, bot_id=bot_id, deleted=True))
+                out.append(
+                    c.ClearWindow(
+                        workspace_id=ws, bot_id=bot_id, deleted=True, generation=b.generation
+                    )
+                )
                 b.delete_sent = True
                 b.planned = None
             return
         w = b.published
         if w is not b.planned and w != b.planned:
             if w is None:
-                out.append(c.ClearWindow(workspace_id=ws, bot_id=bot_id))
+                out.append(c.ClearWindow(workspace_id=ws, bot_id=bot_id, generation=b.generation))
             else:
                 out.append(
                     c.PlanWindow(
@@ -431,6 +441,7 @@ class Scheduler:
                         ends_at=w.ends_at,
                         end_rule=w.end_rule,
                         time_zone=w.time_zone,
+                        generation=b.generation,
                     )
                 )
             b.planned = w
@@ -471,6 +482,7 @@ class Scheduler:
                     bot_id=bot_id,
                     reason="always_on" if always else "window",
                     window_starts_at=None if always else start,
+                    generation=b.generation,
                 )
             )
             b.woken_for = start
@@ -505,7 +517,11 @@ class Scheduler:
         )
         positions = b.positions
         if not positions and not b.orders:
-            out.append(c.ReleaseHost(workspace_id=ws, bot_id=bot_id, reason=reason))
+            out.append(
+                c.ReleaseHost(
+                    workspace_id=ws, bot_id=bot_id, reason=reason, generation=b.generation
+                )
+            )
             b.drain = _DONE
             return INF
         if d is None:
@@ -524,6 +540,7 @@ class Scheduler:
                     positions=self._exposure(b),
                     open_orders=len(b.orders),
                     deadline=d.deadline,
+                    generation=b.generation,
                 )
             )
         if d.deadline is None:
@@ -537,6 +554,7 @@ class Scheduler:
                 bot_id=bot_id,
                 positions=self._exposure(b),
                 open_orders=len(b.orders),
+                generation=b.generation,
             )
         )
         b.drain = _DONE

@@ -49,6 +49,11 @@ class ComputeSettings(RuntimeSettings):
         description="Encrypts secrets in the stacks' state (the state holds none by design)",
     )
 
+    compute_egress_connect_ports: str = Field(
+        default="443",
+        pattern=r"^\d{1,5}(,\d{1,5})*$",
+        description="Ports a host's egress proxy opens tunnels to (the venues'), comma-separated",
+    )
     compute_aws_ami: str = Field(
         default="", description="aws: an image with python, plutarc and tinyproxy installed"
     )

@@ -60,6 +60,27 @@ async def test_a_host_wakes_before_its_window_and_sleeps_after_it_with_its_addre
     await h.run_until_quiet()
     again = h.payloads("compute.host_provisioned", bot)
     assert len(again) == 2 and again[1].address == address
+    # Its end: released again (the timer's second release of the bot is a command of its own).
+    h.clock.advance(END + timedelta(days=1) - h.clock.now())
+    await h.run_until_quiet(LINGER)
+    assert len(h.payloads("compute.host_deprovisioned", bot)) == 2
+    assert bot not in h.provider.hosts
+
+
+async def test_always_on_twice_wakes_twice(compute: Compute) -> None:
+    """Always on, a window next week, always on again: the second always-on period is a window of
+    its own (published again), so its wake is not taken for the first one's."""
+    h, bot = compute, str(uuid4())
+    epoch = T0.replace(year=1970, month=1, day=1, hour=0)
+    h.window(bot, epoch, None)
+    await h.run_until_quiet()
+    h.window(bot, START + timedelta(days=7), END + timedelta(days=7))
+    await h.run_until_quiet(LINGER)
+    assert len(h.payloads("compute.host_deprovisioned", bot)) == 1
+    h.window(bot, epoch, None)
+    await h.run_until_quiet()
+    assert len(h.payloads("compute.host_provisioned", bot)) == 2
+    assert bot in h.provider.hosts
 
 
 async def test_an_exposed_bot_keeps_its_host_until_flat_and_the_operator_hears_of_it(

@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from plutarc_compute.leadtime import LeadTimes, LeadTimeSettings
-from plutarc_compute.scheduler import Scheduler
 from plutarc_contracts import Payload
 from plutarc_contracts import compute as c
+
+from .scheduler_plain import Scheduler
 
 WS = "ws-1"
 BOT = "bot-1"
@@ -435,3 +436,25 @@ def test_a_pass_looks_only_at_due_and_dirty_bots() -> None:
     s.host_state(WS, "bot-500", "running")
     s.decide(START + timedelta(minutes=3) - LEAD)
     assert looked == ["bot-500"]
+
+
+def test_each_window_s_commands_are_commands_of_their_own() -> None:
+    """A timer's command id derives from the command's content: a bot's second always-on period
+    (or second release after a window) must not look like its first, or it would be taken for a
+    repeat and dropped. Each window published counts, and every command names the count."""
+    from plutarc_compute.scheduler import Scheduler as Real
+
+    s = Real(LeadTimes(), linger=timedelta(0))
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    now = START - timedelta(hours=2)
+    s.window_published(WS, BOT, epoch, None, at=now)
+    first = [p for p in s.decide(now) if isinstance(p, c.WakeHost)]
+    s.host_state(WS, BOT, "running")
+    s.window_published(WS, BOT, START, END, at=now)
+    released = [p for p in s.decide(now) if isinstance(p, c.ReleaseHost)]
+    s.host_state(WS, BOT, "asleep")
+    s.window_published(WS, BOT, epoch, None, at=now)
+    second = [p for p in s.decide(now) if isinstance(p, c.WakeHost)]
+    assert len(first) == len(second) == len(released) == 1
+    assert first[0] != second[0], "the second always-on wake is a command of its own"
+    assert (first[0].generation, released[0].generation, second[0].generation) == (1, 2, 3)

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from plutarc_bots.sessions import Calendar
 from plutarc_compute.leadtime import LeadTimes
-from plutarc_compute.scheduler import Scheduler
 from plutarc_contracts import bots as b
 from plutarc_contracts import compute as c
+
+from .scheduler_plain import Scheduler
 
 WS, BOT = "ws-1", "bot-1"
 LEAD = timedelta(seconds=30)

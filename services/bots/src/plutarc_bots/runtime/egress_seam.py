@@ -25,9 +25,11 @@ EgressFactory = Callable[[], AbstractAsyncContextManager[Any]]
 VENUE_MODES = frozenset({"testnet", "live"})
 
 
-def default_egress(bind: str, runtime_dir: Path) -> EgressFactory:
+def default_egress(
+    bind: str, runtime_dir: Path, connect_ports: tuple[int, ...] = (443,)
+) -> EgressFactory:
     """`plutarc_bots.egress.Egress` (tinyproxy) bound to ``bind``, the bot's address."""
-    settings = EgressSettings(bind=bind, runtime_dir=runtime_dir)
+    settings = EgressSettings(bind=bind, runtime_dir=runtime_dir, connect_ports=connect_ports)
     return lambda: Egress(settings)
 
 

@@ -60,6 +60,15 @@ class RuntimeSettings(BotsSettings):
     bot_runtime_poll_seconds: float = Field(
         default=0.2, gt=0, le=5, description="How often time is looked at with nothing arriving"
     )
+    bot_egress_connect_ports: str = Field(
+        default="443",
+        pattern=r"^\d{1,5}(,\d{1,5})*$",
+        description="Ports the bot's egress proxy opens tunnels to, comma-separated (venues "
+        "listen on 443; a testnet or a local fake may not)",
+    )
+
+    def egress_connect_ports(self) -> tuple[int, ...]:
+        return tuple(int(p) for p in self.bot_egress_connect_ports.split(","))
 
 
 class Outcome(StrEnum):
