@@ -210,7 +210,7 @@ def test_replay_of_a_service_whose_contracts_register_no_fold_exits_2(
             ],
             "no event store",
         ),
-        (["export", "--context", "compute"], "declare no `compute` events"),
+        (["export", "--context", "billing"], "declare no `billing` events"),
         (["export", "--database-url", "mysql://db/vault"], "unsupported database URL scheme"),
     ],
 )
