@@ -184,9 +184,13 @@ class _Outcomes:
         current = o.intent.key == wake_intent(host).key
         if o.kind == "completed":
             was = host.state
+            if not current and was not in ("draining", "released"):
+                # An older wake's answer: a newer wake (or a sleep) of the same stack has the
+                # last word, and its own outcome records it.
+                return Accepted()
             r = o.result
             host.provisioned(address=r["address"], host=r["host_id"], size=r["size"], at=now)
-            if was in ("draining", "released") or not current:
+            if was in ("draining", "released"):
                 reason: c.ReleaseReason = "bot_deleted" if was == "released" else "operator"
                 host.drain(reason, now)
                 return Accepted([host], intents=[sleep_intent(host, release=was == "released")])
