@@ -164,3 +164,57 @@ def test_no_ready_file_is_written_for_a_bot_that_cannot_run(tmp_path: Path) -> N
     result = invoke(str(uuid4()), "--kafka", "127.0.0.1:1", "--ready-file", str(ready))
     assert result.exit_code == 2
     assert not ready.exists()
+
+
+@pytest.mark.parametrize("url", ["10.0.0.7:8888", "http://10.0.0.7", "https://10.0.0.7:8888"])
+def test_a_malformed_egress_url_is_refused_before_anything_is_read(url: str) -> None:
+    result = invoke(str(uuid4()), "--kafka", "127.0.0.1:1", "--egress-url", url)
+    assert result.exit_code == 2
+    assert "bot_runtime.invalid_egress_url" in result.output
+    assert "cannot reach Kafka" not in result.output
+
+
+@pytest.mark.kafka
+async def test_on_a_host_that_runs_the_proxy_the_bot_announces_that_one(
+    kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An AWS host's egress unit listens on the instance's address: the runtime starts no proxy
+    of its own and tells the gateway the unit's URL and the bot's address."""
+    await ensure_topics(kafka_bootstrap, default_topics().all())
+
+    def none_of_its_own(*args: Any) -> Any:
+        raise AssertionError("the runtime started a proxy of its own")
+
+    monkeypatch.setattr(bot_cmd, "default_egress", none_of_its_own)
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.close()
+
+    unit = await asyncio.start_server(answer, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{unit.sockets[0].getsockname()[1]}"
+    world = World(kafka_bootstrap)
+    await world.start()
+    try:
+        await world.bot_running()
+        bot = {"workspace_id": world.ws, "bot_id": world.bot, "version": 2}
+        live = b.BotModeChanged(**bot, config=world.config, previous_mode="paper", mode="testnet")
+        await world.event(live, world.bot, T0)
+        args = ("--kafka", kafka_bootstrap, "--egress-bind", "10.0.0.7", "--egress-url", url)
+        running = asyncio.create_task(asyncio.to_thread(invoke, world.bot, *args))
+
+        async def attached() -> bool:
+            return len(await world.read_commands()) >= 1
+
+        await until(attached, timeout=60, what="the bot's egress announced")
+        world.clock.set(datetime.now(UTC))
+        await world.stopped()
+        result = await asyncio.wait_for(running, 60)
+        told = [c.payload for c in world.seen]
+    finally:
+        await world.close()
+        unit.close()
+        await unit.wait_closed()
+    assert result.exit_code == 0, result.output
+    assert told[0] == x.AttachEgress(
+        workspace_id=world.ws, bot_id=world.bot, proxy_url=url, address="10.0.0.7"
+    )

@@ -3,9 +3,10 @@
 It reads the platform's Kafka directly (``--kafka``, default ``$PLUTARC_KAFKA_BOOTSTRAP``) and
 runs until the bot is stopped or deleted, or until Ctrl-C. While the bot is in testnet or live
 mode it keeps the bot's venue egress proxy running beside it (`plutarc_bots.egress`, where
-installed), bound to ``--egress-bind``, and tells the gateway where it is. Exit status: 0 when
-the bot was stopped or deleted (or on Ctrl-C), 1 for a bot that does not exist or is not
-running, 2 for a malformed id or an unreachable Kafka.
+installed), bound to ``--egress-bind``, and tells the gateway where it is; on a host that runs
+the proxy itself (an AWS host), ``--egress-url`` names it instead. Exit status: 0 when the bot
+was stopped or deleted (or on Ctrl-C), 1 for a bot that does not exist or is not running, 2 for
+a malformed id or egress URL or an unreachable Kafka.
 """
 
 from __future__ import annotations
@@ -46,7 +47,14 @@ BindOpt = Annotated[
         help="The bot's own address: its venue traffic (testnet, live) leaves from it.",
     ),
 ]
-
+UrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--egress-url",
+        help="The host already runs the bot's egress proxy here (http://HOST:PORT, reachable by "
+        "the gateway): announce it rather than start one.",
+    ),
+]
 ReadyOpt = Annotated[
     Path | None,
     typer.Option(
@@ -95,6 +103,7 @@ def run(
     bot_id: BotArg,
     kafka: KafkaOpt = None,
     egress_bind: BindOpt = "127.0.0.1",
+    egress_url: UrlOpt = None,
     ready_file: ReadyOpt = None,
 ) -> None:
     """Run one bot until it is stopped or deleted.
@@ -106,15 +115,18 @@ def run(
         BotRuntime,
         EgressSwitch,
         InvalidBotId,
+        InvalidEgressUrl,
         KafkaUnreachable,
         RuntimeFailure,
         RuntimeSettings,
         check_bot_id,
+        host_egress,
     )
 
     try:
         bot_id = check_bot_id(bot_id)
-    except InvalidBotId as exc:
+        own = None if egress_url is None else host_egress(egress_url)
+    except (InvalidBotId, InvalidEgressUrl) as exc:
         _fail(f"{exc.code}: {exc}", 2)
     settings = RuntimeSettings()
     if kafka:
@@ -123,7 +135,8 @@ def run(
         configure_logging("bot-runtime", settings.log_level, settings.log_json)
     where = settings.data_dir / "egress" / bot_id
     ports = settings.egress_connect_ports()
-    egress = EgressSwitch(default_egress(egress_bind, where, ports), address=egress_bind)
+    factory = own if own is not None else default_egress(egress_bind, where, ports)
+    egress = EgressSwitch(factory, address=egress_bind)
     ready = None if ready_file is None else (lambda: _write_ready(ready_file))
     runtime = BotRuntime(settings, bot_id, egress=egress, on_ready=ready)
     try:

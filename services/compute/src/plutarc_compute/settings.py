@@ -69,6 +69,11 @@ class ComputeSettings(RuntimeSettings):
     compute_aws_egress_port: int = Field(
         default=8888, ge=1, le=65535, description="aws: the egress proxy's port on a host"
     )
+    compute_aws_egress_via: Literal["private", "public"] = Field(
+        default="private",
+        description="aws: the gateway reaches a host's egress proxy at its private address (in "
+        "the VPC) or at its Elastic IP",
+    )
 
     def workspaces(self) -> frozenset[str] | None:
         named = frozenset(w.strip() for w in self.compute_workspaces.split(",") if w.strip())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from plutarc_compute.providers.aws_program import (
     AwsConfigError,
@@ -138,20 +140,37 @@ def test_a_size_not_in_the_settings_is_refused_before_any_stack_is_touched() -> 
 
 def test_user_data_starts_the_runtime_bound_to_the_instance_address_and_its_egress() -> None:
     text = run_program(awake=True).one(INSTANCE).inputs["userData"]
-    assert text == render_user_data(BOT, SETTINGS, ENV)
+    public = address_of(f"{BOT}-address")
+    assert text == render_user_data(BOT, SETTINGS, ENV, public)
     assert text.startswith("#!/bin/bash\n")
     assert "@@" not in text
-    assert f"/opt/plutarc/bin/plutarc bot run {BOT} --egress-bind ${{ADDR}}" in text
     assert "ADDR=$(imds local-ipv4)" in text
     assert (
         f"-m plutarc_bots.egress --bot-id {BOT} --bind ${{ADDR}} --listen ${{ADDR}}:8888 "
         "--allow 198.51.100.0/24" in text
     )
+    # The runtime starts no proxy of its own (one on the loopback the gateway cannot reach): it
+    # announces the egress unit's, at the instance's address, and the Elastic IP the venues see.
+    assert (
+        f"/opt/plutarc/bin/plutarc bot run {BOT} --egress-bind {public} "
+        "--egress-url http://${ADDR}:8888\n" in text
+    )
+    assert f'echo "PLUTARC_BOT_PUBLIC_ADDRESS={public}" >> /etc/plutarc/bot.env' in text
     assert "PLUTARC_KAFKA_BOOTSTRAP=10.0.0.5:9092\n" in text
 
 
+def test_a_gateway_outside_the_vpc_reaches_the_egress_at_the_elastic_ip() -> None:
+    public = replace(SETTINGS, egress_via="public")
+    text = render_user_data(BOT, public, ENV, "203.0.113.7")
+    assert "--egress-bind 203.0.113.7 --egress-url http://203.0.113.7:8888\n" in text
+    with pytest.raises(AwsConfigError, match="private or public"):
+        replace(SETTINGS, egress_via="elsewhere")  # type: ignore[arg-type]
+    with pytest.raises(AwsConfigError, match="not an address"):
+        render_user_data(BOT, SETTINGS, ENV, "203.0.113.7; reboot")
+
+
 def test_user_data_holds_no_secret() -> None:
-    text = render_user_data(BOT, SETTINGS, ENV)
+    text = render_user_data(BOT, SETTINGS, ENV, "203.0.113.7")
     lowered = text.lower()
     for word in ("secret", "password", "passphrase", "api_key", "apikey", "aws_access"):
         assert word not in lowered

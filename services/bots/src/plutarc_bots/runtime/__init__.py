@@ -7,8 +7,16 @@ evaluates the strategy on each closed candle and sends order commands to the exc
 """
 
 from .decider import Decider, Outgoing, amount, market_key
-from .egress_seam import EgressSwitch, default_egress
-from .errors import BotNotFound, BotNotRunning, InvalidBotId, KafkaUnreachable, RuntimeFailure
+from .egress_seam import EgressSwitch, HostEgress, check_egress_url, default_egress, host_egress
+from .errors import (
+    BotNotFound,
+    BotNotRunning,
+    EgressUnreachable,
+    InvalidBotId,
+    InvalidEgressUrl,
+    KafkaUnreachable,
+    RuntimeFailure,
+)
 from .ids import actor_of, intent_command_id, own_command_id
 from .runner import BotRuntime, Outcome, RuntimeSettings, check_bot_id
 
@@ -18,7 +26,10 @@ __all__ = [
     "BotRuntime",
     "Decider",
     "EgressSwitch",
+    "EgressUnreachable",
+    "HostEgress",
     "InvalidBotId",
+    "InvalidEgressUrl",
     "KafkaUnreachable",
     "Outcome",
     "Outgoing",
@@ -27,7 +38,9 @@ __all__ = [
     "actor_of",
     "amount",
     "check_bot_id",
+    "check_egress_url",
     "default_egress",
+    "host_egress",
     "intent_command_id",
     "market_key",
     "own_command_id",

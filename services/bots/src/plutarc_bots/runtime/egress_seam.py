@@ -9,15 +9,18 @@ says so (`exchange.detach_egress`) when the bot goes back to paper or the run en
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from plutarc_contracts.bots import Mode
 
 from ..egress import Egress, EgressSettings
+from .errors import EgressUnreachable, InvalidEgressUrl
 
 log = logging.getLogger(__name__)
 EgressFactory = Callable[[], AbstractAsyncContextManager[Any]]
@@ -31,6 +34,60 @@ def default_egress(
     """`plutarc_bots.egress.Egress` (tinyproxy) bound to ``bind``, the bot's address."""
     settings = EgressSettings(bind=bind, runtime_dir=runtime_dir, connect_ports=connect_ports)
     return lambda: Egress(settings)
+
+
+def check_egress_url(url: str) -> str:
+    """``url`` if it is ``http://HOST:PORT`` (what ccxt's proxy settings take), else
+    `InvalidEgressUrl`."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise InvalidEgressUrl(f"not a proxy URL: {url!r} ({exc})") from None
+    if parts.scheme != "http" or not parts.hostname or port is None:
+        raise InvalidEgressUrl(f"not a proxy URL: {url!r}: it is http://HOST:PORT")
+    if parts.username or parts.password or parts.path not in ("", "/") or parts.query:
+        raise InvalidEgressUrl(f"not a proxy URL: {url!r}: only http://HOST:PORT")
+    return url.rstrip("/")
+
+
+class HostEgress:
+    """A proxy the host runs on its own (on an AWS host, the ``plutarc-egress`` unit listening on
+    the instance's address, where the gateway reaches it). Entering waits until it accepts a
+    connection, up to ``wait_seconds`` (the unit may still be starting), and gives its ``url``;
+    leaving stops nothing: the proxy is the host's."""
+
+    def __init__(self, url: str, *, wait_seconds: float = 15.0) -> None:
+        self.url = check_egress_url(url)
+        self.wait_seconds = wait_seconds
+        parts = urlsplit(self.url)
+        self._where = (parts.hostname or "", parts.port or 0)
+
+    async def __aenter__(self) -> HostEgress:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.wait_seconds
+        while True:
+            try:
+                _, writer = await asyncio.wait_for(asyncio.open_connection(*self._where), 2.0)
+            except (OSError, TimeoutError) as exc:
+                if loop.time() >= deadline:
+                    raise EgressUnreachable(
+                        f"the host's egress proxy at {self.url} accepts no connection: {exc!r}"
+                    ) from None
+                await asyncio.sleep(0.2)  # retrying a connection, not waiting on a test
+                continue
+            writer.close()
+            await writer.wait_closed()
+            return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+def host_egress(url: str, wait_seconds: float = 15.0) -> EgressFactory:
+    """The host's own proxy at ``url`` (`HostEgress`); the URL is checked now."""
+    check_egress_url(url)
+    return lambda: HostEgress(url, wait_seconds=wait_seconds)
 
 
 class EgressSwitch:

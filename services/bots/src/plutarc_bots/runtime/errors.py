@@ -24,3 +24,15 @@ class BotNotRunning(RuntimeFailure):
 
 class KafkaUnreachable(RuntimeFailure):
     code = "bot_runtime.kafka_unreachable"
+
+
+class InvalidEgressUrl(RuntimeFailure):
+    """``--egress-url`` is not ``http://HOST:PORT``."""
+
+    code = "bot_runtime.invalid_egress_url"
+
+
+class EgressUnreachable(RuntimeFailure):
+    """The host's own egress proxy did not accept a connection in time."""
+
+    code = "bot_runtime.egress_unreachable"

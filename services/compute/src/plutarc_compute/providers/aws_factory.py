@@ -38,6 +38,7 @@ def make_aws_provider(settings: ComputeSettings) -> AwsProvider:
             region=settings.compute_aws_region,
             key_name=settings.compute_aws_key_name,
             egress_port=settings.compute_aws_egress_port,
+            egress_via=settings.compute_aws_egress_via,
             sizes=settings.sizes() or ("t4g.small", "t4g.medium"),
         )
     except AwsConfigError as exc:

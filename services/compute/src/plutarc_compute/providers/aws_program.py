@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from string import Template
+from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -57,6 +58,9 @@ class AwsSettings:
     region: str = "us-east-1"
     key_name: str | None = None
     egress_port: int = 8888
+    egress_via: Literal["private", "public"] = "private"
+    """Where the gateway reaches a host's egress proxy: the instance's private address (the
+    gateway in the VPC or a peered one) or its Elastic IP (the gateway elsewhere)."""
     sizes: tuple[str, ...] = ("t4g.small", "t4g.medium")
     """Preferred first, then the fallbacks."""
     run_as: str = "plutarc"
@@ -74,6 +78,8 @@ class AwsSettings:
         object.__setattr__(self, "gateway_cidr", str(network))
         if not 1 <= self.egress_port <= 65535:
             raise AwsConfigError(f"egress_port out of range: {self.egress_port}")
+        if self.egress_via not in ("private", "public"):
+            raise AwsConfigError(f"egress_via is private or public, not {self.egress_via!r}")
         if not self.sizes:
             raise AwsConfigError("at least one size is needed")
         for name in ("run_as", "plutarc_bin", "python_bin"):
@@ -116,8 +122,15 @@ class _UserData(Template):
     delimiter = "@@"
 
 
-def render_user_data(bot_id: str, settings: AwsSettings, env: Mapping[str, str]) -> str:
-    """The instance's user data, from the template beside this module."""
+def render_user_data(
+    bot_id: str, settings: AwsSettings, env: Mapping[str, str], public_address: str
+) -> str:
+    """The instance's user data, from the template beside this module. ``public_address`` is the
+    bot's Elastic IP: the address its venue traffic is seen from, which the runtime announces."""
+    try:
+        public = str(ipaddress.ip_address(public_address))
+    except ValueError:
+        raise AwsConfigError(f"not an address: {public_address!r}") from None
     text = (
         resources.files("plutarc_compute.providers").joinpath(USER_DATA_TEMPLATE).read_text("utf-8")
     )
@@ -128,6 +141,8 @@ def render_user_data(bot_id: str, settings: AwsSettings, env: Mapping[str, str])
         plutarc=settings.plutarc_bin,
         python=settings.python_bin,
         egress_port=settings.egress_port,
+        egress_host="${ADDR}" if settings.egress_via == "private" else public,
+        public_address=public,
         gateway_cidr=settings.gateway_cidr,
         env_lines=lines,
     )
@@ -195,7 +210,9 @@ def declare(
         key_name=settings.key_name,
         vpc_security_group_ids=[group.id],
         associate_public_ip_address=False,
-        user_data=render_user_data(bot_id, settings, env or {}),
+        user_data=eip.public_ip.apply(
+            lambda public: render_user_data(bot_id, settings, env or {}, public)
+        ),
         user_data_replace_on_change=True,
         metadata_options=aws.ec2.InstanceMetadataOptionsArgs(
             http_endpoint="enabled", http_tokens="required"
@@ -228,7 +245,7 @@ def program(
     Its arguments are checked now, so a bad setting fails before any stack is touched."""
     check_bot_id(bot_id)
     if awake:
-        render_user_data(bot_id, settings, env or {})
+        render_user_data(bot_id, settings, env or {}, "192.0.2.1")  # checks env and settings
         if size not in settings.sizes:
             raise AwsConfigError(f"size {size!r} is not one of {settings.sizes}")
 
