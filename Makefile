@@ -50,7 +50,7 @@ typecheck: venv
 	  -p plutarc_testkit -p plutarc_identity -p plutarc_support -p plutarc_bots -p plutarc_exchange -p plutarc_compute -p plutarc_api -p plutarc_cli
 
 test: install lint typecheck
-	$(RUN) pytest
+	$(RUN) pytest --durations=25
 
 bench: install
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null 2>&1; } \

@@ -18,6 +18,7 @@ import typer
 from rich.table import Table
 
 from . import bots_client as api
+from .calls import _in_workspace, _printed_json, _with_workspace
 from .client_cmd import (
     ApiOpt,
     JsonOpt,
@@ -111,11 +112,10 @@ def list_strategies(
     as_json: JsonOpt = False,
 ) -> None:
     """The workspace's strategies, newest first."""
-    with _session(api_url) as ctx:
-        ws = _workspace(ctx, workspace)
-        page = api.list_strategies(ctx.client, ws["workspace_id"], limit=limit)
-    if as_json:
-        _json(page)
+    ws, page = _with_workspace(
+        api_url, workspace, lambda client, ws_id: api.list_strategies(client, ws_id, limit=limit)
+    )
+    if _printed_json(page, as_json):
         return
     _out().print(_strategies_table(page["items"], f"Strategies of {_shown(ws['name'])}"))
 
@@ -154,11 +154,12 @@ def strategy_versions(
     as_json: JsonOpt = False,
 ) -> None:
     """Every version of a strategy, newest first."""
-    with _session(api_url) as ctx:
-        ws = _workspace(ctx, workspace)["workspace_id"]
-        page = api.strategy_versions(ctx.client, ws, strategy_id, limit=limit)
-    if as_json:
-        _json(page)
+    page = _in_workspace(
+        api_url,
+        workspace,
+        lambda client, ws: api.strategy_versions(client, ws, strategy_id, limit=limit),
+    )
+    if _printed_json(page, as_json):
         return
     table = Table(box=None, pad_edge=False, header_style="bold")
     for column in ("VERSION", "PUBLISHED", "BY", "NOTE"):
@@ -209,11 +210,10 @@ def publish(
 ) -> None:
     """Publish the spec in --file as the strategy's next version."""
     body = {"spec": _document(file), "note": note, "expected_version": expected}
-    with _session(api_url) as ctx:
-        ws = _workspace(ctx, workspace)["workspace_id"]
-        version = api.publish(ctx.client, ws, strategy_id, body)
-    if as_json:
-        _json(version)
+    version = _in_workspace(
+        api_url, workspace, lambda client, ws: api.publish(client, ws, strategy_id, body)
+    )
+    if _printed_json(version, as_json):
         return
     _out().print(f"{_shown(strategy_id)} version {version.get('version', '?')} published")
 
@@ -330,11 +330,10 @@ def list_bots(
     as_json: JsonOpt = False,
 ) -> None:
     """The workspace's bots, newest first."""
-    with _session(api_url) as ctx:
-        ws = _workspace(ctx, workspace)
-        page = api.list_bots(ctx.client, ws["workspace_id"], limit=limit)
-    if as_json:
-        _json(page)
+    ws, page = _with_workspace(
+        api_url, workspace, lambda client, ws_id: api.list_bots(client, ws_id, limit=limit)
+    )
+    if _printed_json(page, as_json):
         return
     _out().print(_bots_table(page["items"], f"Bots of {_shown(ws['name'])}"))
 
@@ -352,11 +351,14 @@ def show_bot(
     as_json: JsonOpt = False,
 ) -> None:
     """A bot now (or the version in force --at an instant)."""
-    with _session(api_url) as ctx:
-        ws = _workspace(ctx, workspace)["workspace_id"]
-        found = api.bot_at(ctx.client, ws, bot_id, at) if at else api.bot(ctx.client, ws, bot_id)
-    if as_json:
-        _json(found)
+    found = _in_workspace(
+        api_url,
+        workspace,
+        lambda client, ws: (
+            api.bot_at(client, ws, bot_id, at) if at else api.bot(client, ws, bot_id)
+        ),
+    )
+    if _printed_json(found, as_json):
         return
     if at:
         _out().print(
@@ -378,11 +380,10 @@ def bot_versions(
     as_json: JsonOpt = False,
 ) -> None:
     """Every version of a bot, newest first: what changed, who, when."""
-    with _session(api_url) as ctx:
-        ws = _workspace(ctx, workspace)["workspace_id"]
-        page = api.bot_versions(ctx.client, ws, bot_id, limit=limit)
-    if as_json:
-        _json(page)
+    page = _in_workspace(
+        api_url, workspace, lambda client, ws: api.bot_versions(client, ws, bot_id, limit=limit)
+    )
+    if _printed_json(page, as_json):
         return
     table = Table(box=None, pad_edge=False, header_style="bold")
     for column in ("VERSION", "AT", "BY", "CHANGE", "MODE", "FIELDS"):
@@ -410,11 +411,12 @@ def create_bot(
 ) -> None:
     """Create a bot (stopped) from the configuration in --file."""
     config = _document(file)
-    with _session(api_url) as ctx:
-        ws = _workspace(ctx, workspace)["workspace_id"]
-        made = api.create_bot(ctx.client, ws, {"config": config, "mode": mode.value})
-    if as_json:
-        _json(made)
+    made = _in_workspace(
+        api_url,
+        workspace,
+        lambda client, ws: api.create_bot(client, ws, {"config": config, "mode": mode.value}),
+    )
+    if _printed_json(made, as_json):
         return
     _out().print(f"{_shown(made['bot_id'])} created, {_shown(made['mode'])}, stopped")
 
@@ -431,11 +433,12 @@ def reconfigure(
 ) -> None:
     """Replace a bot's configuration with --file's: its next version."""
     body = {"config": _document(file), "expected_version": expected}
-    with _session(api_url) as ctx:
-        ws = _workspace(ctx, workspace)["workspace_id"]
-        found = api.bot_write(ctx.client, ws, bot_id, "config", body, method="PUT")
-    if as_json:
-        _json(found)
+    found = _in_workspace(
+        api_url,
+        workspace,
+        lambda client, ws: api.bot_write(client, ws, bot_id, "config", body, method="PUT"),
+    )
+    if _printed_json(found, as_json):
         return
     _out().print(f"{_shown(bot_id)} is at version {found['version']}")
 
@@ -455,11 +458,10 @@ def mode(
 ) -> None:
     """Switch a bot between paper, testnet and live; nothing else changes."""
     body = {"mode": to.value, "confirm_live": confirm_live, "expected_version": expected}
-    with _session(api_url) as ctx:
-        ws = _workspace(ctx, workspace)["workspace_id"]
-        found = api.bot_write(ctx.client, ws, bot_id, "mode", body)
-    if as_json:
-        _json(found)
+    found = _in_workspace(
+        api_url, workspace, lambda client, ws: api.bot_write(client, ws, bot_id, "mode", body)
+    )
+    if _printed_json(found, as_json):
         return
     _out().print(
         f"{_shown(bot_id)} is in {_shown(found['mode'])} mode (version {found['version']})"

@@ -16,6 +16,7 @@ import typer
 from rich.table import Table
 
 from . import compute_client as api
+from .calls import _in_workspace, _printed_json, _with_workspace
 from .client_cmd import (
     ApiOpt,
     JsonOpt,
@@ -103,11 +104,8 @@ def host(
     as_json: JsonOpt = False,
 ) -> None:
     """A bot's host: state, address, next wake, its planned window, a deferred sleep, misses."""
-    with _session(api_url) as ctx:
-        ws = _workspace(ctx, workspace)["workspace_id"]
-        found = api.host(ctx.client, ws, bot_id)
-    if as_json:
-        _json(found)
+    found = _in_workspace(api_url, workspace, lambda client, ws: api.host(client, ws, bot_id))
+    if _printed_json(found, as_json):
         return
     out = _out()
     out.print(_hosts_table([found]))
@@ -143,11 +141,8 @@ def wake(
     as_json: JsonOpt = False,
 ) -> None:
     """Wake a bot's host now, outside its windows if need be."""
-    with _session(api_url) as ctx:
-        ws = _workspace(ctx, workspace)["workspace_id"]
-        out = api.wake(ctx.client, ws, bot_id)
-    if as_json:
-        _json(out)
+    out = _in_workspace(api_url, workspace, lambda client, ws: api.wake(client, ws, bot_id))
+    if _printed_json(out, as_json):
         return
     _out().print(f"wake requested for {_shown(bot_id)}: now {_shown(out['state'])}")
 
@@ -222,11 +217,12 @@ def usage(
     since = _instant(start, "--from") if start else until - timedelta(days=30)
     if since >= until:
         _usage("--from must be before --to")
-    with _session(api_url) as ctx:
-        ws = _workspace(ctx, workspace)
-        statement = api.usage(ctx.client, ws["workspace_id"], since.isoformat(), until.isoformat())
-    if as_json:
-        _json(statement)
+    ws, statement = _with_workspace(
+        api_url,
+        workspace,
+        lambda client, ws_id: api.usage(client, ws_id, since.isoformat(), until.isoformat()),
+    )
+    if _printed_json(statement, as_json):
         return
     out = _out()
     out.print(
@@ -250,11 +246,8 @@ def show_sleep_policy(
     workspace: WorkspaceOpt = None, api_url: ApiOpt = None, as_json: JsonOpt = False
 ) -> None:
     """The workspace's sleep policy."""
-    with _session(api_url) as ctx:
-        ws = _workspace(ctx, workspace)["workspace_id"]
-        found = api.sleep_policy(ctx.client, ws)
-    if as_json:
-        _json(found)
+    found = _in_workspace(api_url, workspace, lambda client, ws: api.sleep_policy(client, ws))
+    if _printed_json(found, as_json):
         return
     _out().print(_policy_line(found))
 
@@ -286,10 +279,9 @@ def set_sleep_policy(
     """Set how long a bot still exposed at its window's end keeps its host at most."""
     if not minutes.isdigit() or int(minutes) > MAX_MINUTES:
         _usage(f"MINUTES `{minutes}` must be a whole number from 0 to {MAX_MINUTES}")
-    with _session(api_url) as ctx:
-        ws = _workspace(ctx, workspace)["workspace_id"]
-        found = api.set_sleep_policy(ctx.client, ws, int(minutes))
-    if as_json:
-        _json(found)
+    found = _in_workspace(
+        api_url, workspace, lambda client, ws: api.set_sleep_policy(client, ws, int(minutes))
+    )
+    if _printed_json(found, as_json):
         return
     _out().print(_policy_line(found))

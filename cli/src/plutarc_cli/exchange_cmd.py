@@ -21,6 +21,7 @@ from plutarc_contracts.bots import Venue
 from rich.table import Table
 
 from . import exchange_client as api
+from .calls import _in_workspace, _printed_json, _with_workspace
 from .client_cmd import (
     ApiOpt,
     JsonOpt,
@@ -95,11 +96,10 @@ def list_connections(
     as_json: JsonOpt = False,
 ) -> None:
     """The workspace's venue connections, newest first (never a secret)."""
-    with _session(api_url) as ctx:
-        ws = _workspace(ctx, workspace)
-        page = api.list_connections(ctx.client, ws["workspace_id"], limit=limit)
-    if as_json:
-        _json(page)
+    ws, page = _with_workspace(
+        api_url, workspace, lambda client, ws_id: api.list_connections(client, ws_id, limit=limit)
+    )
+    if _printed_json(page, as_json):
         return
     _out().print(_connections_table(page["items"], f"Connections of {_shown(ws['name'])}"))
 
@@ -113,11 +113,10 @@ def show_connection(
     as_json: JsonOpt = False,
 ) -> None:
     """One venue connection."""
-    with _session(api_url) as ctx:
-        ws = _workspace(ctx, workspace)["workspace_id"]
-        found = api.connection(ctx.client, ws, connection_id)
-    if as_json:
-        _json(found)
+    found = _in_workspace(
+        api_url, workspace, lambda client, ws: api.connection(client, ws, connection_id)
+    )
+    if _printed_json(found, as_json):
         return
     _out().print(_connections_table([found], ""))
 
@@ -200,11 +199,12 @@ def add_connection(
         keys = _keys_from_stdin(environments)
     else:
         keys = _prompted(environments or ["testnet"], passphrase, uid)
-    with _session(api_url) as ctx:
-        ws = _workspace(ctx, workspace)["workspace_id"]
-        made = api.add_connection(ctx.client, ws, venue, label.strip(), keys)
-    if as_json:
-        _json(made)
+    made = _in_workspace(
+        api_url,
+        workspace,
+        lambda client, ws: api.add_connection(client, ws, venue, label.strip(), keys),
+    )
+    if _printed_json(made, as_json):
         return
     _out().print(
         f"{_shown(made['connection_id'])} added: {_shown(made['venue'])} "
@@ -221,11 +221,10 @@ def remove_connection(
     as_json: JsonOpt = False,
 ) -> None:
     """Remove a connection: its keys are destroyed and can never be read again."""
-    with _session(api_url) as ctx:
-        ws = _workspace(ctx, workspace)["workspace_id"]
-        out = api.remove_connection(ctx.client, ws, connection_id)
-    if as_json:
-        _json(out)
+    out = _in_workspace(
+        api_url, workspace, lambda client, ws: api.remove_connection(client, ws, connection_id)
+    )
+    if _printed_json(out, as_json):
         return
     destroyed = " and its key destroyed" if out.get("key_destroyed") else ""
     _out().print(f"{_shown(connection_id)} removed{destroyed}")
@@ -305,11 +304,10 @@ def show_order(
     as_json: JsonOpt = False,
 ) -> None:
     """An order and its fills."""
-    with _session(api_url) as ctx:
-        ws = _workspace(ctx, workspace)["workspace_id"]
-        found = api.order(ctx.client, ws, bot_id, order_id)
-    if as_json:
-        _json(found)
+    found = _in_workspace(
+        api_url, workspace, lambda client, ws: api.order(client, ws, bot_id, order_id)
+    )
+    if _printed_json(found, as_json):
         return
     _out().print(_orders_table([found]))
     if found.get("reason"):
@@ -353,11 +351,8 @@ def place(
         "post_only": post_only,
         "reduce_only": reduce_only,
     }
-    with _session(api_url) as ctx:
-        ws = _workspace(ctx, workspace)["workspace_id"]
-        made = api.place(ctx.client, ws, bot_id, body)
-    if as_json:
-        _json(made)
+    made = _in_workspace(api_url, workspace, lambda client, ws: api.place(client, ws, bot_id, body))
+    if _printed_json(made, as_json):
         return
     _out().print(
         f"{_shown(made['order_id'])} {_shown(made['status'])}: {_shown(made['side'])} "
@@ -376,11 +371,10 @@ def cancel(
     as_json: JsonOpt = False,
 ) -> None:
     """Cancel an open order."""
-    with _session(api_url) as ctx:
-        ws = _workspace(ctx, workspace)["workspace_id"]
-        found = api.cancel(ctx.client, ws, bot_id, order_id)
-    if as_json:
-        _json(found)
+    found = _in_workspace(
+        api_url, workspace, lambda client, ws: api.cancel(client, ws, bot_id, order_id)
+    )
+    if _printed_json(found, as_json):
         return
     _out().print(f"{_shown(order_id)} {_shown(found['status'])}")
 
@@ -394,11 +388,8 @@ def cancel_all(
     as_json: JsonOpt = False,
 ) -> None:
     """Cancel every open order of the bot."""
-    with _session(api_url) as ctx:
-        ws = _workspace(ctx, workspace)["workspace_id"]
-        out = api.cancel_all(ctx.client, ws, bot_id)
-    if as_json:
-        _json(out)
+    out = _in_workspace(api_url, workspace, lambda client, ws: api.cancel_all(client, ws, bot_id))
+    if _printed_json(out, as_json):
         return
     waiting = len(out["requested"]) - len(out["cancelled"])
     _out().print(f"{len(out['cancelled'])} cancelled, {waiting} awaiting the venue's answer")
@@ -414,11 +405,12 @@ def fills(
     as_json: JsonOpt = False,
 ) -> None:
     """The bot's fills, newest first."""
-    with _session(api_url) as ctx:
-        ws = _workspace(ctx, workspace)["workspace_id"]
-        page = api.fills(ctx.client, ws, bot_id, order_id=order, limit=limit)
-    if as_json:
-        _json(page)
+    page = _in_workspace(
+        api_url,
+        workspace,
+        lambda client, ws: api.fills(client, ws, bot_id, order_id=order, limit=limit),
+    )
+    if _printed_json(page, as_json):
         return
     _out().print(_fills_table(page["items"]))
 
@@ -431,11 +423,8 @@ def positions(
     as_json: JsonOpt = False,
 ) -> None:
     """The bot's position, balances and PnL per mode, and any halt of new entries."""
-    with _session(api_url) as ctx:
-        ws = _workspace(ctx, workspace)["workspace_id"]
-        found = api.positions(ctx.client, ws, bot_id)
-    if as_json:
-        _json(found)
+    found = _in_workspace(api_url, workspace, lambda client, ws: api.positions(client, ws, bot_id))
+    if _printed_json(found, as_json):
         return
     out = _out()
     out.print(f"bot {_shown(found['bot_id'])}, now in {_shown(found['mode'])} mode")

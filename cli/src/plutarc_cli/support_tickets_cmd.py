@@ -16,6 +16,7 @@ import typer
 from rich.table import Table
 
 from . import support_client as api
+from .calls import _printed_json, _with_workspace
 from .client_cmd import (
     ApiOpt,
     JsonOpt,
@@ -181,11 +182,10 @@ def open_ticket(
         "priority": priority.value,
         "links": {"bot_ids": bot or [], "host_ids": host or [], "order_ids": order or []},
     }
-    with _session(api_url) as ctx:
-        ws = _workspace(ctx, workspace)
-        t = api.open_ticket(ctx.client, ws["workspace_id"], request)
-    if as_json:
-        _json(t)
+    ws, t = _with_workspace(
+        api_url, workspace, lambda client, ws_id: api.open_ticket(client, ws_id, request)
+    )
+    if _printed_json(t, as_json):
         return
     _out().print(
         f"Opened ticket {_shown(t['ticket_id'])} in {_shown(ws['name'])} "
