@@ -39,6 +39,8 @@ def assemble(
     max_age: timedelta | None = None,
 ) -> Parts:
     authorizer = spec.authorizer(store, clock) if spec.authorizer else None
+    for collector in spec.collectors:
+        metrics.registry.register(collector)
     models = ReadModels([make() for make in spec.read_models]).follow(store)
     processor = CommandProcessor(
         store,

@@ -119,6 +119,9 @@ class ServiceSpec:
     """The context's topics when they are not in the catalogue (tests); normally looked up."""
     inbound: Sequence[Inbound] = ()
     """Sources of commands from outside the bus, run beside the service (`Inbound`)."""
+    collectors: Sequence[Any] = ()
+    """Prometheus collectors of the service's own (objects with ``collect()``, computed from its
+    read models at each scrape), served on ``/metrics`` beside the runtime's."""
     transient_errors: tuple[type[Exception], ...] = ()
     """Errors that mean a dependency is down, not that the message is bad: its consumers retry
     the message after a backoff instead of dead-lettering it (the store's are always included)."""

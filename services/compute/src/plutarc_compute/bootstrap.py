@@ -24,6 +24,7 @@ from plutarc_runtime.timers import Timer
 from .adapters import provider_adapters
 from .domain import STREAM_TYPES
 from .handlers import WAKE, handlers, outcomes
+from .metrics import FleetMetrics
 from .providers.base import Provider
 from .settings import ComputeSettings
 from .views import Fleet
@@ -93,6 +94,7 @@ def build(
             )
         ],
         read_models=[fleet.own_events],
+        collectors=[FleetMetrics(fleet)],
         authorizer=authorizer,
         replayed=[
             Replayed("memberships", [events_topic(IDENTITY)], [members]),

@@ -383,6 +383,16 @@ class Scheduler:
     def __len__(self) -> int:
         return len(self._bots)
 
+    def census(self) -> dict[str, int]:
+        """Hosts by state (a deleted bot's whose address is given back: ``released``), and
+        ``deferred``: hosts kept past their window's end for a position or an order."""
+        counts = dict.fromkeys((*sorted(HOST_STATES), "released", "deferred"), 0)
+        for b in self._bots.values():
+            counts["released" if b.delete_sent and b.state == "asleep" else b.state] += 1
+            if b.drain is not None and b.drain.deferred:
+                counts["deferred"] += 1
+        return counts
+
     def state_of(self, bot_id: str) -> str | None:
         b = self._bots.get(bot_id)
         return None if b is None else b.state

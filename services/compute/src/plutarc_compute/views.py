@@ -28,6 +28,16 @@ from .domain import DEFAULT_DEADLINE_MINUTES
 from .leadtime import LeadTimes, LeadTimeSettings
 from .scheduler import Scheduler, Window
 
+COUNTED: dict[type, str] = {
+    c.WindowMissed: "window_misses",
+    c.ProvisioningFailed: "provisioning_failures",
+    c.HostProvisioned: "hosts_provisioned",
+    c.SleepDeferred: "sleeps_deferred",
+    c.DrainDeadlineReached: "drain_deadlines_reached",
+    c.HostDeprovisioned: "hosts_deprovisioned",
+}
+"""The service's own events the fleet counts (served as `plutarc_compute_<name>_total`)."""
+
 
 class Fleet:
     def __init__(
@@ -53,6 +63,8 @@ class Fleet:
         """bot -> order id -> its mode (open orders only)."""
         self.planned: dict[str, datetime] = {}
         """bot -> the start of the window compute planned last."""
+        self.counts: dict[str, int] = dict.fromkeys(COUNTED.values(), 0)
+        """How many of each counted event the service's history holds (`metrics`)."""
 
     def lead(self) -> timedelta:
         with self.lock:
@@ -145,6 +157,9 @@ class Fleet:
     def _own_event(self, env: Envelope) -> None:
         p: Any = env.payload
         s = self.scheduler
+        counted = COUNTED.get(type(p))
+        if counted is not None:
+            self.counts[counted] += 1
         match p:
             case c.WindowPlanned():
                 self.planned[p.bot_id] = p.starts_at

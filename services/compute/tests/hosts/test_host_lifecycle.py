@@ -98,6 +98,9 @@ async def test_an_exposed_bot_keeps_its_host_until_flat_and_the_operator_hears_o
     assert not h.payloads("compute.host_drained", bot) and bot in h.provider.hosts
     await h.run_until_quiet(timedelta(minutes=30))
     assert len(h.payloads("compute.sleep_deferred", bot)) == 1, "told once"
+    scraped = h.metrics.render().decode()
+    assert 'plutarc_compute_hosts{provider="memory",state="deferred"} 1.0' in scraped
+    assert 'plutarc_compute_sleeps_deferred_total{provider="memory"} 1.0' in scraped
     h.position(bot, "0")
     await h.run_until_quiet()
     assert [p.reason for p in h.payloads("compute.host_drained", bot)] == ["flat"]
@@ -150,6 +153,12 @@ async def test_a_wake_that_gives_up_leaves_the_host_failed_and_the_window_missed
     await h.run_until_quiet()
     missed = h.payloads("compute.window_missed", bot)
     assert len(missed) == 1 and missed[0].window_starts_at == START
+    # ... and visible in the service's metrics.
+    scraped = h.metrics.render().decode()
+    assert 'plutarc_compute_window_misses_total{provider="memory"} 1.0' in scraped
+    assert 'plutarc_compute_provisioning_failures_total{provider="memory"} 2.0' in scraped
+    assert 'plutarc_compute_hosts{provider="memory",state="failed"} 1.0' in scraped
+    assert 'plutarc_compute_hosts{provider="memory",state="running"} 0.0' in scraped
 
 
 async def test_an_address_found_off_its_host_is_put_back_before_the_window(
