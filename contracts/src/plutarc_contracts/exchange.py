@@ -408,6 +408,16 @@ class RecordVenueReports(Payload, frozen=True, kw_only=True):
     reports: Annotated[list[VenueReport], msgspec.Meta(min_length=1, max_length=1000)]
 
 
+class ResumePaperOrders(Payload, frozen=True, kw_only=True):
+    """Issued by the gateway itself (actor ``system:exchange-gateway``) when it starts: the paper
+    engines live in memory, so a bot's open paper orders are put back into them (their queue
+    position estimated again from the book as it is then). Changes nothing for an order the
+    engine already holds; what the orders do on arrival (a fill) is recorded."""
+
+    workspace_id: Id
+    bot_id: Id
+
+
 EVENTS: dict[str, type[msgspec.Struct]] = {
     "exchange.sealing_key_published": SealingKeyPublished,
     "exchange.connection_added": ConnectionAdded,
@@ -442,6 +452,7 @@ COMMANDS: dict[str, type[msgspec.Struct]] = {
     "exchange.attach_egress": AttachEgress,
     "exchange.detach_egress": DetachEgress,
     "exchange.record_venue_reports": RecordVenueReports,
+    "exchange.resume_paper_orders": ResumePaperOrders,
 }
 
 

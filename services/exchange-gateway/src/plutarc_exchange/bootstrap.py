@@ -22,7 +22,7 @@ from plutarc_runtime.service import Replayed, ServiceSpec
 from plutarc_runtime.store import EventStore
 
 from .domain import STREAM_TYPES
-from .feed import PaperFeed
+from .feed import PaperFeed, PaperResting
 from .handlers import SERVICE, handlers
 from .paper_desk import PaperDesk
 from .routing import Venues
@@ -76,6 +76,7 @@ def build(
     )
 
     venue_orders = VenueOrders()
+    resting = PaperResting()
     ca_file = settings.exchange_ca_file
     venue_desk = VenueDesk(
         vault,
@@ -98,13 +99,13 @@ def build(
             followed, spaces, sealing, vault, desk, venues, settings.paper_balances()
         ),
         timers=timers(sealing, timedelta(seconds=settings.exchange_timer_interval_seconds)),
-        read_models=[Published, lambda: venue_orders],
+        read_models=[Published, lambda: venue_orders, lambda: resting],
         adapters={"venue": venue_desk},
         authorizer=authorizer,
         replayed=[
             Replayed("memberships", [events_topic(IDENTITY)], [members, spaces]),
             Replayed("bots", [events_topic(BOTS)], [followed]),
         ],
-        inbound=[PaperFeed(desk, settings.kafka_bootstrap, clock), venue_desk],
+        inbound=[PaperFeed(desk, settings.kafka_bootstrap, clock, resting=resting), venue_desk],
         transient_errors=(AccessError,),
     )

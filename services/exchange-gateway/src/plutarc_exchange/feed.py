@@ -4,7 +4,10 @@
 so a batch handled twice is recorded once).
 
 It reads from the end of the topics when it starts: market data is a live feed, not history, and
-each engine takes the next book snapshot. It runs beside the service as an `Inbound`.
+each engine takes the next book snapshot. Once it reads, it puts every bot's open paper orders back
+into the engines (``exchange.resume_paper_orders`` per bot, from `PaperResting`): the engines live
+in memory, so a resting order would otherwise never fill after a restart. It runs beside the
+service as an `Inbound`.
 """
 
 from __future__ import annotations
@@ -12,8 +15,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections import defaultdict
-from uuid import NAMESPACE_URL, uuid5
+from typing import Any
+from uuid import NAMESPACE_URL, uuid4, uuid5
 
 import msgspec
 from aiokafka import AIOKafkaConsumer
@@ -54,11 +59,74 @@ def command_id(command: x.RecordVenueReports) -> str:
     return str(uuid5(FEED_NS, msgspec.json.encode(command).decode()))
 
 
+class PaperResting:
+    """The bots with open paper orders, from the gateway's own events (a read model)."""
+
+    event_types = frozenset(
+        {
+            "exchange.order_accepted",
+            "exchange.order_filled",
+            "exchange.order_cancelled",
+            "exchange.order_rejected",
+        }
+    )
+
+    def __init__(self) -> None:
+        self._open: dict[str, tuple[str, str]] = {}
+        """order id -> (workspace id, bot id)"""
+        self._lock = threading.Lock()
+
+    def apply(self, env: Any) -> None:
+        p = env.payload
+        with self._lock:
+            match p:
+                case x.OrderAccepted() if p.mode == "paper":
+                    self._open[p.order_id] = (p.workspace_id, p.bot_id)
+                case x.OrderFilled() if p.status == "filled":
+                    self._open.pop(p.order_id, None)
+                case x.OrderCancelled() | x.OrderRejected():
+                    self._open.pop(p.order_id, None)
+
+    def bots(self) -> list[tuple[str, str]]:
+        """(workspace id, bot id) of every bot with an open paper order."""
+        with self._lock:
+            return sorted(set(self._open.values()))
+
+
 class PaperFeed:
     name = "paper-feed"
 
-    def __init__(self, desk: PaperDesk, bootstrap: str, clock: Clock, tick: float = 0.05) -> None:
+    def __init__(
+        self,
+        desk: PaperDesk,
+        bootstrap: str,
+        clock: Clock,
+        tick: float = 0.05,
+        resting: PaperResting | None = None,
+    ) -> None:
         self.desk, self.bootstrap, self.clock, self.tick = desk, bootstrap, clock, tick
+        self.resting = resting
+        self._start = str(uuid4())
+        """This process's start: a resume is due once per start, so its command ids name it."""
+        self._resumed = False
+
+    def resume(self, execute: Execute) -> int:
+        """Put every bot's open paper orders back into the engines (once per process); how many
+        bots were asked."""
+        if self._resumed or self.resting is None:
+            return 0
+        bots = self.resting.bots()
+        for workspace_id, bot_id in bots:
+            execute(
+                ACTOR,
+                x.ResumePaperOrders(workspace_id=workspace_id, bot_id=bot_id),
+                workspace_id=workspace_id,
+                command_id=str(uuid5(FEED_NS, f"resume\x1f{self._start}\x1f{bot_id}")),
+            )
+        self._resumed = True
+        if bots:
+            log.info("paper orders resumed", extra={"bots": len(bots)})
+        return len(bots)
 
     async def run(self, execute: Execute, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -84,6 +152,7 @@ class PaperFeed:
             )
             consumer.assign(partitions)
             await consumer.seek_to_end(*partitions)
+            await asyncio.to_thread(self.resume, execute)
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=int(self.tick * 1000), max_records=500)
                 reports: list[x.VenueReport] = []

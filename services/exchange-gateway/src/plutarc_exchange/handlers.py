@@ -178,6 +178,7 @@ class _Handlers:
             raise errors.InvalidInput("only a limit order can be post-only", field="post_only")
         order_id = ctx.command.command_id
         account = self._account(ctx, p.workspace_id, p.bot_id)
+        resumed = self._resume(ctx, bot, account) if bot.mode == "paper" else []
         market = bot.config.market
         starting = self.paper_balances if bot.mode == "paper" else {}
         book = account.book(bot.mode, market.symbol, starting, ctx.now)
@@ -193,7 +194,8 @@ class _Handlers:
             route, refusal = route_for(bot, account, self.venues, ctx, self._connection)
         if refusal is not None:
             return Accepted(
-                [account], _refused(account, order_id, refusal.code, refusal.reason, ctx.now)
+                [account, *resumed],
+                _refused(account, order_id, refusal.code, refusal.reason, ctx.now),
             )
         accepted = x.OrderAccepted(
             workspace_id=p.workspace_id,
@@ -217,16 +219,17 @@ class _Handlers:
             except LookupError as exc:  # no market rules: neither the venue nor a snapshot
                 reason = f"paper cannot trade {market.symbol} on {market.venue}: {exc}"
                 refused = _refused(account, order_id, "paper.unknown_market", reason, ctx.now)
-                return Accepted([account], refused)
+                return Accepted([account, *resumed], refused)
             mine = next((r for r in reports if r.order_id == order_id and r.rejected_code), None)
             if mine is not None and mine.rejected_code is not None:
                 rest = [r for r in reports if r is not mine]
                 refused = _refused(
                     account, order_id, mine.rejected_code, mine.rejected_reason, ctx.now
                 )
-                return Accepted([account, *self._apply(ctx, account, rest, daily)], refused)
+                others = _distinct(resumed, self._apply(ctx, account, rest, daily))
+                return Accepted([account, *others], refused)
             account.accept(accepted, ctx.now)
-            others = self._apply(ctx, account, reports, daily)
+            others = _distinct(resumed, self._apply(ctx, account, reports, daily))
             status = "filled" if order_id not in account.orders else "open"
             return Accepted([account, *others], {"order_id": order_id, "status": status})
         account.accept(accepted, ctx.now)
@@ -262,6 +265,38 @@ class _Handlers:
             other.report(report, limit, ctx.now)
         return list(touched.values())
 
+    def _resume(self, ctx: Context, bot: BotInfo, account: BotAccount) -> list[BotAccount]:
+        """Put the bot's open paper orders that no engine holds back into the engines: the
+        engines live in memory, so after a restart they hold none. What they do on arrival is
+        applied; the other accounts it touched are returned."""
+        waiting = [
+            (order_id, order)
+            for order_id, order in sorted(account.orders.items())
+            if order.mode == "paper" and not self.paper.holds(order_id)
+        ]
+        book = account.books.get("paper")
+        if not waiting or book is None:
+            return []
+        try:
+            reports = self.paper.resume(
+                account.workspace_id, account.bot_id, bot.config.market, book, waiting, ctx.now
+            )
+        except LookupError:  # the market's rules are gone: the orders stay open, said by the API
+            return []
+        limits = effective_limits(bot.config.risk, self.workspaces.risk(bot.workspace_id))
+        return self._apply(ctx, account, reports, _amount(limits.daily_loss_limit))
+
+    def resume_paper_orders(self, p: x.ResumePaperOrders, ctx: Context) -> Accepted:
+        ctx.require_system(SERVICE)
+        account = ctx.store.find(BotAccount, parse_id(p.bot_id, "bot_id"))
+        bot = self.bots.get(p.bot_id)
+        if bot is None or account is None or account.workspace_id != p.workspace_id:
+            return Accepted([], {"bot_id": p.bot_id, "resumed": 0})
+        before = {oid for oid, o in account.orders.items() if not self.paper.holds(oid)}
+        others = self._resume(ctx, bot, account)
+        resumed = sum(1 for oid in before if self.paper.holds(oid))
+        return Accepted([account, *others], {"bot_id": p.bot_id, "resumed": resumed})
+
     def cancel_order(self, p: x.CancelOrder, ctx: Context) -> Accepted:
         bot = self._bot(p.workspace_id, p.bot_id)
         self._act_for_bot(ctx, bot, p.bot_id, "trading:paper")
@@ -282,7 +317,10 @@ class _Handlers:
         """Paper cancels go to the engine (they reach it after the venue's latency, so a fill may
         still come first); testnet and live ones become venue intents. The order stays open until
         the venue (or the engine) confirms."""
-        intents, touched = [], []
+        intents: list[Intent] = []
+        touched: list[BotAccount] = []
+        if any(mode == "paper" for _, mode, _ in targets):
+            touched = self._resume(ctx, bot, account)
         limits = effective_limits(bot.config.risk, self.workspaces.risk(bot.workspace_id))
         for order_id, mode, client_id in targets:
             if mode == "paper":
@@ -307,7 +345,7 @@ class _Handlers:
             "requested": [t[0] for t in targets],
             "cancelled": [t[0] for t in targets if t[0] not in account.orders],
         }
-        return Accepted([account, *touched], result, intents)
+        return Accepted([account, *_distinct(touched)], result, intents)
 
     def record_venue_reports(self, p: x.RecordVenueReports, ctx: Context) -> Accepted:
         ctx.require_system(SERVICE)
@@ -320,6 +358,15 @@ class _Handlers:
         for report in p.reports:
             account.report(report, daily, ctx.now)
         return Accepted([account], {"bot_id": p.bot_id})
+
+
+def _distinct(*groups: list[BotAccount]) -> list[BotAccount]:
+    """The accounts of ``groups``, each once, in order."""
+    seen: dict[UUID, BotAccount] = {}
+    for group in groups:
+        for account in group:
+            seen.setdefault(account.id, account)
+    return list(seen.values())
 
 
 def _order_body(order: x.OrderAccepted) -> dict[str, object]:
@@ -360,4 +407,5 @@ def handlers(
         x.CancelOrder: h.cancel_order,
         x.CancelAllOrders: h.cancel_all_orders,
         x.RecordVenueReports: h.record_venue_reports,
+        x.ResumePaperOrders: h.resume_paper_orders,
     }

@@ -7,7 +7,9 @@ trades on the event loop and hands the fills they caused back as ``exchange.reco
 commands; one lock keeps the engines consistent between the two. The engines live in memory: a
 bot's paper account is funded from its book the first time the bot trades after a start, and
 `resume` re-submits a bot's open paper orders (their queue position estimated again from the book
-as it is then); calling it for every account at start is not wired yet (docs/exchange.md).
+as it is then): the gateway does it for every bot with open paper orders when it starts
+(``exchange.resume_paper_orders``), and before any paper order or cancel of a bot it has not
+resumed yet.
 """
 
 from __future__ import annotations
@@ -70,6 +72,10 @@ class PaperDesk:
     def owner(self, order_id: str) -> Owner | None:
         return self._owners.get(order_id)
 
+    def holds(self, order_id: str) -> bool:
+        """Whether an engine of this desk has seen the order (since this process started)."""
+        return order_id in self._owners
+
     def _fund(self, engine: PaperEngine, market: MarketRef, bot_id: str, book: Book) -> None:
         key = (market.venue, market.symbol, bot_id)
         if key in self._funded:
@@ -123,12 +129,15 @@ class PaperDesk:
         orders: list[tuple[str, OpenOrder]],
         now: datetime,
     ) -> list[x.VenueReport]:
-        """After a restart: the bot's paper account from its book, and its open orders again."""
+        """After a restart: the bot's paper account from its book, and its open orders again (an
+        order an engine holds already is left as it is)."""
         reports: list[x.VenueReport] = []
         with self.lock:
             engine = self.engine(market.venue, market.symbol)
             self._fund(engine, market, bot_id, book)
             for order_id, order in orders:
+                if order_id in self._owners:
+                    continue
                 self._owners[order_id] = (workspace_id, bot_id)
                 reports.extend(
                     engine.submit(

@@ -17,7 +17,7 @@ from plutarc_contracts.bots import MarketRef
 from plutarc_runtime.domain import Invalid, NotFound
 from plutarc_runtime.handling import Context
 
-from .domain import Book, BotAccount, Connection
+from .domain import Book, BotAccount, Connection, OpenOrder
 from .risk import Refusal
 from .views import BotInfo
 
@@ -36,6 +36,18 @@ class Paper(Protocol):
     ) -> list[x.VenueReport]: ...
 
     def owner(self, order_id: str) -> tuple[str, str] | None: ...
+
+    def holds(self, order_id: str) -> bool: ...
+
+    def resume(
+        self,
+        workspace_id: str,
+        bot_id: str,
+        market: MarketRef,
+        book: Book,
+        orders: list[tuple[str, OpenOrder]],
+        now: datetime,
+    ) -> list[x.VenueReport]: ...
 
 
 class Venues(Protocol):
