@@ -3,17 +3,15 @@ version in force at an instant, the limits in force."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import msgspec
-from plutarc_api.paging import cursor_of, parse_cursor
 from plutarc_api.problems import Problem
 from plutarc_api.runtime import ApiRuntime
 from plutarc_contracts import bots as b
 from plutarc_runtime.readmodels import aware
-from sqlalchemy import Column, Select, literal, select, tuple_
+from sqlalchemy import select
 
 from .models import bot_versions, bots, strategies, strategy_versions, workspace_risk
 from .schemas import (
@@ -153,31 +151,3 @@ async def version_at(rt: ApiRuntime, workspace_id: str, bot_id: str, at: datetim
     if row is None:
         raise Problem(404, "bots.bot_not_found", f"bot {bot_id} did not exist at {at.isoformat()}")
     return bot_version_out(row)
-
-
-# -- pages ----------------------------------------------------------------------------------------
-async def page(
-    rt: ApiRuntime,
-    query: Select[Any],
-    key: tuple[Column[Any], Column[Any]],
-    kinds: tuple[type, type],
-    cursor: str | None,
-    limit: int,
-    out: Callable[[Any], T],
-    *,
-    descending: bool,
-) -> tuple[list[T], str | None]:
-    """One page by a two-column key ending in a unique column."""
-    if cursor:
-        first, second = parse_cursor(cursor, kinds)
-        after = tuple_(*key)
-        bound = tuple_(literal(first, key[0].type), literal(second, key[1].type))
-        query = query.where(after < bound if descending else after > bound)
-    order = [k.desc() for k in key] if descending else list(key)
-    rows = await rt.reader.all(query.order_by(*order).limit(limit + 1))
-    last = rows[limit - 1] if len(rows) > limit else None
-    next_cursor = None
-    if last is not None:
-        values = [getattr(last, k.name) for k in key]
-        next_cursor = cursor_of([aware(v) if isinstance(v, datetime) else v for v in values])
-    return [out(r) for r in rows[:limit]], next_cursor

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 from plutarc_api.deps import Access, PermissionRoute, Writes, allowed
+from plutarc_api.paging import keyset_page
 from plutarc_api.problems import Problem
 from plutarc_api.schemas import WRITE_ERRORS
 from plutarc_contracts import bots as b
@@ -67,8 +68,8 @@ async def list_bots(
 ) -> BotPage:
     """The workspace's bots, newest first, a page at a time."""
     t = bots.c
-    items, next_cursor = await queries.page(
-        access.rt,
+    items, next_cursor = await keyset_page(
+        access.rt.reader,
         select(bots).where(t.workspace_id == workspace_id, t.deleted.is_(False)),
         (t.created_at, t.bot_id),
         (datetime, str),
@@ -190,8 +191,8 @@ async def list_bot_versions(
     """Every version of the bot, newest first: what changed, who changed it, when."""
     await queries.bot_row(access.rt, workspace_id, bot_id)
     v = bot_versions.c
-    items, next_cursor = await queries.page(
-        access.rt,
+    items, next_cursor = await keyset_page(
+        access.rt.reader,
         select(bot_versions).where(v.bot_id == bot_id),
         (v.version, v.bot_id),
         (int, str),

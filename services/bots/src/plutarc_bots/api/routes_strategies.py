@@ -9,6 +9,7 @@ from typing import Annotated
 import msgspec
 from fastapi import APIRouter, Path, Query, Response
 from plutarc_api.deps import Access, Authenticated, PermissionRoute, Writes, allowed
+from plutarc_api.paging import keyset_page
 from plutarc_api.schemas import WRITE_ERRORS
 from plutarc_contracts import bots as b
 from sqlalchemy import select
@@ -74,8 +75,8 @@ async def list_strategies(
     query = select(strategies).where(s.workspace_id == workspace_id)
     if not include_deleted:
         query = query.where(s.deleted.is_(False))
-    items, next_cursor = await queries.page(
-        access.rt,
+    items, next_cursor = await keyset_page(
+        access.rt.reader,
         query,
         (s.created_at, s.strategy_id),
         (datetime, str),
@@ -174,8 +175,8 @@ async def list_versions(
     """Every version, newest first."""
     await queries.strategy_row(access.rt, workspace_id, strategy_id)
     v = strategy_versions.c
-    items, next_cursor = await queries.page(
-        access.rt,
+    items, next_cursor = await keyset_page(
+        access.rt.reader,
         select(strategy_versions).where(v.strategy_id == strategy_id),
         (v.version, v.strategy_id),
         (int, str),

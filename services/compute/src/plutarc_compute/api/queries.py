@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from plutarc_api.paging import cursor_of, parse_cursor
+from plutarc_api.paging import keyset_page
 from plutarc_api.problems import Problem
 from plutarc_api.runtime import ApiRuntime
 from plutarc_runtime.readmodels import aware
@@ -104,12 +104,7 @@ async def host_page(
     query = select(hosts).where(t.workspace_id == workspace_id)
     if state is not None:
         query = query.where(t.state == state)
-    if cursor:
-        [after] = parse_cursor(cursor, (str,))
-        query = query.where(t.bot_id > after)
-    rows = await rt.reader.all(query.order_by(t.bot_id).limit(limit + 1))
-    next_cursor = cursor_of([rows[limit - 1].bot_id]) if len(rows) > limit else None
-    return [host_out(r) for r in rows[:limit]], next_cursor
+    return await keyset_page(rt.reader, query, (t.bot_id,), (str,), cursor, limit, host_out)
 
 
 async def sleep_policy(rt: ApiRuntime, workspace_id: str) -> SleepPolicyOut | None:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any, TypeVar
 
-from plutarc_api.paging import cursor_of, parse_cursor
 from plutarc_api.problems import Problem
 from plutarc_api.runtime import ApiRuntime
 from plutarc_runtime.readmodels import aware
-from sqlalchemy import Column, Select, literal, select, tuple_
+from sqlalchemy import select
 
 from .models import CURRENT, bots, connections, fills, orders, positions, sealing_key
 from .schemas import (
@@ -153,30 +150,3 @@ async def bot_positions(rt: ApiRuntime, bot_row: Any) -> PositionsOut:
             )
         )
     return PositionsOut(bot_id=bot_row.bot_id, mode=bot_row.mode, items=items)
-
-
-async def page(
-    rt: ApiRuntime,
-    query: Select[Any],
-    key: tuple[Column[Any], Column[Any]],
-    kinds: tuple[type, type],
-    cursor: str | None,
-    limit: int,
-    out: Callable[[Any], T],
-    *,
-    descending: bool,
-) -> tuple[list[T], str | None]:
-    """One page by a two-column key ending in a unique column."""
-    if cursor:
-        first, second = parse_cursor(cursor, kinds)
-        after = tuple_(*key)
-        bound = tuple_(literal(first, key[0].type), literal(second, key[1].type))
-        query = query.where(after < bound if descending else after > bound)
-    order_by = [k.desc() for k in key] if descending else list(key)
-    rows = await rt.reader.all(query.order_by(*order_by).limit(limit + 1))
-    last = rows[limit - 1] if len(rows) > limit else None
-    next_cursor = None
-    if last is not None:
-        values = [getattr(last, k.name) for k in key]
-        next_cursor = cursor_of([aware(v) if isinstance(v, datetime) else v for v in values])
-    return [out(r) for r in rows[:limit]], next_cursor

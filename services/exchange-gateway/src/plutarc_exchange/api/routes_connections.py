@@ -10,6 +10,7 @@ from typing import Annotated
 import msgspec
 from fastapi import APIRouter, Path, Query
 from plutarc_api.deps import Access, PermissionRoute, Writes, allowed
+from plutarc_api.paging import keyset_page
 from plutarc_api.problems import Problem
 from plutarc_api.schemas import WRITE_ERRORS
 from plutarc_contracts import exchange as x
@@ -54,8 +55,8 @@ async def list_connections(
 ) -> ConnectionPage:
     """The workspace's venue connections, newest first (never a secret)."""
     t = connections.c
-    items, next_cursor = await queries.page(
-        access.rt,
+    items, next_cursor = await keyset_page(
+        access.rt.reader,
         select(connections).where(t.workspace_id == workspace_id),
         (t.added_at, t.connection_id),
         (datetime, str),

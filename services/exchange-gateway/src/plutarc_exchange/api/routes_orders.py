@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from plutarc_api.deps import Access, PermissionRoute, Writes, allowed, authorize
+from plutarc_api.paging import keyset_page
 from plutarc_api.problems import Problem
 from plutarc_api.schemas import WRITE_ERRORS
 from plutarc_contracts import exchange as x
@@ -112,8 +113,8 @@ async def list_orders(
         query = query.where(t.open.is_(status == "open"))
     elif status is not None:
         query = query.where(t.status == status)
-    items, next_cursor = await queries.page(
-        access.rt,
+    items, next_cursor = await keyset_page(
+        access.rt.reader,
         query,
         (t.created_at, t.order_id),
         (datetime, str),
@@ -196,8 +197,8 @@ async def list_fills(
     query = select(fills).where(f.bot_id == bot_id)
     if order_id is not None:
         query = query.where(f.order_id == order_id)
-    items, next_cursor = await queries.page(
-        access.rt,
+    items, next_cursor = await keyset_page(
+        access.rt.reader,
         query,
         (f.at, f.fill_id),
         (datetime, str),

@@ -6,11 +6,11 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-from plutarc_api.paging import cursor_of, parse_cursor
+from plutarc_api.paging import keyset_page
 from plutarc_api.problems import Problem
 from plutarc_api.runtime import ApiRuntime
 from plutarc_runtime.readmodels import aware
-from sqlalchemy import Select, literal, select, tuple_
+from sqlalchemy import Select, select
 
 from .models import PRIORITY_RANK, messages, tickets
 from .schemas import (
@@ -100,46 +100,32 @@ async def newest_first(
 ) -> TicketPage:
     """Tickets newest first, a page at a time."""
     t = tickets.c
-    if cursor:
-        opened_at, ticket_id = parse_cursor(cursor, (datetime, str))
-        query = query.where(
-            tuple_(t.opened_at, t.ticket_id)
-            < tuple_(literal(opened_at, t.opened_at.type), literal(ticket_id, t.ticket_id.type))
-        )
-    rows = await rt.reader.all(
-        query.order_by(t.opened_at.desc(), t.ticket_id.desc()).limit(limit + 1)
+    items, next_cursor = await keyset_page(
+        rt.reader,
+        query,
+        (t.opened_at, t.ticket_id),
+        (datetime, str),
+        cursor,
+        limit,
+        ticket_out,
+        descending=True,
     )
-    more = len(rows) > limit
-    last = rows[limit - 1] if more else None
-    return TicketPage(
-        tickets=[ticket_out(r) for r in rows[:limit]],
-        next_cursor=cursor_of([aware(last.opened_at), last.ticket_id]) if last else None,
-    )
+    return TicketPage(tickets=items, next_cursor=next_cursor)
 
 
 async def queue(rt: ApiRuntime, query: Select[Any], cursor: str | None, limit: int) -> TicketPage:
     """The operators' queue: most urgent first, then oldest first."""
     t = tickets.c
-    key = (t.priority_rank, t.opened_at, t.ticket_id)
-    if cursor:
-        rank, opened_at, ticket_id = parse_cursor(cursor, (int, datetime, str))
-        query = query.where(
-            tuple_(*key)
-            > tuple_(
-                literal(rank, t.priority_rank.type),
-                literal(opened_at, t.opened_at.type),
-                literal(ticket_id, t.ticket_id.type),
-            )
-        )
-    rows = await rt.reader.all(query.order_by(*key).limit(limit + 1))
-    more = len(rows) > limit
-    last = rows[limit - 1] if more else None
-    return TicketPage(
-        tickets=[ticket_out(r) for r in rows[:limit]],
-        next_cursor=(
-            cursor_of([last.priority_rank, aware(last.opened_at), last.ticket_id]) if last else None
-        ),
+    items, next_cursor = await keyset_page(
+        rt.reader,
+        query,
+        (t.priority_rank, t.opened_at, t.ticket_id),
+        (int, datetime, str),
+        cursor,
+        limit,
+        ticket_out,
     )
+    return TicketPage(tickets=items, next_cursor=next_cursor)
 
 
 # --- response and resolution times ----------------------------------------------------------------
