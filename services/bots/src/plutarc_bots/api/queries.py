@@ -4,7 +4,7 @@ version in force at an instant, the limits in force."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import msgspec
 from plutarc_api.problems import Problem
@@ -27,8 +27,6 @@ from .schemas import (
     StrategyVersionOut,
     WindowOut,
 )
-
-T = TypeVar("T")
 
 
 def strategy_out(row: Any) -> StrategyOut:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
 from plutarc_api.problems import Problem
 from plutarc_api.runtime import ApiRuntime
@@ -22,7 +22,6 @@ from .schemas import (
     SealingKeyOut,
 )
 
-T = TypeVar("T")
 FILLS_SHOWN = 200
 
 
