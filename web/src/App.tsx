@@ -50,7 +50,7 @@ export function App() {
       </a>
       <Header workspaceId={workspaceId} />
       {account && workspaceId && (
-        <nav aria-label="Workspace">
+        <nav aria-label="Workspace pages">
           <Link href={`/w/${workspaceId}`} aria-current={path === `/w/${workspaceId}` ? "page" : undefined}>
             Overview
           </Link>

@@ -310,7 +310,8 @@ function InviteForm(props: { workspaceId: string; roles: Role[]; sent: () => voi
 
   async function submit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
-    const form = new FormData(e.currentTarget);
+    const element = e.currentTarget;
+    const form = new FormData(element);
     const days = String(form.get("expires_in_days") ?? "").trim();
     const body = {
       email: String(form.get("email")),
@@ -328,6 +329,7 @@ function InviteForm(props: { workspaceId: string; roles: Role[]; sent: () => voi
         }),
       );
       setCreated(out);
+      element.reset();
       props.sent();
     } catch (p) {
       setProblem(p as Problem);
