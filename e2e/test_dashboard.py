@@ -184,7 +184,7 @@ def test_switch_workspace_and_invite_a_member_who_accepts_in_a_second_browser(
     finally:
         bob_context.close()
 
-    page.reload()
+    # Live, from the workspace's events: no reload.
     expect(page.get_by_role("cell", name="Bob", exact=True)).to_be_visible()
     expect(page.locator("tr", has_text=bob_email).first).to_contain_text("trader")
     expect(page.locator("tr", has_text=bob_email).last).to_contain_text("accepted")

@@ -3,6 +3,7 @@
 import { type FormEvent, useState } from "react";
 import { api, call, idempotency, type Problem, type Schemas } from "../api/client";
 import { useResource } from "../data";
+import { useLiveEvents } from "../live";
 import { useSession } from "../session";
 import { Empty, ErrorView, Field, FormError, Loading, Select } from "../ui";
 import { fieldErrors, inWords } from "../words";
@@ -40,6 +41,11 @@ function Members({ workspaceId, access }: { workspaceId: string; access: Access 
         : Promise.resolve(null),
     [workspaceId],
   );
+  // Someone joins, leaves, changes role or answers an invitation: shown as it happens.
+  useLiveEvents(workspaceId, ["identity.member_", "identity.ownership_", "identity.invitation_"], (type) => {
+    if (!type.startsWith("identity.invitation_")) members.reload();
+    if (!type.startsWith("identity.member_")) invitations.reload();
+  });
   return (
     <>
       <section aria-labelledby="members-title">
