@@ -3,7 +3,7 @@
 import { useEffect } from "react";
 import { Header } from "./Header";
 import { AcceptPage } from "./pages/Accept";
-import { LoginPage } from "./pages/Login";
+import { afterSignIn, LoginPage } from "./pages/Login";
 import { MembersPage } from "./pages/Members";
 import { NewOrganisationPage } from "./pages/NewOrganisation";
 import { RegisterPage } from "./pages/Register";
@@ -23,7 +23,9 @@ export function App() {
     if (checking) return;
     if (!account && !open) navigate("/login", { next: path }, true);
     else if (account && (path === "/" || path === "/login" || path === "/register")) {
-      navigate(`/w/${account.me.personal_workspace_id}`, null, true);
+      // Signed in: where the login was asked for (an invitation link), else your workspace.
+      const next = path === "/" ? "/" : afterSignIn();
+      navigate(next === "/" ? `/w/${account.me.personal_workspace_id}` : next, null, true);
     }
   }, [account, checking, open, path]);
 
