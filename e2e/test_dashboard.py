@@ -136,7 +136,7 @@ def test_switch_workspace_and_invite_a_member_who_accepts_in_a_second_browser(
     live: LivePlatform, browser: Browser, context: BrowserContext, scene: Scene
 ) -> None:
     _, _, owner_email = scene.user("olivia")
-    _, _, bob_email = scene.user("bob")
+    bob_email = f"bob-{uuid4().hex[:8]}@example.com"  # no account yet: he registers from the link
     page = context.new_page()
     log_in(page, live.base_url, owner_email)
     personal = WS_URL.search(page.url).group(1)  # type: ignore[union-attr]
@@ -172,9 +172,13 @@ def test_switch_workspace_and_invite_a_member_who_accepts_in_a_second_browser(
         bob.goto(link.input_value())
         expect(bob.get_by_text("You have been invited")).to_be_visible()
         check_page(bob, "accept-signed-out")
+        bob.get_by_role("link", name="Create an account").click()
+        bob.get_by_label("Your name").fill("Bob")
         bob.get_by_label("Email").fill(bob_email)
         bob.get_by_label("Password").fill(PASSWORD)
-        bob.get_by_role("button", name="Log in").click()
+        bob.get_by_role("button", name="Create account").click()
+        # Back on the invitation, signed in.
+        bob.wait_for_url("**/invitations/accept#token=pli_*")
         bob.get_by_role("button", name="Accept invitation").click()
         expect(bob.get_by_role("heading", name="Invitation accepted")).to_be_visible()
         check_page(bob, "accept-done")
