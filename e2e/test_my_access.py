@@ -40,6 +40,13 @@ async def test_each_role_is_told_its_permissions_and_the_roles_it_may_grant(plat
         body = (await http.get(f"/v1/workspaces/{ws}/access")).json()
     assert body["permissions"] == sorted(grants("manager"))
     assert body["grantable_roles"] == ["manager", "trader", "viewer"]
+    async with platform.client(manager) as http:
+        # A role outside those is refused, naming the field, so a form shows it beside the role.
+        r = await http.post(
+            f"/v1/workspaces/{ws}/invitations", json={"email": "al@example.com", "role": "admin"}
+        )
+    assert r.status_code == 403 and r.json()["code"] == "access.role_escalation"
+    assert [e["field"] for e in r.json()["errors"]] == ["role"]
     async with platform.client(viewer) as http:
         body = (await http.get(f"/v1/workspaces/{ws}/access")).json()
         assert body["permissions"] == sorted(grants("viewer"))

@@ -85,7 +85,11 @@ export async function call<T>(
   return result.data as Exclude<T, Pending>;
 }
 
-/** A fresh Idempotency-Key per user action, so a retried click never acts twice. */
-export const idempotency = (): { "Idempotency-Key": string } => ({
-  "Idempotency-Key": crypto.randomUUID(),
-});
+/** A fresh Idempotency-Key per user action, so a retried click never acts twice.
+ * (crypto.randomUUID exists only on https and localhost; getRandomValues everywhere.) */
+export const idempotency = (): { "Idempotency-Key": string } => {
+  const hex = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) =>
+    b.toString(16).padStart(2, "0"),
+  ).join("");
+  return { "Idempotency-Key": hex };
+};
