@@ -193,6 +193,12 @@ def test_switch_workspace_and_invite_a_member_who_accepts_in_a_second_browser(
     expect(page.locator("tr", has_text=bob_email).first).to_contain_text("trader")
     expect(page.locator("tr", has_text=bob_email).last).to_contain_text("accepted")
 
+    # The owner makes Bob a viewer from his row.
+    page.get_by_label("Role of Bob").select_option("viewer")
+    page.get_by_role("button", name="Change role of Bob").click()
+    expect(page.locator("tr", has_text=bob_email).first).to_contain_text("viewer")
+    expect(page.get_by_role("button", name="Change role of Bob")).to_be_disabled()
+
 
 def test_a_viewer_sees_no_write_control_and_the_api_refuses_the_write(
     live: LivePlatform, context: BrowserContext, scene: Scene

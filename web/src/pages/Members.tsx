@@ -1,8 +1,8 @@
 // Members, their roles, invitations and the invite form of one workspace. Only the actions the
 // caller's permissions allow are shown (GET .../access); the API decides every write again.
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useEffect, useState } from "react";
 import { api, call, idempotency, type Problem, type Schemas } from "../api/client";
-import { useResource } from "../data";
+import { type Resource, useResource } from "../data";
 import { useLiveEvents } from "../live";
 import { useSession } from "../session";
 import { Empty, ErrorView, Field, FormError, Loading, Select } from "../ui";
@@ -18,22 +18,33 @@ export function MembersPage({ workspaceId }: { workspaceId: string }) {
     () => call(api.GET("/v1/workspaces/{workspace_id}/access", path(workspaceId))),
     [workspaceId],
   );
+  // Read at the same time as the access (every member may list members): one round trip less.
+  const members = useResource(
+    () => call(api.GET("/v1/workspaces/{workspace_id}/members", path(workspaceId))),
+    [workspaceId],
+  );
   return (
     <main>
       <h1>Members</h1>
       {access.state === "loading" && <Loading what="your access" />}
       {access.state === "error" && <ErrorView problem={access.problem} retry={access.reload} />}
-      {access.state === "ready" && <Members workspaceId={workspaceId} access={access.data} />}
+      {access.state === "ready" && (
+        <Members workspaceId={workspaceId} access={access.data} members={members} />
+      )}
     </main>
   );
 }
 
-function Members({ workspaceId, access }: { workspaceId: string; access: Access }) {
+function Members({
+  workspaceId,
+  access,
+  members,
+}: {
+  workspaceId: string;
+  access: Access;
+  members: Resource<Schemas["MemberOut"][]>;
+}) {
   const may = (p: string) => access.permissions.includes(p);
-  const members = useResource(
-    () => call(api.GET("/v1/workspaces/{workspace_id}/members", path(workspaceId))),
-    [workspaceId],
-  );
   const invitations = useResource(
     () =>
       may("invitations:read")
@@ -149,6 +160,7 @@ function MemberActions(props: {
 }) {
   const { member } = props;
   const [role, setRole] = useState<Role>(member.role);
+  useEffect(() => setRole(member.role), [member.role]); // changed elsewhere, shown live
   const [problem, setProblem] = useState<Problem | null>(null);
   const [confirming, setConfirming] = useState(false);
   const name = member.display_name ?? member.email ?? member.user_id;
