@@ -39,8 +39,8 @@ openapi: venv
 
 # Debian's Chromium for the dashboard's browser tests (Playwright drives it; it downloads nothing).
 chromium:
-	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq chromium >/dev/null 2>&1; } \
-	  || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
+	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq chromium fonts-dejavu-core >/dev/null 2>&1; } \
+	  || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; } \
 	  || echo "chromium is not installed (not root): the dashboard's browser tests will be skipped; run: sudo apt-get install chromium"
 
 venv: .venv/.synced
