@@ -216,6 +216,10 @@ def test_a_viewer_sees_no_write_control_and_the_api_refuses_the_write(
     expect(page.get_by_role("heading", name="Invite someone")).to_have_count(0)
     expect(page.get_by_role("heading", name="Invitations")).to_have_count(0)
     check_page(page, "members-viewer")
+    page.get_by_role("link", name="API tokens").click()
+    expect(page.get_by_text("A viewer holds no API tokens")).to_be_visible()
+    assert main.locator("button, input, select, textarea, form").count() == 0
+    check_page(page, "tokens-viewer")
     # A workspace the viewer is not in reads as one that does not exist, in words.
     page.goto(f"{live.base_url}/w/{uuid4()}/members")
     expect(page.get_by_role("alert")).to_contain_text("does not exist, or you are not a member")
@@ -269,3 +273,29 @@ def test_bad_input_in_the_invite_form_is_answered_beside_its_field(
     expect(page.get_by_label("Invitation link")).to_have_value(re.compile("token=pli_"))
     expect(email).not_to_have_attribute("aria-invalid", "true")
     expect(page.get_by_role("cell", name="ivan@example.com", exact=True)).to_be_visible()
+
+
+def test_api_tokens_are_made_shown_once_and_revoked(
+    live: LivePlatform, context: BrowserContext, scene: Scene
+) -> None:
+    owner, _, owner_email = scene.user("tara")
+    ws = scene.organisation(owner, "Token Desk")
+    page = context.new_page()
+    log_in(page, live.base_url, owner_email)
+    page.goto(f"{live.base_url}/w/{ws}/tokens")
+    expect(page.get_by_text("No API tokens yet.")).to_be_visible()
+
+    page.get_by_role("button", name="Create token").click()
+    expect(page.locator(f"#{field_id(page, 'Token name')}-error")).to_be_visible()
+    expect(page.locator("#permissions-error")).to_be_visible()
+    check_page(page, "tokens-errors")
+
+    page.get_by_label("Token name").fill("ci")
+    page.get_by_label("members:read").check()
+    page.get_by_role("button", name="Create token").click()
+    expect(page.get_by_label("Token secret")).to_have_value(re.compile(r"^plt_"))
+    row = page.locator("tr", has_text="members:read")
+    expect(row).to_contain_text("ci")
+    check_page(page, "tokens-owner")
+    page.get_by_role("button", name="Revoke ci").click()
+    expect(row).to_contain_text("revoked")

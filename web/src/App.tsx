@@ -7,6 +7,7 @@ import { afterSignIn, LoginPage } from "./pages/Login";
 import { MembersPage } from "./pages/Members";
 import { NewOrganisationPage } from "./pages/NewOrganisation";
 import { RegisterPage } from "./pages/Register";
+import { TokensPage } from "./pages/Tokens";
 import { WorkspacePage } from "./pages/Workspace";
 import { Link, match, navigate, usePath } from "./router";
 import { useSession } from "./session";
@@ -42,6 +43,7 @@ export function App() {
   else if (!account) page = <Loading what="the login page" />;
   else if (path === "/organisations/new") page = <NewOrganisationPage />;
   else if (ws && match("/w/:id/members", path)) page = <MembersPage workspaceId={ws.id!} />;
+  else if (ws && match("/w/:id/tokens", path)) page = <TokensPage workspaceId={ws.id!} />;
   else if (ws && match("/w/:id", path)) page = <WorkspacePage workspaceId={ws.id!} />;
   else page = <NotFound />;
 
@@ -61,6 +63,12 @@ export function App() {
             aria-current={path === `/w/${workspaceId}/members` ? "page" : undefined}
           >
             Members
+          </Link>
+          <Link
+            href={`/w/${workspaceId}/tokens`}
+            aria-current={path === `/w/${workspaceId}/tokens` ? "page" : undefined}
+          >
+            API tokens
           </Link>
         </nav>
       )}

@@ -34,6 +34,9 @@ export function fieldErrors(problem: Problem | null): Record<string, string> {
   for (const e of problem?.errors ?? []) {
     const field = e.field ?? "";
     if (field && !(field in out)) out[field] = e.message;
+    // "permissions.2" is about the permissions field too.
+    const head = field.split(".")[0] ?? "";
+    if (head && !(head in out)) out[head] = e.message;
   }
   return out;
 }
