@@ -216,6 +216,11 @@ def test_a_viewer_sees_no_write_control_and_the_api_refuses_the_write(
     expect(page.get_by_role("heading", name="Invite someone")).to_have_count(0)
     expect(page.get_by_role("heading", name="Invitations")).to_have_count(0)
     check_page(page, "members-viewer")
+    page.get_by_role("link", name="Overview").click()
+    expect(page.get_by_role("heading", name="Audit Desk")).to_be_visible()
+    expect(page.get_by_role("heading", name="Settings")).to_have_count(0)
+    assert main.locator("button, input, select, textarea, form").count() == 0
+    check_page(page, "overview-viewer")
     page.get_by_role("link", name="API tokens").click()
     expect(page.get_by_text("A viewer holds no API tokens")).to_be_visible()
     assert main.locator("button, input, select, textarea, form").count() == 0
@@ -273,6 +278,23 @@ def test_bad_input_in_the_invite_form_is_answered_beside_its_field(
     expect(page.get_by_label("Invitation link")).to_have_value(re.compile("token=pli_"))
     expect(email).not_to_have_attribute("aria-invalid", "true")
     expect(page.get_by_role("cell", name="ivan@example.com", exact=True)).to_be_visible()
+
+    # The workspace's risk defaults: a malformed amount is answered beside its field.
+    page.get_by_role("link", name="Overview").click()
+    page.get_by_label("Max position").fill("lots")
+    page.get_by_label("Max open orders").fill("5")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.locator(f"#{field_id(page, 'Max position')}-error")).to_have_text(
+        "This is not in the expected format."
+    )
+    expect(page.get_by_label("Max open orders")).not_to_have_attribute("aria-invalid", "true")
+    check_page(page, "settings-errors")
+    page.get_by_label("Max position").fill("1000")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_role("status")).to_have_text("Settings saved.")
+    facts = page.locator("dl").nth(1)
+    expect(facts).to_contain_text("max position")
+    expect(facts).to_contain_text("1000")
 
 
 def test_api_tokens_are_made_shown_once_and_revoked(

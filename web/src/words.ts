@@ -28,15 +28,21 @@ export function inWords(problem: Problem): string {
   return WORDS[problem.code] ?? problem.detail;
 }
 
+// Validation messages that name a regular expression rather than say what is wanted.
+const BY_TYPE: Record<string, string> = {
+  string_pattern_mismatch: "This is not in the expected format.",
+};
+
 /** field name -> message, from the problem's `errors` (the API names each bad field). */
 export function fieldErrors(problem: Problem | null): Record<string, string> {
   const out: Record<string, string> = {};
   for (const e of problem?.errors ?? []) {
     const field = e.field ?? "";
-    if (field && !(field in out)) out[field] = e.message;
+    const message = (e.type && BY_TYPE[e.type]) || e.message;
+    if (field && !(field in out)) out[field] = message;
     // "permissions.2" is about the permissions field too.
     const head = field.split(".")[0] ?? "";
-    if (head && !(head in out)) out[head] = e.message;
+    if (head && !(head in out)) out[head] = message;
   }
   return out;
 }
