@@ -5,21 +5,43 @@ UV := $(shell scripts/ensure-uv)
 RUN := $(UV) run --frozen
 export UV_PYTHON ?= 3.11
 
-.PHONY: help install venv jars tinyproxy pulumi up test lint typecheck bench kafka kafka-stop kafka-status fixtures clean
+.PHONY: help install venv jars tinyproxy pulumi web chromium openapi up test lint typecheck bench kafka kafka-stop kafka-status fixtures clean
 
 help:
 	@echo "make up          install what is missing, start Kafka and every service, print where they listen"
 	@echo "make test        install what is missing, start real Kafka and PostgreSQL, run lint, types and every test"
 	@echo "make bench       run the benchmarks under bench/ and print their numbers"
+	@echo "make web         build the dashboard (web/dist, served by the API at /) when its sources or lock changed"
+	@echo "make openapi     rewrite web/openapi.json from the API's routes (the dashboard's typed client)"
 	@echo "make kafka       start the local Kafka broker (idempotent);  make kafka-stop  stops it"
 
-install: venv jars tinyproxy pulumi
+install: venv jars tinyproxy pulumi web
 
 tinyproxy:
 	@scripts/ensure-tinyproxy >/dev/null
 
 pulumi:
 	@scripts/ensure-pulumi >/dev/null
+
+# The dashboard: npm ci from the lock, then a build, each only when its inputs changed.
+WEB_INPUTS := $(shell find web/src -type f 2>/dev/null) web/index.html web/package.json \
+  web/package-lock.json web/openapi.json web/vite.config.ts web/tsconfig.json
+web: web/dist/.built
+web/node_modules/.package-lock.json: web/package-lock.json
+	@scripts/ensure-node
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+web/dist/.built: web/node_modules/.package-lock.json $(WEB_INPUTS)
+	cd web && npm run --silent build
+	@touch $@
+
+openapi: venv
+	$(RUN) python -m plutarc_api.openapi_doc
+
+# Debian's Chromium for the dashboard's browser tests (Playwright drives it; it downloads nothing).
+chromium:
+	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq chromium fonts-dejavu-core >/dev/null 2>&1; } \
+	  || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; } \
+	  || echo "chromium is not installed (not root): the dashboard's browser tests will be skipped; run: sudo apt-get install chromium"
 
 venv: .venv/.synced
 .venv/.synced: uv.lock pyproject.toml $(wildcard */pyproject.toml */*/pyproject.toml)
@@ -49,7 +71,7 @@ typecheck: venv
 	$(RUN) mypy -p plutarc_contracts -p plutarc_runtime -p plutarc_access -p plutarc_localkafka \
 	  -p plutarc_testkit -p plutarc_identity -p plutarc_support -p plutarc_bots -p plutarc_exchange -p plutarc_compute -p plutarc_api -p plutarc_cli
 
-test: install lint typecheck
+test: install chromium lint typecheck
 	$(RUN) pytest --durations=25
 
 bench: install
@@ -62,4 +84,4 @@ fixtures: venv
 	$(RUN) python contracts/scripts/make_fixtures.py
 
 clean:
-	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache web/node_modules web/dist

@@ -134,6 +134,7 @@ BENCHMARKS: dict[str, Callable[[Env], Iterator[str]]] = {
     "exchange": external("bench.exchange_bench", {}),
     "exchange_api": external("bench.exchange_api_bench", {}),
     "compute_api": external("bench.compute_api_bench", {}),
+    "dashboard": external("bench.dashboard_bench", {}),
 }
 
 

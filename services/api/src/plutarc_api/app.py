@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import problems
+from .dashboard import Dashboard, default_dist
 from .metrics import RequestMetrics
 from .nostore import NoStore
 from .problems import Problem, problem_response
@@ -154,6 +155,8 @@ def create_app(settings: ApiSettings | None = None, runtime: ApiRuntime | None =
         body = {"service": "api", "ready": rt.ready(), **rt.read_models.status()}
         return JSONResponse(body, status_code=200 if rt.ready() else 503)
 
+    # Last, as the router's default: only what no route matched reaches the dashboard.
+    app.router.default = Dashboard(rt.settings.web_dir or default_dist(), app.router.not_found)
     app.add_middleware(BodyLimit, max_bytes=rt.settings.max_body_bytes)
     app.add_middleware(NoStore)  # outside BodyLimit, so its own 413 says no-store too
     app.add_middleware(RequestMetrics, metrics=rt.metrics)

@@ -229,7 +229,10 @@ async def decide(
             return run()  # in-process policy over SQLite: microseconds, no I/O wait
         return await asyncio.to_thread(run)  # an OPA server or PostgreSQL: a round trip
     except DomainError as exc:
-        raise Problem(status_for(exc.kind), exc.code, exc.detail) from None
+        # A refusal about a field of the request (a role above your own) names it, so that a
+        # client can show it beside that field.
+        errors = [{"field": exc.field, "message": exc.detail}] if exc.field else None
+        raise Problem(status_for(exc.kind), exc.code, exc.detail, errors=errors) from None
     except AccessError as exc:  # never a denial: the policy could not be evaluated
         raise Problem(
             503,

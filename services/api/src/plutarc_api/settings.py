@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 from typing import Annotated
 
 from plutarc_runtime.settings import RuntimeSettings
@@ -80,6 +81,11 @@ class ApiSettings(RuntimeSettings):
         pattern="^https?://",
         description="Where users reach plutarc (the dashboard); invitation emails link there. "
         "Unset, no invitation email is sent and the inviter passes the token on themselves",
+    )
+    web_dir: Path | None = Field(
+        default=None,
+        description="The built dashboard (`make web` builds web/dist) served at /; unset, the "
+        "checkout's web/dist",
     )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,

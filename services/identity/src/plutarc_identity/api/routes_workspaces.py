@@ -6,14 +6,15 @@ import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter
-from plutarc_api.deps import Access, Authenticated, PermissionRoute, Writes, allowed
+from plutarc_api.deps import Access, Authenticated, PermissionRoute, Writes, allowed, decide
 from plutarc_api.problems import Problem
 from plutarc_api.runtime import ApiRuntime
 from plutarc_api.schemas import WRITE_ERRORS
 from plutarc_contracts import identity as c
+from plutarc_contracts.permissions import PERMISSIONS, ROLES
 
 from .lookups import IdentityLookups
-from .schemas import OrganisationIn, RenameIn, SettingsIn, TransferIn, WorkspaceOut
+from .schemas import AccessOut, OrganisationIn, RenameIn, SettingsIn, TransferIn, WorkspaceOut
 
 router = APIRouter(
     prefix="/v1", tags=["workspaces"], responses=WRITE_ERRORS, route_class=PermissionRoute
@@ -65,6 +66,41 @@ async def get_workspace(
     workspace_id: str, access: Annotated[Access, allowed("workspace:read")]
 ) -> WorkspaceOut:
     return await workspace_out(access.rt, workspace_id, access.caller.user_id)
+
+
+@router.get("/workspaces/{workspace_id}/access", response_model=AccessOut)
+async def my_access(
+    workspace_id: str, access: Annotated[Access, allowed("workspace:read")]
+) -> AccessOut:
+    """What you may do here, as the one authorizer decides it (your role's grants, narrowed by
+    your API token's): clients show only the actions these allow. Every write is decided again."""
+    rt, caller = access.rt, access.caller
+    held = [p for p in sorted(PERMISSIONS) if await _may(rt, access, p, None, deferred=True)]
+    grantable = (
+        [r for r in ROLES if await _may(rt, access, "invitations:create", r, deferred=False)]
+        if "invitations:create" in held
+        else []
+    )
+    return AccessOut(
+        workspace_id=workspace_id,
+        role=access.role,  # type: ignore[arg-type]
+        permissions=held,
+        grantable_roles=grantable,
+        actor=caller.actor,
+    )
+
+
+async def _may(
+    rt: ApiRuntime, access: Access, permission: str, role: str | None, *, deferred: bool
+) -> bool:
+    resource: dict[str, object] = {} if role is None else {"target_role": role}
+    try:
+        await decide(rt, access.caller, access.workspace_id, permission, resource, deferred)
+    except Problem as p:
+        if p.status == 403:
+            return False
+        raise
+    return True
 
 
 @router.patch("/workspaces/{workspace_id}", response_model=WorkspaceOut)

@@ -109,6 +109,17 @@ class WorkspaceOut(BaseModel):
     billing_contact: str | None
 
 
+class AccessOut(BaseModel):
+    workspace_id: str
+    actor: str = Field(description="user:<id>, or token:<id> for a personal access token")
+    role: Role
+    permissions: list[str] = Field(description="Every permission you hold here, sorted")
+    grantable_roles: list[Role] = Field(
+        description="The roles you may invite someone with or assign (none without "
+        "invitations:create), highest first"
+    )
+
+
 class MemberOut(BaseModel):
     user_id: str
     email: str | None

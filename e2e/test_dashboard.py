@@ -1,0 +1,323 @@
+"""The dashboard's journeys in Debian's Chromium against the real platform (Kafka, the services,
+the API serving the built app at /): register and log in, switch workspace, invite a member who
+accepts in a second browser, a viewer who sees no write control and whose write the API refuses,
+bad input answered beside its field; axe-core over every page, a screenshot of each kept in
+var/test-artifacts/dashboard/."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from .browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PASSWORD,
+    Scene,
+    build_dashboard,
+    check_page,
+    log_in,
+    need_chromium,
+)
+from .conftest import fresh_identity_topics
+from .live import LivePlatform
+
+need_chromium()
+expect.set_options(timeout=15_000)
+pytestmark = pytest.mark.kafka
+WS_URL = re.compile(r"/w/([0-9a-f-]+)$")
+
+
+@pytest.fixture(scope="module")
+def live(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LivePlatform]:
+    dist = build_dashboard()
+    asyncio.run(fresh_identity_topics(kafka_bootstrap))
+    platform = LivePlatform(
+        kafka_bootstrap, Path(tmp_path_factory.mktemp("dashboard")), web_dir=dist
+    ).start()
+    try:
+        yield platform
+    finally:
+        platform.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def scene(live: LivePlatform) -> Scene:
+    return Scene(live.base_url)
+
+
+def stored(page: Page) -> dict[str, str]:
+    return dict(page.evaluate("() => Object.fromEntries(Object.entries(localStorage))"))
+
+
+def test_register_log_out_and_log_in(live: LivePlatform, context: BrowserContext) -> None:
+    page = context.new_page()
+    page.goto(f"{live.base_url}/")
+    page.wait_for_url("**/login")
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    check_page(page, "login")
+    # Every control in reach of the keyboard, in reading order.
+    page.get_by_role("link", name="plutarc").focus()
+    focused = []
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        focused.append(
+            page.evaluate("() => document.activeElement.textContent || document.activeElement.name")
+        )
+    assert focused == ["email", "password", "Log in", "Create an account"], focused
+
+    page.get_by_role("link", name="Create an account").click()
+    expect(page.get_by_role("heading", name="Create an account")).to_be_visible()
+    page.get_by_label("Your name").fill("Rita")
+    page.get_by_label("Email").fill("rita@example.com")
+    page.get_by_label("Password").fill("short")
+    page.get_by_role("button", name="Create account").click()
+    # The API's problem details, beside the field they are about.
+    expect(page.locator("#" + field_id(page, "Password") + "-error")).to_contain_text("12")
+    check_page(page, "register-error")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(WS_URL)
+    expect(page.get_by_role("heading", name="Rita")).to_be_visible()
+    expect(page.get_by_label("Your role: owner")).to_contain_text("Personal")
+    check_page(page, "workspace-overview")
+    token = stored(page)
+    assert list(token) == ["plutarc.session"], "only the session token is kept"
+
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url("**/login")
+    assert stored(page) == {}, "logout clears the session token"
+    # Its session ended on the server too: the old token no longer works.
+    status = page.evaluate(
+        "async (t) => (await fetch('/v1/me', {headers: {Authorization: 'Bearer ' + t}})).status",
+        token["plutarc.session"],
+    )
+    assert status == 401
+
+    page.get_by_label("Email").fill("rita@example.com")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_have_text("The email or password is wrong.")
+    log_in(page, live.base_url, "rita@example.com")
+    expect(page.get_by_role("banner").get_by_text("Rita", exact=True)).to_be_visible()
+
+
+def field_id(page: Page, label: str) -> str:
+    return str(page.get_by_label(label).get_attribute("id"))
+
+
+def test_switch_workspace_and_invite_a_member_who_accepts_in_a_second_browser(
+    live: LivePlatform, browser: Browser, context: BrowserContext, scene: Scene
+) -> None:
+    _, _, owner_email = scene.user("olivia")
+    bob_email = f"bob-{uuid4().hex[:8]}@example.com"  # no account yet: he registers from the link
+    page = context.new_page()
+    log_in(page, live.base_url, owner_email)
+    personal = WS_URL.search(page.url).group(1)  # type: ignore[union-attr]
+
+    page.get_by_role("combobox", name="Workspace").select_option(label="New organisation…")
+    page.get_by_label("Name").fill("Tokyo Desk")
+    check_page(page, "new-organisation")
+    page.get_by_role("button", name="Create organisation").click()
+    page.wait_for_url(re.compile(r"/w/[0-9a-f-]+/members$"))
+    org = page.url.split("/")[-2]
+    expect(page.get_by_role("combobox", name="Workspace")).to_have_value(org)
+    expect(page.get_by_label("Your role: owner")).to_contain_text("Organisation")
+
+    # Switching keeps the page and names the other workspace in the path.
+    page.get_by_role("combobox", name="Workspace").select_option(personal)
+    page.wait_for_url(f"**/w/{personal}/members")
+    expect(page.get_by_role("cell", name="Olivia (you)", exact=True)).to_be_visible()
+    expect(page.get_by_label("Your role: owner")).to_contain_text("Personal")
+    page.get_by_role("combobox", name="Workspace").select_option(org)
+    page.wait_for_url(f"**/w/{org}/members")
+
+    page.get_by_label("Email").fill(bob_email)
+    page.get_by_label("Role", exact=True).select_option("trader")
+    page.get_by_role("button", name="Send invitation").click()
+    link = page.get_by_label("Invitation link")
+    expect(link).to_have_value(re.compile(r"/invitations/accept#token=pli_"))
+    expect(page.get_by_role("cell", name=bob_email, exact=True)).to_be_visible()
+    check_page(page, "members-owner")
+
+    bob_context = browser.new_context()
+    try:
+        bob = bob_context.new_page()
+        bob.goto(link.input_value())
+        expect(bob.get_by_text("You have been invited")).to_be_visible()
+        check_page(bob, "accept-signed-out")
+        bob.get_by_role("link", name="Create an account").click()
+        bob.get_by_label("Your name").fill("Bob")
+        bob.get_by_label("Email").fill(bob_email)
+        bob.get_by_label("Password").fill(PASSWORD)
+        bob.get_by_role("button", name="Create account").click()
+        # Back on the invitation, signed in.
+        bob.wait_for_url("**/invitations/accept#token=pli_*")
+        bob.get_by_role("button", name="Accept invitation").click()
+        expect(bob.get_by_role("heading", name="Invitation accepted")).to_be_visible()
+        check_page(bob, "accept-done")
+        bob.get_by_role("button", name="Open the workspace").click()
+        bob.wait_for_url(f"**/w/{org}")
+        expect(bob.get_by_label("Your role: trader")).to_be_visible()
+    finally:
+        bob_context.close()
+
+    # Live, from the workspace's events: no reload.
+    expect(page.get_by_role("cell", name="Bob", exact=True)).to_be_visible()
+    expect(page.locator("tr", has_text=bob_email).first).to_contain_text("trader")
+    expect(page.locator("tr", has_text=bob_email).last).to_contain_text("accepted")
+
+    # The owner makes Bob a viewer from his row.
+    page.get_by_label("Role of Bob").select_option("viewer")
+    page.get_by_role("button", name="Change role of Bob").click()
+    expect(page.locator("tr", has_text=bob_email).first).to_contain_text("viewer")
+    expect(page.get_by_role("button", name="Change role of Bob")).to_be_disabled()
+
+
+def test_a_viewer_sees_no_write_control_and_the_api_refuses_the_write(
+    live: LivePlatform, context: BrowserContext, scene: Scene
+) -> None:
+    owner, _, _ = scene.user("ode")
+    ws = scene.organisation(owner, "Audit Desk")
+    _, _, viewer_email = scene.member(owner, ws, "vera", "viewer")
+    page = context.new_page()
+    log_in(page, live.base_url, viewer_email)
+    page.goto(f"{live.base_url}/w/{ws}/members")
+    expect(page.get_by_role("cell", name="Vera (you)", exact=True)).to_be_visible()
+    expect(page.get_by_label("Your role: viewer")).to_be_visible()
+    main = page.locator("main")
+    assert main.locator("button, input, select, textarea, form").count() == 0
+    expect(page.get_by_role("heading", name="Invite someone")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Invitations")).to_have_count(0)
+    check_page(page, "members-viewer")
+    page.get_by_role("link", name="Overview").click()
+    expect(page.get_by_role("heading", name="Audit Desk")).to_be_visible()
+    expect(page.get_by_role("heading", name="Settings")).to_have_count(0)
+    assert main.locator("button, input, select, textarea, form").count() == 0
+    check_page(page, "overview-viewer")
+    page.get_by_role("link", name="API tokens").click()
+    expect(page.get_by_text("A viewer holds no API tokens")).to_be_visible()
+    assert main.locator("button, input, select, textarea, form").count() == 0
+    check_page(page, "tokens-viewer")
+    # A workspace the viewer is not in reads as one that does not exist, in words.
+    page.goto(f"{live.base_url}/w/{uuid4()}/members")
+    expect(page.get_by_role("alert")).to_contain_text("does not exist, or you are not a member")
+    expect(page.get_by_role("button", name="Try again")).to_be_visible()
+    check_page(page, "members-error")
+
+    # The same write from the page's own context, with the viewer's token: refused by the API.
+    answer = page.evaluate(
+        """async (ws) => {
+            const r = await fetch(`/v1/workspaces/${ws}/invitations`, {
+                method: 'POST',
+                headers: {
+                    'Authorization': 'Bearer ' + localStorage.getItem('plutarc.session'),
+                    'Content-Type': 'application/json',
+                },
+                body: JSON.stringify({email: 'eve@example.com', role: 'viewer'}),
+            });
+            return {status: r.status, type: r.headers.get('content-type'), body: await r.json()};
+        }""",
+        ws,
+    )
+    assert answer["status"] == 403
+    assert answer["type"] == "application/problem+json"
+    assert answer["body"]["code"] == "access.forbidden"
+
+
+def test_bad_input_in_the_invite_form_is_answered_beside_its_field(
+    live: LivePlatform, context: BrowserContext, scene: Scene
+) -> None:
+    owner, _, owner_email = scene.user("ines")
+    ws = scene.organisation(owner, "Input Desk")
+    page = context.new_page()
+    log_in(page, live.base_url, owner_email)
+    page.goto(f"{live.base_url}/w/{ws}/members")
+    expect(page.get_by_role("cell", name="Ines (you)", exact=True)).to_be_visible()
+    expect(page.get_by_text("No invitations yet.")).to_be_visible()
+
+    page.get_by_label("Email").fill("not-an-email")
+    page.get_by_label("Expires in (days)").fill("99")
+    page.get_by_role("button", name="Send invitation").click()
+    email, days = page.get_by_label("Email"), page.get_by_label("Expires in (days)")
+    expect(email).to_have_attribute("aria-invalid", "true")
+    expect(page.locator(f"#{field_id(page, 'Email')}-error")).to_contain_text("email")
+    expect(days).to_have_attribute("aria-invalid", "true")
+    expect(page.locator(f"#{field_id(page, 'Expires in (days)')}-error")).to_contain_text("30")
+    check_page(page, "invite-errors")
+
+    page.get_by_label("Email").fill("ivan@example.com")
+    page.get_by_label("Expires in (days)").fill("")
+    page.get_by_role("button", name="Send invitation").click()
+    expect(page.get_by_label("Invitation link")).to_have_value(re.compile("token=pli_"))
+    expect(email).not_to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_role("cell", name="ivan@example.com", exact=True)).to_be_visible()
+
+    # The workspace's risk defaults: a malformed amount is answered beside its field.
+    page.get_by_role("link", name="Overview").click()
+    page.get_by_label("Max position").fill("lots")
+    page.get_by_label("Max open orders").fill("5")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.locator(f"#{field_id(page, 'Max position')}-error")).to_have_text(
+        "This is not in the expected format."
+    )
+    expect(page.get_by_label("Max open orders")).not_to_have_attribute("aria-invalid", "true")
+    check_page(page, "settings-errors")
+    page.get_by_label("Max position").fill("1000")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_role("status")).to_have_text("Settings saved.")
+    facts = page.locator("dl").nth(1)
+    expect(facts).to_contain_text("max position")
+    expect(facts).to_contain_text("1000")
+
+
+def test_api_tokens_are_made_shown_once_and_revoked(
+    live: LivePlatform, context: BrowserContext, scene: Scene
+) -> None:
+    owner, _, owner_email = scene.user("tara")
+    ws = scene.organisation(owner, "Token Desk")
+    page = context.new_page()
+    log_in(page, live.base_url, owner_email)
+    page.goto(f"{live.base_url}/w/{ws}/tokens")
+    expect(page.get_by_text("No API tokens yet.")).to_be_visible()
+
+    page.get_by_role("button", name="Create token").click()
+    expect(page.locator(f"#{field_id(page, 'Token name')}-error")).to_be_visible()
+    expect(page.locator("#permissions-error")).to_be_visible()
+    check_page(page, "tokens-errors")
+
+    page.get_by_label("Token name").fill("ci")
+    page.get_by_label("members:read").check()
+    page.get_by_role("button", name="Create token").click()
+    expect(page.get_by_label("Token secret")).to_have_value(re.compile(r"^plt_"))
+    row = page.locator("tr", has_text="members:read")
+    expect(row).to_contain_text("ci")
+    check_page(page, "tokens-owner")
+    page.get_by_role("button", name="Revoke ci").click()
+    expect(row).to_contain_text("revoked")

@@ -1,0 +1,89 @@
+// Which page a path shows, behind the header. Pages that need a session send a signed-out
+// visitor to /login and back afterwards.
+import { useEffect } from "react";
+import { Header } from "./Header";
+import { AcceptPage } from "./pages/Accept";
+import { afterSignIn, LoginPage } from "./pages/Login";
+import { MembersPage } from "./pages/Members";
+import { NewOrganisationPage } from "./pages/NewOrganisation";
+import { RegisterPage } from "./pages/Register";
+import { TokensPage } from "./pages/Tokens";
+import { WorkspacePage } from "./pages/Workspace";
+import { Link, match, navigate, usePath } from "./router";
+import { useSession } from "./session";
+import { Loading } from "./ui";
+
+export function App() {
+  const path = usePath();
+  const { account, checking } = useSession();
+  const ws = match("/w/:id", path) ?? match("/w/:id/:page", path);
+  const workspaceId = ws?.id ?? null;
+  const open = path === "/login" || path === "/register" || path === "/invitations/accept";
+
+  useEffect(() => {
+    if (checking) return;
+    if (!account && !open) navigate("/login", { next: path }, true);
+    else if (account && (path === "/" || path === "/login" || path === "/register")) {
+      // Signed in: where the login was asked for (an invitation link), else your workspace.
+      const next = path === "/" ? "/" : afterSignIn();
+      navigate(next === "/" ? `/w/${account.me.personal_workspace_id}` : next, null, true);
+    }
+  }, [account, checking, open, path]);
+
+  useEffect(() => {
+    const name = account?.workspaces.find((w) => w.workspace_id === workspaceId)?.name;
+    document.title = name ? `${name} · plutarc` : "plutarc";
+  }, [account, workspaceId]);
+
+  let page;
+  if (checking) page = <Loading what="your account" />;
+  else if (path === "/login") page = <LoginPage />;
+  else if (path === "/register") page = <RegisterPage />;
+  else if (path === "/invitations/accept") page = <AcceptPage />;
+  else if (!account) page = <Loading what="the login page" />;
+  else if (path === "/organisations/new") page = <NewOrganisationPage />;
+  else if (ws && match("/w/:id/members", path)) page = <MembersPage workspaceId={ws.id!} />;
+  else if (ws && match("/w/:id/tokens", path)) page = <TokensPage workspaceId={ws.id!} />;
+  else if (ws && match("/w/:id", path)) page = <WorkspacePage workspaceId={ws.id!} />;
+  else page = <NotFound />;
+
+  return (
+    <>
+      <a className="skip" href="#content">
+        Skip to content
+      </a>
+      <Header workspaceId={workspaceId} />
+      {account && workspaceId && (
+        <nav aria-label="Workspace pages">
+          <Link href={`/w/${workspaceId}`} aria-current={path === `/w/${workspaceId}` ? "page" : undefined}>
+            Overview
+          </Link>
+          <Link
+            href={`/w/${workspaceId}/members`}
+            aria-current={path === `/w/${workspaceId}/members` ? "page" : undefined}
+          >
+            Members
+          </Link>
+          <Link
+            href={`/w/${workspaceId}/tokens`}
+            aria-current={path === `/w/${workspaceId}/tokens` ? "page" : undefined}
+          >
+            API tokens
+          </Link>
+        </nav>
+      )}
+      <div id="content">{page}</div>
+    </>
+  );
+}
+
+function NotFound() {
+  return (
+    <main>
+      <h1>Page not found</h1>
+      <p>
+        <Link href="/">Back to your workspace</Link>
+      </p>
+    </main>
+  );
+}

@@ -1,0 +1,93 @@
+// Shared views: labelled fields with their error beside them, and the three states of a read.
+import { type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, useId } from "react";
+import type { Problem } from "./api/client";
+import { inWords } from "./words";
+
+type FieldProps = { label: string; error?: string | undefined; hint?: string };
+
+export function Field(props: FieldProps & InputHTMLAttributes<HTMLInputElement>) {
+  const { label, error, hint, ...input } = props;
+  const id = useId();
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <input
+        id={id}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={error ? `${id}-error` : hint ? `${id}-hint` : undefined}
+        {...input}
+      />
+      {hint && !error && <p id={`${id}-hint`} className="hint">{hint}</p>}
+      {error && (
+        <p id={`${id}-error`} className="field-error" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+export function Select(
+  props: FieldProps & SelectHTMLAttributes<HTMLSelectElement> & { children: ReactNode },
+) {
+  const { label, error, children, ...select } = props;
+  const id = useId();
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <select
+        id={id}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={error ? `${id}-error` : undefined}
+        {...select}
+      >
+        {children}
+      </select>
+      {error && (
+        <p id={`${id}-error`} className="field-error" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+export function Loading({ what }: { what: string }) {
+  return (
+    <p className="state loading" role="status" aria-live="polite">
+      Loading {what}…
+    </p>
+  );
+}
+
+export function Empty({ children }: { children: ReactNode }) {
+  return <p className="state empty">{children}</p>;
+}
+
+export function ErrorView({ problem, retry }: { problem: Problem; retry?: () => void }) {
+  return (
+    <div className="state error" role="alert">
+      <p>{inWords(problem)}</p>
+      <p className="code">
+        <code>{problem.code}</code>
+      </p>
+      {retry && (
+        <button type="button" onClick={retry}>
+          Try again
+        </button>
+      )}
+    </div>
+  );
+}
+
+/** A form-level error: what the API said that no field of the form owns. */
+export function FormError({ problem, fields }: { problem: Problem | null; fields: string[] }) {
+  if (!problem) return null;
+  const owned = (problem.errors ?? []).some((e) => e.field && fields.includes(e.field));
+  if (owned) return null;
+  return (
+    <p className="form-error" role="alert">
+      {inWords(problem)}
+    </p>
+  );
+}

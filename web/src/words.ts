@@ -1,0 +1,48 @@
+// Problem codes in words, for the people reading them; any other code shows the API's detail.
+import type { Problem } from "./api/client";
+
+const WORDS: Record<string, string> = {
+  "auth.invalid_credentials": "The email or password is wrong.",
+  "auth.login_throttled": "Too many failed logins. Wait a few minutes, then try again.",
+  "access.forbidden": "Your role in this workspace does not allow this.",
+  "access.role_escalation": "You cannot give a role above your own.",
+  "access.self_role_change": "You cannot change your own role.",
+  "workspace.not_found": "This workspace does not exist, or you are not a member of it.",
+  "api.rate_limited": "Too many requests. Slow down and try again.",
+  "api.warming_up": "The platform is starting up. Try again in a moment.",
+  "policy.unavailable": "Permissions cannot be checked right now. Try again in a moment.",
+  "command.pending": "The platform is slow to answer: your change is on its way. Refresh in a moment.",
+  "network.unreachable": "The platform cannot be reached. Check your connection.",
+  "identity.email_taken": "An account with this email exists already.",
+  "identity.already_member": "This person is a member already.",
+  "identity.already_invited": "This email has a pending invitation already.",
+  "identity.invitation_expired": "This invitation has expired. Ask for a new one.",
+  "identity.invitation_revoked": "This invitation was revoked.",
+  "identity.invitation_used": "This invitation has been answered already.",
+  "identity.last_owner": "A workspace always keeps an owner.",
+  "identity.personal_workspace": "A personal workspace has no other members.",
+  "identity.invitation_mismatch": "This invitation is not for your account, or the link is damaged.",
+};
+
+export function inWords(problem: Problem): string {
+  return WORDS[problem.code] ?? problem.detail;
+}
+
+// Validation messages that name a regular expression rather than say what is wanted.
+const BY_TYPE: Record<string, string> = {
+  string_pattern_mismatch: "This is not in the expected format.",
+};
+
+/** field name -> message, from the problem's `errors` (the API names each bad field). */
+export function fieldErrors(problem: Problem | null): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of problem?.errors ?? []) {
+    const field = e.field ?? "";
+    const message = (e.type && BY_TYPE[e.type]) || e.message;
+    if (field && !(field in out)) out[field] = message;
+    // "permissions.2" is about the permissions field too.
+    const head = field.split(".")[0] ?? "";
+    if (head && !(head in out)) out[head] = message;
+  }
+  return out;
+}
