@@ -2,7 +2,8 @@
 // strictly into the Kubernetes API's own Go types (k8s.io/api from the Go module proxy: unknown
 // fields, duplicate fields and wrong types are errors), and plutarc's invariants are checked: every
 // container has liveness and readiness probes, resource requests and limits, runs as non-root on a
-// read-only root filesystem, and every named port a probe or Service refers to exists.
+// read-only root filesystem, sets no environment variable twice, and every named port a probe or
+// Service refers to exists.
 //
 //	validate FILE...   (or - for standard input); exit 1 with one line per error.
 package main
@@ -265,6 +266,13 @@ func (c *checker) invariants() {
 			}
 			if sc == nil || sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
 				c.fail(where, "allowPrivilegeEscalation is not false")
+			}
+			env := map[string]bool{}
+			for _, e := range ct.Env {
+				if env[e.Name] {
+					c.fail(where, "env %s is set twice (the last one wins, silently)", e.Name)
+				}
+				env[e.Name] = true
 			}
 			for _, m := range ct.VolumeMounts {
 				if !volumes[m.Name] {

@@ -67,18 +67,6 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- toYaml $cfg -}}
 {{- end -}}
 
-{{/* env entry from a key of the secret settings' Secret. (dict "root" $ "env" NAME "key" KEY "optional" bool) */}}
-{{- define "plutarc.secretEnv" -}}
-- name: {{ .env }}
-  valueFrom:
-    secretKeyRef:
-      name: {{ include "plutarc.secretName" .root }}
-      key: {{ .key }}
-      {{- if .optional }}
-      optional: true
-      {{- end }}
-{{- end -}}
-
 {{/* Every environment variable of one service. Expects (dict "root" $ "name" <service> "cfg" <config>). */}}
 {{- define "plutarc.env" -}}
 {{- $v := .root.Values -}}
@@ -125,6 +113,32 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- $_ := set $plain "PLUTARC_SUPPORT_LINK_BASE_URL" (printf "%s/support/tickets" (trimSuffix "/" $v.publicUrl)) -}}
 {{- end -}}
 {{- $plain = mergeOverwrite $plain ($v.env | default dict) ($cfg.env | default dict) -}}
+{{- /* The secret settings this service reads: (env, key in the secret settings' Secret, optional). */ -}}
+{{- $secret := list -}}
+{{- if eq .name "exchange-gateway" -}}
+{{- $secret = append $secret (list "PLUTARC_EXCHANGE_KEK" $keys.exchangeKek false) -}}
+{{- $secret = append $secret (list "PLUTARC_EXCHANGE_SEALING_KEY" $keys.exchangeSealingKey false) -}}
+{{- end -}}
+{{- if eq .name "api" -}}
+{{- $secret = append $secret (list "PLUTARC_SECRET_KEY" $keys.secretKey false) -}}
+{{- end -}}
+{{- if eq .name "compute" -}}
+{{- $secret = append $secret (list "PLUTARC_COMPUTE_PULUMI_PASSPHRASE" $keys.pulumiPassphrase false) -}}
+{{- end -}}
+{{- if and $mails $v.smtp.host -}}
+{{- $secret = append $secret (list "PLUTARC_SMTP_USERNAME" $keys.smtpUsername true) -}}
+{{- $secret = append $secret (list "PLUTARC_SMTP_PASSWORD" $keys.smtpPassword true) -}}
+{{- end -}}
+{{- if and (eq .name "support") $v.telegram.chatId -}}
+{{- $secret = append $secret (list "PLUTARC_SUPPORT_TELEGRAM_BOT_TOKEN" $keys.telegramBotToken true) -}}
+{{- end -}}
+{{- $fromSecrets := list "PLUTARC_DATABASE_URL" -}}
+{{- range $secret }}{{ $fromSecrets = append $fromSecrets (index . 0) }}{{ end -}}
+{{- range $fromSecrets -}}
+{{- if hasKey $plain . -}}
+{{- fail (printf "%s comes from a Secret (postgresql.* and secrets.*, docs/deployment.md): set it there, not in env" .) -}}
+{{- end -}}
+{{- end -}}
 {{- range $name := keys $plain | sortAlpha }}
 - name: {{ $name }}
   value: {{ index $plain $name | toString | quote }}
@@ -136,22 +150,15 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
       name: {{ $v.postgresql.existingSecret | default (include "plutarc.fullname" .root) }}
       key: {{ ternary $v.postgresql.existingSecretKey "database-url" (ne $v.postgresql.existingSecret "") }}
 {{- end }}
-{{- if eq .name "exchange-gateway" }}
-{{ include "plutarc.secretEnv" (dict "root" .root "env" "PLUTARC_EXCHANGE_KEK" "key" $keys.exchangeKek) }}
-{{ include "plutarc.secretEnv" (dict "root" .root "env" "PLUTARC_EXCHANGE_SEALING_KEY" "key" $keys.exchangeSealingKey) }}
-{{- end }}
-{{- if eq .name "api" }}
-{{ include "plutarc.secretEnv" (dict "root" .root "env" "PLUTARC_SECRET_KEY" "key" $keys.secretKey) }}
-{{- end }}
-{{- if eq .name "compute" }}
-{{ include "plutarc.secretEnv" (dict "root" .root "env" "PLUTARC_COMPUTE_PULUMI_PASSPHRASE" "key" $keys.pulumiPassphrase) }}
-{{- end }}
-{{- if and $mails $v.smtp.host }}
-{{ include "plutarc.secretEnv" (dict "root" .root "env" "PLUTARC_SMTP_USERNAME" "key" $keys.smtpUsername "optional" true) }}
-{{ include "plutarc.secretEnv" (dict "root" .root "env" "PLUTARC_SMTP_PASSWORD" "key" $keys.smtpPassword "optional" true) }}
-{{- end }}
-{{- if and (eq .name "support") $v.telegram.chatId }}
-{{ include "plutarc.secretEnv" (dict "root" .root "env" "PLUTARC_SUPPORT_TELEGRAM_BOT_TOKEN" "key" $keys.telegramBotToken "optional" true) }}
+{{- range $secret }}
+- name: {{ index . 0 }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "plutarc.secretName" $.root }}
+      key: {{ index . 1 }}
+      {{- if index . 2 }}
+      optional: true
+      {{- end }}
 {{- end }}
 {{- end -}}
 
