@@ -5,11 +5,12 @@ UV := $(shell scripts/ensure-uv)
 RUN := $(UV) run --frozen
 export UV_PYTHON ?= 3.11
 
-.PHONY: help install venv jars tinyproxy pulumi web chromium openapi up test lint typecheck bench kafka kafka-stop kafka-status fixtures clean
+.PHONY: help install venv jars tinyproxy pulumi web chromium openapi up test test-deploy lint typecheck bench kafka kafka-stop kafka-status fixtures clean
 
 help:
 	@echo "make up          install what is missing, start Kafka and every service, print where they listen"
 	@echo "make test        install what is missing, start real Kafka and PostgreSQL, run lint, types and every test"
+	@echo "make test-deploy check the Helm chart offline: helm lint, helm template, Kubernetes schema validation"
 	@echo "make bench       run the benchmarks under bench/ and print their numbers"
 	@echo "make web         build the dashboard (web/dist, served by the API at /) when its sources or lock changed"
 	@echo "make openapi     rewrite web/openapi.json from the API's routes (the dashboard's typed client)"
@@ -73,6 +74,10 @@ typecheck: venv
 
 test: install chromium lint typecheck
 	$(RUN) pytest --durations=25
+
+# The Helm chart, checked offline (docs/deployment.md); builds helm and the validator when missing.
+test-deploy:
+	scripts/test-deploy
 
 bench: install
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null 2>&1; } \
