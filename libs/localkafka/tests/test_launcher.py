@@ -229,3 +229,24 @@ def test_server_properties_are_loopback_only_single_node_without_auto_create(
     replication = [k for k in props if k.endswith("replication.factor")]
     assert {props[k] for k in replication} == {"1"}
     assert "transaction.state.log.replication.factor" in replication
+
+
+def test_a_broker_that_dies_on_a_taken_port_says_so_however_long_its_shutdown_log(
+    tmp_path: Path,
+) -> None:
+    """The test kit retries another port on "Address already in use": the line must be in the
+    error even when the JVM's shutdown logged many lines after it."""
+    cfg = kafka.KafkaConfig(port=1, controller_port=2, data_dir=tmp_path)
+    noise = "\n".join(f"INFO [RaftManager id=1] shutting down step {i}" for i in range(200))
+    (tmp_path / "console.log").write_text(
+        "ERROR [KafkaServer id=1] Fatal error during startup\n"
+        "org.apache.kafka.common.KafkaException: Socket server failed to bind to 127.0.0.1:1: "
+        "Address already in use.\n" + noise + "\n"
+    )
+    cfg.log_file.write_text(noise + "\n")
+    child = subprocess.Popen(["true"])
+    child.wait()  # reaped: a pid that is no broker's any more
+    with pytest.raises(kafka.KafkaError) as failed:
+        kafka._wait_ready(cfg, child.pid, time.monotonic() + 5)
+    assert "cause: org.apache.kafka.common.KafkaException" in str(failed.value)
+    assert "Address already in use" in str(failed.value)

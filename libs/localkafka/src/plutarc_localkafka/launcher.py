@@ -454,11 +454,29 @@ def _tail(path: Path, lines: int) -> str:
         return ""
 
 
+def _first_cause(paths: list[Path]) -> str | None:
+    """The line saying a port was taken, wherever it is in the logs: the JVM's shutdown that
+    follows can push it out of any tail."""
+    for path in paths:
+        try:
+            text = path.read_text(errors="replace")
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if "Address already in use" in line:
+                return line.strip()
+    return None
+
+
 def _wait_ready(cfg: KafkaConfig, pid: int, deadline: float) -> None:
     while time.monotonic() < deadline:
         if not _alive(pid):
             logs = _tail(cfg.data_dir / "console.log", 20) + "\n" + _tail(cfg.log_file, 15)
-            raise KafkaError(f"Kafka exited during startup; see {cfg.log_file}\n{logs.strip()}")
+            cause = _first_cause([cfg.data_dir / "console.log", cfg.log_file])
+            said = f"\ncause: {cause}" if cause else ""
+            raise KafkaError(
+                f"Kafka exited during startup; see {cfg.log_file}{said}\n{logs.strip()}"
+            )
         if probe(cfg.bootstrap, timeout=min(5.0, deadline - time.monotonic())):
             return
         time.sleep(0.2)
