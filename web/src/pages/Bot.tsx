@@ -56,7 +56,12 @@ export function BotPage({ workspaceId, botId }: { workspaceId: string; botId: st
     }
   });
 
-  if (bot.state === "loading") return <main><Loading what="the bot" /></main>;
+  if (bot.state === "loading")
+    return (
+      <main>
+        <Loading what="the bot" />
+      </main>
+    );
   if (bot.state === "error")
     return (
       <main>
@@ -265,7 +270,10 @@ function Configuration({ bot }: { bot: Bot }) {
       <dl>
         <dt>Version in force</dt>
         <dd>
-          {bot.version} <span className="muted">(changed <When at={bot.updated_at} zone={zone} />)</span>
+          {bot.version}{" "}
+          <span className="muted">
+            · changed <When at={bot.updated_at} zone={zone} />
+          </span>
         </dd>
         <dt>Strategy</dt>
         <dd>
@@ -279,7 +287,8 @@ function Configuration({ bot }: { bot: Bot }) {
             "Always on"
           ) : (
             <>
-              In {sessions.time_zone}; at a window's end, {END_RULE[sessions.end_rule ?? "stop_entries"]}.
+              In {sessions.time_zone}; at a window's end,{" "}
+              {END_RULE[sessions.end_rule ?? "stop_entries"]}.
               <ul className="windows">
                 {(sessions.windows ?? []).map((w, i) => (
                   <li key={i}>
@@ -334,17 +343,22 @@ function Controls(props: {
     }
   }
   const startStop = () =>
-    act(() =>
-      bot.state === "running"
-        ? call(api.POST("/v1/workspaces/{workspace_id}/bots/{bot_id}/stop", { params: { path, header: idempotency() } }))
-        : call(api.POST("/v1/workspaces/{workspace_id}/bots/{bot_id}/start", { params: { path, header: idempotency() } })),
-    );
+    act(() => {
+      const params = { params: { path, header: idempotency() } };
+      return bot.state === "running"
+        ? call(api.POST("/v1/workspaces/{workspace_id}/bots/{bot_id}/stop", params))
+        : call(api.POST("/v1/workspaces/{workspace_id}/bots/{bot_id}/start", params));
+    });
   const switchTo = (mode: Mode) =>
     act(() =>
       call(
         api.POST("/v1/workspaces/{workspace_id}/bots/{bot_id}/mode", {
           params: { path, header: idempotency() },
-          body: { mode, expected_version: bot.version, ...(mode === "live" ? { confirm_live: true } : {}) },
+          body: {
+            mode,
+            expected_version: bot.version,
+            ...(mode === "live" ? { confirm_live: true } : {}),
+          },
         }),
       ),
     );
@@ -369,7 +383,13 @@ function Controls(props: {
         )}
         {others.map((m) =>
           m === "live" ? (
-            <button key={m} type="button" className="danger" disabled={busy} onClick={() => setConfirming(true)}>
+            <button
+              key={m}
+              type="button"
+              className="danger"
+              disabled={busy}
+              onClick={() => setConfirming(true)}
+            >
               Switch to live…
             </button>
           ) : (
@@ -381,7 +401,10 @@ function Controls(props: {
       </div>
       {confirming && (
         <form className="notice" onSubmit={confirmLive} noValidate>
-          <p>Live trades real money through the venue connection. Type the bot's name, {bot.name}, to confirm.</p>
+          <p>
+            Live trades real money through the venue connection. Type the bot's name,{" "}
+            <strong>{bot.name}</strong>, to confirm.
+          </p>
           <Field
             label="Bot name, to confirm live"
             value={typed}
@@ -392,7 +415,13 @@ function Controls(props: {
             <button type="submit" className="danger" disabled={busy || typed !== bot.name}>
               Switch to live
             </button>
-            <button type="button" onClick={() => { setConfirming(false); setTyped(""); }}>
+            <button
+              type="button"
+              onClick={() => {
+                setConfirming(false);
+                setTyped("");
+              }}
+            >
               Cancel
             </button>
           </div>
