@@ -364,6 +364,8 @@ def test_bots_list_and_a_bot_page_toggle_mode_start_and_stop(
     expect(badge).to_have_text("◐ testnet")
     page.get_by_role("button", name="Switch to paper").click()
     expect(badge).to_have_text("○ paper")
+    # Each switch is a new configuration version: the page shows the one in force.
+    expect(page.locator("dd").first).to_contain_text("3")
     # Live asks for the bot's name typed out: the button stays disabled until it is.
     page.get_by_role("button", name="Switch to live…").click()
     go_live = page.get_by_role("button", name="Switch to live", exact=True)
@@ -396,5 +398,10 @@ def test_bots_list_and_a_bot_page_toggle_mode_start_and_stop(
         )
         assert controls.count() == 0
         check_page(viewer, "bot-viewer")
+        # A bot that is not there: the problem in words, and a way to try again.
+        viewer.goto(f"{live.base_url}/w/{ws}/bots/{uuid4()}")
+        expect(viewer.get_by_role("alert")).to_contain_text("This bot does not exist")
+        expect(viewer.get_by_role("button", name="Try again")).to_be_visible()
+        check_page(viewer, "bot-error")
     finally:
         viewer_context.close()
