@@ -116,6 +116,35 @@ class Scene:
         return user
 
 
+STRATEGY = {
+    "timeframe": "1h",
+    "components": [
+        {"component": "ma_crossover", "params": {"fast": 9, "slow": 21}},
+        {"component": "fixed_fraction", "params": {"fraction": 0.02}},
+    ],
+}
+
+
+def make_bot(scene: Scene, token: str, ws: str, name: str, **config: Any) -> str:
+    """A strategy and a paper bot pinning it (stopped), with a venue connection id for testnet:
+    its bot_id."""
+    with scene.http(token) as http:
+        strategy = http.post(
+            f"/v1/workspaces/{ws}/strategies", json={"name": name, "spec": STRATEGY}
+        )
+        assert strategy.status_code == 201, strategy.text
+        body = {
+            "name": name,
+            "strategy": {"strategy_id": strategy.json()["strategy_id"], "version": 1},
+            "market": {"venue": "binance", "symbol": "BTC/USDT"},
+            "connection_id": "conn-1",
+            **config,
+        }
+        bot = http.post(f"/v1/workspaces/{ws}/bots", json={"config": body})
+        assert bot.status_code == 201, bot.text
+        return str(bot.json()["bot_id"])
+
+
 def log_in(page: Page, base_url: str, email: str) -> None:
     """Through the login form, as a person would."""
     page.goto(f"{base_url}/login")

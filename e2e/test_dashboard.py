@@ -1,8 +1,9 @@
 """The dashboard's journeys in Debian's Chromium against the real platform (Kafka, the services,
 the API serving the built app at /): register and log in, switch workspace, invite a member who
 accepts in a second browser, a viewer who sees no write control and whose write the API refuses,
-bad input answered beside its field; axe-core over every page, a screenshot of each kept in
-var/test-artifacts/dashboard/."""
+bad input answered beside its field, the bots list and a bot page (the mode toggle with a typed
+confirmation for live, start and stop, a viewer without controls); axe-core over every page, a
+screenshot of each kept in var/test-artifacts/dashboard/."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from .browser import (
     build_dashboard,
     check_page,
     log_in,
+    make_bot,
     need_chromium,
 )
 from .conftest import fresh_identity_topics
@@ -321,3 +323,85 @@ def test_api_tokens_are_made_shown_once_and_revoked(
     check_page(page, "tokens-owner")
     page.get_by_role("button", name="Revoke ci").click()
     expect(row).to_contain_text("revoked")
+
+
+def test_bots_list_and_a_bot_page_toggle_mode_start_and_stop(
+    live: LivePlatform, browser: Browser, context: BrowserContext, scene: Scene
+) -> None:
+    owner, _, owner_email = scene.user("bea")
+    ws = scene.organisation(owner, "Bot Desk")
+    page = context.new_page()
+    log_in(page, live.base_url, owner_email)
+    page.goto(f"{live.base_url}/w/{ws}/bots")
+    expect(page.get_by_text("No bots in this workspace yet.")).to_be_visible()
+    sessions = {
+        "always_on": False,
+        "time_zone": "Asia/Tokyo",
+        "windows": [
+            {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "09:00", "end": "15:00"}
+        ],
+    }
+    bot_id = make_bot(scene, owner, ws, "Tokyo trend", sessions=sessions)
+    page.get_by_role("link", name="Overview").click()
+    page.get_by_role("link", name="Bots").click()
+    row = page.locator("tr", has_text="Tokyo trend")
+    expect(row).to_contain_text("BTC/USDT")
+    expect(row.locator(".mode")).to_have_text("○ paper")
+    expect(row).to_contain_text("stopped")
+    check_page(page, "bots-owner")
+
+    row.get_by_role("link", name="Tokyo trend").click()
+    page.wait_for_url(f"**/w/{ws}/bots/{bot_id}")
+    expect(page.get_by_role("heading", name="Tokyo trend")).to_be_visible()
+    badge = page.locator("main .facts-line .mode")
+    expect(badge).to_have_text("○ paper")
+    expect(page.get_by_text("In Asia/Tokyo")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Mon, Tue, Wed, Thu, Fri 09:00.15:00$"))).to_be_visible()
+    expect(page.get_by_text("No orders yet.")).to_be_visible()
+    check_page(page, "bot-owner")
+
+    page.get_by_role("button", name="Switch to testnet").click()
+    expect(badge).to_have_text("◐ testnet")
+    page.get_by_role("button", name="Switch to paper").click()
+    expect(badge).to_have_text("○ paper")
+    # Each switch is a new configuration version: the page shows the one in force.
+    expect(page.locator("dd").first).to_contain_text("3")
+    # Live asks for the bot's name typed out: the button stays disabled until it is.
+    page.get_by_role("button", name="Switch to live…").click()
+    go_live = page.get_by_role("button", name="Switch to live", exact=True)
+    expect(go_live).to_be_disabled()
+    page.get_by_label("Bot name, to confirm live").fill("Tokyo")
+    expect(go_live).to_be_disabled()
+    page.get_by_label("Bot name, to confirm live").fill("Tokyo trend")
+    expect(go_live).to_be_enabled()
+    check_page(page, "bot-confirm-live")
+    page.get_by_role("button", name="Cancel").click()
+    expect(badge).to_have_text("○ paper")
+
+    page.get_by_role("button", name="Start").click()
+    expect(page.locator("main .facts-line .status")).to_have_text("running")
+    page.get_by_role("button", name="Stop").click()
+    expect(page.locator("main .facts-line .status")).to_have_text("stopped")
+
+    # A viewer sees the bot and no control over it.
+    _, _, viewer_email = scene.member(owner, ws, "vick", "viewer")
+    viewer_context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        viewer = viewer_context.new_page()
+        log_in(viewer, live.base_url, viewer_email)
+        viewer.goto(f"{live.base_url}/w/{ws}/bots/{bot_id}")
+        expect(viewer.get_by_role("heading", name="Tokyo trend")).to_be_visible()
+        expect(viewer.get_by_text("No orders yet.")).to_be_visible()
+        expect(viewer.get_by_role("heading", name="Controls")).to_have_count(0)
+        controls = viewer.locator("main").get_by_role(
+            "button", name=re.compile("Start|Stop|Switch")
+        )
+        assert controls.count() == 0
+        check_page(viewer, "bot-viewer")
+        # A bot that is not there: the problem in words, and a way to try again.
+        viewer.goto(f"{live.base_url}/w/{ws}/bots/{uuid4()}")
+        expect(viewer.get_by_role("alert")).to_contain_text("This bot does not exist")
+        expect(viewer.get_by_role("button", name="Try again")).to_be_visible()
+        check_page(viewer, "bot-error")
+    finally:
+        viewer_context.close()

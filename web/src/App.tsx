@@ -3,6 +3,8 @@
 import { useEffect } from "react";
 import { Header } from "./Header";
 import { AcceptPage } from "./pages/Accept";
+import { BotPage } from "./pages/Bot";
+import { BotsPage } from "./pages/Bots";
 import { afterSignIn, LoginPage } from "./pages/Login";
 import { MembersPage } from "./pages/Members";
 import { NewOrganisationPage } from "./pages/NewOrganisation";
@@ -16,7 +18,8 @@ import { Loading } from "./ui";
 export function App() {
   const path = usePath();
   const { account, checking } = useSession();
-  const ws = match("/w/:id", path) ?? match("/w/:id/:page", path);
+  const bot = match("/w/:id/bots/:bot", path);
+  const ws = match("/w/:id", path) ?? match("/w/:id/:page", path) ?? bot;
   const workspaceId = ws?.id ?? null;
   const open = path === "/login" || path === "/register" || path === "/invitations/accept";
 
@@ -43,6 +46,8 @@ export function App() {
   else if (!account) page = <Loading what="the login page" />;
   else if (path === "/organisations/new") page = <NewOrganisationPage />;
   else if (ws && match("/w/:id/members", path)) page = <MembersPage workspaceId={ws.id!} />;
+  else if (ws && match("/w/:id/bots", path)) page = <BotsPage workspaceId={ws.id!} />;
+  else if (bot) page = <BotPage key={bot.bot} workspaceId={bot.id!} botId={bot.bot!} />;
   else if (ws && match("/w/:id/tokens", path)) page = <TokensPage workspaceId={ws.id!} />;
   else if (ws && match("/w/:id", path)) page = <WorkspacePage workspaceId={ws.id!} />;
   else page = <NotFound />;
@@ -63,6 +68,12 @@ export function App() {
             aria-current={path === `/w/${workspaceId}/members` ? "page" : undefined}
           >
             Members
+          </Link>
+          <Link
+            href={`/w/${workspaceId}/bots`}
+            aria-current={path === `/w/${workspaceId}/bots` ? "page" : undefined}
+          >
+            Bots
           </Link>
           <Link
             href={`/w/${workspaceId}/tokens`}

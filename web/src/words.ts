@@ -22,6 +22,16 @@ const WORDS: Record<string, string> = {
   "identity.last_owner": "A workspace always keeps an owner.",
   "identity.personal_workspace": "A personal workspace has no other members.",
   "identity.invitation_mismatch": "This invitation is not for your account, or the link is damaged.",
+  "bots.bot_not_found": "This bot does not exist in this workspace.",
+  "bots.already_running": "The bot is running already.",
+  "bots.already_stopped": "The bot is stopped already.",
+  "bots.not_running": "The bot is not running.",
+  "bots.mode_unchanged": "The bot is in this mode already.",
+  "bots.connection_required": "Testnet and live trade through a venue connection: give the bot one first.",
+  "bots.live_not_confirmed": "Going live needs your confirmation.",
+  "bots.version_mismatch": "The bot changed meanwhile. Look at it again, then retry.",
+  "bots.bot_running": "Stop the bot first.",
+  "compute.host_not_found": "This bot has no host yet.",
 };
 
 export function inWords(problem: Problem): string {

@@ -1,0 +1,55 @@
+// Shared views of bots: the mode badge (a word and a mark, not colour alone), the host state,
+// and a time in the viewer's zone with the bot's zone beside it.
+import type { Schemas } from "./api/client";
+
+export type Mode = Schemas["BotOut"]["mode"];
+export type HostState = Schemas["HostOut"]["state"];
+
+const MARK: Record<Mode, string> = { live: "●", testnet: "◐", paper: "○" };
+
+export function ModeBadge({ mode }: { mode: Mode }) {
+  return (
+    <span className={`badge mode mode-${mode}`}>
+      <span aria-hidden="true">{MARK[mode]} </span>
+      {mode}
+    </span>
+  );
+}
+
+export function HostBadge({ state }: { state: HostState | null }) {
+  if (!state) return <span className="muted">no host yet</span>;
+  return <span className={`status host-${state}`}>{state}</span>;
+}
+
+export function viewerZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
+function format(at: Date, zone: string): string {
+  return at.toLocaleString(undefined, {
+    timeZone: zone,
+    dateStyle: "medium",
+    timeStyle: "short",
+  });
+}
+
+/** A moment in the viewer's zone; with the bot's own zone beside it when that differs. */
+export function When({ at, zone }: { at: string | null | undefined; zone?: string | undefined }) {
+  if (!at) return <span className="muted">—</span>;
+  const date = new Date(at);
+  const mine = viewerZone();
+  let theirs: string | null = null;
+  if (zone && zone !== mine) {
+    try {
+      theirs = `${format(date, zone)} ${zone}`;
+    } catch {
+      theirs = null; // a zone this browser does not know
+    }
+  }
+  return (
+    <time dateTime={at}>
+      {date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" })}
+      {theirs && <span className="muted"> ({theirs})</span>}
+    </time>
+  );
+}
