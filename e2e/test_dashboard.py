@@ -452,7 +452,8 @@ def test_strategy_library_versions_diff_and_a_new_version_form(
     expect(spec_field).to_have_attribute("aria-invalid", "true")
     spec_field.fill('{"timeframe": "7h", "components": []}')
     page.get_by_role("button", name="Publish version").click()
-    expect(page.locator("#spec-json-error")).to_be_visible()
+    expect(page.locator("#spec-json-error")).to_contain_text("timeframe: ")
+    expect(page.locator("#spec-json-error")).to_contain_text("components: ")
     check_page(page, "strategy-owner")
 
     _, _, viewer_email = scene.member(owner, ws, "vito", "viewer")

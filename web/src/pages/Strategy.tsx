@@ -150,8 +150,15 @@ function NewVersion(props: {
   const [problem, setProblem] = useState<Problem | null>(null);
   const [parseError, setParseError] = useState<string | null>(null);
   const [done, setDone] = useState<number | null>(null);
-  const errors = fieldErrors(problem);
-  const specError = parseError ?? errors.spec;
+  // Every problem with the spec beside it, each naming its place ("timeframe", "components").
+  const specErrors = (problem?.errors ?? []).filter((e) => e.field?.startsWith("spec"));
+  const specError =
+    parseError ??
+    (specErrors.length
+      ? specErrors
+          .map((e) => `${e.field === "spec" ? "" : `${e.field!.slice(5)}: `}${fieldErrors({ ...problem!, errors: [e] })[e.field!]}`)
+          .join("; ")
+      : undefined);
 
   async function submit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
@@ -207,7 +214,7 @@ function NewVersion(props: {
           <label htmlFor="spec-note">Note</label>
           <input id="spec-note" name="note" />
         </div>
-        <FormError problem={problem} fields={["spec", "note"]} />
+        <FormError problem={problem} fields={["note", ...specErrors.map((e) => e.field ?? "")]} />
         <button type="submit">Publish version</button>
       </form>
       {done !== null && (
