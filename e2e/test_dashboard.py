@@ -2,8 +2,9 @@
 the API serving the built app at /): register and log in, switch workspace, invite a member who
 accepts in a second browser, a viewer who sees no write control and whose write the API refuses,
 bad input answered beside its field, the bots list and a bot page (the mode toggle with a typed
-confirmation for live, start and stop, a viewer without controls); axe-core over every page, a
-screenshot of each kept in var/test-artifacts/dashboard/."""
+confirmation for live, start and stop, a viewer without controls), the strategy library (versions,
+a diff between two, bad JSON answered beside its field, a viewer without the form); axe-core over
+every page, a screenshot of each kept in var/test-artifacts/dashboard/."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from .browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     PASSWORD,
+    STRATEGY,
     Scene,
     build_dashboard,
     check_page,
@@ -403,5 +405,68 @@ def test_bots_list_and_a_bot_page_toggle_mode_start_and_stop(
         expect(viewer.get_by_role("alert")).to_contain_text("This bot does not exist")
         expect(viewer.get_by_role("button", name="Try again")).to_be_visible()
         check_page(viewer, "bot-error")
+    finally:
+        viewer_context.close()
+
+
+def test_strategy_library_versions_diff_and_a_new_version_form(
+    live: LivePlatform, browser: Browser, context: BrowserContext, scene: Scene
+) -> None:
+    owner, _, owner_email = scene.user("sia")
+    ws = scene.organisation(owner, "Strategy Desk")
+    with scene.http(owner) as http:
+        made = http.post(
+            f"/v1/workspaces/{ws}/strategies", json={"name": "Trend", "spec": STRATEGY}
+        )
+        assert made.status_code == 201, made.text
+        strategy_id = made.json()["strategy_id"]
+        spec = {**STRATEGY, "timeframe": "4h"}
+        r = http.post(f"/v1/workspaces/{ws}/strategies/{strategy_id}/versions", json={"spec": spec})
+        assert r.status_code == 201, r.text
+    page = context.new_page()
+    log_in(page, live.base_url, owner_email)
+    # Logged in, the personal workspace: its library is empty, and says so.
+    page.get_by_role("link", name="Strategies").click()
+    expect(page.get_by_text("No strategies in this workspace yet.")).to_be_visible()
+    page.goto(f"{live.base_url}/w/{ws}")
+    page.get_by_role("link", name="Strategies").click()
+    row = page.locator("tr", has_text="Trend")
+    expect(row).to_contain_text("v2")
+    check_page(page, "strategies-owner")
+
+    row.get_by_role("link", name="Trend").click()
+    page.wait_for_url(f"**/w/{ws}/strategies/{strategy_id}")
+    expect(page.get_by_role("heading", name="Latest version (v2)")).to_be_visible()
+    expect(page.get_by_text("fast = 9")).to_be_visible()
+    # The diff of v1 against v2, by a sign and a word.
+    changes = page.get_by_role("list", name="Changes")
+    expect(changes).to_contain_text("changed timeframe 1h → 4h")
+    page.get_by_label("To version").select_option("1")
+    expect(page.get_by_text("The two versions are the same.")).to_be_visible()
+    page.get_by_label("To version").select_option("2")
+    # Bad JSON is answered beside the field; a spec the API refuses too.
+    spec_field = page.get_by_label("Spec (JSON)")
+    spec_field.fill("{not json")
+    page.get_by_role("button", name="Publish version").click()
+    expect(page.locator("#spec-json-error")).to_contain_text("not valid JSON")
+    expect(spec_field).to_have_attribute("aria-invalid", "true")
+    spec_field.fill('{"timeframe": "7h", "components": []}')
+    page.get_by_role("button", name="Publish version").click()
+    expect(page.locator("#spec-json-error")).to_contain_text("timeframe: ")
+    expect(page.locator("#spec-json-error")).to_contain_text("components: ")
+    check_page(page, "strategy-owner")
+
+    _, _, viewer_email = scene.member(owner, ws, "vito", "viewer")
+    viewer_context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        viewer = viewer_context.new_page()
+        log_in(viewer, live.base_url, viewer_email)
+        viewer.goto(f"{live.base_url}/w/{ws}/strategies/{strategy_id}")
+        expect(viewer.get_by_role("heading", name="Latest version (v2)")).to_be_visible()
+        expect(viewer.get_by_role("heading", name="Versions", exact=True)).to_be_visible()
+        expect(viewer.get_by_role("list", name="Changes")).to_contain_text("1h → 4h")
+        expect(viewer.get_by_role("heading", name="New version")).to_have_count(0)
+        assert viewer.locator("main textarea, main form").count() == 0
+        check_page(viewer, "strategy-viewer")
     finally:
         viewer_context.close()

@@ -9,6 +9,8 @@ import { afterSignIn, LoginPage } from "./pages/Login";
 import { MembersPage } from "./pages/Members";
 import { NewOrganisationPage } from "./pages/NewOrganisation";
 import { RegisterPage } from "./pages/Register";
+import { StrategiesPage } from "./pages/Strategies";
+import { StrategyPage } from "./pages/Strategy";
 import { TokensPage } from "./pages/Tokens";
 import { WorkspacePage } from "./pages/Workspace";
 import { Link, match, navigate, usePath } from "./router";
@@ -19,7 +21,8 @@ export function App() {
   const path = usePath();
   const { account, checking } = useSession();
   const bot = match("/w/:id/bots/:bot", path);
-  const ws = match("/w/:id", path) ?? match("/w/:id/:page", path) ?? bot;
+  const strategy = match("/w/:id/strategies/:strategy", path);
+  const ws = match("/w/:id", path) ?? match("/w/:id/:page", path) ?? bot ?? strategy;
   const workspaceId = ws?.id ?? null;
   const open = path === "/login" || path === "/register" || path === "/invitations/accept";
 
@@ -48,6 +51,9 @@ export function App() {
   else if (ws && match("/w/:id/members", path)) page = <MembersPage workspaceId={ws.id!} />;
   else if (ws && match("/w/:id/bots", path)) page = <BotsPage workspaceId={ws.id!} />;
   else if (bot) page = <BotPage key={bot.bot} workspaceId={bot.id!} botId={bot.bot!} />;
+  else if (ws && match("/w/:id/strategies", path)) page = <StrategiesPage workspaceId={ws.id!} />;
+  else if (strategy)
+    page = <StrategyPage key={strategy.strategy} workspaceId={strategy.id!} strategyId={strategy.strategy!} />;
   else if (ws && match("/w/:id/tokens", path)) page = <TokensPage workspaceId={ws.id!} />;
   else if (ws && match("/w/:id", path)) page = <WorkspacePage workspaceId={ws.id!} />;
   else page = <NotFound />;
@@ -74,6 +80,12 @@ export function App() {
             aria-current={path === `/w/${workspaceId}/bots` ? "page" : undefined}
           >
             Bots
+          </Link>
+          <Link
+            href={`/w/${workspaceId}/strategies`}
+            aria-current={path === `/w/${workspaceId}/strategies` ? "page" : undefined}
+          >
+            Strategies
           </Link>
           <Link
             href={`/w/${workspaceId}/tokens`}

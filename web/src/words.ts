@@ -23,6 +23,7 @@ const WORDS: Record<string, string> = {
   "identity.personal_workspace": "A personal workspace has no other members.",
   "identity.invitation_mismatch": "This invitation is not for your account, or the link is damaged.",
   "bots.bot_not_found": "This bot does not exist in this workspace.",
+  "bots.strategy_not_found": "This strategy does not exist in this workspace.",
   "bots.already_running": "The bot is running already.",
   "bots.already_stopped": "The bot is stopped already.",
   "bots.not_running": "The bot is not running.",

@@ -1,0 +1,227 @@
+// One strategy: its versions newest first, the latest spec shown readably, the difference between
+// two chosen versions, and (with strategies:update) a form that publishes a new version.
+import { type FormEvent, useState } from "react";
+import { api, call, idempotency, type Problem } from "../api/client";
+import { When } from "../bots";
+import { useResource } from "../data";
+import { Link } from "../router";
+import { DiffView, diffSpecs, type Spec, SpecView } from "../strategy";
+import { Empty, ErrorView, FormError, Loading, Select } from "../ui";
+import { fieldErrors } from "../words";
+
+export function StrategyPage(props: { workspaceId: string; strategyId: string }) {
+  const path = { workspace_id: props.workspaceId, strategy_id: props.strategyId };
+  const strategy = useResource(
+    () => call(api.GET("/v1/workspaces/{workspace_id}/strategies/{strategy_id}", { params: { path } })),
+    [props.workspaceId, props.strategyId],
+  );
+  const versions = useResource(
+    () =>
+      call(
+        api.GET("/v1/workspaces/{workspace_id}/strategies/{strategy_id}/versions", {
+          params: { path, query: { limit: 200 } },
+        }),
+      ),
+    [props.workspaceId, props.strategyId],
+  );
+  const access = useResource(
+    () =>
+      call(
+        api.GET("/v1/workspaces/{workspace_id}/access", {
+          params: { path: { workspace_id: props.workspaceId } },
+        }),
+      ),
+    [props.workspaceId],
+  );
+  const reload = () => {
+    strategy.reload();
+    versions.reload();
+  };
+  if (strategy.state === "loading")
+    return (
+      <main>
+        <Loading what="the strategy" />
+      </main>
+    );
+  if (strategy.state === "error")
+    return (
+      <main>
+        <h1>Strategy</h1>
+        <ErrorView problem={strategy.problem} retry={strategy.reload} />
+      </main>
+    );
+  const s = strategy.data;
+  const mayUpdate = access.state === "ready" && access.data.permissions.includes("strategies:update");
+  return (
+    <main>
+      <p>
+        <Link href={`/w/${props.workspaceId}/strategies`}>All strategies</Link>
+      </p>
+      <h1>{s.name}</h1>
+      {s.description && <p>{s.description}</p>}
+      <section aria-labelledby="latest-title">
+        <h2 id="latest-title">Latest version (v{s.latest_version})</h2>
+        <SpecView spec={s.spec} />
+      </section>
+      <section aria-labelledby="versions-title">
+        <h2 id="versions-title">Versions</h2>
+        {versions.state === "loading" && <Loading what="versions" />}
+        {versions.state === "error" && <ErrorView problem={versions.problem} retry={versions.reload} />}
+        {versions.state === "ready" &&
+          (versions.data.items.length === 0 ? (
+            <Empty>No versions.</Empty>
+          ) : (
+            <>
+              <table>
+                <caption className="sr-only">Versions of this strategy, newest first</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Version</th>
+                    <th scope="col">Timeframe</th>
+                    <th scope="col">Note</th>
+                    <th scope="col">Published</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {versions.data.items.map((v) => (
+                    <tr key={v.version}>
+                      <td>v{v.version}</td>
+                      <td>{v.spec.timeframe}</td>
+                      <td>{v.note || <span className="muted">—</span>}</td>
+                      <td>
+                        <When at={v.published_at} />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              <Compare versions={versions.data.items} />
+            </>
+          ))}
+      </section>
+      {mayUpdate && (
+        <NewVersion
+          workspaceId={props.workspaceId}
+          strategyId={props.strategyId}
+          latest={s.spec}
+          published={reload}
+        />
+      )}
+    </main>
+  );
+}
+
+function Compare({ versions }: { versions: { version: number; spec: Spec }[] }) {
+  const newest = versions[0]?.version ?? 1;
+  const [from, setFrom] = useState(versions[1]?.version ?? newest);
+  const [to, setTo] = useState(newest);
+  const a = versions.find((v) => v.version === from);
+  const b = versions.find((v) => v.version === to);
+  return (
+    <section aria-labelledby="diff-title">
+      <h3 id="diff-title">Compare versions</h3>
+      <div className="inline">
+        <Select label="From version" value={from} onChange={(e) => setFrom(Number(e.target.value))}>
+          {versions.map((v) => (
+            <option key={v.version} value={v.version}>
+              v{v.version}
+            </option>
+          ))}
+        </Select>
+        <Select label="To version" value={to} onChange={(e) => setTo(Number(e.target.value))}>
+          {versions.map((v) => (
+            <option key={v.version} value={v.version}>
+              v{v.version}
+            </option>
+          ))}
+        </Select>
+      </div>
+      {a && b && <DiffView changes={diffSpecs(a.spec, b.spec)} />}
+    </section>
+  );
+}
+
+function NewVersion(props: {
+  workspaceId: string;
+  strategyId: string;
+  latest: Spec;
+  published: () => void;
+}) {
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const [parseError, setParseError] = useState<string | null>(null);
+  const [done, setDone] = useState<number | null>(null);
+  // Every problem with the spec beside it, each naming its place ("timeframe", "components").
+  const specErrors = (problem?.errors ?? []).filter((e) => e.field?.startsWith("spec"));
+  const specError =
+    parseError ??
+    (specErrors.length
+      ? specErrors
+          .map((e) => `${e.field === "spec" ? "" : `${e.field!.slice(5)}: `}${fieldErrors({ ...problem!, errors: [e] })[e.field!]}`)
+          .join("; ")
+      : undefined);
+
+  async function submit(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget);
+    setProblem(null);
+    setParseError(null);
+    setDone(null);
+    let spec: Spec;
+    try {
+      spec = JSON.parse(String(form.get("spec"))) as Spec;
+    } catch (err) {
+      setParseError(`This is not valid JSON: ${(err as Error).message}`);
+      return;
+    }
+    try {
+      const out = await call(
+        api.POST("/v1/workspaces/{workspace_id}/strategies/{strategy_id}/versions", {
+          params: {
+            path: { workspace_id: props.workspaceId, strategy_id: props.strategyId },
+            header: idempotency(),
+          },
+          body: { spec, note: String(form.get("note") ?? "") },
+        }),
+      );
+      setDone(out.version);
+      props.published();
+    } catch (p) {
+      setProblem(p as Problem);
+    }
+  }
+  return (
+    <section aria-labelledby="new-version-title">
+      <h2 id="new-version-title">New version</h2>
+      <form onSubmit={submit} noValidate>
+        <div className="field">
+          <label htmlFor="spec-json">Spec (JSON)</label>
+          <textarea
+            id="spec-json"
+            name="spec"
+            rows={12}
+            spellCheck={false}
+            defaultValue={JSON.stringify(props.latest, null, 2)}
+            aria-invalid={specError ? true : undefined}
+            aria-describedby={specError ? "spec-json-error" : undefined}
+          />
+          {specError && (
+            <p id="spec-json-error" className="field-error" role="alert">
+              {specError}
+            </p>
+          )}
+        </div>
+        <div className="field">
+          <label htmlFor="spec-note">Note</label>
+          <input id="spec-note" name="note" />
+        </div>
+        <FormError problem={problem} fields={["note", ...specErrors.map((e) => e.field ?? "")]} />
+        <button type="submit">Publish version</button>
+      </form>
+      {done !== null && (
+        <p className="notice" role="status">
+          Version {done} published.
+        </p>
+      )}
+    </section>
+  );
+}
