@@ -20,6 +20,7 @@ from plutarc_compute.providers.aws import AwsProvider, StackOps
 from plutarc_compute.providers.aws_program import AwsSettings
 from plutarc_compute.providers.base import StackBusy
 from plutarc_compute.providers.stacks import (
+    LAUNCHER_DIR,
     PULUMI_VERSION,
     REPO_ROOT,
     PulumiMissing,
@@ -229,7 +230,7 @@ def test_the_install_step_pins_the_same_version() -> None:
     assert f"\nversion={PULUMI_VERSION}\n" in script
 
 
-LAUNCHER = REPO_ROOT / "deploy" / "pulumi" / "bin" / "pulumi-resource-pulumi-python"
+LAUNCHER = LAUNCHER_DIR / "pulumi-resource-pulumi-python"
 
 
 def test_the_launcher_runs_the_dynamic_provider_with_the_checkouts_python() -> None:

@@ -44,7 +44,8 @@ from .base import ProviderUnavailable, StackBusy
 PULUMI_VERSION: Final = "v3.274.1"
 """The CLI scripts/ensure-pulumi builds (pinned there too)."""
 REPO_ROOT: Final = Path(__file__).resolve().parents[5]
-LAUNCHER_DIR: Final = REPO_ROOT / "deploy" / "pulumi" / "bin"
+"""The checkout, when run from one (tests and benchmarks); meaningless in an installed package."""
+LAUNCHER_DIR: Final = Path(__file__).resolve().parent / "launcher"
 """Holds `pulumi-resource-pulumi-python`, the plugin dynamic providers need."""
 _STACK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
