@@ -5,12 +5,14 @@ UV := $(shell scripts/ensure-uv)
 RUN := $(UV) run --frozen
 export UV_PYTHON ?= 3.11
 
-.PHONY: help install venv jars tinyproxy pulumi web chromium openapi up test test-deploy lint typecheck bench kafka kafka-stop kafka-status fixtures clean
+.PHONY: help install venv jars tinyproxy pulumi web chromium openapi images compose-up compose-down up test test-deploy lint typecheck bench kafka kafka-stop kafka-status fixtures clean
 
 help:
 	@echo "make up          install what is missing, start Kafka and every service, print where they listen"
 	@echo "make test        install what is missing, start real Kafka and PostgreSQL, run lint, types and every test"
-	@echo "make test-deploy check the Helm chart offline: helm lint, helm template, Kubernetes schema validation"
+	@echo "make test-deploy check the Helm chart offline, build the images, run the compose platform's tests"
+	@echo "make images      build every image with podman from a debootstrap base (cached; docs/deployment.md)"
+	@echo "make compose-up  the whole platform from the images in podman-compose (API on 127.0.0.1:8000)"
 	@echo "make bench       run the benchmarks under bench/ and print their numbers"
 	@echo "make web         build the dashboard (web/dist, served by the API at /) when its sources or lock changed"
 	@echo "make openapi     rewrite web/openapi.json from the API's routes (the dashboard's typed client)"
@@ -75,9 +77,24 @@ typecheck: venv
 test: install chromium lint typecheck
 	$(RUN) pytest --durations=25
 
-# The Helm chart, checked offline (docs/deployment.md); builds helm and the validator when missing.
-test-deploy:
+# The Helm chart, checked offline; then the images, and the platform from them in compose: each
+# image's labels and user, a journey over HTTP, and one service upgraded alone (docs/deployment.md).
+test-deploy: venv
 	scripts/test-deploy
+	scripts/build-images
+	$(RUN) pytest -p no:cacheprovider deploy/tests
+
+images: venv
+	scripts/build-images
+
+COMPOSE = CONTAINERS_CONF=$$(scripts/ensure-podman) $(UV) tool run --from podman-compose==1.5.0 \
+  podman-compose -p plutarc -f deploy/compose/compose.yaml
+compose-up: images
+	$(COMPOSE) up -d
+	@echo "the platform is starting; the API and the dashboard: http://127.0.0.1:$${PLUTARC_API_PORT:-8000}/"
+
+compose-down:
+	$(COMPOSE) down
 
 bench: install
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null 2>&1; } \

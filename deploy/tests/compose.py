@@ -1,0 +1,125 @@
+"""The compose platform (deploy/compose/compose.yaml) run by podman-compose for one test session:
+its own project name, its own free ports, its own volumes; everything removed at the end."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+from plutarc_testkit.waiting import wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = ROOT / "deploy" / "compose" / "compose.yaml"
+PODMAN_COMPOSE = "podman-compose==1.5.0"
+"""From PyPI through uv: Debian's 1.0.3 cannot run network_mode: host (it adds a network)."""
+SERVICES = ("identity", "support", "bots", "exchange", "compute")
+PORTS = ("KAFKA", "POSTGRES", "OPA", "API", "API_OPS", *(s.upper() for s in SERVICES))
+
+
+def uv() -> str:
+    return subprocess.run(
+        [str(ROOT / "scripts" / "ensure-uv")], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def containers_conf() -> str:
+    return subprocess.run(
+        [str(ROOT / "scripts" / "ensure-podman")], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def free_ports(n: int) -> list[int]:
+    """n distinct free ports, none of them a port + 1 of another (Kafka's controller takes it)."""
+    socks, ports = [], []
+    while len(ports) < n:
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        socks.append(s)
+        if all(abs(port - p) > 1 for p in ports):
+            ports.append(port)
+    for s in socks:
+        s.close()
+    return ports
+
+
+class ComposePlatform:
+    def __init__(self, artifacts: Path) -> None:
+        self.project = f"plutarc-t{uuid.uuid4().hex[:8]}"
+        self.ports = dict(zip(PORTS, free_ports(len(PORTS)), strict=True))
+        self.env = {
+            **os.environ,
+            "CONTAINERS_CONF": containers_conf(),
+            **{f"PLUTARC_{name}_PORT": str(port) for name, port in self.ports.items()},
+        }
+        self.base_url = f"http://127.0.0.1:{self.ports['API']}"
+        self.artifacts = artifacts
+        self._uv = uv()
+
+    def compose(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        cmd = [self._uv, "tool", "run", "--quiet", "--from", PODMAN_COMPOSE, "podman-compose"]
+        cmd += ["-p", self.project, "-f", str(COMPOSE_FILE), *args]
+        proc = subprocess.run(cmd, env=self.env, capture_output=True, text=True, check=False)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"{' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    def podman(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["podman", *args], env=self.env, capture_output=True, text=True, check=False
+        )
+
+    def container(self, service: str) -> str:
+        return f"{self.project}_{service}_1"
+
+    def ready(self, port: int) -> bool:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def wait_ready(self, timeout: float = 240) -> None:
+        """Every service's ops endpoint and the API answer ready (or the deadline passes)."""
+        pending = [self.ports[s.upper()] for s in SERVICES] + [self.ports["API"]]
+
+        def all_ready() -> bool:
+            pending[:] = [p for p in pending if not self.ready(p)]
+            return not pending
+
+        try:
+            wait_until(all_ready, timeout=timeout, interval=0.5, what="every service ready")
+        except AssertionError:
+            names = [k for k, v in self.ports.items() if v in pending]
+            raise AssertionError(f"not ready: {names}; logs in {self.artifacts}") from None
+
+    def save_logs(self) -> None:
+        self.artifacts.mkdir(parents=True, exist_ok=True)
+        names = self.podman(
+            "ps", "-a", "--filter", f"name={self.project}_", "--format", "{{.Names}}"
+        )
+        for name in names.stdout.split():
+            logs = self.podman("logs", name)
+            (self.artifacts / f"{name}.log").write_text(logs.stdout + logs.stderr)
+
+    def down(self) -> None:
+        self.compose("down", "-v", "-t", "5", check=False)
+
+
+@contextmanager
+def compose_platform(artifacts: Path) -> Iterator[ComposePlatform]:
+    platform = ComposePlatform(artifacts)
+    try:
+        platform.compose("up", "-d")
+        platform.wait_ready()
+        yield platform
+    except BaseException:
+        platform.save_logs()
+        raise
+    finally:
+        platform.down()

@@ -1,0 +1,111 @@
+"""The whole platform from its images in compose (deploy/compose/compose.yaml, podman-compose):
+one journey over HTTP, as a trial user would take it: register, create an organisation, open a
+support ticket, create a paper bot, place an order and see it filled from the simulated market.
+Built by `make images`; run by `make test-deploy` (docs/deployment.md)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from plutarc_testkit.waiting import wait_until
+
+from .compose import ROOT, ComposePlatform, compose_platform
+
+ARTIFACTS = ROOT / "var" / "test-artifacts" / "compose"
+SPEC = {
+    "timeframe": "1h",
+    "components": [
+        {"component": "ma_crossover", "params": {"fast": 9, "slow": 21}},
+        {"component": "fixed_fraction", "params": {"fraction": 0.02}},
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def platform() -> Iterator[ComposePlatform]:
+    with compose_platform(ARTIFACTS / uuid.uuid4().hex[:8]) as running:
+        yield running
+
+
+def user(http: httpx.Client, name: str) -> str:
+    email = f"{name}-{uuid.uuid4().hex[:8]}@example.com"
+    body = {"email": email, "password": "correct horse battery", "display_name": name.title()}
+    r = http.post("/v1/auth/register", json=body)
+    assert r.status_code == 201, r.text
+    r = http.post("/v1/auth/login", json={"email": email, "password": body["password"]})
+    assert r.status_code == 200, r.text
+    token: str = r.json()["token"]
+    return token
+
+
+def test_every_container_runs_as_its_own_non_root_user(platform: ComposePlatform) -> None:
+    names = platform.podman("ps", "--filter", f"name={platform.project}_", "--format", "{{.Names}}")
+    assert len(names.stdout.split()) == 11, names.stdout
+    for name in names.stdout.split():
+        uid = platform.podman("exec", name, "id", "-u").stdout.strip()
+        assert uid == "10001", (name, uid)
+        ro = platform.podman("inspect", "--format", "{{.HostConfig.ReadonlyRootfs}}", name)
+        assert ro.stdout.strip() == "true", name
+
+
+def test_a_trial_journey_over_http(platform: ComposePlatform) -> None:
+    with httpx.Client(base_url=platform.base_url, timeout=30) as anonymous:
+        assert anonymous.get("/").status_code == 200  # the dashboard, from the api image
+        token = user(anonymous, "trial")
+    auth = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=platform.base_url, timeout=30, headers=auth) as http:
+        r = http.post("/v1/organisations", json={"name": "Trial desk"})
+        assert r.status_code == 201, r.text
+        ws = f"/v1/workspaces/{r.json()['workspace_id']}"
+
+        ticket = {"subject": "Trying it out", "body": "Where do fills show?", "category": "bots"}
+        r = http.post(f"{ws}/support/tickets", json=ticket)
+        assert r.status_code in (201, 202), r.text
+        wait_until(
+            lambda: http.get(f"{ws}/support/tickets").json().get("tickets"),
+            timeout=60,
+            interval=0.5,
+            what="the ticket in the workspace's list",
+        )
+
+        r = http.post(f"{ws}/strategies", json={"name": "Trend", "spec": SPEC})
+        assert r.status_code == 201, r.text
+        config = {
+            "name": "Paper BTC",
+            "strategy": {"strategy_id": r.json()["strategy_id"], "version": 1},
+            "market": {"venue": "binance", "symbol": "BTC/USDT"},
+        }
+        r = http.post(f"{ws}/bots", json={"config": config})
+        assert r.status_code == 201, r.text
+        bot = f"{ws}/bots/{r.json()['bot_id']}"
+        assert r.json()["mode"] == "paper"
+        r = http.post(f"{bot}/start")
+        assert r.status_code == 200, r.text
+
+        order: dict[str, Any] = {}
+
+        def placed() -> bool:
+            """Retried while the gateway has not yet seen the bot started (`bot_not_running`)."""
+            r = http.post(
+                f"{bot}/orders", json={"side": "buy", "type": "market", "quantity": "0.1"}
+            )
+            if r.status_code == 422 and r.json()["code"] == "exchange.bot_not_running":
+                return False
+            assert r.status_code == 201, r.text
+            assert r.json()["status"] != "rejected", r.text
+            order.update(r.json())
+            return True
+
+        wait_until(placed, timeout=90, interval=1.0, what="a paper market order accepted")
+        fills = wait_until(
+            lambda: http.get(f"{bot}/fills").json().get("items"),
+            timeout=90,
+            interval=0.5,
+            what="the order's fill from the simulated market",
+        )
+        assert fills[0]["order_id"] == order["order_id"]
+        assert float(fills[0]["quantity"]) > 0
