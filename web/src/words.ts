@@ -33,6 +33,12 @@ const WORDS: Record<string, string> = {
   "bots.version_mismatch": "The bot changed meanwhile. Look at it again, then retry.",
   "bots.bot_running": "Stop the bot first.",
   "compute.host_not_found": "This bot has no host yet.",
+  "access.not_an_operator": "Only plutarc's support operators may see this, signed in as themselves.",
+  "support.ticket_not_found": "This ticket does not exist in this workspace.",
+  "support.status_not_allowed": "A ticket cannot move to that status from where it is now.",
+  "support.status_unchanged": "The ticket has that status already.",
+  "support.already_assigned": "The ticket is assigned to that operator already.",
+  "support.unknown_operator": "That person is not a support operator.",
 };
 
 export function inWords(problem: Problem): string {

@@ -76,6 +76,14 @@ export function BotPage({ workspaceId, botId }: { workspaceId: string; botId: st
     <main>
       <p>
         <Link href={`/w/${workspaceId}/bots`}>All bots</Link>
+        {may("support:create") && (
+          <>
+            {" · "}
+            <Link href={`/w/${workspaceId}/support?bot=${encodeURIComponent(botId)}`}>
+              Ask support about this bot
+            </Link>
+          </>
+        )}
       </p>
       <h1>{b.name}</h1>
       <p className="facts-line">

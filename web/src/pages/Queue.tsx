@@ -1,0 +1,148 @@
+// The operators' queue: every workspace's tickets waiting on support (most urgent first, then
+// oldest), by assignee, and the response and resolution times of the last 30 days. Operators
+// only: anyone else is told so (the API answers them access.not_an_operator).
+import { useState } from "react";
+import { api, call } from "../api/client";
+import { When } from "../bots";
+import { usePages, useResource } from "../data";
+import { Link } from "../router";
+import { useSession } from "../session";
+import { duration, StatusBadge, words } from "../support";
+import { Empty, ErrorView, Loading, Pager, Select } from "../ui";
+
+const LIMIT = 50;
+type Assignee = "" | "me" | "none";
+
+export function QueuePage() {
+  const { account } = useSession();
+  const [assignee, setAssignee] = useState<Assignee>("");
+  const pages = usePages();
+  const queue = useResource(
+    () =>
+      call(
+        api.GET("/v1/support/queue", {
+          params: {
+            query: { limit: LIMIT, ...(assignee ? { assignee } : {}), ...(pages.cursor ? { cursor: pages.cursor } : {}) },
+          },
+        }),
+      ),
+    [assignee, pages.cursor],
+  );
+  const me = account?.me.user_id;
+  return (
+    <main>
+      <h1>Support queue</h1>
+      <section aria-labelledby="queue-title">
+        <h2 id="queue-title">Waiting on support</h2>
+        <div className="actions">
+          <Select
+            label="Assigned to"
+            value={assignee}
+            onChange={(e) => {
+              setAssignee(e.target.value as Assignee);
+              pages.reset();
+            }}
+          >
+            <option value="">Anyone or no one</option>
+            <option value="me">Me</option>
+            <option value="none">No one yet</option>
+          </Select>
+          <button type="button" onClick={queue.reload}>
+            Refresh
+          </button>
+        </div>
+        {queue.state === "loading" && <Loading what="the queue" />}
+        {queue.state === "error" && <ErrorView problem={queue.problem} retry={queue.reload} />}
+        {queue.state === "ready" &&
+          (queue.data.tickets.length === 0 ? (
+            <Empty>No ticket is waiting on support.</Empty>
+          ) : (
+            <>
+              <table>
+                <caption className="sr-only">Tickets waiting on support, most urgent first</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Subject</th>
+                    <th scope="col">Priority</th>
+                    <th scope="col">Category</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Waiting since</th>
+                    <th scope="col">Assigned to</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {queue.data.tickets.map((t) => (
+                    <tr key={t.ticket_id}>
+                      <td>
+                        <Link href={`/support/tickets/${t.ticket_id}`}>{t.subject}</Link>
+                      </td>
+                      <td className={`priority-${t.priority}`}>{t.priority}</td>
+                      <td>{words(t.category)}</td>
+                      <td>
+                        <StatusBadge status={t.status} operator />
+                      </td>
+                      <td>
+                        <When at={t.last_public_message_at} />
+                      </td>
+                      <td>{t.assignee ? t.assignee === me ? "you" : <code>{t.assignee}</code> : <span className="muted">no one</span>}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              <Pager label="Queue pages" page={pages.page} next={queue.data.next_cursor} onNext={pages.next} onBack={pages.back} />
+            </>
+          ))}
+      </section>
+      {queue.state !== "error" && <Stats />}
+    </main>
+  );
+}
+
+function Stats() {
+  const stats = useResource(() => call(api.GET("/v1/support/stats", {})), []);
+  return (
+    <section aria-labelledby="stats-title">
+      <h2 id="stats-title">Response times, last 30 days</h2>
+      {stats.state === "loading" && <Loading what="response times" />}
+      {stats.state === "error" && <ErrorView problem={stats.problem} retry={stats.reload} />}
+      {stats.state === "ready" &&
+        (stats.data.priorities.every((p) => p.opened === 0) ? (
+          <Empty>No tickets opened in the last 30 days.</Empty>
+        ) : (
+          <table>
+            <caption className="sr-only">First response and resolution times per priority</caption>
+            <thead>
+              <tr>
+                <th scope="col">Priority</th>
+                <th scope="col">Opened</th>
+                <th scope="col">Answered</th>
+                <th scope="col">Resolved</th>
+                <th scope="col">First answer (median / 90%)</th>
+                <th scope="col">Resolution (median / 90%)</th>
+              </tr>
+            </thead>
+            <tbody>
+              {stats.data.priorities.map((p) => (
+                <tr key={p.priority}>
+                  <td className={`priority-${p.priority}`}>{p.priority}</td>
+                  <td>{p.opened}</td>
+                  <td>{p.responded}</td>
+                  <td>{p.resolved}</td>
+                  <td>
+                    {p.first_response_seconds
+                      ? `${duration(p.first_response_seconds.median)} / ${duration(p.first_response_seconds.p90)}`
+                      : "—"}
+                  </td>
+                  <td>
+                    {p.resolution_seconds
+                      ? `${duration(p.resolution_seconds.median)} / ${duration(p.resolution_seconds.p90)}`
+                      : "—"}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ))}
+    </section>
+  );
+}
