@@ -125,7 +125,9 @@ def test_a_ticket_from_a_bot_page_answered_live_and_the_internal_note_never_show
     # The API's problems, beside each field.
     expect(page.get_by_label("Subject")).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_label("What happened")).to_have_attribute("aria-invalid", "true")
-    expect(page.locator("#ticket-body-error")).to_be_visible()
+    expect(page.locator("#ticket-body-error")).to_have_text("This cannot be empty.")
+    subject_error = page.get_by_label("Subject").get_attribute("aria-describedby")
+    expect(page.locator(f"#{subject_error}")).to_have_text("Must not be blank.")
     check_page(page, "support-open-errors")
     page.get_by_label("Subject").fill("Bot stopped at 09:00")
     page.get_by_label("What happened").fill("It stopped without a word.")
@@ -203,6 +205,16 @@ def test_a_ticket_from_a_bot_page_answered_live_and_the_internal_note_never_show
     assert notes_route["status"] == 403
     assert notes_route["type"] == "application/problem+json"
     assert '"access.not_an_operator"' in notes_route["text"]
+    # The notification feed has the answer, and leads back to the ticket.
+    page.get_by_role("link", name="Notifications").click()
+    feed = page.get_by_role("list", name="Your notifications, newest first")
+    expect(feed).to_contain_text("Support answered: “We restarted it; it runs again.”")
+    expect(feed).to_contain_text("Help Desk")
+    assert "INTERNAL-7Q" not in page.content()
+    check_page(page, "notifications")
+    feed.get_by_role("link", name="Bot stopped at 09:00").click()
+    page.wait_for_url(f"**/w/{ws}/support/{ticket}")
+    expect(thread).to_contain_text("We restarted it; it runs again.")
     page.goto(f"{live.base_url}/support/queue")
     expect(page.get_by_role("alert")).to_contain_text("Only plutarc's support operators")
     check_page(page, "support-queue-refused")

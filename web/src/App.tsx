@@ -9,6 +9,7 @@ import { BotsPage } from "./pages/Bots";
 import { afterSignIn, LoginPage } from "./pages/Login";
 import { MembersPage } from "./pages/Members";
 import { NewOrganisationPage } from "./pages/NewOrganisation";
+import { NotificationsPage } from "./pages/Notifications";
 import { OperatorTicketPage } from "./pages/OperatorTicket";
 import { QueuePage } from "./pages/Queue";
 import { RegisterPage } from "./pages/Register";
@@ -75,6 +76,7 @@ export function App() {
   else if (ticket) page = <TicketPage key={ticket.ticket} workspaceId={ticket.id!} ticketId={ticket.ticket!} />;
   else if (ws && match("/w/:id/audit", path)) page = <AuditPage workspaceId={ws.id!} />;
   else if (path === "/support/queue") page = <QueuePage />;
+  else if (path === "/notifications") page = <NotificationsPage />;
   else if (opTicket) page = <OperatorTicketPage key={opTicket.ticket} ticketId={opTicket.ticket!} />;
   else if (ws && match("/w/:id/tokens", path)) page = <TokensPage workspaceId={ws.id!} />;
   else if (ws && match("/w/:id", path)) page = <WorkspacePage workspaceId={ws.id!} />;

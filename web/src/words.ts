@@ -50,12 +50,20 @@ const BY_TYPE: Record<string, string> = {
   string_pattern_mismatch: "This is not in the expected format.",
 };
 
+/** A validator's message as a sentence: "Value error, must not be blank" -> "Must not be blank." */
+function plain(message: string): string {
+  if (/at least 1 character$/.test(message)) return "This cannot be empty.";
+  const text = message.replace(/^Value error, /, "");
+  if (text === message) return message;
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}${text.endsWith(".") ? "" : "."}`;
+}
+
 /** field name -> message, from the problem's `errors` (the API names each bad field). */
 export function fieldErrors(problem: Problem | null): Record<string, string> {
   const out: Record<string, string> = {};
   for (const e of problem?.errors ?? []) {
     const field = e.field ?? "";
-    const message = (e.type && BY_TYPE[e.type]) || e.message;
+    const message = (e.type && BY_TYPE[e.type]) || plain(e.message);
     if (field && !(field in out)) out[field] = message;
     // "permissions.2" is about the permissions field too.
     const head = field.split(".")[0] ?? "";

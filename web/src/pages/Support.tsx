@@ -43,6 +43,8 @@ export function SupportPage({ workspaceId }: { workspaceId: string }) {
   );
   useLiveEvents(workspaceId, ["support."], () => list.reload());
   const mayOpen = access.state === "ready" && access.data.permissions.includes("support:create");
+  // Sent here from a bot page (?bot=<id>): the form first, the bot attached.
+  const fromBot = new URLSearchParams(location.search).has("bot");
   return (
     <main>
       <h1>Support</h1>
@@ -50,7 +52,7 @@ export function SupportPage({ workspaceId }: { workspaceId: string }) {
         Questions and problems for plutarc&apos;s support team. Answers arrive here and in your
         notifications.
       </p>
-      {mayOpen && <OpenTicket workspaceId={workspaceId} />}
+      {mayOpen && fromBot && <OpenTicket workspaceId={workspaceId} />}
       <section aria-labelledby="tickets-title">
         <h2 id="tickets-title">Tickets</h2>
         <div className="inline">
@@ -119,6 +121,7 @@ export function SupportPage({ workspaceId }: { workspaceId: string }) {
             </>
           ))}
       </section>
+      {mayOpen && !fromBot && <OpenTicket workspaceId={workspaceId} />}
     </main>
   );
 }
