@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -110,6 +111,13 @@ def test_a_ticket_from_a_bot_page_answered_live_and_the_internal_note_never_show
     page = context.new_page()
     log_in(page, live.base_url, owner_email)
     expect(page.get_by_role("link", name="Support queue")).to_have_count(0)
+    page.get_by_role("link", name="Notifications").click()
+    expect(page.get_by_text("No notifications yet")).to_be_visible()
+    check_page(page, "notifications-empty")
+    page.goto(f"{live.base_url}/w/{ws}/support/{uuid4()}")
+    expect(page.get_by_role("alert")).to_contain_text("This ticket does not exist")
+    expect(page.get_by_role("button", name="Try again")).to_be_visible()
+    check_page(page, "support-ticket-missing")
     page.goto(f"{live.base_url}/w/{ws}/support")
     expect(page.get_by_text("No tickets in this workspace yet.")).to_be_visible()
     check_page(page, "support-empty")
@@ -175,6 +183,9 @@ def test_a_ticket_from_a_bot_page_answered_live_and_the_internal_note_never_show
 
         op.get_by_role("button", name="Assign to me").click()
         expect(op.locator("dl").nth(1)).to_contain_text("you")
+        op.get_by_label("Status", exact=True).select_option("waiting_on_user")
+        op.get_by_role("button", name="Set status").click()
+        expect(op.locator("dl").first).to_contain_text("waiting on the user")
         op.get_by_label("Reply (the customer reads this)").fill("We restarted it; it runs again.")
         # The keyboard reaches the reply's button next, and sends it.
         op.get_by_label("Reply (the customer reads this)").press("Tab")
@@ -184,6 +195,8 @@ def test_a_ticket_from_a_bot_page_answered_live_and_the_internal_note_never_show
             "plutarc support answered"
         )
         check_page(op, "support-ticket-operator")
+        op.goto(f"{live.base_url}/support/tickets/{uuid4()}")
+        expect(op.get_by_role("alert")).to_contain_text("This ticket does not exist")
     finally:
         operator_context.close()
 

@@ -8,23 +8,33 @@ export type Resource<T> =
   | { state: "ready"; data: T; reload: () => void };
 
 export function useResource<T>(load: () => Promise<T>, deps: unknown[]): Resource<T> {
+  // Each answer remembers the deps it was read for: once they change (another page, filter or
+  // workspace) the view is loading, in the same render, never the old answer under new names.
+  // A reload with the same deps keeps the old answer in view until the new one arrives.
   const [value, setValue] = useState<
-    { state: "loading" } | { state: "error"; problem: Problem } | { state: "ready"; data: T }
-  >({ state: "loading" });
+    (
+      | { state: "loading" }
+      | { state: "error"; problem: Problem }
+      | { state: "ready"; data: T }
+    ) & { deps: unknown[] }
+  >({ state: "loading", deps });
   const [generation, setGeneration] = useState(0);
   const reload = useCallback(() => setGeneration((g) => g + 1), []);
   useEffect(() => {
     let live = true;
     load().then(
-      (data) => live && setValue({ state: "ready", data }),
-      (error: unknown) => live && setValue({ state: "error", problem: asProblem(error) }),
+      (data) => live && setValue({ state: "ready", data, deps }),
+      (error: unknown) => live && setValue({ state: "error", problem: asProblem(error), deps }),
     );
     return () => {
       live = false;
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [...deps, generation]);
-  return { ...value, reload } as Resource<T>;
+  const current = value.deps.length === deps.length && value.deps.every((d, i) => Object.is(d, deps[i]));
+  if (!current) return { state: "loading", reload };
+  const { deps: _read, ...shown } = value;
+  return { ...shown, reload } as Resource<T>;
 }
 
 export type Action<A extends unknown[]> = {

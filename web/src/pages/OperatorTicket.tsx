@@ -116,18 +116,26 @@ export function OperatorTicketPage({ ticketId }: { ticketId: string }) {
               Assign to me
             </button>
           )}
-          <Select
-            label="Status"
-            value={t.status}
-            disabled={change.busy}
-            onChange={(e) => void change.run({ status: e.target.value as Status })}
+          <form
+            className="inline"
+            aria-label="Set the status"
+            onSubmit={(e) => {
+              e.preventDefault();
+              const to = String(new FormData(e.currentTarget).get("status")) as Status;
+              void change.run({ status: to });
+            }}
           >
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {words(s)}
-              </option>
-            ))}
-          </Select>
+            <Select label="Status" name="status" key={t.status} defaultValue={t.status}>
+              {STATUSES.map((s) => (
+                <option key={s} value={s}>
+                  {words(s)}
+                </option>
+              ))}
+            </Select>
+            <button type="submit" disabled={change.busy}>
+              Set status
+            </button>
+          </form>
           <button type="button" onClick={reload}>
             Refresh
           </button>
