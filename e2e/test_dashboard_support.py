@@ -154,7 +154,8 @@ def test_a_ticket_from_a_bot_page_answered_live_and_the_internal_note_never_show
         op = operator_context.new_page()
         log_in(op, live.base_url, operator_email)
         op.get_by_role("link", name="Support queue").click()
-        row = op.locator("tr", has_text="Bot stopped at 09:00")
+        queue = op.get_by_role("region", name="Waiting on support")
+        row = queue.locator("tr", has_text="Bot stopped at 09:00")
         expect(row).to_contain_text("high")
         expect(row).to_contain_text("no one")
         check_page(op, "support-queue")
@@ -195,6 +196,13 @@ def test_a_ticket_from_a_bot_page_answered_live_and_the_internal_note_never_show
             "plutarc support answered"
         )
         check_page(op, "support-ticket-operator")
+        # Answered, it left the queue; every ticket, by status, still finds it.
+        op.get_by_role("link", name="Support queue").first.click()
+        expect(queue.get_by_text("Bot stopped at 09:00")).to_have_count(0)
+        every = op.get_by_role("region", name="Every ticket")
+        every.get_by_label("With status").select_option("waiting_on_user")
+        every.get_by_role("button", name="Find").click()
+        expect(every.locator("tr", has_text="Bot stopped at 09:00")).to_contain_text("you")
         op.goto(f"{live.base_url}/support/tickets/{uuid4()}")
         expect(op.get_by_role("alert")).to_contain_text("This ticket does not exist")
     finally:

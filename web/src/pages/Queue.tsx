@@ -1,14 +1,16 @@
 // The operators' queue: every workspace's tickets waiting on support (most urgent first, then
-// oldest), by assignee, and the response and resolution times of the last 30 days. Operators
+// oldest), by assignee; every ticket by status and workspace; and the response and resolution
+// times of the last 30 days. Operators
 // only: anyone else is told so (the API answers them access.not_an_operator).
-import { useState } from "react";
+import { type FormEvent, useState } from "react";
 import { api, call } from "../api/client";
 import { When } from "../bots";
 import { usePages, useResource } from "../data";
 import { Link } from "../router";
 import { useSession } from "../session";
-import { duration, StatusBadge, words } from "../support";
-import { Empty, ErrorView, Loading, Pager, Select } from "../ui";
+import { duration, STATUSES, type Status, StatusBadge, words } from "../support";
+import { Empty, ErrorView, Field, Loading, Pager, Select } from "../ui";
+import { fieldErrors } from "../words";
 
 const LIMIT = 50;
 type Assignee = "" | "me" | "none";
@@ -93,7 +95,12 @@ export function QueuePage() {
             </>
           ))}
       </section>
-      {queue.state !== "error" && <Stats />}
+      {queue.state !== "error" && (
+        <>
+          <AllTickets me={me} />
+          <Stats />
+        </>
+      )}
     </main>
   );
 }
@@ -142,6 +149,95 @@ function Stats() {
               ))}
             </tbody>
           </table>
+        ))}
+    </section>
+  );
+}
+
+/** Every workspace's tickets, newest first, by status and workspace: where a ticket waiting on
+ * its user, resolved or closed is found again (the queue holds open ones only). */
+function AllTickets({ me }: { me: string | undefined }) {
+  const [filter, setFilter] = useState<{ status: Status | ""; workspace: string }>({ status: "", workspace: "" });
+  const pages = usePages();
+  const list = useResource(
+    () =>
+      call(
+        api.GET("/v1/support/tickets", {
+          params: {
+            query: {
+              limit: LIMIT,
+              ...(filter.status ? { status: filter.status } : {}),
+              ...(filter.workspace ? { workspace_id: filter.workspace } : {}),
+              ...(pages.cursor ? { cursor: pages.cursor } : {}),
+            },
+          },
+        }),
+      ),
+    [filter.status, filter.workspace, pages.cursor],
+  );
+  const errors = fieldErrors(list.state === "error" ? list.problem : null);
+  const submit = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget);
+    setFilter({
+      status: String(form.get("status") ?? "") as Status | "",
+      workspace: String(form.get("workspace") ?? "").trim(),
+    });
+    pages.reset();
+  };
+  return (
+    <section aria-labelledby="all-title">
+      <h2 id="all-title">Every ticket</h2>
+      <form className="grid" onSubmit={submit} noValidate aria-label="Find tickets">
+        <Select label="With status" name="status" defaultValue="" error={errors.status}>
+          <option value="">Any status</option>
+          {STATUSES.map((s) => (
+            <option key={s} value={s}>
+              {words(s)}
+            </option>
+          ))}
+        </Select>
+        <Field label="In workspace (id)" name="workspace" placeholder="any" error={errors.workspace_id} />
+        <button type="submit">Find</button>
+      </form>
+      {list.state === "loading" && <Loading what="tickets" />}
+      {list.state === "error" && !Object.keys(errors).length && <ErrorView problem={list.problem} retry={list.reload} />}
+      {list.state === "ready" &&
+        (list.data.tickets.length === 0 ? (
+          <Empty>No tickets match.</Empty>
+        ) : (
+          <>
+            <table>
+              <caption className="sr-only">Every workspace's tickets, newest first</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Subject</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Priority</th>
+                  <th scope="col">Opened</th>
+                  <th scope="col">Assigned to</th>
+                </tr>
+              </thead>
+              <tbody>
+                {list.data.tickets.map((t) => (
+                  <tr key={t.ticket_id}>
+                    <td>
+                      <Link href={`/support/tickets/${t.ticket_id}`}>{t.subject}</Link>
+                    </td>
+                    <td>
+                      <StatusBadge status={t.status} operator />
+                    </td>
+                    <td className={`priority-${t.priority}`}>{t.priority}</td>
+                    <td>
+                      <When at={t.opened_at} />
+                    </td>
+                    <td>{t.assignee ? t.assignee === me ? "you" : <code>{t.assignee}</code> : <span className="muted">no one</span>}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <Pager label="Ticket pages" page={pages.page} next={list.data.next_cursor} onNext={pages.next} onBack={pages.back} />
+          </>
         ))}
     </section>
   );
