@@ -84,6 +84,20 @@ def scene(live: LivePlatform) -> Scene:
     return Scene(live.base_url)
 
 
+def at_200_percent(page: Page, name: str) -> None:
+    """The page as a 1280-pixel window shows it at 200% zoom (640 CSS pixels): nothing pushes it
+    sideways, and axe-core still passes; then back to the usual size."""
+    page.set_viewport_size({"width": 640, "height": 450})
+    try:
+        widths = page.evaluate(
+            "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert widths[0] <= widths[1], f"{name}: {widths[0]} px wide in a 640 px window"
+        check_page(page, name)
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 900})
+
+
 def fetch_json(page: Page, path: str) -> dict[str, Any]:
     """GET `path` from the page's own context with its session token: status and body."""
     return dict(
@@ -148,6 +162,7 @@ def test_a_ticket_from_a_bot_page_answered_live_and_the_internal_note_never_show
     expect(page.locator("dl")).to_contain_text("open (support's turn)")
     expect(page.get_by_role("list", name="Conversation")).to_contain_text("You wrote")
     check_page(page, "support-ticket-customer")
+    at_200_percent(page, "support-ticket-customer-200")
 
     operator_context = new_context(browser)
     try:
@@ -303,6 +318,7 @@ def test_the_audit_log_filtered_by_actor_paged_and_as_of_an_instant(
     expect(page.get_by_text("Mara joined as manager")).to_be_visible()
     expect(page.get_by_text("role: trader → viewer")).to_be_visible()
     check_page(page, "audit-manager")
+    at_200_percent(page, "audit-manager-200")
 
     # By actor: Mara's own acceptance only; then Olga's, ten a page.
     page.get_by_label("Who").select_option(label="Mara")
