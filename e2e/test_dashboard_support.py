@@ -294,7 +294,7 @@ def who_cells(page: Page) -> list[str]:
 def test_the_audit_log_filtered_by_actor_paged_and_as_of_an_instant(
     live: LivePlatform, context: BrowserContext, scene: Scene
 ) -> None:
-    owner, _, _ = scene.user("olga")
+    owner, olga_id, _ = scene.user("olga")
     ws = scene.organisation(owner, "Ledger Desk")
     _, _, manager_email = scene.member(owner, ws, "mara", "manager")
     _, tom_id, tom_email = scene.member(owner, ws, "tom", "trader")
@@ -338,6 +338,13 @@ def test_the_audit_log_filtered_by_actor_paged_and_as_of_an_instant(
     check_page(page, "audit-filtered")
     page.get_by_role("button", name="Previous page").click()
     expect(page.get_by_text("Page 1")).to_be_visible()
+    # The filters are in the address: a reload (or a link) keeps them.
+    assert "actor=user" in page.url and "limit=10" in page.url, page.url
+    page.reload()
+    expect(page.get_by_label("Who")).to_have_value(f"user:{olga_id}")
+    expect(page.get_by_label("Entries per page")).to_have_value("10")
+    expect(page.locator("tbody tr")).to_have_count(10)
+    assert set(who_cells(page)) == {"Olga"}, who_cells(page)
 
     # By what, by keyboard: the field, then Enter.
     page.get_by_label("What (event type)").fill("identity.member_role_changed")

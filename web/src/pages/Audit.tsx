@@ -1,7 +1,7 @@
 // The workspace's audit log (audit:read: managers, admins, owners): who changed what and when,
 // oldest first, a page at a time, filtered by who, what and when; and its members, invitations
 // and API tokens as they were at an instant ("as of"). Anyone else is told why, with no table.
-import { type FormEvent, useMemo, useState } from "react";
+import { type FormEvent, useEffect, useMemo, useState } from "react";
 import { api, call, type Schemas } from "../api/client";
 import { changes, describe, KNOWN_ACTIONS, type People, who } from "../audit";
 import { viewerZone, When } from "../bots";
@@ -17,6 +17,36 @@ function instant(value: FormDataEntryValue | null): string | undefined {
   if (!text) return undefined;
   const at = new Date(text);
   return Number.isNaN(at.getTime()) ? text : at.toISOString();
+}
+
+/** An instant as a datetime-local value in the viewer's zone (to the second). */
+function localValue(iso: string | undefined): string {
+  if (!iso) return "";
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) return "";
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())}T${two(at.getHours())}:${two(at.getMinutes())}:${two(at.getSeconds())}`;
+}
+
+const KEYS = ["actor", "action", "since", "until"] as const;
+
+/** The filters in the address (`?actor=user:…&since=…`), so that a reload or a link keeps them. */
+function filtersFromAddress(): Filters {
+  const q = new URLSearchParams(location.search);
+  const f: Filters = { limit: Number(q.get("limit")) || 50 };
+  for (const k of KEYS) {
+    const v = q.get(k);
+    if (v) f[k] = v;
+  }
+  return f;
+}
+
+function address(f: Filters): string {
+  const q = new URLSearchParams();
+  for (const k of KEYS) if (f[k]) q.set(k, f[k]!);
+  if (f.limit !== 50) q.set("limit", String(f.limit));
+  const text = q.toString();
+  return `${location.pathname}${text ? `?${text}` : ""}`;
 }
 
 export function AuditPage({ workspaceId }: { workspaceId: string }) {
@@ -44,7 +74,9 @@ export function AuditPage({ workspaceId }: { workspaceId: string }) {
 
 function Audit({ workspaceId }: { workspaceId: string }) {
   const path = { workspace_id: workspaceId };
-  const [filters, setFilters] = useState<Filters>({ limit: 50 });
+  const [filters, setFilters] = useState<Filters>(filtersFromAddress);
+  const [formKey, setFormKey] = useState(0);
+  useEffect(() => history.replaceState(history.state, "", address(filters)), [filters]);
   const pages = usePages();
   const members = useResource(
     () => call(api.GET("/v1/workspaces/{workspace_id}/members", { params: { path } })),
@@ -99,12 +131,9 @@ function Audit({ workspaceId }: { workspaceId: string }) {
     <>
       <section aria-labelledby="filters-title">
         <h2 id="filters-title">Filters</h2>
-        <form onSubmit={apply} onReset={() => {
-            setFilters({ limit: 50 });
-            pages.reset();
-          }}
-          noValidate className="grid">
-          <Select label="Who" name="actor" defaultValue="" error={errors.actor}>
+        {/* Remade when the members arrive (the Who select's default needs its options) and on Clear. */}
+        <form onSubmit={apply} key={`${members.state}-${formKey}`} noValidate className="grid">
+          <Select label="Who" name="actor" defaultValue={filters.actor ?? ""} error={errors.actor}>
             <option value="">Anyone</option>
             {members.state === "ready" &&
               members.data.map((m) => (
@@ -113,15 +142,36 @@ function Audit({ workspaceId }: { workspaceId: string }) {
                 </option>
               ))}
           </Select>
-          <Field label="What (event type)" name="action" list="audit-actions" placeholder="any" error={errors.action} />
+          <Field
+            label="What (event type)"
+            name="action"
+            list="audit-actions"
+            placeholder="any"
+            defaultValue={filters.action ?? ""}
+            error={errors.action}
+          />
           <datalist id="audit-actions">
             {KNOWN_ACTIONS.map((a) => (
               <option key={a} value={a} />
             ))}
           </datalist>
-          <Field label="From" name="since" type="datetime-local" step="1" error={errors.since} />
-          <Field label="Until" name="until" type="datetime-local" step="1" error={errors.until} />
-          <Select label="Entries per page" name="limit" defaultValue="50" error={errors.limit}>
+          <Field
+            label="From"
+            name="since"
+            type="datetime-local"
+            step="1"
+            defaultValue={localValue(filters.since)}
+            error={errors.since}
+          />
+          <Field
+            label="Until"
+            name="until"
+            type="datetime-local"
+            step="1"
+            defaultValue={localValue(filters.until)}
+            error={errors.until}
+          />
+          <Select label="Entries per page" name="limit" defaultValue={String(filters.limit)} error={errors.limit}>
             {[10, 25, 50, 100, 200].map((n) => (
               <option key={n} value={n}>
                 {n}
@@ -132,7 +182,16 @@ function Audit({ workspaceId }: { workspaceId: string }) {
             <button type="submit">
               Apply filters
             </button>
-            <button type="reset">Clear</button>
+            <button
+              type="button"
+              onClick={() => {
+                setFilters({ limit: 50 });
+                pages.reset();
+                setFormKey((k) => k + 1);
+              }}
+            >
+              Clear
+            </button>
           </div>
         </form>
       </section>
