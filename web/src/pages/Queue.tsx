@@ -95,7 +95,8 @@ export function QueuePage() {
             </>
           ))}
       </section>
-      {queue.state !== "error" && (
+      {/* For anyone but an operator the queue's refusal is the one thing to say. */}
+      {account?.operator && (
         <>
           <AllTickets me={me} />
           <Stats />
