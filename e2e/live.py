@@ -12,13 +12,16 @@ import socket
 import threading
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import uvicorn
 from plutarc_api.app import create_app
+from plutarc_api.commands import produce
 from plutarc_api.main import ApiServer, proxy_options
 from plutarc_api.runtime import ApiRuntime
 from plutarc_api.settings import ApiSettings
 from plutarc_bots.bootstrap import build as build_bots
+from plutarc_contracts import support as s
 from plutarc_exchange.api.models import sealing_key
 from plutarc_identity.bootstrap import build
 from plutarc_runtime.service import Service
@@ -133,6 +136,32 @@ class LivePlatform:
     def _sealing_key_published(self) -> bool:
         with self.api.engine.connect() as conn:
             return conn.execute(select(sealing_key)).first() is not None
+
+    def grant_operator(self, user_id: str) -> None:
+        """Make the user a support operator, as `plutarc support operators grant` does
+        (`system:cli` on support's commands topic), once the API's operators read model shows it."""
+
+        async def grant() -> None:
+            assert self.api.producer is not None
+            command_id = str(uuid4())
+            await produce(
+                self.api.producer,
+                self.api.registry,
+                s.GrantOperator(user_id=user_id),
+                actor="system:cli",
+                command_id=command_id,
+                workspace_id=None,
+                key=user_id,
+                correlation_id=command_id,
+            )
+
+        asyncio.run_coroutine_threadsafe(grant(), self._loop).result(30)
+        wait_until(
+            lambda: asyncio.run_coroutine_threadsafe(
+                self.api.is_operator(user_id), self._loop
+            ).result(10),
+            what=f"{user_id} an operator",
+        )
 
     def stop(self) -> None:
         self._loop.call_soon_threadsafe(self._stop.set)

@@ -3,26 +3,44 @@
 import { useEffect } from "react";
 import { Header } from "./Header";
 import { AcceptPage } from "./pages/Accept";
+import { AuditPage } from "./pages/Audit";
 import { BotPage } from "./pages/Bot";
 import { BotsPage } from "./pages/Bots";
 import { afterSignIn, LoginPage } from "./pages/Login";
 import { MembersPage } from "./pages/Members";
 import { NewOrganisationPage } from "./pages/NewOrganisation";
+import { NotificationsPage } from "./pages/Notifications";
+import { OperatorTicketPage } from "./pages/OperatorTicket";
+import { QueuePage } from "./pages/Queue";
 import { RegisterPage } from "./pages/Register";
 import { StrategiesPage } from "./pages/Strategies";
 import { StrategyPage } from "./pages/Strategy";
+import { SupportPage } from "./pages/Support";
+import { TicketPage } from "./pages/Ticket";
 import { TokensPage } from "./pages/Tokens";
 import { WorkspacePage } from "./pages/Workspace";
 import { Link, match, navigate, usePath } from "./router";
 import { useSession } from "./session";
 import { Loading } from "./ui";
 
+const PAGES: [string, string][] = [
+  ["", "Overview"],
+  ["/members", "Members"],
+  ["/bots", "Bots"],
+  ["/strategies", "Strategies"],
+  ["/support", "Support"],
+  ["/audit", "Audit log"],
+  ["/tokens", "API tokens"],
+];
+
 export function App() {
   const path = usePath();
   const { account, checking } = useSession();
   const bot = match("/w/:id/bots/:bot", path);
   const strategy = match("/w/:id/strategies/:strategy", path);
-  const ws = match("/w/:id", path) ?? match("/w/:id/:page", path) ?? bot ?? strategy;
+  const ticket = match("/w/:id/support/:ticket", path);
+  const opTicket = match("/support/tickets/:ticket", path);
+  const ws = match("/w/:id", path) ?? match("/w/:id/:page", path) ?? bot ?? strategy ?? ticket;
   const workspaceId = ws?.id ?? null;
   const open = path === "/login" || path === "/register" || path === "/invitations/accept";
 
@@ -54,6 +72,12 @@ export function App() {
   else if (ws && match("/w/:id/strategies", path)) page = <StrategiesPage workspaceId={ws.id!} />;
   else if (strategy)
     page = <StrategyPage key={strategy.strategy} workspaceId={strategy.id!} strategyId={strategy.strategy!} />;
+  else if (ws && match("/w/:id/support", path)) page = <SupportPage workspaceId={ws.id!} />;
+  else if (ticket) page = <TicketPage key={ticket.ticket} workspaceId={ticket.id!} ticketId={ticket.ticket!} />;
+  else if (ws && match("/w/:id/audit", path)) page = <AuditPage workspaceId={ws.id!} />;
+  else if (path === "/support/queue") page = <QueuePage />;
+  else if (path === "/notifications") page = <NotificationsPage />;
+  else if (opTicket) page = <OperatorTicketPage key={opTicket.ticket} ticketId={opTicket.ticket!} />;
   else if (ws && match("/w/:id/tokens", path)) page = <TokensPage workspaceId={ws.id!} />;
   else if (ws && match("/w/:id", path)) page = <WorkspacePage workspaceId={ws.id!} />;
   else page = <NotFound />;
@@ -66,33 +90,15 @@ export function App() {
       <Header workspaceId={workspaceId} />
       {account && workspaceId && (
         <nav aria-label="Workspace pages">
-          <Link href={`/w/${workspaceId}`} aria-current={path === `/w/${workspaceId}` ? "page" : undefined}>
-            Overview
-          </Link>
-          <Link
-            href={`/w/${workspaceId}/members`}
-            aria-current={path === `/w/${workspaceId}/members` ? "page" : undefined}
-          >
-            Members
-          </Link>
-          <Link
-            href={`/w/${workspaceId}/bots`}
-            aria-current={path === `/w/${workspaceId}/bots` ? "page" : undefined}
-          >
-            Bots
-          </Link>
-          <Link
-            href={`/w/${workspaceId}/strategies`}
-            aria-current={path === `/w/${workspaceId}/strategies` ? "page" : undefined}
-          >
-            Strategies
-          </Link>
-          <Link
-            href={`/w/${workspaceId}/tokens`}
-            aria-current={path === `/w/${workspaceId}/tokens` ? "page" : undefined}
-          >
-            API tokens
-          </Link>
+          {PAGES.map(([page, label]) => {
+            const href = `/w/${workspaceId}${page}`;
+            const here = page ? path === href || path.startsWith(`${href}/`) : path === href;
+            return (
+              <Link key={page} href={href} aria-current={here ? "page" : undefined}>
+                {label}
+              </Link>
+            );
+          })}
         </nav>
       )}
       <div id="content">{page}</div>

@@ -54,6 +54,8 @@ export function Header({ workspaceId }: { workspaceId: string | null }) {
         )}
       </div>
       <div className="who">
+        <Link href="/notifications">Notifications</Link>
+        {account.operator && <Link href="/support/queue">Support queue</Link>}
         <span>{account.me.display_name}</span>
         <button type="button" onClick={() => void signOut()}>
           Log out

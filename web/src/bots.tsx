@@ -34,7 +34,8 @@ function format(at: Date, zone: string): string {
 }
 
 /** A moment in the viewer's zone; with the bot's own zone beside it when that differs. */
-export function When({ at, zone }: { at: string | null | undefined; zone?: string | undefined }) {
+export function When(props: { at: string | null | undefined; zone?: string | undefined; seconds?: boolean }) {
+  const { at, zone } = props;
   if (!at) return <span className="muted">—</span>;
   const date = new Date(at);
   const mine = viewerZone();
@@ -48,7 +49,7 @@ export function When({ at, zone }: { at: string | null | undefined; zone?: strin
   }
   return (
     <time dateTime={at}>
-      {date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" })}
+      {date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: props.seconds ? "medium" : "short" })}
       {theirs && <span className="muted"> ({theirs})</span>}
     </time>
   );

@@ -6,6 +6,8 @@ import { navigate } from "./router";
 export type Account = {
   me: Schemas["UserOut"];
   workspaces: Schemas["MembershipOut"][];
+  /** A platform operator: the support queue is theirs (the API decides each of its routes). */
+  operator: boolean;
 };
 
 type SessionState = {
@@ -25,11 +27,13 @@ export function useSession(): SessionState {
 }
 
 async function loadAccount(): Promise<Account> {
-  const [me, workspaces] = await Promise.all([
+  const [me, workspaces, queue] = await Promise.all([
     call(api.GET("/v1/me")),
     call(api.GET("/v1/me/workspaces")),
+    // No route says who is an operator; the queue answers them alone (others: 403).
+    api.GET("/v1/support/queue", { params: { query: { limit: 1 } } }).catch(() => null),
   ]);
-  return { me, workspaces };
+  return { me, workspaces, operator: queue?.response.status === 200 };
 }
 
 export function SessionProvider({ children }: { children: React.ReactNode }) {

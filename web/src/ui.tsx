@@ -91,3 +91,27 @@ export function FormError({ problem, fields }: { problem: Problem | null; fields
     </p>
   );
 }
+
+/** Earlier and later pages of a paged read, and where we are. */
+export function Pager(props: {
+  page: number;
+  next: string | null | undefined;
+  onNext: (cursor: string) => void;
+  onBack: () => void;
+  label: string;
+  newer?: [string, string];
+}) {
+  const [backWord, nextWord] = props.newer ?? ["Previous page", "Next page"];
+  if (props.page === 1 && !props.next) return null;
+  return (
+    <nav className="pager" aria-label={props.label}>
+      <button type="button" disabled={props.page === 1} onClick={props.onBack}>
+        {backWord}
+      </button>
+      <span>Page {props.page}</span>
+      <button type="button" disabled={!props.next} onClick={() => props.next && props.onNext(props.next)}>
+        {nextWord}
+      </button>
+    </nav>
+  );
+}

@@ -33,6 +33,12 @@ const WORDS: Record<string, string> = {
   "bots.version_mismatch": "The bot changed meanwhile. Look at it again, then retry.",
   "bots.bot_running": "Stop the bot first.",
   "compute.host_not_found": "This bot has no host yet.",
+  "access.not_an_operator": "Only plutarc's support operators may see this, signed in as themselves.",
+  "support.ticket_not_found": "This ticket does not exist in this workspace.",
+  "support.status_not_allowed": "A ticket cannot move to that status from where it is now.",
+  "support.status_unchanged": "The ticket has that status already.",
+  "support.already_assigned": "The ticket is assigned to that operator already.",
+  "support.unknown_operator": "That person is not a support operator.",
 };
 
 export function inWords(problem: Problem): string {
@@ -44,12 +50,20 @@ const BY_TYPE: Record<string, string> = {
   string_pattern_mismatch: "This is not in the expected format.",
 };
 
+/** A validator's message as a sentence: "Value error, must not be blank" -> "Must not be blank." */
+function plain(message: string): string {
+  if (/at least 1 character$/.test(message)) return "This cannot be empty.";
+  const text = message.replace(/^Value error, /, "");
+  if (text === message) return message;
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}${text.endsWith(".") ? "" : "."}`;
+}
+
 /** field name -> message, from the problem's `errors` (the API names each bad field). */
 export function fieldErrors(problem: Problem | null): Record<string, string> {
   const out: Record<string, string> = {};
   for (const e of problem?.errors ?? []) {
     const field = e.field ?? "";
-    const message = (e.type && BY_TYPE[e.type]) || e.message;
+    const message = (e.type && BY_TYPE[e.type]) || plain(e.message);
     if (field && !(field in out)) out[field] = message;
     // "permissions.2" is about the permissions field too.
     const head = field.split(".")[0] ?? "";

@@ -2,9 +2,9 @@
 // PnL, recent orders and fills; start and stop, and the mode toggle (live asks for the bot's name
 // typed out). Only the controls the caller's permissions allow are shown; the API decides.
 import { type FormEvent, useState } from "react";
-import { api, call, idempotency, type Problem, type Schemas } from "../api/client";
+import { api, call, idempotency, type Schemas } from "../api/client";
 import { HostBadge, type Mode, ModeBadge, When } from "../bots";
-import { useResource } from "../data";
+import { useAction, useResource } from "../data";
 import { useLiveEvents } from "../live";
 import { Link } from "../router";
 import { Empty, ErrorView, Field, Loading } from "../ui";
@@ -76,6 +76,14 @@ export function BotPage({ workspaceId, botId }: { workspaceId: string; botId: st
     <main>
       <p>
         <Link href={`/w/${workspaceId}/bots`}>All bots</Link>
+        {may("support:create") && (
+          <>
+            {" · "}
+            <Link href={`/w/${workspaceId}/support?bot=${encodeURIComponent(botId)}`}>
+              Ask support about this bot
+            </Link>
+          </>
+        )}
       </p>
       <h1>{b.name}</h1>
       <p className="facts-line">
@@ -322,26 +330,17 @@ function Controls(props: {
   changed: () => void;
 }) {
   const { bot } = props;
-  const [problem, setProblem] = useState<Problem | null>(null);
-  const [busy, setBusy] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const [typed, setTyped] = useState("");
   const path = { workspace_id: props.workspaceId, bot_id: bot.bot_id };
-
-  async function act(run: () => Promise<unknown>) {
-    setProblem(null);
-    setBusy(true);
-    try {
-      await run();
-      setConfirming(false);
-      setTyped("");
-      props.changed();
-    } catch (p) {
-      setProblem(p as Problem);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const action = useAction(async (run: () => Promise<unknown>) => {
+    await run();
+    setConfirming(false);
+    setTyped("");
+    props.changed();
+  });
+  const { busy, problem } = action;
+  const act = action.run;
   const startStop = () =>
     act(() => {
       const params = { params: { path, header: idempotency() } };

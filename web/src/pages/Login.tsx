@@ -1,5 +1,6 @@
-import { type FormEvent, useState } from "react";
-import { api, call, type Problem } from "../api/client";
+import { type FormEvent } from "react";
+import { api, call } from "../api/client";
+import { useAction } from "../data";
 import { Link, navigate } from "../router";
 import { useSession } from "../session";
 import { Field, FormError } from "../ui";
@@ -13,25 +14,18 @@ export function afterSignIn(): string {
 
 export function LoginForm({ onDone }: { onDone: () => void }) {
   const { signIn } = useSession();
-  const [problem, setProblem] = useState<Problem | null>(null);
-  const [busy, setBusy] = useState(false);
+  const login = useAction(async (form: FormData) => {
+    const body = { email: String(form.get("email")), password: String(form.get("password")) };
+    const out = await call(api.POST("/v1/auth/login", { body }));
+    await signIn(out.token);
+    onDone();
+  });
+  const { busy, problem } = login;
   const errors = fieldErrors(problem);
 
-  async function submit(e: FormEvent<HTMLFormElement>) {
+  function submit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
-    const form = new FormData(e.currentTarget);
-    setBusy(true);
-    setProblem(null);
-    try {
-      const body = { email: String(form.get("email")), password: String(form.get("password")) };
-      const out = await call(api.POST("/v1/auth/login", { body }));
-      await signIn(out.token);
-      onDone();
-    } catch (p) {
-      setProblem(p as Problem);
-    } finally {
-      setBusy(false);
-    }
+    void login.run(new FormData(e.currentTarget));
   }
 
   return (

@@ -2,7 +2,7 @@
 // caller's permissions allow are shown (GET .../access); the API decides every write again.
 import { type FormEvent, useEffect, useState } from "react";
 import { api, call, idempotency, type Problem, type Schemas } from "../api/client";
-import { type Resource, useResource } from "../data";
+import { type Resource, useAction, useResource } from "../data";
 import { useLiveEvents } from "../live";
 import { useSession } from "../session";
 import { Empty, ErrorView, Field, FormError, Loading, Select } from "../ui";
@@ -321,14 +321,8 @@ function InvitationTable(props: {
 }
 
 function InviteForm(props: { workspaceId: string; roles: Role[]; sent: () => void }) {
-  const [problem, setProblem] = useState<Problem | null>(null);
   const [created, setCreated] = useState<Schemas["InvitationCreatedOut"] | null>(null);
-  const [busy, setBusy] = useState(false);
-  const errors = fieldErrors(problem);
-
-  async function submit(e: FormEvent<HTMLFormElement>) {
-    e.preventDefault();
-    const element = e.currentTarget;
+  const invite = useAction(async (element: HTMLFormElement) => {
     const form = new FormData(element);
     const days = String(form.get("expires_in_days") ?? "").trim();
     const body = {
@@ -336,24 +330,23 @@ function InviteForm(props: { workspaceId: string; roles: Role[]; sent: () => voi
       role: String(form.get("role")) as Role,
       ...(days ? { expires_in_days: Number(days) } : {}),
     };
-    setBusy(true);
-    setProblem(null);
     setCreated(null);
-    try {
-      const out = await call(
-        api.POST("/v1/workspaces/{workspace_id}/invitations", {
-          params: { path: { workspace_id: props.workspaceId }, header: idempotency() },
-          body,
-        }),
-      );
-      setCreated(out);
-      element.reset();
-      props.sent();
-    } catch (p) {
-      setProblem(p as Problem);
-    } finally {
-      setBusy(false);
-    }
+    const out = await call(
+      api.POST("/v1/workspaces/{workspace_id}/invitations", {
+        params: { path: { workspace_id: props.workspaceId }, header: idempotency() },
+        body,
+      }),
+    );
+    setCreated(out);
+    element.reset();
+    props.sent();
+  });
+  const { busy, problem } = invite;
+  const errors = fieldErrors(problem);
+
+  function submit(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    void invite.run(e.currentTarget);
   }
   const link = created ? `${location.origin}/invitations/accept#token=${created.token}` : "";
   return (

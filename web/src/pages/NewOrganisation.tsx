@@ -1,5 +1,6 @@
-import { type FormEvent, useState } from "react";
-import { api, call, idempotency, type Problem } from "../api/client";
+import { type FormEvent } from "react";
+import { api, call, idempotency } from "../api/client";
+import { useAction } from "../data";
 import { navigate } from "../router";
 import { useSession } from "../session";
 import { Field, FormError } from "../ui";
@@ -7,26 +8,19 @@ import { fieldErrors } from "../words";
 
 export function NewOrganisationPage() {
   const { refresh } = useSession();
-  const [problem, setProblem] = useState<Problem | null>(null);
-  const [busy, setBusy] = useState(false);
+  const create = useAction(async (name: string) => {
+    const ws = await call(
+      api.POST("/v1/organisations", { body: { name }, params: { header: idempotency() } }),
+    );
+    await refresh();
+    navigate(`/w/${ws.workspace_id}/members`);
+  });
+  const { busy, problem } = create;
   const errors = fieldErrors(problem);
 
-  async function submit(e: FormEvent<HTMLFormElement>) {
+  function submit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
-    const name = String(new FormData(e.currentTarget).get("name"));
-    setBusy(true);
-    setProblem(null);
-    try {
-      const ws = await call(
-        api.POST("/v1/organisations", { body: { name }, params: { header: idempotency() } }),
-      );
-      await refresh();
-      navigate(`/w/${ws.workspace_id}/members`);
-    } catch (p) {
-      setProblem(p as Problem);
-    } finally {
-      setBusy(false);
-    }
+    void create.run(String(new FormData(e.currentTarget).get("name")));
   }
   return (
     <main className="narrow">

@@ -1,5 +1,6 @@
-import { type FormEvent, useState } from "react";
-import { api, call, idempotency, type Problem } from "../api/client";
+import { type FormEvent } from "react";
+import { api, call, idempotency } from "../api/client";
+import { useAction } from "../data";
 import { Link, navigate } from "../router";
 import { useSession } from "../session";
 import { Field, FormError } from "../ui";
@@ -10,34 +11,25 @@ const FIELDS = ["display_name", "email", "password"];
 
 export function RegisterPage() {
   const { signIn } = useSession();
-  const [problem, setProblem] = useState<Problem | null>(null);
-  const [busy, setBusy] = useState(false);
-  const errors = fieldErrors(problem);
-
-  async function submit(e: FormEvent<HTMLFormElement>) {
-    e.preventDefault();
-    const form = new FormData(e.currentTarget);
+  const register = useAction(async (form: FormData) => {
     const body = {
       display_name: String(form.get("display_name")),
       email: String(form.get("email")),
       password: String(form.get("password")),
     };
-    setBusy(true);
-    setProblem(null);
-    try {
-      await call(
-        api.POST("/v1/auth/register", { body, params: { header: idempotency() } }),
-      );
-      const out = await call(
-        api.POST("/v1/auth/login", { body: { email: body.email, password: body.password } }),
-      );
-      await signIn(out.token);
-      navigate(afterSignIn(), null, true);
-    } catch (p) {
-      setProblem(p as Problem);
-    } finally {
-      setBusy(false);
-    }
+    await call(api.POST("/v1/auth/register", { body, params: { header: idempotency() } }));
+    const out = await call(
+      api.POST("/v1/auth/login", { body: { email: body.email, password: body.password } }),
+    );
+    await signIn(out.token);
+    navigate(afterSignIn(), null, true);
+  });
+  const { busy, problem } = register;
+  const errors = fieldErrors(problem);
+
+  function submit(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    void register.run(new FormData(e.currentTarget));
   }
 
   return (

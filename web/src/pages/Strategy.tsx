@@ -1,9 +1,9 @@
 // One strategy: its versions newest first, the latest spec shown readably, the difference between
 // two chosen versions, and (with strategies:update) a form that publishes a new version.
 import { type FormEvent, useState } from "react";
-import { api, call, idempotency, type Problem } from "../api/client";
+import { api, call, idempotency } from "../api/client";
 import { When } from "../bots";
-import { useResource } from "../data";
+import { useAction, useResource } from "../data";
 import { Link } from "../router";
 import { DiffView, diffSpecs, type Spec, SpecView } from "../strategy";
 import { Empty, ErrorView, FormError, Loading, Select } from "../ui";
@@ -147,9 +147,22 @@ function NewVersion(props: {
   latest: Spec;
   published: () => void;
 }) {
-  const [problem, setProblem] = useState<Problem | null>(null);
   const [parseError, setParseError] = useState<string | null>(null);
   const [done, setDone] = useState<number | null>(null);
+  const publish = useAction(async (spec: Spec, note: string) => {
+    const out = await call(
+      api.POST("/v1/workspaces/{workspace_id}/strategies/{strategy_id}/versions", {
+        params: {
+          path: { workspace_id: props.workspaceId, strategy_id: props.strategyId },
+          header: idempotency(),
+        },
+        body: { spec, note },
+      }),
+    );
+    setDone(out.version);
+    props.published();
+  });
+  const { busy, problem } = publish;
   // Every problem with the spec beside it, each naming its place ("timeframe", "components").
   const specErrors = (problem?.errors ?? []).filter((e) => e.field?.startsWith("spec"));
   const specError =
@@ -160,34 +173,21 @@ function NewVersion(props: {
           .join("; ")
       : undefined);
 
-  async function submit(e: FormEvent<HTMLFormElement>) {
+  function submit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
     const form = new FormData(e.currentTarget);
-    setProblem(null);
+    publish.clear();
     setParseError(null);
     setDone(null);
     let spec: Spec;
     try {
       spec = JSON.parse(String(form.get("spec"))) as Spec;
     } catch (err) {
+      // Said beside the field in the browser: nothing is sent.
       setParseError(`This is not valid JSON: ${(err as Error).message}`);
       return;
     }
-    try {
-      const out = await call(
-        api.POST("/v1/workspaces/{workspace_id}/strategies/{strategy_id}/versions", {
-          params: {
-            path: { workspace_id: props.workspaceId, strategy_id: props.strategyId },
-            header: idempotency(),
-          },
-          body: { spec, note: String(form.get("note") ?? "") },
-        }),
-      );
-      setDone(out.version);
-      props.published();
-    } catch (p) {
-      setProblem(p as Problem);
-    }
+    void publish.run(spec, String(form.get("note") ?? ""));
   }
   return (
     <section aria-labelledby="new-version-title">
@@ -215,7 +215,9 @@ function NewVersion(props: {
           <input id="spec-note" name="note" />
         </div>
         <FormError problem={problem} fields={["note", ...specErrors.map((e) => e.field ?? "")]} />
-        <button type="submit">Publish version</button>
+        <button type="submit" disabled={busy}>
+          {busy ? "Publishing…" : "Publish version"}
+        </button>
       </form>
       {done !== null && (
         <p className="notice" role="status">

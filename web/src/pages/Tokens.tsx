@@ -1,8 +1,8 @@
 // Your personal access tokens in one workspace: each carries some of your permissions there, for
 // programs (the CLI, scripts). The secret is shown once, when it is made.
 import { type FormEvent, useState } from "react";
-import { api, call, idempotency, type Problem, type Schemas } from "../api/client";
-import { useResource } from "../data";
+import { api, call, idempotency, type Schemas } from "../api/client";
+import { useAction, useResource } from "../data";
 import { Empty, ErrorView, Field, FormError, Loading } from "../ui";
 import { fieldErrors, inWords } from "../words";
 
@@ -36,20 +36,16 @@ function Tokens({ workspaceId, permissions }: { workspaceId: string; permissions
     () => call(api.GET("/v1/workspaces/{workspace_id}/tokens", path(workspaceId))),
     [workspaceId],
   );
-  const [problem, setProblem] = useState<Problem | null>(null);
-  async function revoke(token_id: string) {
-    setProblem(null);
-    try {
-      await call(
-        api.DELETE("/v1/workspaces/{workspace_id}/tokens/{token_id}", {
-          params: { path: { workspace_id: workspaceId, token_id }, header: idempotency() },
-        }),
-      );
-      tokens.reload();
-    } catch (p) {
-      setProblem(p as Problem);
-    }
-  }
+  const revoking = useAction(async (token_id: string) => {
+    await call(
+      api.DELETE("/v1/workspaces/{workspace_id}/tokens/{token_id}", {
+        params: { path: { workspace_id: workspaceId, token_id }, header: idempotency() },
+      }),
+    );
+    tokens.reload();
+  });
+  const problem = revoking.problem;
+  const revoke = revoking.run;
   return (
     <>
       <section aria-labelledby="tokens-title">
@@ -104,13 +100,8 @@ function Tokens({ workspaceId, permissions }: { workspaceId: string; permissions
 }
 
 function IssueForm(props: { workspaceId: string; permissions: string[]; issued: () => void }) {
-  const [problem, setProblem] = useState<Problem | null>(null);
   const [created, setCreated] = useState<Schemas["TokenCreatedOut"] | null>(null);
-  const errors = fieldErrors(problem);
-
-  async function submit(e: FormEvent<HTMLFormElement>) {
-    e.preventDefault();
-    const element = e.currentTarget;
+  const issue = useAction(async (element: HTMLFormElement) => {
     const form = new FormData(element);
     const days = String(form.get("expires_in_days") ?? "").trim();
     const body = {
@@ -118,21 +109,23 @@ function IssueForm(props: { workspaceId: string; permissions: string[]; issued: 
       permissions: form.getAll("permissions").map(String),
       ...(days ? { expires_in_days: Number(days) } : {}),
     };
-    setProblem(null);
     setCreated(null);
-    try {
-      const out = await call(
-        api.POST("/v1/workspaces/{workspace_id}/tokens", {
-          params: { path: { workspace_id: props.workspaceId }, header: idempotency() },
-          body,
-        }),
-      );
-      setCreated(out);
-      element.reset();
-      props.issued();
-    } catch (p) {
-      setProblem(p as Problem);
-    }
+    const out = await call(
+      api.POST("/v1/workspaces/{workspace_id}/tokens", {
+        params: { path: { workspace_id: props.workspaceId }, header: idempotency() },
+        body,
+      }),
+    );
+    setCreated(out);
+    element.reset();
+    props.issued();
+  });
+  const { busy, problem } = issue;
+  const errors = fieldErrors(problem);
+
+  function submit(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    void issue.run(e.currentTarget);
   }
   return (
     <section aria-labelledby="issue-title">
@@ -162,7 +155,9 @@ function IssueForm(props: { workspaceId: string; permissions: string[]; issued: 
           error={errors.expires_in_days}
         />
         <FormError problem={problem} fields={["name", "permissions", "expires_in_days"]} />
-        <button type="submit">Create token</button>
+        <button type="submit" disabled={busy}>
+          {busy ? "Creating…" : "Create token"}
+        </button>
       </form>
       {created && (
         <div className="notice" role="status">

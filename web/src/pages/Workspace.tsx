@@ -1,8 +1,8 @@
 // A workspace's overview: its name, kind, your role, its risk defaults (editable with
 // workspace:update), and what your role lets you do.
 import { type FormEvent, useState } from "react";
-import { api, call, idempotency, type Problem, type Schemas } from "../api/client";
-import { useResource } from "../data";
+import { api, call, idempotency, type Schemas } from "../api/client";
+import { useAction, useResource } from "../data";
 import { Link } from "../router";
 import { useSession } from "../session";
 import { ErrorView, Field, FormError, Loading } from "../ui";
@@ -84,41 +84,38 @@ export function WorkspacePage({ workspaceId }: { workspaceId: string }) {
 
 function SettingsForm({ workspace, saved }: { workspace: Schemas["WorkspaceOut"]; saved: () => void }) {
   const { refresh } = useSession();
-  const [problem, setProblem] = useState<Problem | null>(null);
   const [done, setDone] = useState(false);
-  const errors = fieldErrors(problem);
   const params = { path: { workspace_id: workspace.workspace_id }, header: idempotency() };
-
-  async function submit(e: FormEvent<HTMLFormElement>) {
-    e.preventDefault();
-    const form = new FormData(e.currentTarget);
+  const save = useAction(async (form: FormData) => {
     const text = (name: string) => String(form.get(name) ?? "").trim();
     const risk: Record<string, string | number> = {};
     for (const [key] of RISK) {
       const value = text(key);
       if (value) risk[key] = key === "max_open_orders" && /^\d+$/.test(value) ? Number(value) : value;
     }
-    setProblem(null);
     setDone(false);
-    try {
-      if (text("name") !== workspace.name) {
-        await call(api.PATCH("/v1/workspaces/{workspace_id}", { params, body: { name: text("name") } }));
-        await refresh();
-      }
-      await call(
-        api.PUT("/v1/workspaces/{workspace_id}/settings", {
-          params: { ...params, header: idempotency() },
-          body: {
-            risk: risk as Schemas["RiskIn"],
-            billing_contact: text("billing_contact") || null,
-          },
-        }),
-      );
-      setDone(true);
-      saved();
-    } catch (p) {
-      setProblem(p as Problem);
+    if (text("name") !== workspace.name) {
+      await call(api.PATCH("/v1/workspaces/{workspace_id}", { params, body: { name: text("name") } }));
+      await refresh();
     }
+    await call(
+      api.PUT("/v1/workspaces/{workspace_id}/settings", {
+        params: { ...params, header: idempotency() },
+        body: {
+          risk: risk as Schemas["RiskIn"],
+          billing_contact: text("billing_contact") || null,
+        },
+      }),
+    );
+    setDone(true);
+    saved();
+  });
+  const { busy, problem } = save;
+  const errors = fieldErrors(problem);
+
+  function submit(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    void save.run(new FormData(e.currentTarget));
   }
   return (
     <section aria-labelledby="settings-title">
@@ -147,7 +144,9 @@ function SettingsForm({ workspace, saved }: { workspace: Schemas["WorkspaceOut"]
           problem={problem}
           fields={["name", "billing_contact", ...RISK.map(([key]) => `risk.${key}`)]}
         />
-        <button type="submit">Save settings</button>
+        <button type="submit" disabled={busy}>
+          {busy ? "Saving…" : "Save settings"}
+        </button>
       </form>
       {done && (
         <p className="notice" role="status">
