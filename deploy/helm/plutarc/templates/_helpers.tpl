@@ -40,12 +40,14 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- .Values.image.tag | default .Chart.AppVersion -}}
 {{- end -}}
 
-{{/* <registry>/<prefix>/<service>:<tag>. Expects (dict "root" $ "name" <service>). */}}
+{{/* <registry>/<prefix>/<service>:<tag>, the tag the service's own imageTag or else image.tag or else
+the appVersion. Expects (dict "root" $ "name" <service>). */}}
 {{- define "plutarc.image" -}}
 {{- $img := .root.Values.image -}}
 {{- $repo := printf "%s/%s" $img.repositoryPrefix .name -}}
 {{- if $img.registry -}}{{- $repo = printf "%s/%s" (trimSuffix "/" $img.registry) $repo -}}{{- end -}}
-{{- printf "%s:%s" $repo (include "plutarc.tag" .root) -}}
+{{- $own := (index .root.Values.services .name).imageTag | default "" -}}
+{{- printf "%s:%s" $repo ($own | default (include "plutarc.tag" .root)) -}}
 {{- end -}}
 
 {{- define "plutarc.serviceAccountName" -}}
