@@ -27,6 +27,7 @@ ENVELOPE_FIELDS = (
     "correlation_id",
     "causation_id",
     "payload",
+    "readable_as",
 )
 COMMAND_FIELDS = (
     "command_id",

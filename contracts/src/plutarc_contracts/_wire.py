@@ -27,7 +27,14 @@ BytesLike = bytes | bytearray | memoryview
 """What the decoders accept: Kafka clients hand out bytes, buffers are decoded without copying."""
 
 
-class WireEnvelope(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
+class WireEnvelope(
+    msgspec.Struct,
+    frozen=True,
+    kw_only=True,
+    forbid_unknown_fields=True,
+    omit_defaults=True,
+    gc=False,
+):
     event_id: str
     type: str
     schema_version: int
@@ -40,6 +47,7 @@ class WireEnvelope(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     correlation_id: str
     causation_id: str | None
     payload: msgspec.Raw
+    readable_as: int | None = None
 
 
 class WireCommandEnvelope(
@@ -130,3 +138,17 @@ def to_utc(at: datetime, field: str) -> datetime:
         return at.astimezone(UTC)
     except OverflowError as exc:  # 0001-01-01T00:00+01:00 has no UTC equivalent
         raise ContractError(INVALID, f"`{field}` is out of range in UTC", path=field) from exc
+
+
+def read_as_older(name: str, cls: type[msgspec.Struct], raw: msgspec.Raw | BytesLike) -> Any:
+    """A payload of a newer version read as `cls`, an older one it was declared readable as: the
+    fields `cls` does not know are dropped, every field it knows is decoded as strictly as ever."""
+    try:
+        data = msgspec.json.decode(raw)
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        raise from_msgspec(exc, prefix="payload", context=f"`{name}`: ") from exc
+    if not isinstance(data, dict):
+        raise ContractError(INVALID, f"`{name}`: the payload is not an object")
+    known = set(cls.__struct_encode_fields__)
+    kept = {k: v for k, v in data.items() if k in known}
+    return msgspec.json.encode(kept)

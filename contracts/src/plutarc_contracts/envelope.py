@@ -30,13 +30,19 @@ class Payload(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     """
 
 
-class Envelope(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+class Envelope(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
     """An event as it travels on ``<context>.events.v<major>``.
 
     ``stream_id`` is the aggregate id and the Kafka key, so ordering holds per aggregate;
     ``stream_position`` is the event's position in that aggregate's stream. ``actor`` is a user, a
     token, or ``system:<service>``. ``payload`` is the registered Struct for (``type``,
     ``schema_version``); decoding always yields the current version.
+
+    ``readable_as`` is written by the registry, never by hand: for a version its type declares
+    readable as an older one (fields added only), the older number, so that a consumer that knows
+    no later version reads it as that one instead of dead-lettering it (docs/contracts.md, "A new
+    version old consumers can read"). Absent (and omitted on the wire) otherwise, so every other
+    event's bytes are what they were.
     """
 
     event_id: str
@@ -51,6 +57,7 @@ class Envelope(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     correlation_id: str
     causation_id: str | None
     payload: Any
+    readable_as: int | None = None
 
 
 class CommandEnvelope(msgspec.Struct, frozen=True, kw_only=True, gc=False):

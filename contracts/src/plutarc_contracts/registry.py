@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -62,6 +62,9 @@ class MessageType:
     decoders: tuple[msgspec.json.Decoder[Any], ...]
     secret_fields: frozenset[str] = frozenset()
     """Payload fields (of the current version) never to be shown or exported, e.g. hashes."""
+    readable_as: Mapping[int, int] = field(default_factory=lambda: MappingProxyType({}))
+    """Version -> the older version a reader that knows no later one may read it as (it only adds
+    fields): written into the envelope, so that the consumers of a type need not be upgraded first."""
 
     @property
     def current(self) -> int:
@@ -96,6 +99,7 @@ class Registry:
         context: str | None = None,
         *,
         secret_fields: Iterable[str] = (),
+        readable_as: Mapping[int, int] | None = None,
     ) -> None:
         """Register an event type (past tense: ``identity.member_invited``).
 
@@ -103,8 +107,13 @@ class Registry:
         exactly one entry for each of 1..N-1. ``context`` may be given to check the name's prefix,
         or to qualify a bare name (``"member_invited"`` with ``context="identity"``).
         ``secret_fields`` names fields of the current version that audit entries redact.
+        ``readable_as`` maps a version to an older one that it only adds fields to (each of the
+        older one's fields kept, same name and type): a consumer that knows only the older one
+        reads it as that one, the added fields dropped, instead of dead-lettering it.
         """
-        self._register("event", name, versions, upcasters, context, frozenset(secret_fields))
+        self._register(
+            "event", name, versions, upcasters, context, frozenset(secret_fields), readable_as
+        )
 
     def register_command(
         self,
@@ -172,6 +181,7 @@ class Registry:
         upcasters: Mapping[int, Upcaster] | None,
         context: str | None,
         secret_fields: frozenset[str] = frozenset(),
+        readable_as: Mapping[int, int] | None = None,
     ) -> None:
         if self._frozen:
             raise RegistrationError(
@@ -218,6 +228,9 @@ class Registry:
             raise RegistrationError(
                 f"`{name}`: secret field `{unknown[0]}` is not a field of its current version"
             )
+        compatible = dict(readable_as or {})
+        for newer, older in compatible.items():
+            _check_readable_as(name, versions, newer, older)
         self._add(
             MessageType(
                 name=name,
@@ -227,6 +240,7 @@ class Registry:
                 upcasters=MappingProxyType(ups),
                 decoders=tuple(decoders),
                 secret_fields=secret_fields,
+                readable_as=MappingProxyType(compatible),
             )
         )
 
@@ -313,14 +327,17 @@ class Registry:
             raise ContractError(INVALID, f"expected an Envelope, got {type(env).__name__}")
         self._check_payload("event", env.type, env.schema_version, env.payload)
         at = _wire.as_utc(env.occurred_at, "occurred_at")
-        if at is not env.occurred_at:
-            env = msgspec.structs.replace(env, occurred_at=at)
+        older = self._types[env.type].readable_as.get(env.schema_version)
+        if at is not env.occurred_at or older != env.readable_as:
+            env = msgspec.structs.replace(env, occurred_at=at, readable_as=older)
         return _wire.encode(env)
 
     def decode_event(self, data: BytesLike) -> Envelope:
         """Decode and upcast an event; any problem is a ContractError, never anything else."""
         wire = _wire.decode_envelope(_wire.EVENT_DECODER, data)
-        payload = self._decode_payload("event", wire.type, wire.schema_version, wire.payload)
+        payload = self._decode_payload(
+            "event", wire.type, wire.schema_version, wire.payload, wire.readable_as
+        )
         return Envelope(
             event_id=wire.event_id,
             type=wire.type,
@@ -383,13 +400,24 @@ class Registry:
             raise ContractError(UNKNOWN_TYPE, f"`{name}` is not {_a(kind)}")
 
     def _decode_payload(
-        self, kind: Kind, name: str, version: int, raw: msgspec.Raw | BytesLike
+        self,
+        kind: Kind,
+        name: str,
+        version: int,
+        raw: msgspec.Raw | BytesLike,
+        readable_as: int | None = None,
     ) -> msgspec.Struct:
         mt = self._types.get(name)
         if mt is None:
             raise ContractError(UNKNOWN_TYPE, f"unknown {kind} type {_show(name)}")
         if mt.kind != kind:
             raise ContractError(UNKNOWN_TYPE, f"`{name}` is {_a(mt.kind)}, not {_a(kind)}")
+        if version > mt.current and readable_as is not None and 1 <= readable_as <= mt.current:
+            # a newer version than this reader knows, that its producer declared readable as one
+            # it does know: read as that one (the added fields dropped), then lifted as usual
+            older = mt.versions[readable_as]
+            raw = _wire.read_as_older(name, older, raw)
+            version = readable_as
         if not 1 <= version <= mt.current:
             raise ContractError(UNKNOWN_VERSION, _unknown_version(mt, version))
         try:
@@ -407,7 +435,28 @@ def _same_definition(a: MessageType, b: MessageType) -> bool:
         and dict(a.versions) == dict(b.versions)
         and dict(a.upcasters) == dict(b.upcasters)
         and a.secret_fields == b.secret_fields
+        and dict(a.readable_as) == dict(b.readable_as)
     )
+
+
+def _check_readable_as(
+    name: str, versions: Mapping[int, type[msgspec.Struct]], newer: int, older: int
+) -> None:
+    """A version may be read as an older one only if it keeps every field of it, as it was."""
+    if not (isinstance(newer, int) and isinstance(older, int) and 1 <= older < newer):
+        raise RegistrationError(
+            f"`{name}`: readable_as {{{newer}: {older}}} must name an older version for a newer one"
+        )
+    if newer not in versions:
+        raise RegistrationError(f"`{name}`: readable_as names v{newer}, which is not registered")
+    new_hints = msgspec.structs.fields(versions[newer])
+    by_name = {f.encode_name: f.type for f in new_hints}
+    for f in msgspec.structs.fields(versions[older]):
+        if by_name.get(f.encode_name, object()) != f.type:
+            raise RegistrationError(
+                f"`{name}`: v{newer} cannot be read as v{older}: it does not keep v{older}'s "
+                f"field `{f.encode_name}` as it was"
+            )
 
 
 def _a(kind: Kind) -> str:
