@@ -4,16 +4,22 @@ the few API calls a journey needs to set the scene."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import httpx
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from .conftest import fresh_identity_topics
+from .live import LivePlatform
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -47,6 +53,29 @@ def build_dashboard() -> Path:
     """The dashboard as `make web` builds it (nothing to do when its inputs are unchanged)."""
     subprocess.run(["make", "-s", "web"], cwd=ROOT, check=True)
     return ROOT / "web" / "dist"
+
+
+@contextmanager
+def dashboard_platform(kafka_bootstrap: str, data_dir: Path) -> Iterator[LivePlatform]:
+    """The platform serving a fresh build of the dashboard, on fresh identity topics."""
+    dist = build_dashboard()
+    asyncio.run(fresh_identity_topics(kafka_bootstrap))
+    platform = LivePlatform(kafka_bootstrap, data_dir, web_dir=dist).start()
+    try:
+        yield platform
+    finally:
+        platform.stop()
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium under Playwright, with the flags this machine needs."""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def accessibility_violations(page: Page) -> list[dict[str, Any]]:

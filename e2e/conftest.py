@@ -18,12 +18,10 @@ import uvicorn
 from aiokafka.admin import AIOKafkaAdminClient
 from plutarc_access import engine_for
 from plutarc_api.app import create_app
-from plutarc_api.commands import produce
 from plutarc_api.main import ApiServer, proxy_options
 from plutarc_api.runtime import ApiRuntime
 from plutarc_api.settings import ApiSettings
 from plutarc_bots.bootstrap import build as build_bots
-from plutarc_contracts import support as s
 from plutarc_contracts import topics_of
 from plutarc_exchange.api.models import sealing_key
 from plutarc_identity.bootstrap import build
@@ -35,7 +33,7 @@ from plutarc_testkit.waiting import until
 from sqlalchemy import select
 
 from .exchange_gateway import gateway_spec
-from .live import listening_socket
+from .live import listening_socket, send_grant_operator
 
 FAST_GROUPS = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 500}
 
@@ -100,18 +98,7 @@ class Platform:
         return user
 
     async def grant_operator(self, user_id: str) -> None:
-        assert self.api.producer is not None
-        command_id = str(uuid4())
-        await produce(
-            self.api.producer,
-            self.api.registry,
-            s.GrantOperator(user_id=user_id),
-            actor="system:cli",
-            command_id=command_id,
-            workspace_id=None,
-            key=user_id,
-            correlation_id=command_id,
-        )
+        await send_grant_operator(self.api, user_id)
         await until(lambda: self.api.is_operator(user_id), what=f"{user_id} an operator")
 
 

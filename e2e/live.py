@@ -33,6 +33,22 @@ from sqlalchemy import select
 from .exchange_gateway import gateway_spec
 
 
+async def send_grant_operator(api: ApiRuntime, user_id: str) -> None:
+    """What `plutarc support operators grant` sends: `support.grant_operator` as `system:cli`."""
+    assert api.producer is not None
+    command_id = str(uuid4())
+    await produce(
+        api.producer,
+        api.registry,
+        s.GrantOperator(user_id=user_id),
+        actor="system:cli",
+        command_id=command_id,
+        workspace_id=None,
+        key=user_id,
+        correlation_id=command_id,
+    )
+
+
 class _QuietServer(ApiServer):
     @contextlib.contextmanager
     def capture_signals(self):  # type: ignore[no-untyped-def]
@@ -141,21 +157,9 @@ class LivePlatform:
         """Make the user a support operator, as `plutarc support operators grant` does
         (`system:cli` on support's commands topic), once the API's operators read model shows it."""
 
-        async def grant() -> None:
-            assert self.api.producer is not None
-            command_id = str(uuid4())
-            await produce(
-                self.api.producer,
-                self.api.registry,
-                s.GrantOperator(user_id=user_id),
-                actor="system:cli",
-                command_id=command_id,
-                workspace_id=None,
-                key=user_id,
-                correlation_id=command_id,
-            )
-
-        asyncio.run_coroutine_threadsafe(grant(), self._loop).result(30)
+        asyncio.run_coroutine_threadsafe(send_grant_operator(self.api, user_id), self._loop).result(
+            30
+        )
         wait_until(
             lambda: asyncio.run_coroutine_threadsafe(
                 self.api.is_operator(user_id), self._loop

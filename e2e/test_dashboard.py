@@ -8,28 +8,25 @@ every page, a screenshot of each kept in var/test-artifacts/dashboard/."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from uuid import uuid4
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from .browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     PASSWORD,
     STRATEGY,
     Scene,
-    build_dashboard,
     check_page,
+    chromium,
+    dashboard_platform,
     log_in,
     make_bot,
     need_chromium,
 )
-from .conftest import fresh_identity_topics
 from .live import LivePlatform
 
 need_chromium()
@@ -40,25 +37,16 @@ WS_URL = re.compile(r"/w/([0-9a-f-]+)$")
 
 @pytest.fixture(scope="module")
 def live(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LivePlatform]:
-    dist = build_dashboard()
-    asyncio.run(fresh_identity_topics(kafka_bootstrap))
-    platform = LivePlatform(
-        kafka_bootstrap, Path(tmp_path_factory.mktemp("dashboard")), web_dir=dist
-    ).start()
-    try:
+    with dashboard_platform(
+        kafka_bootstrap, Path(tmp_path_factory.mktemp("dashboard"))
+    ) as platform:
         yield platform
-    finally:
-        platform.stop()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium() as running:
+        yield running
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ API refusing them too. axe-core over every page, a screenshot of each kept."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -18,19 +17,17 @@ from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from .browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     Scene,
-    build_dashboard,
     check_page,
+    chromium,
+    dashboard_platform,
     log_in,
     make_bot,
     need_chromium,
 )
-from .conftest import fresh_identity_topics
 from .live import LivePlatform
 
 need_chromium()
@@ -43,25 +40,16 @@ NOTE = "INTERNAL-7Q: customer runs an old client, do not tell them"
 
 @pytest.fixture(scope="module")
 def live(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LivePlatform]:
-    dist = build_dashboard()
-    asyncio.run(fresh_identity_topics(kafka_bootstrap))
-    platform = LivePlatform(
-        kafka_bootstrap, Path(tmp_path_factory.mktemp("dashboard-support")), web_dir=dist
-    ).start()
-    try:
+    with dashboard_platform(
+        kafka_bootstrap, Path(tmp_path_factory.mktemp("dashboard-support"))
+    ) as platform:
         yield platform
-    finally:
-        platform.stop()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium() as running:
+        yield running
 
 
 def new_context(browser: Browser) -> BrowserContext:
