@@ -123,3 +123,14 @@ def compose_platform(artifacts: Path) -> Iterator[ComposePlatform]:
         raise
     finally:
         platform.down()
+
+
+def user(http: httpx.Client, name: str) -> str:
+    email = f"{name}-{uuid.uuid4().hex[:8]}@example.com"
+    body = {"email": email, "password": "correct horse battery", "display_name": name.title()}
+    r = http.post("/v1/auth/register", json=body)
+    assert r.status_code == 201, r.text
+    r = http.post("/v1/auth/login", json={"email": email, "password": body["password"]})
+    assert r.status_code == 200, r.text
+    token: str = r.json()["token"]
+    return token

@@ -5,17 +5,13 @@ Built by `make images`; run by `make test-deploy` (docs/deployment.md)."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 from plutarc_testkit.waiting import wait_until
 
-from .compose import ROOT, ComposePlatform, compose_platform
+from .compose import ComposePlatform, user
 
-ARTIFACTS = ROOT / "var" / "test-artifacts" / "compose"
 SPEC = {
     "timeframe": "1h",
     "components": [
@@ -23,23 +19,6 @@ SPEC = {
         {"component": "fixed_fraction", "params": {"fraction": 0.02}},
     ],
 }
-
-
-@pytest.fixture(scope="module")
-def platform() -> Iterator[ComposePlatform]:
-    with compose_platform(ARTIFACTS / uuid.uuid4().hex[:8]) as running:
-        yield running
-
-
-def user(http: httpx.Client, name: str) -> str:
-    email = f"{name}-{uuid.uuid4().hex[:8]}@example.com"
-    body = {"email": email, "password": "correct horse battery", "display_name": name.title()}
-    r = http.post("/v1/auth/register", json=body)
-    assert r.status_code == 201, r.text
-    r = http.post("/v1/auth/login", json={"email": email, "password": body["password"]})
-    assert r.status_code == 200, r.text
-    token: str = r.json()["token"]
-    return token
 
 
 def test_every_container_runs_as_its_own_non_root_user(platform: ComposePlatform) -> None:
