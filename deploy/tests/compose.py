@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 from plutarc_testkit.waiting import wait_until
@@ -134,3 +135,44 @@ def user(http: httpx.Client, name: str) -> str:
     assert r.status_code == 200, r.text
     token: str = r.json()["token"]
     return token
+
+
+def organisation(http: httpx.Client, name: str) -> str:
+    """A new organisation's path (`/v1/workspaces/<id>`), once the API's read models know it."""
+    r = http.post("/v1/organisations", json={"name": name})
+    assert r.status_code == 201, r.text
+    path = f"/v1/workspaces/{r.json()['workspace_id']}"
+    wait_until(
+        lambda: http.get(path).status_code == 200, timeout=60, interval=0.25, what=f"{name} known"
+    )
+    return path
+
+
+def open_ticket(http: httpx.Client, ws: str, subject: str) -> str:
+    """Open a support ticket and wait until the API lists it."""
+    body = {"subject": subject, "body": "From the deploy tests", "category": "bots"}
+    ticket_id: str = post_when_known(http, f"{ws}/support/tickets", body).json()["ticket_id"]
+
+    def listed() -> bool:
+        tickets = http.get(f"{ws}/support/tickets").json()["tickets"]
+        return any(t["ticket_id"] == ticket_id for t in tickets)
+
+    wait_until(listed, timeout=60, interval=0.5, what=f"ticket {subject!r} in the API's list")
+    return ticket_id
+
+
+def post_when_known(http: httpx.Client, path: str, body: dict[str, Any]) -> httpx.Response:
+    """POST, asked again while a workspace created a moment ago has not reached the service that
+    answers (`workspace.not_found`: nothing was done). Any other answer but 201 fails the test."""
+    answer: list[httpx.Response] = []
+
+    def done() -> bool:
+        r = http.post(path, json=body)
+        if r.status_code == 404 and r.json().get("code") == "workspace.not_found":
+            return False
+        assert r.status_code == 201, r.text
+        answer.append(r)
+        return True
+
+    wait_until(done, timeout=60, interval=0.5, what=f"POST {path} answered")
+    return answer[0]

@@ -9,34 +9,44 @@ import sys
 
 import msgspec
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from plutarc_contracts import default_registry
+from plutarc_contracts import Registry, default_registry
+
+
+def print_event(registry: Registry, value: bytes) -> None:
+    written = json.loads(value)["schema_version"]
+    env = registry.decode_event(value)
+    line = {
+        "type": env.type,
+        "written": written,
+        "read_as": env.schema_version,
+        "payload": msgspec.to_builtins(env.payload),
+    }
+    print(json.dumps(line), flush=True)
 
 
 async def main(topic: str) -> None:
     registry = default_registry()
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=os.environ["PLUTARC_KAFKA_BOOTSTRAP"], enable_auto_commit=False
+        topic,
+        bootstrap_servers=os.environ["PLUTARC_KAFKA_BOOTSTRAP"],
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",  # no group, no committed offset: from offset 0
     )
     await consumer.start()
     try:
-        await consumer.topics()  # fetches the cluster's metadata
-        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        consumer.assign(parts)
-        await consumer.seek_to_beginning(*parts)
-        ends = await consumer.end_offsets(parts)
-        while any(await consumer.position(tp) < end for tp, end in ends.items()):
+        ends: dict[TopicPartition, int] = {}
+        for _ in range(120):  # at most about two minutes
             batch = await consumer.getmany(timeout_ms=1000)
             for records in batch.values():
                 for record in records:
-                    written = json.loads(record.value)["schema_version"]
-                    env = registry.decode_event(record.value)
-                    line = {
-                        "type": env.type,
-                        "written": written,
-                        "read_as": env.schema_version,
-                        "payload": msgspec.to_builtins(env.payload),
-                    }
-                    print(json.dumps(line), flush=True)
+                    print_event(registry, record.value)
+            parts = consumer.assignment()
+            if parts and not ends:
+                ends = await consumer.end_offsets(list(parts))
+            positions = {tp: await consumer.position(tp) for tp in ends}
+            if ends and all(positions[tp] >= end for tp, end in ends.items()):
+                return
+        raise SystemExit(f"{topic} was not read to its end")
     finally:
         await consumer.stop()
 

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from plutarc_testkit.waiting import wait_until
 
-from .compose import ComposePlatform, user
+from .compose import ComposePlatform, open_ticket, organisation, post_when_known, user
 
 SPEC = {
     "timeframe": "1h",
@@ -37,29 +37,17 @@ def test_a_trial_journey_over_http(platform: ComposePlatform) -> None:
         token = user(anonymous, "trial")
     auth = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=platform.base_url, timeout=30, headers=auth) as http:
-        r = http.post("/v1/organisations", json={"name": "Trial desk"})
-        assert r.status_code == 201, r.text
-        ws = f"/v1/workspaces/{r.json()['workspace_id']}"
+        ws = organisation(http, "Trial desk")
 
-        ticket = {"subject": "Trying it out", "body": "Where do fills show?", "category": "bots"}
-        r = http.post(f"{ws}/support/tickets", json=ticket)
-        assert r.status_code in (201, 202), r.text
-        wait_until(
-            lambda: http.get(f"{ws}/support/tickets").json().get("tickets"),
-            timeout=60,
-            interval=0.5,
-            what="the ticket in the workspace's list",
-        )
+        open_ticket(http, ws, "Where do fills show?")
 
-        r = http.post(f"{ws}/strategies", json={"name": "Trend", "spec": SPEC})
-        assert r.status_code == 201, r.text
+        r = post_when_known(http, f"{ws}/strategies", {"name": "Trend", "spec": SPEC})
         config = {
             "name": "Paper BTC",
             "strategy": {"strategy_id": r.json()["strategy_id"], "version": 1},
             "market": {"venue": "binance", "symbol": "BTC/USDT"},
         }
-        r = http.post(f"{ws}/bots", json={"config": config})
-        assert r.status_code == 201, r.text
+        r = post_when_known(http, f"{ws}/bots", {"config": config})
         bot = f"{ws}/bots/{r.json()['bot_id']}"
         assert r.json()["mode"] == "paper"
         r = http.post(f"{bot}/start")

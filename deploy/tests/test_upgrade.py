@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 from plutarc_testkit.waiting import wait_until
 
-from .compose import ROOT, ComposePlatform, user
+from .compose import ROOT, ComposePlatform, open_ticket, organisation, user
 
 NEW = "0.1.0-upgrade"
 SUPPORT_CONTRACTS = Path("contracts/src/plutarc_contracts/support.py")
@@ -98,28 +98,12 @@ def running_image(platform: ComposePlatform, service: str) -> str:
     return platform.podman("inspect", "--format", "{{.ImageName}}", name).stdout.strip()
 
 
-def open_ticket(http: httpx.Client, ws: str, subject: str) -> str:
-    body = {"subject": subject, "body": "Upgrade check", "category": "bots"}
-    r = http.post(f"{ws}/support/tickets", json=body)
-    assert r.status_code in (201, 202), r.text
-    ticket_id: str = r.json()["ticket_id"]
-
-    def listed() -> bool:
-        tickets = http.get(f"{ws}/support/tickets").json()["tickets"]
-        return any(t["ticket_id"] == ticket_id for t in tickets)
-
-    wait_until(listed, timeout=60, interval=0.5, what=f"ticket {subject!r} in the API's list")
-    return ticket_id
-
-
 def test_support_upgraded_alone(platform: ComposePlatform) -> None:
     with httpx.Client(base_url=platform.base_url, timeout=30) as anonymous:
         token = user(anonymous, "upgrader")
     auth = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=platform.base_url, timeout=30, headers=auth) as http:
-        r = http.post("/v1/organisations", json={"name": "Upgrade desk"})
-        assert r.status_code == 201, r.text
-        ws = f"/v1/workspaces/{r.json()['workspace_id']}"
+        ws = organisation(http, "Upgrade desk")
         before = open_ticket(http, ws, "Before the upgrade")
 
         build_new_support()
