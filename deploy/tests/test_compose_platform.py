@@ -21,7 +21,7 @@ SPEC = {
 }
 
 
-def test_every_container_runs_as_its_own_non_root_user(platform: ComposePlatform) -> None:
+def test_every_container_is_non_root_read_only_and_healthy(platform: ComposePlatform) -> None:
     names = platform.podman("ps", "--filter", f"name={platform.project}_", "--format", "{{.Names}}")
     assert len(names.stdout.split()) == 11, names.stdout
     for name in names.stdout.split():
@@ -29,6 +29,9 @@ def test_every_container_runs_as_its_own_non_root_user(platform: ComposePlatform
         assert uid == "10001", (name, uid)
         ro = platform.podman("inspect", "--format", "{{.HostConfig.ReadonlyRootfs}}", name)
         assert ro.stdout.strip() == "true", name
+        if not name.endswith(("_market-data_1", "_candles_1")):  # no ops port, no health check
+            health = platform.podman("healthcheck", "run", name)
+            assert health.returncode == 0, (name, health.stdout, health.stderr)
 
 
 def test_a_trial_journey_over_http(platform: ComposePlatform) -> None:
