@@ -4,6 +4,7 @@ its own project name, its own free ports, its own volumes; everything removed at
 from __future__ import annotations
 
 import os
+import shlex
 import socket
 import subprocess
 import uuid
@@ -23,10 +24,12 @@ SERVICES = ("identity", "support", "bots", "exchange", "compute")
 PORTS = ("KAFKA", "POSTGRES", "OPA", "API", "API_OPS", *(s.upper() for s in SERVICES))
 
 
-def uv() -> str:
-    return subprocess.run(
+def uv() -> list[str]:
+    """The command that runs uv (`uv`, or `python3 -m uv` where uv came from pip)."""
+    out = subprocess.run(
         [str(ROOT / "scripts" / "ensure-uv")], capture_output=True, text=True, check=True
-    ).stdout.strip()
+    ).stdout
+    return shlex.split(out)
 
 
 def containers_conf() -> str:
@@ -64,7 +67,7 @@ class ComposePlatform:
         self._uv = uv()
 
     def compose(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        cmd = [self._uv, "tool", "run", "--quiet", "--from", PODMAN_COMPOSE, "podman-compose"]
+        cmd = [*self._uv, "tool", "run", "--quiet", "--from", PODMAN_COMPOSE, "podman-compose"]
         cmd += ["-p", self.project, "-f", str(COMPOSE_FILE), *args]
         proc = subprocess.run(cmd, env=self.env, capture_output=True, text=True, check=False)
         if check and proc.returncode != 0:
