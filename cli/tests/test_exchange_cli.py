@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from plutarc_testkit.waiting import until
 
 _ROOT = Path(__file__).resolve().parents[2]
 if str(_ROOT) not in sys.path:
@@ -34,21 +33,9 @@ async def terminal(exchange: Exchange, tmp_path: Path, name: str = "owner") -> T
 
 
 async def running_bot(me: Term, **config: object) -> str:
-    spec = me.file("s.json", SPEC)
-    made: list[str] = []
-
-    async def created() -> bool:
-        """A new user's workspace reaches the bots service a moment after the API answers for it:
-        until then the create is refused `workspace.not_found` (nothing made) and asked again."""
-        r = await me("strategies", "create", "Trend", "--file", spec, "--json")
-        if r.exit_code == 1 and "workspace.not_found" in r.stderr:
-            return False
-        assert r.exit_code == 0, r.stderr
-        made.append(json.loads(r.stdout)["strategy_id"])
-        return True
-
-    await until(created, timeout=30, interval=0.2, what="the strategy created")
-    sid = made[0]
+    sid = (await me.json("strategies", "create", "Trend", "--file", me.file("s.json", SPEC)))[
+        "strategy_id"
+    ]
     document = json.dumps({**bot_config(sid), **config})
     bid = str((await me.json("bots", "create", "-f", "-", input=document))["bot_id"])
     await me.ok("bots", "start", bid)

@@ -16,6 +16,8 @@ import pytest
 from plutarc_contracts import CommandEnvelope, Envelope, default_registry
 from plutarc_contracts import identity as c
 from plutarc_contracts import support as s
+from plutarc_contracts.catalogue import topics_of
+from plutarc_contracts.compute import COMPUTE
 from plutarc_runtime.bus import ensure_topics
 from plutarc_runtime.clock import FakeClock
 from plutarc_runtime.service import Service
@@ -58,7 +60,9 @@ async def test_support_runs_on_kafka_with_notes_on_their_private_topic(
     kafka_bootstrap: str, tmp_path: Path, policy: Any
 ) -> None:
     ws, ticket_id = str(uuid4()), str(uuid4())
-    await ensure_topics(kafka_bootstrap, list(c.identity_topics().all()))
+    # The topics of the contexts it follows exist, as on a running platform (alone, the
+    # compute-alerts consumer would wait for its topic, and stop slowly).
+    await ensure_topics(kafka_bootstrap, [*c.identity_topics().all(), *topics_of(COMPUTE).all()])
     await produce(
         kafka_bootstrap,
         "identity.events.v1",

@@ -23,7 +23,7 @@ from aiokafka.structs import ConsumerRecord
 from eventsourcing.persistence import Tracking
 
 from .domain import Aggregate
-from .handling import FlushFirst
+from .handling import CatchUpFirst, FlushFirst
 from .store import EventStore, RecordedEvent
 from .store.working import WorkingSet
 
@@ -38,7 +38,7 @@ class Decided:
     works: list[Work]
     """One per record stored, in order: the records stored are the first `len(works)` given."""
     postponed: BaseException | None = None
-    """Why the record after them was not decided (a transient error, or FlushFirst)."""
+    """Why the record after them was not decided (a transient error, FlushFirst or CatchUpFirst)."""
 
 
 def decide_and_store(
@@ -67,7 +67,7 @@ def decide_and_store(
         for record in records:
             try:
                 work = decide(record)
-            except FlushFirst as exc:
+            except (FlushFirst, CatchUpFirst) as exc:
                 working.abandon_command()
                 postponed = exc
                 break

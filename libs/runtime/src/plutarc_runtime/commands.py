@@ -8,6 +8,7 @@ outcome again, so a retried command gets an identical reply and changes nothing 
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import ClassVar
@@ -27,8 +28,16 @@ from plutarc_contracts import (
 
 from .clock import Clock
 from .consumer import Work
-from .domain import Aggregate, DomainError
-from .handling import Context, FlushFirst, Handlers, Intent, Occurred, Reactions
+from .domain import Aggregate, DomainError, Forbidden, NotFound
+from .handling import (
+    CatchUpFirst,
+    Context,
+    FlushFirst,
+    Handlers,
+    Intent,
+    Occurred,
+    Reactions,
+)
 from .intents import new_intents
 from .metrics import Metrics
 from .store import EventStore, Meta
@@ -37,6 +46,8 @@ from .timers import ReadModels
 log = logging.getLogger(__name__)
 
 COMMAND_NS = uuid5(NAMESPACE_URL, "https://plutarc.dev/ns/command")
+CAUGHT_UP_REMEMBERED = 10_000
+"""Commands refused once and waiting for a catch-up, remembered so the second decision stands."""
 
 
 def outcome_id(command_id: str) -> UUID:
@@ -111,6 +122,10 @@ class CommandProcessor:
         self.reactions = dict(reactions or {})
         self.max_age = max_age
         self.models = models
+        self.catch_up_first = False
+        """Set by a service that follows other contexts' topics (its consumer can catch up): a
+        refusal as not found or forbidden is then decided again once the followers caught up."""
+        self._caught_up: OrderedDict[str, None] = OrderedDict()
 
     def __call__(self, value: bytes) -> Work:
         try:
@@ -157,6 +172,8 @@ class CommandProcessor:
             intents = [*accepted.intents, *self._react(accepted.aggregates, command)]
             streams = new_intents(self.store, intents, now) if intents else []
         except DomainError as exc:
+            if self._first_refusal(command.command_id, exc):
+                raise CatchUpFirst(exc.code) from exc
             rejected = CommandRejected(
                 command_id=command.command_id,
                 command_type=command.type,
@@ -195,6 +212,19 @@ class CommandProcessor:
             stream_position=primary.version if primary else None,
         )
         return self._outcome(command, reply, [*accepted.aggregates, *streams], meta, "accepted")
+
+    def _first_refusal(self, command_id: str, exc: DomainError) -> bool:
+        """True the first time `command_id` is refused for what a follower may not have applied
+        yet (then the consumer catches up and asks again); False the second time: it stands."""
+        if not self.catch_up_first or not isinstance(exc, (NotFound, Forbidden)):
+            return False
+        if command_id in self._caught_up:
+            del self._caught_up[command_id]
+            return False
+        self._caught_up[command_id] = None
+        while len(self._caught_up) > CAUGHT_UP_REMEMBERED:
+            self._caught_up.popitem(last=False)
+        return True
 
     def expected_streams(self, values: Sequence[bytes]) -> list[UUID]:
         """The outcome streams a batch of these commands looks up first (batching.py)."""
@@ -259,7 +289,10 @@ class CommandProcessor:
     def execute_raw(self, value: bytes, *, attempts: int = 5) -> CommandAccepted | CommandRejected:
         """`execute` for an encoded command envelope: decide, store, and return the reply."""
         for attempt in range(attempts):
-            work = self(value)
+            try:
+                work = self(value)
+            except CatchUpFirst:
+                work = self(value)  # in-process callers cannot wait for the followers: it stands
             assert work.meta is not None
             try:
                 self.store.save(*work.aggregates, meta=work.meta, extra=work.extra)

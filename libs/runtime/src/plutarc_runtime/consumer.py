@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -35,7 +35,7 @@ from .batching import decide_and_store
 from .bus import make_consumer
 from .clock import Clock
 from .domain import Aggregate, DomainError
-from .handling import FlushFirst, Occurred, Reactions
+from .handling import CatchUpFirst, FlushFirst, Occurred, Reactions
 from .intents import new_intents
 from .metrics import Metrics
 from .store import EventStore, Meta, RecordedEvent
@@ -151,11 +151,14 @@ class Consumer:
         batch_size: int = 1,
         single_writer: bool = True,
         cache_size: int = 1000,
+        catch_up: Callable[[], Awaitable[object]] | None = None,
         **consumer_overrides: Any,
     ) -> None:
         """`batch_size` > 1 decides up to that many records of a partition into one transaction
         when the processor allows it (`batchable`, see batching.py); `single_writer` keeps the
-        aggregates those batches loaded in memory between them (at most `cache_size`)."""
+        aggregates those batches loaded in memory between them (at most `cache_size`).
+        `catch_up` is awaited when the processor raises `CatchUpFirst` (the service's followers
+        apply what is on their topics), before the record is decided again."""
         # A private topic is read only by the consumers its contract names (default: the catalogue's).
         (catalogue or default_topics()).check_reader(name, topics)
         self.name = name
@@ -169,6 +172,7 @@ class Consumer:
         self.retry_backoff = retry_backoff
         self.transient: tuple[type[Exception], ...] = (PersistenceError, *transient)
         self.consumer_overrides = consumer_overrides
+        self.catch_up = catch_up
         self.commit_interval = commit_interval
         self.positions: dict[TopicPartition, int] = {}
         self._committed: dict[TopicPartition, int] = {}
@@ -292,6 +296,8 @@ class Consumer:
                     )
                     await asyncio.to_thread(self._store, work, tracking)
                     break
+            except CatchUpFirst:
+                await self._catch_up()
             except self.transient as exc:
                 # A dependency is down (the store, a policy server): the message is valid, so it
                 # waits, in order, instead of being dead-lettered.
@@ -343,7 +349,11 @@ class Consumer:
                     self.metrics.consumed.labels(self.name, "retried").inc()
                 await asyncio.sleep(self.retry_backoff)
                 continue
+            if isinstance(decided.postponed, CatchUpFirst):
+                await self._catch_up()  # the record after those stored is decided again next
             if not decided.works:
+                if isinstance(decided.postponed, CatchUpFirst):
+                    continue
                 if isinstance(decided.postponed, self.transient):
                     log.warning(
                         "dependency unavailable, retrying",
@@ -362,6 +372,10 @@ class Consumer:
             for work in decided.works:
                 self._stored(work, started)
             pending = pending[stored:]
+
+    async def _catch_up(self) -> None:
+        if self.catch_up is not None:
+            await self.catch_up()
 
     def _stored(self, work: Work, started: float) -> None:
         if work.on_stored is not None:
@@ -384,8 +398,8 @@ class Consumer:
             return self.processor(record.value or b"")
         except ContractError as exc:
             return self.dead_letter(record, exc.code, str(exc))
-        except FlushFirst:
-            raise  # decided again at the head of the next batch (batching.py)
+        except (FlushFirst, CatchUpFirst):
+            raise  # decided again: at the head of the next batch (batching.py), or after catching up
         except self.transient:
             raise
         except Exception as exc:

@@ -56,6 +56,14 @@ class FlushFirst(Exception):
     saves, so the batch is stored first and the command decided again at the head of the next."""
 
 
+class CatchUpFirst(Exception):
+    """Raised by the command processor when a command is refused for what the service learns from
+    other contexts' topics (a workspace, a member's role, a bot): the write that changes the answer
+    may be on those topics already, not yet applied here (its writer was answered a moment ago).
+    The consumer waits until the service's followers applied everything on their topics at that
+    instant, then decides the command again; that answer stands (read-your-writes across services)."""
+
+
 class Context:
     """What a handler may use: the instant, the store, the resolved actor and ``require``."""
 

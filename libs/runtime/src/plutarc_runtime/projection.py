@@ -124,6 +124,30 @@ class ReplayConsumer:
                 return False
         return True
 
+    async def catch_up(self, timeout: float) -> bool:
+        """Wait until every event on its topics at this instant has been applied here (a write
+        another service answered a moment ago is then seen); False if the deadline passed first."""
+        deadline = time.monotonic() + timeout
+        try:
+            await asyncio.wait_for(self.caught_up.wait(), timeout)
+            kafka, partitions = self._kafka, list(self.offsets)
+            if kafka is None or not partitions:
+                return True
+            ends = await asyncio.wait_for(
+                kafka.end_offsets(partitions), max(0.0, deadline - time.monotonic())
+            )
+            async with self._changed:
+                await asyncio.wait_for(
+                    self._changed.wait_for(
+                        lambda: all(self.offsets.get(tp, 0) >= end for tp, end in ends.items())
+                    ),
+                    max(0.0, deadline - time.monotonic()),
+                )
+        except TimeoutError:
+            log.warning("projection did not catch up in time", extra={"consumer": self.name})
+            return False
+        return True
+
     async def run(self, stop: asyncio.Event) -> None:
         consumer = log_reader(self.bootstrap, f"{self.name}-replay")
         self._kafka = consumer

@@ -52,6 +52,10 @@ from .timers import Timer
 
 log = logging.getLogger(__name__)
 
+CATCH_UP_SECONDS = 5.0
+"""How long a refused command waits for the service's followers to apply their topics' newest
+events before its refusal stands (`handling.CatchUpFirst`)."""
+
 
 @dataclass(frozen=True)
 class Subscription:
@@ -194,6 +198,7 @@ class Service:
         self.probe: AIOKafkaClient | None = None
         self.relay: OutboxRelay | None = None
         self.consumers: list[Consumer] = []
+        self.replays: list[ReplayConsumer] = []
         self.ops: OpsServer | None = None
         self.started = asyncio.Event()
 
@@ -239,6 +244,24 @@ class Service:
             self.route,
             metrics=self.metrics,
         )
+        replays = [
+            ReplayConsumer(
+                name=f"{self.spec.name}.{r.name}",
+                bootstrap=s.kafka_bootstrap,
+                topics=r.topics,
+                registry=self.spec.registry,
+                projections=r.projections,
+            )
+            for r in self.spec.replayed
+        ]
+        self.replays = replays
+
+        async def catch_up() -> None:
+            await asyncio.gather(*(r.catch_up(CATCH_UP_SECONDS) for r in replays))
+
+        # A refusal for what the followers tell (no such workspace, not a member, no such bot) is
+        # decided again once they caught up: the write that changes it may be on its way.
+        self.processor.catch_up_first = bool(replays)
         if self.spec.handlers:
             self.consumers.append(
                 self._consumer(
@@ -248,6 +271,7 @@ class Service:
                     batch_size=s.command_batch,
                     single_writer=s.single_writer,
                     cache_size=s.aggregate_cache,
+                    catch_up=catch_up if replays else None,
                 )
             )
         for sub in self.spec.subscriptions:
@@ -261,16 +285,6 @@ class Service:
                     ),
                 )
             )
-        replays = [
-            ReplayConsumer(
-                name=f"{self.spec.name}.{r.name}",
-                bootstrap=s.kafka_bootstrap,
-                topics=r.topics,
-                registry=self.spec.registry,
-                projections=r.projections,
-            )
-            for r in self.spec.replayed
-        ]
         checks = {"store": self._check_store, "broker": self._check_broker}
         self.ops = OpsServer(
             ops_app(self.spec.name, self.metrics, checks), s.http_host, s.http_port

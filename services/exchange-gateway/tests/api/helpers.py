@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from plutarc_testkit.waiting import until
 
 from e2e.test_role_matrix import SPEC, bot_config
 
@@ -27,18 +26,6 @@ async def paper_bot(http: httpx.AsyncClient, ws: str, **config: Any) -> str:
     )
     r = await http.post(f"{base}/bots/{bot['bot_id']}/start")
     assert r.status_code == 200, r.text
-
-    async def gateway_knows_it() -> bool:
-        """The gateway learns of bots from the bots service's events, a moment after the API:
-        until then its commands answer `exchange.bot_not_found` (and change nothing). Cancelling
-        every order of a bot that has none is a harmless way to ask."""
-        r = await http.delete(f"{base}/bots/{bot['bot_id']}/orders")
-        if r.status_code == 404 and r.json()["code"] == "exchange.bot_not_found":
-            return False
-        assert r.status_code == 200, r.text
-        return True
-
-    await until(gateway_knows_it, timeout=30, what="the gateway knows the new bot")
     return str(bot["bot_id"])
 
 
