@@ -70,6 +70,17 @@ async def test_validation_errors_name_the_field_and_change_nothing(platform) -> 
             cursor = await http.get(f"/v1/workspaces/{ws}/audit", params={"cursor": garbage})
             assert cursor.status_code == 422 and cursor.json()["errors"][0]["field"] == "cursor"
 
+        # A cursor goes on in the order it was issued for; an order is oldest or newest.
+        first = await http.get(f"/v1/workspaces/{ws}/audit", params={"limit": 1})
+        other_order = await http.get(
+            f"/v1/workspaces/{ws}/audit",
+            params={"cursor": first.json()["next_cursor"], "order": "newest"},
+        )
+        assert other_order.status_code == 422, other_order.text
+        assert other_order.json()["errors"][0]["field"] == "cursor"
+        sideways = await http.get(f"/v1/workspaces/{ws}/audit", params={"order": "sideways"})
+        assert sideways.status_code == 422 and sideways.json()["code"] == "request.invalid"
+
         naive = await http.get(
             f"/v1/workspaces/{ws}/audit", params={"since": "2026-01-01T00:00:00"}
         )

@@ -306,6 +306,17 @@ def test_the_audit_log_filtered_by_actor_paged_and_as_of_an_instant(
     expect(page.get_by_text("Mara joined as manager")).to_be_visible()
     expect(page.get_by_text("role: trader → viewer")).to_be_visible()
     check_page(page, "audit-manager")
+    # Newest first by default: Tom's role change (the last thing done) heads the table; oldest
+    # first, the workspace's creation does, and the address keeps the order.
+    expect(page.locator("tbody tr").first).to_contain_text("changed Tom's role")
+    page.get_by_label("Order").select_option(label="Oldest first")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.get_by_role("heading", name="Entries, oldest first")).to_be_visible()
+    expect(page.locator("tbody tr").first).to_contain_text("created the workspace Ledger Desk")
+    assert "order=oldest" in page.url, page.url
+    page.get_by_label("Order").select_option(label="Newest first")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.locator("tbody tr").first).to_contain_text("changed Tom's role")
     at_200_percent(page, "audit-manager-200")
 
     # By actor: Mara's own acceptance only; then Olga's, ten a page.

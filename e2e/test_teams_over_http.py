@@ -71,6 +71,19 @@ async def test_register_organise_invite_accept_switch_change_role_and_audit(plat
         assert actions[:2] == ["identity.workspace_created", "identity.member_joined"]
         assert "identity.invitation_accepted" in actions
 
+        # Newest first, a page at a time: the same entries in the reverse order, no gap, no repeat.
+        newest: list[dict] = []
+        params: dict[str, str | int] = {"limit": 2, "order": "newest"}
+        while True:
+            page = (await http.get(f"/v1/workspaces/{ws}/audit", params=params)).json()
+            newest += page["entries"]
+            if not page["next_cursor"]:
+                break
+            params = {"limit": 2, "order": "newest", "cursor": page["next_cursor"]}
+        oldest = (await http.get(f"/v1/workspaces/{ws}/audit", params={"limit": 500})).json()
+        assert [e["position"] for e in newest] == [e["position"] for e in oldest["entries"]][::-1]
+        assert len(newest) > 2
+
     async with platform.client(bob) as http:
         r = await http.get(f"/v1/workspaces/{ws}/audit")
         assert r.status_code == 200, "a manager reads the audit log"

@@ -77,6 +77,8 @@ class FakeApi:
             query = dict(request.url.params)
             self.audit_queries.append(query)
             log = [e for e in self.log if query.get("action", e["action"]) == e["action"]]
+            if query.get("order") == "newest":
+                log = log[::-1]
             start = int(query.get("cursor", "0"))
             size = min(2, int(query["limit"]))
             rows = log[start : start + size]
@@ -165,6 +167,14 @@ def test_limit_stops_after_that_many(api: FakeApi) -> None:
     assert api.audit_queries[0]["limit"] == "1"
 
 
+def test_newest_first_asks_the_api_for_that_order_and_limit_takes_the_last(api: FakeApi) -> None:
+    r = run("--json", "--newest-first")
+    assert (r.exit_code, positions(r)) == (0, [3, 2, 1])
+    assert all(q["order"] == "newest" for q in api.audit_queries)
+    last = run("--json", "-r", "--limit", "1")
+    assert (last.exit_code, positions(last)) == (0, [3])
+
+
 def test_follow_resumes_after_the_last_entry_each_time_and_ctrl_c_exits_0(api: FakeApi) -> None:
     def first() -> Iterator[bytes]:
         yield b"retry: 2000\n\n"
@@ -233,6 +243,7 @@ def test_losing_access_while_following_ends_with_the_problem(api: FakeApi) -> No
             "error: cli.usage: --since (2026-11-26T00:00:00Z) is after --until",
         ),
         (["--follow", "--until", "2026-11-25T00:00:00Z"], 2, "error: cli.usage: --follow"),
+        (["--follow", "--newest-first"], 2, "error: cli.usage: --follow prints entries"),
         (["--workspace", "nowhere"], 1, "error: cli.workspace_not_found: "),
         (["--limit", "0"], 2, None),
     ],

@@ -265,9 +265,12 @@ class PlutarcClient:
         until: datetime | None = None,
         cursor: str | None = None,
         limit: int = 100,
+        newest_first: bool = False,
     ) -> AuditPage:
-        """One page of the audit log, oldest first; `next_cursor` asks for the next."""
+        """One page of the audit log, oldest (or newest) first; `next_cursor` asks for the next."""
         params: dict[str, Any] = {"limit": limit}
+        if newest_first:
+            params["order"] = "newest"
         for name, value in (("actor", actor), ("action", action), ("cursor", cursor)):
             if value is not None:
                 params[name] = value

@@ -70,6 +70,14 @@ LimitOpt = Annotated[
         help="Print at most this many entries (old and, with --follow, new), then stop.",
     ),
 ]
+NewestOpt = Annotated[
+    bool,
+    typer.Option(
+        "--newest-first",
+        "-r",
+        help="Newest entries first (with --limit: the last N); not with --follow.",
+    ),
+]
 FollowOpt = Annotated[
     bool,
     typer.Option(
@@ -170,10 +178,12 @@ def log(
     until: UntilOpt = None,
     limit: LimitOpt = None,
     follow: FollowOpt = False,
+    newest_first: NewestOpt = False,
     api: ApiOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """A workspace's audit log from the API, oldest first; --follow for new entries as they happen.
+    """A workspace's audit log from the API, oldest first (--newest-first: newest first); --follow
+    for new entries as they happen.
 
     One line per entry (--json: one JSON object per line). Needs audit:read in the workspace."""
     start, end = _instant(since, "--since"), _instant(until, "--until")
@@ -181,6 +191,8 @@ def log(
         _usage(f"--since ({since}) is after --until ({until})")
     if follow and end is not None:
         _usage("--follow prints entries as they happen, so it takes no --until")
+    if follow and newest_first:
+        _usage("--follow prints entries as they happen, oldest first: it takes no --newest-first")
     show = _printer(as_json)
     printed = last = 0
     with _session(api) as ctx:
@@ -195,6 +207,7 @@ def log(
                 until=end,
                 cursor=cursor,
                 limit=PAGE if limit is None else min(PAGE, limit - printed),
+                newest_first=newest_first,
             )
             for entry in page["entries"]:
                 show(entry)

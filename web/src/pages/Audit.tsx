@@ -1,5 +1,5 @@
 // The workspace's audit log (audit:read: managers, admins, owners): who changed what and when,
-// oldest first, a page at a time, filtered by who, what and when; and its members, invitations
+// newest (or oldest) first, a page at a time, filtered by who, what and when; and its members, invitations
 // and API tokens as they were at an instant ("as of"). Anyone else is told why, with no table.
 import { type FormEvent, useEffect, useMemo, useState } from "react";
 import { api, call, type Schemas } from "../api/client";
@@ -9,7 +9,15 @@ import { useAction, usePages, useResource } from "../data";
 import { Empty, ErrorView, Field, FormError, Loading, Pager, Select } from "../ui";
 import { fieldErrors } from "../words";
 
-type Filters = { actor?: string; action?: string; since?: string; until?: string; limit: number };
+type Order = "newest" | "oldest";
+type Filters = {
+  actor?: string;
+  action?: string;
+  since?: string;
+  until?: string;
+  limit: number;
+  order?: Order; // newest first unless "oldest"
+};
 
 /** A datetime-local value (the viewer's zone) as an instant with its zone, or undefined. */
 function instant(value: FormDataEntryValue | null): string | undefined {
@@ -34,6 +42,7 @@ const KEYS = ["actor", "action", "since", "until"] as const;
 function filtersFromAddress(): Filters {
   const q = new URLSearchParams(location.search);
   const f: Filters = { limit: Number(q.get("limit")) || 50 };
+  if (q.get("order") === "oldest") f.order = "oldest";
   for (const k of KEYS) {
     const v = q.get(k);
     if (v) f[k] = v;
@@ -45,6 +54,7 @@ function address(f: Filters): string {
   const q = new URLSearchParams();
   for (const k of KEYS) if (f[k]) q.set(k, f[k]!);
   if (f.limit !== 50) q.set("limit", String(f.limit));
+  if (f.order === "oldest") q.set("order", "oldest");
   const text = q.toString();
   return `${location.pathname}${text ? `?${text}` : ""}`;
 }
@@ -98,6 +108,7 @@ function Audit({ workspaceId }: { workspaceId: string }) {
             path,
             query: {
               limit: filters.limit,
+              order: filters.order ?? "newest",
               ...(filters.actor ? { actor: filters.actor } : {}),
               ...(filters.action ? { action: filters.action } : {}),
               ...(filters.since ? { since: filters.since } : {}),
@@ -121,6 +132,7 @@ function Audit({ workspaceId }: { workspaceId: string }) {
       since: instant(form.get("since")),
       until: instant(form.get("until")),
       limit: Number(form.get("limit") ?? 50),
+      ...(form.get("order") === "oldest" ? { order: "oldest" as const } : {}),
     };
     setFilters(f);
     pages.reset();
@@ -171,6 +183,10 @@ function Audit({ workspaceId }: { workspaceId: string }) {
             defaultValue={localValue(filters.until)}
             error={errors.until}
           />
+          <Select label="Order" name="order" defaultValue={filters.order ?? "newest"} error={errors.order}>
+            <option value="newest">Newest first</option>
+            <option value="oldest">Oldest first</option>
+          </Select>
           <Select label="Entries per page" name="limit" defaultValue={String(filters.limit)} error={errors.limit}>
             {[10, 25, 50, 100, 200].map((n) => (
               <option key={n} value={n}>
@@ -196,7 +212,7 @@ function Audit({ workspaceId }: { workspaceId: string }) {
         </form>
       </section>
       <section aria-labelledby="log-title">
-        <h2 id="log-title">Entries, oldest first</h2>
+        <h2 id="log-title">Entries, {filters.order === "oldest" ? "oldest" : "newest"} first</h2>
         <p className="hint">Times are in your time zone ({viewerZone()}).</p>
         {log.state === "loading" && <Loading what="the audit log" />}
         {log.state === "error" &&
@@ -213,7 +229,9 @@ function Audit({ workspaceId }: { workspaceId: string }) {
           ) : (
             <>
               <table>
-                <caption className="sr-only">Audit log entries, oldest first</caption>
+                <caption className="sr-only">
+                  Audit log entries, {filters.order === "oldest" ? "oldest" : "newest"} first
+                </caption>
                 <thead>
                   <tr>
                     <th scope="col">When</th>

@@ -8,7 +8,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import StreamingResponse
@@ -32,8 +32,11 @@ from ..schemas import READ_ERRORS, AuditEntryOut, AuditPage, CommandStatusOut
 router = APIRouter(prefix="/v1", tags=["audit"], responses=READ_ERRORS, route_class=PermissionRoute)
 
 
-def _cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"s{seq}".encode()).decode().rstrip("=")
+def _cursor(seq: int, newest: bool = False) -> str:
+    """An opaque cursor: the last position read and the order read in ("s" oldest first, "n"
+    newest first), so a cursor cannot be replayed in the other order by mistake."""
+    mark = "n" if newest else "s"
+    return base64.urlsafe_b64encode(f"{mark}{seq}".encode()).decode().rstrip("=")
 
 
 MAX_SEQ = 2**63 - 1
@@ -49,13 +52,12 @@ def event_id(text: str) -> int | None:
     return value if value <= MAX_SEQ else None
 
 
-def _seq(cursor: str) -> int:
+def _seq(cursor: str, newest: bool = False) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        seq = event_id(text[1:]) if text.startswith("s") else None
+        seq = event_id(text[1:]) if text[:1] in ("s", "n") else None
         if seq is None:
             raise ValueError
-        return seq
     except ValueError:
         raise Problem(
             422,
@@ -63,6 +65,14 @@ def _seq(cursor: str) -> int:
             "the cursor is not one this API issued",
             errors=[{"field": "cursor", "message": "malformed"}],
         ) from None
+    if (text[0] == "n") != newest:
+        raise Problem(
+            422,
+            "request.invalid",
+            "the cursor was issued for the other order; ask again without it",
+            errors=[{"field": "cursor", "message": "issued for the other order"}],
+        )
+    return seq
 
 
 def need_zone(name: str, instant: datetime | None) -> None:
@@ -92,14 +102,20 @@ async def audit_log(
     ] = None,
     cursor: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    order: Annotated[
+        Literal["oldest", "newest"], Query(description="oldest first (the default) or newest first")
+    ] = "oldest",
 ) -> AuditPage:
-    """Who changed what, when, in every context: oldest first, filtered, a page at a time."""
+    """Who changed what, when, in every context: filtered, a page at a time, oldest or newest
+    first (`order`); a page's `next_cursor` goes on in the same order."""
     need_zone("since", since)
     need_zone("until", until)
     t = workspace_log.c
     q = select(t.seq, t.entry).where(t.workspace_id == workspace_id)
+    newest = order == "newest"
     if cursor:
-        q = q.where(t.seq > _seq(cursor))
+        after = _seq(cursor, newest)
+        q = q.where(t.seq < after if newest else t.seq > after)
     if actor is not None:
         q = q.where(t.actor == actor)
     if action is not None:
@@ -108,10 +124,14 @@ async def audit_log(
         q = q.where(t.occurred_at >= since)
     if until is not None:
         q = q.where(t.occurred_at <= until)
-    rows = await access.rt.reader.all(q.order_by(t.seq).limit(limit + 1))
+    rows = await access.rt.reader.all(
+        q.order_by(t.seq.desc() if newest else t.seq).limit(limit + 1)
+    )
     entries = [AuditEntryOut(position=row.seq, **row.entry) for row in rows[:limit]]
     more = len(rows) > limit
-    return AuditPage(entries=entries, next_cursor=_cursor(rows[limit - 1][0]) if more else None)
+    return AuditPage(
+        entries=entries, next_cursor=_cursor(rows[limit - 1][0], newest) if more else None
+    )
 
 
 @router.get("/commands/{command_id}", response_model=CommandStatusOut, tags=["commands"])
