@@ -1,7 +1,9 @@
 // Shared views of support: a ticket's status in words, its facts, and its public thread. Internal
 // notes are not here: only the operators' ticket page reads them (web/src/pages/OperatorTicket.tsx).
+import type { ReactNode } from "react";
 import type { Schemas } from "./api/client";
 import { When } from "./bots";
+import { Link } from "./router";
 
 export type Ticket = Schemas["TicketOut"];
 export type TicketDetail = Schemas["TicketDetailOut"];
@@ -119,5 +121,79 @@ export function Thread(props: { t: TicketDetail; author: (userId: string) => str
         </li>
       ))}
     </ol>
+  );
+}
+
+/** What a ticket table may show, and each column's heading. */
+const COLUMNS = {
+  status: "Status",
+  category: "Category",
+  priority: "Priority",
+  messages: "Messages",
+  last: "Last message",
+  waiting: "Waiting since",
+  opened: "Opened",
+  assignee: "Assigned to",
+} as const;
+export type Column = keyof typeof COLUMNS;
+
+/** A table of tickets: the subject (a link to `href(t)`), then `columns` in that order. For an
+ * operator, the status is said from support's side and `me` is "you" among the assignees. */
+export function TicketTable(props: {
+  tickets: Ticket[];
+  caption: string;
+  columns: Column[];
+  href: (t: Ticket) => string;
+  operator?: boolean;
+  me?: string | undefined;
+}) {
+  const cell = (t: Ticket, c: Column): ReactNode => {
+    switch (c) {
+      case "status":
+        return <StatusBadge status={t.status} operator={props.operator ?? false} />;
+      case "category":
+        return words(t.category);
+      case "priority":
+        return t.priority;
+      case "messages":
+        return t.messages + 1;
+      case "last":
+      case "waiting":
+        return <When at={t.last_public_message_at} />;
+      case "opened":
+        return <When at={t.opened_at} />;
+      case "assignee":
+        if (!t.assignee) return <span className="muted">no one</span>;
+        return t.assignee === props.me ? "you" : <code>{t.assignee}</code>;
+    }
+  };
+  return (
+    <table>
+      <caption className="sr-only">{props.caption}</caption>
+      <thead>
+        <tr>
+          <th scope="col">Subject</th>
+          {props.columns.map((c) => (
+            <th key={c} scope="col">
+              {COLUMNS[c]}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {props.tickets.map((t) => (
+          <tr key={t.ticket_id}>
+            <td>
+              <Link href={props.href(t)}>{t.subject}</Link>
+            </td>
+            {props.columns.map((c) => (
+              <td key={c} className={c === "priority" ? `priority-${t.priority}` : undefined}>
+                {cell(t, c)}
+              </td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

@@ -1,6 +1,7 @@
 // Shared views: labelled fields with their error beside them, and the three states of a read.
 import { type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, useId } from "react";
 import type { Problem } from "./api/client";
+import type { Resource } from "./data";
 import { inWords } from "./words";
 
 type FieldProps = { label: string; error?: string | undefined; hint?: string };
@@ -77,6 +78,26 @@ export function ErrorView({ problem, retry }: { problem: Problem; retry?: () => 
         </button>
       )}
     </div>
+  );
+}
+
+/** A page whose one read is not ready yet: its way back, then loading or the error (with its
+ * title), in the page's `main`. Null once ready: the page draws itself. */
+export function NotReady<T>(props: { read: Resource<T>; what: string; title: string; back: ReactNode }) {
+  const { read } = props;
+  if (read.state === "ready") return null;
+  return (
+    <main>
+      {props.back}
+      {read.state === "loading" ? (
+        <Loading what={props.what} />
+      ) : (
+        <>
+          <h1>{props.title}</h1>
+          <ErrorView problem={read.problem} retry={read.reload} />
+        </>
+      )}
+    </main>
   );
 }
 

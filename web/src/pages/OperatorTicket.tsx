@@ -8,7 +8,7 @@ import { useAction, useResource } from "../data";
 import { Link } from "../router";
 import { useSession } from "../session";
 import { STATUSES, type Status, TicketFacts, Thread, words } from "../support";
-import { Empty, ErrorView, FormError, Loading, Select } from "../ui";
+import { Empty, ErrorView, FormError, Loading, NotReady, Select } from "../ui";
 import { fieldErrors, inWords } from "../words";
 
 export function OperatorTicketPage({ ticketId }: { ticketId: string }) {
@@ -70,21 +70,7 @@ export function OperatorTicketPage({ ticketId }: { ticketId: string }) {
       <Link href="/support/queue">Support queue</Link>
     </p>
   );
-  if (ticket.state === "loading")
-    return (
-      <main>
-        {back}
-        <Loading what="the ticket" />
-      </main>
-    );
-  if (ticket.state === "error")
-    return (
-      <main>
-        {back}
-        <h1>Ticket</h1>
-        <ErrorView problem={ticket.problem} retry={ticket.reload} />
-      </main>
-    );
+  if (ticket.state !== "ready") return <NotReady read={ticket} what="the ticket" title="Ticket" back={back} />;
   const t = ticket.data;
   return (
     <main>

@@ -4,11 +4,9 @@
 // only: anyone else is told so (the API answers them access.not_an_operator).
 import { type FormEvent, useState } from "react";
 import { api, call } from "../api/client";
-import { When } from "../bots";
 import { usePages, useResource } from "../data";
-import { Link } from "../router";
 import { useSession } from "../session";
-import { duration, STATUSES, type Status, StatusBadge, words } from "../support";
+import { duration, STATUSES, type Status, TicketTable, words } from "../support";
 import { Empty, ErrorView, Field, Loading, Pager, Select } from "../ui";
 import { fieldErrors } from "../words";
 
@@ -60,37 +58,14 @@ export function QueuePage() {
             <Empty>No ticket is waiting on support.</Empty>
           ) : (
             <>
-              <table>
-                <caption className="sr-only">Tickets waiting on support, most urgent first</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Subject</th>
-                    <th scope="col">Priority</th>
-                    <th scope="col">Category</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Waiting since</th>
-                    <th scope="col">Assigned to</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {queue.data.tickets.map((t) => (
-                    <tr key={t.ticket_id}>
-                      <td>
-                        <Link href={`/support/tickets/${t.ticket_id}`}>{t.subject}</Link>
-                      </td>
-                      <td className={`priority-${t.priority}`}>{t.priority}</td>
-                      <td>{words(t.category)}</td>
-                      <td>
-                        <StatusBadge status={t.status} operator />
-                      </td>
-                      <td>
-                        <When at={t.last_public_message_at} />
-                      </td>
-                      <td>{t.assignee ? t.assignee === me ? "you" : <code>{t.assignee}</code> : <span className="muted">no one</span>}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              <TicketTable
+                tickets={queue.data.tickets}
+                caption="Tickets waiting on support, most urgent first"
+                columns={["priority", "category", "status", "waiting", "assignee"]}
+                href={(t) => `/support/tickets/${t.ticket_id}`}
+                operator
+                me={me}
+              />
               <Pager label="Queue pages" page={pages.page} next={queue.data.next_cursor} onNext={pages.next} onBack={pages.back} />
             </>
           ))}
@@ -208,35 +183,14 @@ function AllTickets({ me }: { me: string | undefined }) {
           <Empty>No tickets match.</Empty>
         ) : (
           <>
-            <table>
-              <caption className="sr-only">Every workspace's tickets, newest first</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Subject</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Priority</th>
-                  <th scope="col">Opened</th>
-                  <th scope="col">Assigned to</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.data.tickets.map((t) => (
-                  <tr key={t.ticket_id}>
-                    <td>
-                      <Link href={`/support/tickets/${t.ticket_id}`}>{t.subject}</Link>
-                    </td>
-                    <td>
-                      <StatusBadge status={t.status} operator />
-                    </td>
-                    <td className={`priority-${t.priority}`}>{t.priority}</td>
-                    <td>
-                      <When at={t.opened_at} />
-                    </td>
-                    <td>{t.assignee ? t.assignee === me ? "you" : <code>{t.assignee}</code> : <span className="muted">no one</span>}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <TicketTable
+              tickets={list.data.tickets}
+              caption="Every workspace's tickets, newest first"
+              columns={["status", "priority", "opened", "assignee"]}
+              href={(t) => `/support/tickets/${t.ticket_id}`}
+              operator
+              me={me}
+            />
             <Pager label="Ticket pages" page={pages.page} next={list.data.next_cursor} onNext={pages.next} onBack={pages.back} />
           </>
         ))}

@@ -3,17 +3,16 @@
 // support:create), about a bot when the bot page sent us here (?bot=<id>).
 import { type FormEvent, useState } from "react";
 import { api, call, idempotency } from "../api/client";
-import { When } from "../bots";
 import { useAction, usePages, useResource } from "../data";
 import { useLiveEvents } from "../live";
-import { Link, navigate } from "../router";
+import { navigate } from "../router";
 import {
   CATEGORIES,
   PRIORITIES,
   STATUS_WORDS,
   STATUSES,
   type Status,
-  StatusBadge,
+  TicketTable,
   words,
 } from "../support";
 import { Empty, ErrorView, Field, FormError, Loading, Pager, Select } from "../ui";
@@ -79,37 +78,12 @@ export function SupportPage({ workspaceId }: { workspaceId: string }) {
             <Empty>{status ? "No tickets with this status." : "No tickets in this workspace yet."}</Empty>
           ) : (
             <>
-              <table>
-                <caption className="sr-only">Support tickets of this workspace, newest first</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Subject</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Category</th>
-                    <th scope="col">Priority</th>
-                    <th scope="col">Messages</th>
-                    <th scope="col">Last message</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {list.data.tickets.map((t) => (
-                    <tr key={t.ticket_id}>
-                      <td>
-                        <Link href={`/w/${workspaceId}/support/${t.ticket_id}`}>{t.subject}</Link>
-                      </td>
-                      <td>
-                        <StatusBadge status={t.status} />
-                      </td>
-                      <td>{words(t.category)}</td>
-                      <td className={`priority-${t.priority}`}>{t.priority}</td>
-                      <td>{t.messages + 1}</td>
-                      <td>
-                        <When at={t.last_public_message_at} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              <TicketTable
+                tickets={list.data.tickets}
+                caption="Support tickets of this workspace, newest first"
+                columns={["status", "category", "priority", "messages", "last"]}
+                href={(t) => `/w/${workspaceId}/support/${t.ticket_id}`}
+              />
               <Pager
                 label="Ticket pages"
                 page={pages.page}

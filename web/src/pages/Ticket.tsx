@@ -9,7 +9,7 @@ import { useLiveEvents } from "../live";
 import { Link, navigate } from "../router";
 import { useSession } from "../session";
 import { isActive, type TicketDetail, TicketFacts, Thread } from "../support";
-import { ErrorView, FormError, Loading } from "../ui";
+import { FormError, NotReady } from "../ui";
 import { fieldErrors, inWords } from "../words";
 
 export function TicketPage(props: { workspaceId: string; ticketId: string }) {
@@ -40,21 +40,7 @@ export function TicketPage(props: { workspaceId: string; ticketId: string }) {
       <Link href={`/w/${workspaceId}/support`}>All tickets</Link>
     </p>
   );
-  if (ticket.state === "loading")
-    return (
-      <main>
-        {back}
-        <Loading what="the ticket" />
-      </main>
-    );
-  if (ticket.state === "error")
-    return (
-      <main>
-        {back}
-        <h1>Ticket</h1>
-        <ErrorView problem={ticket.problem} retry={ticket.reload} />
-      </main>
-    );
+  if (ticket.state !== "ready") return <NotReady read={ticket} what="the ticket" title="Ticket" back={back} />;
   const t = ticket.data;
   const mayWrite = access.state === "ready" && access.data.permissions.includes("support:create");
   return (
