@@ -9,16 +9,22 @@ kept in var/test-artifacts/dashboard/."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import re
+import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+from plutarc_contracts import compute as c
+from plutarc_testkit.waiting import wait_until
 
 from .browser import (
     Scene,
@@ -30,6 +36,7 @@ from .browser import (
     need_chromium,
 )
 from .exchange_gateway import sealing_key
+from .fake_compute import FakeCompute, fake_compute
 from .live import LivePlatform
 
 need_chromium()
@@ -233,35 +240,66 @@ def test_a_viewer_sees_connections_and_usage_without_a_write_control_and_the_api
     assert (policy["status"], policy["body"]["code"]) == (403, "access.forbidden")
 
 
-TOTAL: dict[str, Any] = {
-    "compute_hours": "60.00",
-    "compute_cost": "1.2480",
-    "address_hours": "720.00",
-    "address_cost": "3.6000",
-    "cost": "4.8480",
-    "always_on_hours": "720.00",
-    "always_on_cost": "18.5760",
-    "saved_hours": "660.00",
-    "saved_cost": "13.7280",
-    "priced": True,
-}
+@pytest.fixture(scope="module")
+def compute(kafka_bootstrap: str, live: LivePlatform) -> Iterator[Compute]:
+    with Compute.running(kafka_bootstrap) as running:
+        yield running
 
 
-def statement(ws: str, bot_id: str) -> dict[str, Any]:
-    """A usage statement of one bot, shaped as GET .../usage answers (UsageOut)."""
-    return {
-        "workspace_id": ws,
-        "from": "2026-11-04T02:00:00Z",
-        "to": "2026-12-04T02:00:00Z",
-        "as_of": "2026-12-04T02:00:00Z",
-        "currency": "USD",
-        "total": TOTAL,
-        "bots": [{**TOTAL, "bot_id": bot_id, "provider": "aws", "size": "t3.small"}],
-    }
+class Compute:
+    """The stand-in compute service (e2e/fake_compute.py) on a loop of its own: it publishes the
+    events a test gives it on compute.events.v1 and answers the API's compute commands."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, fake: FakeCompute) -> None:
+        self.loop, self.fake = loop, fake
+
+    @classmethod
+    @contextlib.contextmanager
+    def running(cls, bootstrap: str) -> Iterator[Compute]:
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=loop.run_forever, name="fake-compute", daemon=True)
+        thread.start()
+        context = fake_compute(bootstrap)
+        try:
+            fake = asyncio.run_coroutine_threadsafe(context.__aenter__(), loop).result(60)
+            yield cls(loop, fake)
+            asyncio.run_coroutine_threadsafe(context.__aexit__(None, None, None), loop).result(60)
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(30)
+
+    def publish(self, payload: Any, at: datetime) -> None:
+        asyncio.run_coroutine_threadsafe(self.fake.publish(payload, at), self.loop).result(30)
+
+
+def hosted_two_hours(compute: Compute, ws: str, bot_id: str) -> None:
+    """The bot's host woke 4 h ago on an aws t3.small and went to sleep 2 h ago, keeping its
+    address: 2 hours hosted, against 4 always on."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    ids = {"workspace_id": ws, "bot_id": bot_id}
+    address = "203.0.113.9"
+    for payload, at in [
+        (
+            c.ProvisioningRequested(
+                **ids, provider="aws", attempt=1, size="t3.small", reason="window"
+            ),
+            now - timedelta(hours=4),
+        ),
+        (
+            c.HostProvisioned(
+                **ids, provider="aws", address=address, host_id="i-9", size="t3.small", took_ms=1
+            ),
+            now - timedelta(hours=4),
+        ),
+        (c.BotStartedOnHost(**ids, address=address), now - timedelta(hours=4)),
+        (c.HostDrained(**ids, reason="flat"), now - timedelta(hours=2)),
+        (c.HostDeprovisioned(**ids, address=address, address_kept=True), now - timedelta(hours=2)),
+    ]:
+        compute.publish(payload, at)
 
 
 def test_usage_shows_the_empty_state_then_a_chart_and_table_and_the_sleep_policy(
-    live: LivePlatform, context: BrowserContext, scene: Scene
+    live: LivePlatform, compute: Compute, context: BrowserContext, scene: Scene
 ) -> None:
     token, _, email = scene.user("uma")
     page = context.new_page()
@@ -273,31 +311,46 @@ def test_usage_shows_the_empty_state_then_a_chart_and_table_and_the_sleep_policy
     expect(page.get_by_text("No bot was hosted in this period")).to_be_visible()
     expect(page.get_by_text("The default: never set.")).to_be_visible()
     check_page(page, "usage-empty")
-    # Bad input in the sleep policy form: the API's answer beside the field.
-    page.get_by_label("Drain deadline (minutes, 0 for none)").fill("99999")
+    # Bad input in the sleep policy form: the API's answer beside the field; then a good one.
+    deadline = page.get_by_label("Drain deadline (minutes, 0 for none)")
+    deadline.fill("99999")
     page.get_by_role("button", name="Save sleep policy").click()
     expect(error_beside(page, "Drain deadline (minutes, 0 for none)")).to_contain_text("10080")
     check_page(page, "usage-policy-error")
+    deadline.fill("45")
+    page.get_by_role("button", name="Save sleep policy").click()
+    expect(page.get_by_text("waits at most 45 minutes")).to_be_visible()
 
-    # A statement with a bot in it (the compute service, which would write one, is not part of
-    # this platform): the page draws it as the API would answer it.
-    def answer(route: Route) -> None:
-        route.fulfill(
-            status=200, content_type="application/json", body=json.dumps(statement(ws, bot_id))
-        )
+    # The bot's host was up two hours.
+    hosted_two_hours(compute, ws, bot_id)
 
-    page.route(re.compile(r".*/v1/workspaces/[^/]+/usage\?.*"), answer)
+    def statement_has_the_bot_asleep() -> bool:
+        now = datetime.now(UTC)
+        period = {"from": (now - timedelta(days=1)).isoformat(), "to": now.isoformat()}
+        with scene.http(token) as http:
+            usage = http.get(f"/v1/workspaces/{ws}/usage", params=period)
+            host = http.get(f"/v1/workspaces/{ws}/bots/{bot_id}/host")
+        assert usage.status_code == 200, usage.text
+        return bool(usage.json()["bots"]) and host.json().get("state") == "asleep"
+
+    # Live, the page reads again at each compute event; whichever event the stream brought
+    # last, once the API's read models hold all five, another period shows them.
+    wait_until(statement_has_the_bot_asleep, timeout=30, what="the bot's usage in the read model")
     page.get_by_label("Period").select_option("7")
     table = page.get_by_role("table", name="Usage per bot against an always-on host")
     night_owl = table.get_by_role("row").filter(has_text="Night owl")
-    expect(night_owl).to_contain_text("60.00 h")
-    expect(night_owl).to_contain_text("720.00 h")
-    expect(night_owl).to_contain_text("$13.73")
     expect(night_owl).to_contain_text("aws t3.small")
-    expect(table.get_by_role("row").filter(has_text="Total")).to_contain_text("660.00 h")
-    expect(page.locator("p.summary")).to_contain_text("660.00 h and $13.73 saved")
+    expect(night_owl).to_contain_text("asleep")
+    cells = night_owl.get_by_role("cell")
+    # host now, hours hosted, always-on, saved, cost, always-on cost, saved (USD); aws t3.small
+    # at 0.0208 USD/h and its address at 0.005 USD/h (plutarc_compute.pricing).
+    expect(cells.nth(1)).to_have_text("2.00 h")
+    expect(cells.nth(2)).to_have_text("4.00 h")
+    expect(cells.nth(3)).to_have_text("2.00 h")
+    expect(table.get_by_role("row").filter(has_text="Total")).to_contain_text("2.00 h")
+    expect(page.locator("p.summary")).to_contain_text("2.00 h hosted of 4.00 h always-on")
     chart = page.get_by_role("img", name=re.compile("Bar chart of hours hosted"))
-    expect(chart).to_have_attribute("aria-label", re.compile(r"\$13\.73 saved"))
+    expect(chart).to_have_attribute("aria-label", re.compile("2.00 h hosted of 4.00 h"))
     # Chart.js (a chunk of its own, loaded now) sized the canvas: it drew.
     expect(chart).to_have_attribute("style", re.compile("display: block"))
     check_page(page, "usage")

@@ -1,10 +1,12 @@
 // Usage per bot against an always-on host, and the money sleeping saved (GET .../usage), with
 // each bot's host now (GET .../hosts) and the workspace's sleep policy (read, or set with
-// compute:manage_sessions). The chart (Chart.js, loaded on demand) says what the table says.
+// compute:manage_sessions), read again at each compute event. The chart (Chart.js, loaded on
+// demand) says what the table says.
 import { type FormEvent, useEffect, useRef, useState } from "react";
 import { api, call, idempotency, type Schemas } from "../api/client";
 import { HostBadge, When } from "../bots";
 import { useAction, useResource } from "../data";
+import { useLiveEvents } from "../live";
 import { Link } from "../router";
 import { Empty, ErrorView, Field, FormError, Loading, Select } from "../ui";
 import type { UsageBar } from "../usageChart";
@@ -47,7 +49,12 @@ export function UsagePage({ workspaceId }: { workspaceId: string }) {
       }),
     ).catch(() => null);
     return page ? new Map(page.items.map((h) => [h.bot_id, h])) : null;
-  }, [workspaceId]);
+  }, [workspaceId, days]); // another period reads the hosts again too
+  // A host waking or sleeping changes both the statement and the host column: read them again.
+  useLiveEvents(workspaceId, ["compute."], () => {
+    usage.reload();
+    hosts.reload();
+  });
   const nameOf = (id: string) => (names.state === "ready" ? names.data.get(id) : undefined) ?? id;
   return (
     <main>
@@ -79,7 +86,14 @@ export function UsagePage({ workspaceId }: { workspaceId: string }) {
   );
 }
 
-const usd = (amount: string) => `$${Number(amount).toFixed(2)}`;
+// Cents, and the API's fourth decimal where there is one (a few hours of a small host cost cents).
+const usd = (amount: string) =>
+  Number(amount).toLocaleString(undefined, {
+    style: "currency",
+    currency: "USD",
+    minimumFractionDigits: 2,
+    maximumFractionDigits: 4,
+  });
 const hours = (h: string) => `${Number(h).toFixed(2)} h`;
 
 function Statement(props: {
