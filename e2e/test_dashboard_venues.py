@@ -89,6 +89,21 @@ def error_beside(page: Page, label: str) -> Any:
     return page.locator(f"#{field.get_attribute('id')}-error")
 
 
+def at_200_percent(page: Page, name: str) -> None:
+    """The page as a 1280-pixel window shows it at 200% zoom (640 CSS pixels): once laid out
+    again (the chart redraws for its new width), nothing pushes it sideways (a wide table scrolls
+    in its own region), and axe-core still passes; then back to the usual size."""
+    page.set_viewport_size({"width": 640, "height": 450})
+    try:
+        page.wait_for_function(
+            "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth",
+            timeout=5_000,
+        )
+        check_page(page, name)
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 900})
+
+
 def fetch(page: Page, method: str, url: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
     """A write from the page's own context with its session token."""
     answer: dict[str, Any] = page.evaluate(
@@ -166,6 +181,7 @@ def test_a_connection_sealed_in_the_browser_is_added_never_shown_again_and_remov
     stored = page.evaluate("() => Object.keys(localStorage).concat(Object.keys(sessionStorage))")
     assert stored == ["plutarc.session"]
     check_page(page, "connections")
+    at_200_percent(page, "connections-200")
     # The API lists it, opened by the gateway (its fingerprint is of the key in the box).
     with scene.http(token) as http:
         listed = http.get(f"/v1/workspaces/{ws}/connections").json()["items"]
@@ -354,3 +370,4 @@ def test_usage_shows_the_empty_state_then_a_chart_and_table_and_the_sleep_policy
     # Chart.js (a chunk of its own, loaded now) sized the canvas: it drew.
     expect(chart).to_have_attribute("style", re.compile("display: block"))
     check_page(page, "usage")
+    at_200_percent(page, "usage-200")

@@ -135,6 +135,8 @@ function Statement(props: {
         }))}
         summary={summary}
       />
+      {/* A wide table scrolls within its own region at 200% zoom; the page does not. */}
+      <div className="table-scroll" role="region" aria-label="Usage per bot" tabIndex={0}>
       <table>
         <caption>Usage per bot against an always-on host</caption>
         <thead>
@@ -199,6 +201,7 @@ function Statement(props: {
           </tr>
         </tfoot>
       </table>
+      </div>
     </>
   );
 }
