@@ -191,7 +191,8 @@ def test_a_connection_sealed_in_the_browser_is_added_never_shown_again_and_remov
 
     # Removing asks first; "Keep" changes nothing.
     page.get_by_role("button", name="Remove Main").click()
-    page.get_by_role("button", name="Keep").click()
+    expect(page.get_by_role("button", name="Keep")).to_be_focused()  # the safe answer
+    page.keyboard.press("Enter")
     expect(row).to_be_visible()
     page.get_by_role("button", name="Remove Main").click()
     check_page(page, "connections-remove")
@@ -199,6 +200,19 @@ def test_a_connection_sealed_in_the_browser_is_added_never_shown_again_and_remov
     expect(page.get_by_text("No venue connections in this workspace yet.")).to_be_visible()
     with scene.http(token) as http:
         assert http.get(f"/v1/workspaces/{ws}/connections").json()["items"] == []
+        # One added elsewhere (the CLI, another member) appears live, without a reload.
+        r = http.post(
+            f"/v1/workspaces/{ws}/connections",
+            json={
+                "venue": "okx",
+                "label": "From the CLI",
+                "credentials": {
+                    "live": {"api_key": "cli-key", "secret": "cli-secret", "password": "pass"}
+                },
+            },
+        )
+        assert r.status_code == 201, r.text
+    expect(page.get_by_role("row").filter(has_text="From the CLI")).to_contain_text("okx")
 
 
 def test_a_viewer_sees_connections_and_usage_without_a_write_control_and_the_api_refuses(

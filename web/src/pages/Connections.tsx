@@ -6,6 +6,7 @@
 import { type FormEvent, useRef, useState } from "react";
 import { api, call, idempotency, type Problem, type Schemas } from "../api/client";
 import { useAction, useResource } from "../data";
+import { useLiveEvents } from "../live";
 import { Empty, ErrorView, Field, FormError, Loading, Select } from "../ui";
 import { fieldErrors, inWords } from "../words";
 
@@ -44,6 +45,8 @@ export function ConnectionsPage({ workspaceId }: { workspaceId: string }) {
       ),
     [workspaceId],
   );
+  // Added or removed elsewhere (another member, the CLI): read the list again.
+  useLiveEvents(workspaceId, ["exchange.connection_"], () => connections.reload());
   const canManage = access.state === "ready" && access.data.permissions.includes(MANAGE);
   return (
     <main>
@@ -143,7 +146,8 @@ function Remove(props: { workspaceId: string; connection: Connection; removed: (
           >
             Confirm removing {connection.label}
           </button>
-          <button type="button" onClick={() => setConfirming(false)}>
+          {/* Focus on the safe answer: the Remove button it replaced is gone. */}
+          <button type="button" autoFocus onClick={() => setConfirming(false)}>
             Keep
           </button>
           <p className="hint">Its keys are destroyed: bots using it can no longer trade.</p>
