@@ -306,7 +306,7 @@ def hosted_two_hours(compute: Compute, ws: str, bot_id: str) -> None:
     """The bot's host woke 4 h ago on an aws t3.small and went to sleep 2 h ago, keeping its
     address: 2 hours hosted, against 4 always on."""
     now = datetime.now(UTC).replace(microsecond=0)
-    ids = {"workspace_id": ws, "bot_id": bot_id}
+    ids: dict[str, Any] = {"workspace_id": ws, "bot_id": bot_id}
     address = "203.0.113.9"
     for payload, at in [
         (
