@@ -209,6 +209,8 @@ function Statement(props: {
 function UsageChart({ bars, summary }: { bars: UsageBar[]; summary: string }) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const [failed, setFailed] = useState(false);
+  // Drawn again only when the numbers change, not at every render of the page around it.
+  const drawn = JSON.stringify(bars);
   useEffect(() => {
     let destroy: (() => void) | null = null;
     let live = true;
@@ -222,7 +224,8 @@ function UsageChart({ bars, summary }: { bars: UsageBar[]; summary: string }) {
       live = false;
       destroy?.();
     };
-  }, [bars]);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [drawn]);
   if (failed) return <p className="hint">The chart could not be loaded; the table has the same numbers.</p>;
   return (
     <figure className="chart">
