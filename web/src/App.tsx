@@ -6,6 +6,7 @@ import { AcceptPage } from "./pages/Accept";
 import { AuditPage } from "./pages/Audit";
 import { BotPage } from "./pages/Bot";
 import { BotsPage } from "./pages/Bots";
+import { ConnectionsPage } from "./pages/Connections";
 import { afterSignIn, LoginPage } from "./pages/Login";
 import { MembersPage } from "./pages/Members";
 import { NewOrganisationPage } from "./pages/NewOrganisation";
@@ -18,6 +19,7 @@ import { StrategyPage } from "./pages/Strategy";
 import { SupportPage } from "./pages/Support";
 import { TicketPage } from "./pages/Ticket";
 import { TokensPage } from "./pages/Tokens";
+import { UsagePage } from "./pages/Usage";
 import { WorkspacePage } from "./pages/Workspace";
 import { Link, match, navigate, usePath } from "./router";
 import { useSession } from "./session";
@@ -31,6 +33,8 @@ const PAGES: [string, string][] = [
   ["/support", "Support"],
   ["/audit", "Audit log"],
   ["/tokens", "API tokens"],
+  ["/connections", "Venue connections"],
+  ["/usage", "Usage"],
 ];
 
 export function App() {
@@ -79,6 +83,8 @@ export function App() {
   else if (path === "/notifications") page = <NotificationsPage />;
   else if (opTicket) page = <OperatorTicketPage key={opTicket.ticket} ticketId={opTicket.ticket!} />;
   else if (ws && match("/w/:id/tokens", path)) page = <TokensPage workspaceId={ws.id!} />;
+  else if (ws && match("/w/:id/connections", path)) page = <ConnectionsPage workspaceId={ws.id!} />;
+  else if (ws && match("/w/:id/usage", path)) page = <UsagePage workspaceId={ws.id!} />;
   else if (ws && match("/w/:id", path)) page = <WorkspacePage workspaceId={ws.id!} />;
   else page = <NotFound />;
 
