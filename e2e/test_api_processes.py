@@ -109,14 +109,26 @@ async def test_sigkill_during_a_burst_then_a_restart_equals_a_rebuild_from_offse
         await api.start()  # the same data directory: it resumes from its committed offsets
         await settled(platform, kafka_bootstrap)
 
-        rebuilt = ApiRuntime(ApiSettings(kafka_bootstrap=kafka_bootstrap, data_dir=tmp_path / "rb"))
+        # A rebuild from offset 0 in the writer itself, and one left to the catch-up child
+        # process (`plutarc_api.catchup`, as a writer far behind does): both equal the restart.
+        rebuilt, by_child = (
+            ApiRuntime(
+                ApiSettings(
+                    kafka_bootstrap=kafka_bootstrap, data_dir=tmp_path / name, catch_up_in_child=n
+                )
+            )
+            for name, n in (("rb", 0), ("child", 1))
+        )
         stop = asyncio.Event()
-        task = asyncio.create_task(rebuilt.read_models.run(stop))
+        tasks = [asyncio.create_task(rt.read_models.run(stop)) for rt in (rebuilt, by_child)]
         try:
-            await until(rebuilt.read_models.caught_up.is_set, timeout=60, what="rebuild")
+            for rt in (rebuilt, by_child):
+                await until(rt.read_models.caught_up.is_set, timeout=90, what="rebuild")
+            assert rebuilt.read_models.status()["caught_up_in_child"] is None
+            assert by_child.read_models.status()["caught_up_in_child"] > 0
             ends = await rebuilt.read_models.end_offsets()
             resumed = sqlite_engine(tmp_path / "api-proc" / "api-readmodels.sqlite")
-            for engine in (rebuilt.engine, resumed):
+            for engine in (rebuilt.engine, by_child.engine, resumed):
                 await until(
                     lambda e=engine: caught_up_to_the_end(e, rebuilt, ends),  # type: ignore[misc]
                     timeout=60,
@@ -124,12 +136,14 @@ async def test_sigkill_during_a_burst_then_a_restart_equals_a_rebuild_from_offse
                 )
             restarted, fresh = snapshot(resumed, rebuilt), snapshot(rebuilt.engine, rebuilt)
             assert restarted == fresh
+            assert snapshot(by_child.engine, rebuilt) == fresh
             assert len(restarted["id_workspaces"]) >= 10 + 2  # the burst's and two personal
             resumed.dispose()
         finally:
             stop.set()
-            await asyncio.wait_for(task, 30)
+            await asyncio.wait_for(asyncio.gather(*tasks), 30)
             rebuilt.engine.dispose()
+            by_child.engine.dispose()
     finally:
         api.stop()
 

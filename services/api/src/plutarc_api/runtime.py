@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -47,6 +49,32 @@ class Pending(Exception):
         )
 
 
+def api_projections(modules: Sequence[ApiModule], registry: Registry) -> list[SqlProjection]:
+    """The read models the API keeps: command outcomes, the workspace log, and each module's."""
+    events = sorted({c.events.name for m in modules for c in m.contexts})
+    # The workspace log (audit log, live stream) also reads the contexts' public streams
+    # besides their events topics (the exchange context's orders, keyed by bot).
+    logged = sorted({*events, *(t.name for m in modules for c in m.contexts for t in c.streams)})
+    return [
+        OutcomesProjection(events),
+        WorkspaceLogProjection(logged, registry),
+        *(p for m in modules for p in m.projections),
+    ]
+
+
+def catch_up_orders(s: ApiSettings) -> bytes:
+    """What `plutarc_api.catchup` needs to build the same read models, sent on its stdin (the
+    database URL may hold a password: not in its arguments or environment)."""
+    return json.dumps(
+        {
+            "kafka_bootstrap": s.kafka_bootstrap,
+            "database_url": s.database_url,
+            "data_dir": str(s.data_dir),
+            "api_modules": s.api_modules,
+        }
+    ).encode()
+
+
 @dataclass
 class ApiRuntime:
     settings: ApiSettings
@@ -66,27 +94,20 @@ class ApiRuntime:
         )
         self.reader = Reader(self.engine)
         events = sorted({c.events.name for m in self.modules for c in m.contexts})
-        # The workspace log (audit log, live stream) also reads the contexts' public streams
-        # besides their events topics (the exchange context's orders, keyed by bot).
-        logged = sorted(
-            {*events, *(t.name for m in self.modules for c in m.contexts for t in c.streams)}
-        )
         self.topics: list[Topic] = sorted(
             {t.name: t for m in self.modules for c in m.contexts for t in c.all()}.values(),
             key=lambda t: t.name,
         )
-        projections: list[SqlProjection] = [
-            OutcomesProjection(events),
-            WorkspaceLogProjection(logged, self.registry),
-            *(p for m in self.modules for p in m.projections),
-        ]
         self.read_models = ReadModels(
             self.engine,
-            projections,
+            api_projections(self.modules, self.registry),
             bootstrap=s.kafka_bootstrap,
             registry=self.registry,
             name="api",
             lock_path=s.data_dir / "api-readmodels.writer.lock",
+            catch_up_command=[sys.executable, "-m", "plutarc_api.catchup"],
+            catch_up_input=catch_up_orders(s),
+            catch_up_threshold=s.catch_up_in_child,
         )
         self.replies = Replies(s.kafka_bootstrap, self.registry, events)
         providers = [m.lookups for m in self.modules if m.lookups]

@@ -76,6 +76,13 @@ class ApiSettings(RuntimeSettings):
     workers: int = Field(
         default=1, ge=1, le=64, description="API worker processes behind the one port"
     )
+    catch_up_in_child: int = Field(
+        default=100_000,
+        ge=0,
+        description="A writer that starts at least this many events behind its topics (a new "
+        "database, a rebuilt read model, a long outage) catches up in a child process that exits "
+        "when done, so its memory goes back to the system; 0: always in the worker itself",
+    )
     public_url: str | None = Field(
         default=None,
         pattern="^https?://",

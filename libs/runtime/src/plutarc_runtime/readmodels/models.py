@@ -26,6 +26,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import OperationalError
 
 from ..bus import partitions_of
+from .catchup import lag, run_child
 from .database import is_sqlite
 from .projector import Key, Projector, SqlProjection, bookkeeping, reached, rm_offsets
 
@@ -87,7 +88,13 @@ class ReadModels:
         lock_path: Path | None = None,
         poll: float = 0.005,
         catalogue: TopicRegistry | None = None,
+        catch_up_command: Sequence[str] | None = None,
+        catch_up_input: bytes = b"",
+        catch_up_threshold: int = 100_000,
     ) -> None:
+        """`catch_up_command` (with `catch_up_input` on its stdin) runs these projections to the
+        end of their topics in a child process (catchup.py), used when the writer starts at
+        least `catch_up_threshold` events behind; None or a threshold of 0: always in-process."""
         # A private topic is read only by the consumers its contract names (`api` for credentials).
         (catalogue or default_topics()).check_reader(
             name, [t for p in projections for t in p.topics]
@@ -110,6 +117,11 @@ class ReadModels:
         self._partitions: list[TopicPartition] = []
         self.phase = "not started"
         """Where `run` is: shown by `status()`, so a start that hangs says where."""
+        self.catch_up_command = list(catch_up_command) if catch_up_command else None
+        self.catch_up_input = catch_up_input
+        self.catch_up_threshold = catch_up_threshold
+        self.caught_up_in_child: int | None = None
+        """Events the writer found itself behind and left to a child process, if it did."""
 
     # -- Kafka positions --------------------------------------------------------------------------
     async def end_offsets(self) -> dict[Key, int]:
@@ -217,6 +229,22 @@ class ReadModels:
             self.projections, self.engine, bootstrap=self.bootstrap, registry=self.registry
         )
         await asyncio.to_thread(projector.prepare)
+        behind = lag(projector, self._targets_at_start)
+        if self.catch_up_command and self.catch_up_threshold and behind >= self.catch_up_threshold:
+            self.phase = f"catching up {behind} events in a child process"
+            log.info("catching up in a child process", extra={"behind": behind})
+            code = await run_child(self.catch_up_command, self.catch_up_input, stop)
+            if code is None:
+                return  # stopped meanwhile
+            if code == 0:
+                self.caught_up_in_child = behind
+            else:
+                log.warning("the catch-up child failed; catching up here", extra={"code": code})
+            self.phase = "writing"
+            projector = Projector(
+                self.projections, self.engine, bootstrap=self.bootstrap, registry=self.registry
+            )
+            await asyncio.to_thread(projector.prepare)  # resumes from what the child committed
         self.projectors = [projector]
         self.writer.set()
         task = asyncio.create_task(projector.run(stop))
@@ -241,6 +269,7 @@ class ReadModels:
             "writer": self.writer.is_set(),
             "phase": self.phase,
             "caught_up": self.caught_up.is_set(),
+            "caught_up_in_child": self.caught_up_in_child,
             "projections": {
                 name: state for p in self.projectors for name, state in p.status().items()
             },
