@@ -1,6 +1,7 @@
 // Place an order for a paper or testnet bot by hand (`POST .../bots/{id}/orders`,
 // `trading:paper`; the bot page offers no form for a live bot): side, type, quantity and, for a
-// limit order, a price; each problem the API finds beside its field. The order and its fills appear in the bot page's tables from the exchange's events.
+// limit order, a price; each problem the API finds beside its field. The order and its fills
+// appear in the bot page's tables from the exchange's events.
 import { type FormEvent, useState } from "react";
 import { api, call, idempotency, type Schemas } from "./api/client";
 import { useAction } from "./data";
@@ -10,7 +11,11 @@ import { fieldErrors } from "./words";
 type Order = Schemas["PlaceOrderIn"];
 const FIELDS = ["side", "type", "quantity", "price"];
 
-export function OrderForm(props: { workspaceId: string; botId: string; mode: Schemas["BotOut"]["mode"] }) {
+export function OrderForm(props: {
+  workspaceId: string;
+  botId: string;
+  mode: Schemas["BotOut"]["mode"];
+}) {
   const [side, setSide] = useState<Order["side"]>("buy");
   const [type, setType] = useState<Order["type"]>("market");
   const [quantity, setQuantity] = useState("");
@@ -20,7 +25,10 @@ export function OrderForm(props: { workspaceId: string; botId: string; mode: Sch
     setPlaced(null);
     const order = await call(
       api.POST("/v1/workspaces/{workspace_id}/bots/{bot_id}/orders", {
-        params: { path: { workspace_id: props.workspaceId, bot_id: props.botId }, header: idempotency() },
+        params: {
+          path: { workspace_id: props.workspaceId, bot_id: props.botId },
+          header: idempotency(),
+        },
         body: { side, type, quantity, ...(type === "limit" ? { price } : {}) },
       }),
     );
@@ -38,11 +46,21 @@ export function OrderForm(props: { workspaceId: string; botId: string; mode: Sch
         <p className="hint">
           A {props.mode} order on the bot's market, through the same route as the bot's own.
         </p>
-        <Select label="Side" value={side} error={errors.side} onChange={(e) => setSide(e.target.value as Order["side"])}>
+        <Select
+          label="Side"
+          value={side}
+          error={errors.side}
+          onChange={(e) => setSide(e.target.value as Order["side"])}
+        >
           <option value="buy">buy</option>
           <option value="sell">sell</option>
         </Select>
-        <Select label="Type" value={type} error={errors.type} onChange={(e) => setType(e.target.value as Order["type"])}>
+        <Select
+          label="Type"
+          value={type}
+          error={errors.type}
+          onChange={(e) => setType(e.target.value as Order["type"])}
+        >
           <option value="market">market</option>
           <option value="limit">limit</option>
         </Select>

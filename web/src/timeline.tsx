@@ -3,9 +3,10 @@
 // carried into the next morning. The drawing is decoration (aria-hidden); the list under it says
 // the same in words, with each window's time in the viewer's zone beside it, this week. The
 // session rules themselves (which window is next, when the host wakes) are the services': the
-// host line shows the compute API's state and next wake, not a computation here.
+// pages show the bot's `window` and the compute API's host state and next wake beside this, not
+// a computation here. The configuration has no holidays or exceptions to draw.
 import type { Schemas } from "./api/client";
-import { HostBadge, type HostState, viewerZone, When } from "./bots";
+import { viewerZone } from "./bots";
 
 type Sessions = Schemas["TradingSessions"];
 type SessionWindow = Schemas["SessionWindow"];
@@ -84,7 +85,8 @@ function mondayIn(zone: string, now: Date): [number, number, number] {
   }).formatToParts(now);
   const get = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
   const weekday = DAYS.indexOf(get("weekday").toLowerCase().slice(0, 3) as Day);
-  const monday = new Date(Date.UTC(Number(get("year")), Number(get("month")) - 1, Number(get("day")) - weekday));
+  const [year, month, day] = [Number(get("year")), Number(get("month")) - 1, Number(get("day"))];
+  const monday = new Date(Date.UTC(year, month, day - weekday));
   return [monday.getUTCFullYear(), monday.getUTCMonth(), monday.getUTCDate()];
 }
 
@@ -107,7 +109,8 @@ function viewerTimes(w: SessionWindow, zone: string, now: Date): string | null {
     return w.days
       .map((name) => {
         const day = d + DAYS.indexOf(name);
-        return `${inViewerZone(instantOf(y, m, day, start, zone))}–${inViewerZone(instantOf(y, m, day, end, zone))}`;
+        const from = inViewerZone(instantOf(y, m, day, start, zone));
+        return `${from}–${inViewerZone(instantOf(y, m, day, end, zone))}`;
       })
       .join(", ");
   } catch {
@@ -119,28 +122,15 @@ function describe(w: SessionWindow): string {
   return `${w.days.map((d) => DAY_NAME[d]).join(", ")} ${w.start}–${w.end}`;
 }
 
-type Host = { state: HostState; next_wake_at: string | null } | null | undefined;
-
 /** The week of a bot's sessions. `compact`: one strip for a table cell, with its words under it. */
-export function WeekTimeline(props: { sessions: Sessions | null | undefined; host?: Host; compact?: boolean }) {
-  const { sessions, host, compact } = props;
+export function WeekTimeline(props: { sessions: Sessions | null | undefined; compact?: boolean }) {
+  const { sessions, compact } = props;
   const windows = sessions?.windows ?? [];
   const zone = sessions?.time_zone ?? "UTC";
   const alwaysOn = !sessions || sessions.always_on !== false || windows.length === 0;
   const mine = viewerZone();
   const now = new Date();
   const drawn = alwaysOn ? [] : bars(windows);
-  const hostLine = host !== undefined && (
-    <p className="week-host">
-      Host: <HostBadge state={host?.state ?? null} />
-      {host?.next_wake_at && (
-        <>
-          {" "}
-          · next wake <When at={host.next_wake_at} zone={zone} />
-        </>
-      )}
-    </p>
-  );
   if (compact) {
     return (
       <div className="week week-compact">
@@ -159,15 +149,16 @@ export function WeekTimeline(props: { sessions: Sessions | null | undefined; hos
           </div>
         )}
         <span className="week-words">
-          {alwaysOn ? "Always on" : `${windows.map((w) => describe(w) + (w.overnight ? " (overnight)" : "")).join("; ")} ${zone}`}
+          {alwaysOn
+            ? "Always on"
+            : `${windows.map((w) => describe(w) + (w.overnight ? " (overnight)" : "")).join("; ")} ${zone}`}
         </span>
-        {hostLine}
       </div>
     );
   }
   return (
-    <figure className="week" aria-labelledby="week-caption">
-      <figcaption id="week-caption">
+    <figure className="week">
+      <figcaption>
         {alwaysOn ? "Always on: no session windows." : `The week in ${zone}, the bot's zone`}
         {!alwaysOn && zone !== mine && <span className="muted"> (yours: {mine})</span>}
       </figcaption>
@@ -218,7 +209,6 @@ export function WeekTimeline(props: { sessions: Sessions | null | undefined; hos
           })}
         </ul>
       )}
-      {hostLine}
     </figure>
   );
 }
