@@ -1,19 +1,20 @@
 """A paper bot with a session wakes on an accelerated clock, in the dashboard, live.
 
-The platform of the other dashboard journeys plus the compute service (`e2e/live_compute.py`):
-the bots service (which plans windows) and the compute service (which wakes hosts for them) run
-on one `AcceleratedClock` (ten times the wall clock, and jumped forward by the test); hosts come
-from the in-memory provider, whose wake waits at a `WakeGate` the test opens, so "waking" is on
-screen long enough to be seen. In Chromium (the viewer in Europe/London, the bot in Asia/Tokyo):
-the bot's week on the bots list and on its page, started from the page, its host asleep with its
-next wake; the clock jumps to just before the wake and the page shows the host waking, then
-running, with no reload; an order placed from the page fills on the paper venue and the order,
-its fill and the position appear live. axe-core over each page, screenshots kept, the bot page
-held at 200% zoom.
+The platform of the other dashboard journeys plus the compute service (`e2e/live_compute.py`) on
+an `AcceleratedClock` (twice the wall clock, and jumped forward by the test); the bots service,
+which plans the window, stays on the wall clock (it would refuse the API's commands as expired
+on a clock days ahead). Hosts come from the in-memory provider, whose wake waits at a `WakeGate`
+the test opens, so "waking" is on screen long enough to be seen. In Chromium (the viewer in
+Europe/London, the bot in Asia/Tokyo): the bot's week on the bots list and on its page, started
+from the page, its host asleep with its next wake; the clock jumps to just before the wake and
+the page shows the host waking, then running, with no reload; orders placed from the page fill
+on the paper venue and the orders, fills and position appear live. A viewer sees no order form,
+and the API refuses their order. axe-core over each page, screenshots kept, the bot page held at
+200% zoom.
 
 What this does not show: the bot placing orders on its own. The in-memory provider starts no bot
 runtime on the host (e2e/test_compute_journey.py starts one through Pulumi's local provider, a
-minute of work per wake); the order is placed through the page's order form instead.
+minute of work per wake); the orders are placed through the page's order form instead.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def host_of(scene: Scene, token: str, ws: str, bot_id: str) -> dict[str, Any]:
 
 
 def test_a_paper_bot_wakes_on_the_accelerated_clock_and_fills_live(
-    live: LivePlatform, context: BrowserContext, compute: ComputeOption
+    live: LivePlatform, browser: Browser, context: BrowserContext, compute: ComputeOption
 ) -> None:
     scene = Scene(live.base_url)
     owner, _, email = scene.user("wren")
@@ -213,3 +214,39 @@ def test_a_paper_bot_wakes_on_the_accelerated_clock_and_fills_live(
     # The list shows the host running too.
     page.get_by_role("link", name="All bots").click()
     expect(page.locator("tr", has_text="Tokyo sleeper").locator(".host-running")).to_be_visible()
+
+    # A viewer sees the week, the host and the fills, and no order form; the same order sent
+    # from their page with their token is refused by the API.
+    _, _, viewer_email = scene.member(owner, ws, "vera", "viewer")
+    watcher = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id=VIEWER_ZONE)
+    try:
+        viewer = watcher.new_page()
+        log_in(viewer, live.base_url, viewer_email)
+        viewer.goto(f"{live.base_url}/w/{ws}/bots/{bot_id}")
+        expect(viewer.locator("figure.week li").first).to_contain_text(f"{day} 09:00{TO}15:00")
+        expect(viewer.locator(".host-running")).to_be_visible()
+        expect(viewer.get_by_role("heading", name="Recent fills")).to_be_visible()
+        expect(viewer.get_by_role("heading", name="Place an order")).to_have_count(0)
+        expect(viewer.get_by_role("button")).to_have_count(1)  # Log out, nothing else
+        check_page(viewer, "wake-viewer")
+        answer = viewer.evaluate(
+            """async ([ws, bot]) => {
+                const r = await fetch(`/v1/workspaces/${ws}/bots/${bot}/orders`, {
+                    method: 'POST',
+                    headers: {
+                        'Authorization': 'Bearer ' + localStorage.getItem('plutarc.session'),
+                        'Content-Type': 'application/json',
+                    },
+                    body: JSON.stringify({side: 'buy', type: 'market', quantity: '1'}),
+                });
+                return {status: r.status, body: await r.json()};
+            }""",
+            [ws, bot_id],
+        )
+        assert answer["status"] == 403, answer
+        assert answer["body"]["code"] == "access.forbidden"
+    finally:
+        watcher.close()
+    with scene.http(owner) as http:  # the refused order made nothing
+        orders_now = http.get(f"/v1/workspaces/{ws}/bots/{bot_id}/orders").json()["items"]
+        assert len(orders_now) == 2, orders_now
