@@ -203,10 +203,10 @@ def test_a_paper_bot_wakes_on_the_accelerated_clock_and_fills_live(
     expect(orders.locator("tbody tr").first).to_contain_text("filled")
     position = page.locator("section", has=page.get_by_role("heading", name="Position and PnL"))
     expect(position.locator("tbody tr").first).to_contain_text("0.5")
-    # A second one, and the fills table grows to two, live.
-    quantity.fill("0.25")
+    # A second one by keyboard (Enter in the field sends the form): the fills grow to two, live.
     form.get_by_label("Side").select_option("sell")
-    form.get_by_role("button", name="Place order").click()
+    quantity.fill("0.25")
+    quantity.press("Enter")
     expect(fills.locator("tbody tr")).to_have_count(2)
     check_page(page, "wake-filled")
     at_200_percent(page, "wake-filled-200")
@@ -214,6 +214,7 @@ def test_a_paper_bot_wakes_on_the_accelerated_clock_and_fills_live(
     # The list shows the host running too.
     page.get_by_role("link", name="All bots").click()
     expect(page.locator("tr", has_text="Tokyo sleeper").locator(".host-running")).to_be_visible()
+    at_200_percent(page, "wake-bots-list-200")
 
     # A viewer sees the week, the host and the fills, and no order form; the same order sent
     # from their page with their token is refused by the API.
