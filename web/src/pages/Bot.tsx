@@ -7,8 +7,8 @@ import { HostBadge, type Mode, ModeBadge, When } from "../bots";
 import { useAction, useResource } from "../data";
 import { useLiveEvents } from "../live";
 import { OrderForm } from "../orderForm";
-import { WeekTimeline } from "../timeline";
 import { Link } from "../router";
+import { WeekTimeline } from "../timeline";
 import { Empty, ErrorView, Field, Loading } from "../ui";
 import { inWords } from "../words";
 
