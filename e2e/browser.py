@@ -18,8 +18,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from .conftest import fresh_identity_topics
+from .conftest import SERVICES, fresh_identity_topics
 from .live import LivePlatform
+from .live_compute import ComputeOption
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -56,11 +57,15 @@ def build_dashboard() -> Path:
 
 
 @contextmanager
-def dashboard_platform(kafka_bootstrap: str, data_dir: Path) -> Iterator[LivePlatform]:
-    """The platform serving a fresh build of the dashboard, on fresh identity topics."""
+def dashboard_platform(
+    kafka_bootstrap: str, data_dir: Path, compute: ComputeOption | None = None
+) -> Iterator[LivePlatform]:
+    """The platform serving a fresh build of the dashboard, on fresh identity topics; with
+    `compute`, the compute service too (on fresh topics of its own) and the option's clock."""
     dist = build_dashboard()
-    asyncio.run(fresh_identity_topics(kafka_bootstrap))
-    platform = LivePlatform(kafka_bootstrap, data_dir, web_dir=dist).start()
+    contexts = (*SERVICES, "compute") if compute else SERVICES
+    asyncio.run(fresh_identity_topics(kafka_bootstrap, contexts))
+    platform = LivePlatform(kafka_bootstrap, data_dir, compute=compute, web_dir=dist).start()
     try:
         yield platform
     finally:

@@ -2,6 +2,8 @@
 
 Async fixtures run on the test's event loop, which is idle while a synchronous test runs; this
 runs the identity, support and bots services and the API server on a private loop in a background thread instead.
+With `compute=ComputeOption(...)` (`e2e/live_compute.py`) it runs the compute service too, on the
+option's accelerated clock.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ from plutarc_testkit.waiting import wait_until
 from sqlalchemy import select
 
 from .exchange_gateway import gateway_spec
+from .live_compute import ComputeOption
+
+FAST = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 500}
 
 
 async def send_grant_operator(api: ApiRuntime, user_id: str) -> None:
@@ -65,7 +70,14 @@ def listening_socket() -> socket.socket:
 
 
 class LivePlatform:
-    def __init__(self, kafka_bootstrap: str, data_dir: Path, **api: Any) -> None:
+    def __init__(
+        self,
+        kafka_bootstrap: str,
+        data_dir: Path,
+        *,
+        compute: ComputeOption | None = None,
+        **api: Any,
+    ) -> None:
         self._socket = listening_socket()
         port = self._socket.getsockname()[1]
         self.base_url = f"http://127.0.0.1:{port}"
@@ -84,7 +96,10 @@ class LivePlatform:
         self._bots = Service(
             build_bots(),
             RuntimeSettings(kafka_bootstrap=kafka_bootstrap, data_dir=data_dir / "bots"),
-            consumer_overrides={"session_timeout_ms": 6000, "heartbeat_interval_ms": 500},
+            consumer_overrides=FAST,
+        )
+        self._compute = (
+            compute.service(kafka_bootstrap, data_dir / "compute", **FAST) if compute else None
         )
         self._exchange = Service(
             gateway_spec(data_dir / "exchange", kafka_bootstrap),
@@ -123,10 +138,13 @@ class LivePlatform:
         support = asyncio.create_task(self._support.run(self._stop))
         bots = asyncio.create_task(self._bots.run(self._stop))
         exchange = asyncio.create_task(self._exchange.run(self._stop))
+        compute = [asyncio.create_task(self._compute.run(self._stop))] if self._compute else []
         serving = asyncio.create_task(self._server.serve(sockets=[self._socket]))
         await self._stop.wait()
         self._server.should_exit = True
-        await asyncio.gather(identity, support, bots, exchange, serving, return_exceptions=True)
+        await asyncio.gather(
+            identity, support, bots, exchange, *compute, serving, return_exceptions=True
+        )
 
     def start(self) -> LivePlatform:
         self._thread.start()
@@ -141,6 +159,7 @@ class LivePlatform:
                     s.consumers and s.consumers[0].assigned.is_set()
                     for s in (self._identity, self._support, self._bots, self._exchange)
                 )
+                and (self._compute is None or self._compute.started.is_set())
                 and self._sealing_key_published()
             )
 

@@ -18,7 +18,9 @@ export function ModeBadge({ mode }: { mode: Mode }) {
 
 export function HostBadge({ state }: { state: HostState | null }) {
   if (!state) return <span className="muted">no host yet</span>;
-  return <span className={`status host-${state}`}>{state}</span>;
+  // `new`: its window is planned and it has never woken, so nothing runs: asleep, to a trader.
+  const word = state === "new" ? "asleep (not woken yet)" : state;
+  return <span className={`status host-${state}`}>{word}</span>;
 }
 
 export function viewerZone(): string {

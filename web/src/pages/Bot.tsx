@@ -6,7 +6,9 @@ import { api, call, idempotency, type Schemas } from "../api/client";
 import { HostBadge, type Mode, ModeBadge, When } from "../bots";
 import { useAction, useResource } from "../data";
 import { useLiveEvents } from "../live";
+import { OrderForm } from "../orderForm";
 import { Link } from "../router";
+import { WeekTimeline } from "../timeline";
 import { Empty, ErrorView, Field, Loading } from "../ui";
 import { inWords } from "../words";
 
@@ -102,6 +104,9 @@ export function BotPage({ workspaceId, botId }: { workspaceId: string; botId: st
         />
       )}
       <Configuration bot={b} />
+      {b.mode !== "live" && may("trading:paper") && (
+        <OrderForm workspaceId={workspaceId} botId={botId} mode={b.mode} />
+      )}
       <section aria-labelledby="host-title">
         <h2 id="host-title">Host</h2>
         {host.state === "loading" && <Loading what="the host" />}
@@ -262,7 +267,6 @@ export function BotPage({ workspaceId, botId }: { workspaceId: string; botId: st
   );
 }
 
-const DAYS = { mon: "Mon", tue: "Tue", wed: "Wed", thu: "Thu", fri: "Fri", sat: "Sat", sun: "Sun" };
 const END_RULE = {
   stop_entries: "stop new entries",
   flatten: "flatten the position",
@@ -297,14 +301,7 @@ function Configuration({ bot }: { bot: Bot }) {
             <>
               In {sessions.time_zone}; at a window's end,{" "}
               {END_RULE[sessions.end_rule ?? "stop_entries"]}.
-              <ul className="windows">
-                {(sessions.windows ?? []).map((w, i) => (
-                  <li key={i}>
-                    {w.days.map((d) => DAYS[d]).join(", ")} {w.start}–{w.end}
-                    {w.overnight ? " (overnight)" : ""}
-                  </li>
-                ))}
-              </ul>
+              <WeekTimeline sessions={sessions} />
             </>
           )}
         </dd>

@@ -5,6 +5,7 @@ import { HostBadge, ModeBadge, When } from "../bots";
 import { useResource } from "../data";
 import { useLiveEvents } from "../live";
 import { Link } from "../router";
+import { WeekTimeline } from "../timeline";
 import { Empty, ErrorView, Loading } from "../ui";
 
 const LIMIT = 200;
@@ -73,6 +74,7 @@ function BotTable(props: {
           <th scope="col">Market</th>
           <th scope="col">Mode</th>
           <th scope="col">State</th>
+          <th scope="col">Sessions</th>
           <th scope="col">Host</th>
           <th scope="col">Next wake</th>
         </tr>
@@ -93,6 +95,9 @@ function BotTable(props: {
               </td>
               <td>
                 <span className={`status state-${b.state}`}>{b.state}</span>
+              </td>
+              <td>
+                <WeekTimeline sessions={b.config.sessions} compact />
               </td>
               <td>
                 {props.hostsKnown ? (
