@@ -8,11 +8,11 @@ import json
 import time
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import Row, select
+from sqlalchemy import Row, Select, select
 
 from ..caller import Caller, unauthorized
 from ..core_models import outcomes, workspace_log
@@ -180,38 +180,62 @@ async def events(
     `?after=`) to resume with no gap and no duplicate. Without either, the stream starts at the
     newest event. What the caller may see is decided again for every batch: the stream ends once
     they leave the workspace, their session ends or their token is revoked."""
-    if last_event_id is not None:
-        resume = event_id(last_event_id)
-        if resume is None:
-            raise Problem(
-                422,
-                "request.invalid",
-                "Last-Event-ID is an event id this stream sent",
-                errors=[{"field": "Last-Event-ID", "message": "not an event id"}],
-            )
-        after = resume
-    rt = access.rt
-    if after is None:
-        t = workspace_log.c
-        newest = await rt.reader.one(
-            select(t.seq).where(t.workspace_id == workspace_id).order_by(t.seq.desc()).limit(1)
-        )
-        after = newest[0] if newest else 0
     token = bearer(request.headers.get("authorization"))
     assert token is not None  # `allowed` authenticated it
-    stream = _stream(rt, request, _Viewer(rt, access.caller, token, workspace_id), after)
+    viewer = _Viewer(access.rt, access.caller, token, workspace_id)
+    return await event_stream(access.rt, request, viewer, resume_after(last_event_id, after))
+
+
+def resume_after(last_event_id: str | None, after: int | None) -> int | None:
+    """Where a stream resumes: `Last-Event-ID` (422 on `Last-Event-ID` if it is not one a stream
+    sent), else `?after=`, else None (from the newest event on)."""
+    if last_event_id is None:
+        return after
+    resume = event_id(last_event_id)
+    if resume is None:
+        raise Problem(
+            422,
+            "request.invalid",
+            "Last-Event-ID is an event id this stream sent",
+            errors=[{"field": "Last-Event-ID", "message": "not an event id"}],
+        )
+    return resume
+
+
+class StreamViewer(Protocol):
+    """Who reads a live stream of the workspace log: which rows it reads, and what of them the
+    caller may see (a Problem, ending the stream, once they may see nothing)."""
+
+    def rows(self, after: int) -> Select[Any]: ...
+
+    async def frames(self, rows: Sequence[Row[Any]]) -> list[bytes]: ...
+
+
+async def event_stream(
+    rt: ApiRuntime, request: Request, viewer: StreamViewer, after: int | None
+) -> StreamingResponse:
+    """Server-sent events of the workspace log rows `viewer` reads after `after` (None: after the
+    newest one), as they are written, with heartbeats; resumable by event id."""
+    if after is None:
+        newest = await rt.reader.one(
+            viewer.rows(0)
+            .with_only_columns(workspace_log.c.seq)
+            .order_by(None)
+            .order_by(workspace_log.c.seq.desc())
+            .limit(1)
+        )
+        after = newest[0] if newest else 0
     return StreamingResponse(
-        stream,
+        _stream(rt, request, viewer, after),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
 
 
 async def _stream(
-    rt: ApiRuntime, request: Request, viewer: _Viewer, after: int
+    rt: ApiRuntime, request: Request, viewer: StreamViewer, after: int
 ) -> AsyncIterator[bytes]:
     heartbeat = rt.settings.events_heartbeat
-    t = workspace_log.c
     rt.metrics.live_streams.inc()
     try:
         yield b"retry: 1000\n\n"
@@ -220,12 +244,7 @@ async def _stream(
             if await request.is_disconnected():
                 return
             seen = rt.log_version
-            rows = await rt.reader.all(
-                select(t.seq, t.type, t.entry)
-                .where(t.workspace_id == viewer.workspace_id, t.seq > after)
-                .order_by(t.seq)
-                .limit(PAGE)
-            )
+            rows = await rt.reader.all(viewer.rows(after))
             try:
                 frames = await viewer.frames(rows)
             except Problem:
@@ -254,6 +273,15 @@ class _Viewer:
     def __init__(self, rt: ApiRuntime, caller: Caller, token: str, workspace_id: str) -> None:
         self.rt, self.caller, self.token, self.workspace_id = rt, caller, token, workspace_id
 
+    def rows(self, after: int) -> Select[Any]:
+        t = workspace_log.c
+        return (
+            select(t.seq, t.type, t.entry)
+            .where(t.workspace_id == self.workspace_id, t.seq > after)
+            .order_by(t.seq)
+            .limit(PAGE)
+        )
+
     async def frames(self, rows: Sequence[Row[Any]]) -> list[bytes]:
         """The frames of `rows` the caller may see now; a Problem when they may see none.
 
@@ -272,7 +300,7 @@ class _Viewer:
             if permission not in allowed:
                 allowed[permission] = await self._holds(permission)
             if allowed[permission]:
-                frames.append(_frame(row.seq, row.type, {"position": row.seq, **row.entry}))
+                frames.append(sse_frame(row.seq, row.type, {"position": row.seq, **row.entry}))
         return frames
 
     async def _holds(self, permission: str) -> bool:
@@ -285,6 +313,6 @@ class _Viewer:
         return True
 
 
-def _frame(seq: int, kind: str, data: dict[str, Any]) -> bytes:
+def sse_frame(seq: int, kind: str, data: dict[str, Any]) -> bytes:
     body = json.dumps(data, separators=(",", ":"), default=str)
     return f"id: {seq}\nevent: {kind}\ndata: {body}\n\n".encode()

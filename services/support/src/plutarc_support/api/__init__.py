@@ -6,7 +6,7 @@ from __future__ import annotations
 from plutarc_api.module import ApiModule
 from plutarc_contracts import support as s
 
-from . import routes_feed, routes_operators, routes_tickets
+from . import routes_feed, routes_operator_events, routes_operators, routes_tickets
 from .models import NotesProjection, OperatorsProjection, TicketsProjection, is_operator
 
 SEEN_WITH = "support:read"
@@ -26,7 +26,12 @@ def visibility(event_type: str) -> str | None:
 def module() -> ApiModule:
     return ApiModule(
         name="support",
-        routers=[routes_tickets.router, routes_operators.router, routes_feed.router],
+        routers=[
+            routes_tickets.router,
+            routes_operators.router,
+            routes_operator_events.router,
+            routes_feed.router,
+        ],
         projections=[TicketsProjection(), NotesProjection(), OperatorsProjection()],
         contexts=[s.support_topics()],
         visibility=visibility,
