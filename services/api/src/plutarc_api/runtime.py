@@ -72,7 +72,10 @@ class ApiRuntime:
             {*events, *(t.name for m in self.modules for c in m.contexts for t in c.streams)}
         )
         self.topics: list[Topic] = sorted(
-            {t.name: t for m in self.modules for c in m.contexts for t in c.all()}.values(),
+            {
+                **{t.name: t for m in self.modules for c in m.contexts for t in c.all()},
+                **{t.name: t for m in self.modules for t in m.topics},
+            }.values(),
             key=lambda t: t.name,
         )
         projections: list[SqlProjection] = [
