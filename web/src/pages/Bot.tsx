@@ -1,9 +1,11 @@
-// One bot: the configuration version in force and its session windows, its host, position and
-// PnL, recent orders and fills; start and stop, and the mode toggle (live asks for the bot's name
+// One bot: its market's candles with its fills and open orders on a chart (chart.tsx), the
+// configuration version in force and its session windows, its host, position and PnL, recent
+// orders and fills; start and stop, and the mode toggle (live asks for the bot's name
 // typed out). Only the controls the caller's permissions allow are shown; the API decides.
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useMemo, useState } from "react";
 import { api, call, idempotency, type Schemas } from "../api/client";
 import { HostBadge, type Mode, ModeBadge, When } from "../bots";
+import { BotChart } from "../chart";
 import { useAction, useResource } from "../data";
 import { useLiveEvents } from "../live";
 import { Link } from "../router";
@@ -46,7 +48,9 @@ export function BotPage({ workspaceId, botId }: { workspaceId: string; botId: st
     () => call(api.GET("/v1/workspaces/{workspace_id}/bots/{bot_id}/fills", recent)),
     [workspaceId, botId],
   );
+  const [fillEvents, setFillEvents] = useState(0);
   useLiveEvents(workspaceId, ["bots.", "compute.", "exchange."], (type) => {
+    if (type === "stream.opened" || type === "exchange.order_filled") setFillEvents((n) => n + 1);
     if (type === "stream.opened" || type.startsWith("bots.")) bot.reload();
     if (type === "stream.opened" || type.startsWith("compute.")) host.reload();
     if (type === "stream.opened" || type.startsWith("exchange.")) {
@@ -56,6 +60,15 @@ export function BotPage({ workspaceId, botId }: { workspaceId: string; botId: st
     }
   });
 
+  const openOrders = useMemo(
+    () =>
+      orders.state === "ready"
+        ? orders.data.items
+            .filter((o) => o.type === "limit" && (o.status === "open" || o.status === "partially_filled"))
+            .map((o) => ({ order_id: o.order_id, side: o.side, price: o.price }))
+        : [],
+    [orders],
+  );
   if (bot.state === "loading")
     return (
       <main>
@@ -101,6 +114,13 @@ export function BotPage({ workspaceId, botId }: { workspaceId: string; botId: st
           changed={bot.reload}
         />
       )}
+      <BotChart
+        workspaceId={workspaceId}
+        botId={botId}
+        market={`${b.config.market.symbol} on ${b.config.market.venue}`}
+        fillEvents={fillEvents}
+        openOrders={openOrders}
+      />
       <Configuration bot={b} />
       <section aria-labelledby="host-title">
         <h2 id="host-title">Host</h2>
