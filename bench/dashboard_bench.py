@@ -8,7 +8,8 @@ services, the API). In Debian's Chromium through Playwright, each load in a fres
 - the members page, signed in (the session token put in place before the app starts): the
   caller's own row of the members table on screen, after /v1/me, /v1/me/workspaces, /access and
   /members answered.
-Then the same members page reloaded in a warm context (the hashed assets cached).
+Then the same members page reloaded in a warm context (the hashed assets cached). Then a bot page
+with 10,000 fills on its chart and live fills drawn in (bench/chart_bench.py).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from pathlib import Path
 from e2e.browser import CHROMIUM, CHROMIUM_ARGS, Scene, build_dashboard
 from e2e.conftest import fresh_identity_topics
 from e2e.live import LivePlatform
+
+from . import chart_bench
 
 
 def _sizes(dist: Path) -> Iterator[str]:
@@ -89,10 +92,18 @@ def run(
                     page.get_by_role("cell", name="Bench (you)", exact=True).wait_for()
                     warm.append(time.perf_counter() - t0)
                     context.close()
+                yield _line("login page, cold, to interactive", login)
+                yield _line("members page signed in, cold, to its data on screen", cold)
+                yield _line("members page signed in, reloaded warm", warm)
+                context = browser.new_context(viewport={"width": 1280, "height": 900})
+                context.add_init_script(
+                    f"localStorage.setItem('plutarc.session', {json.dumps(token)})"
+                )
+                try:
+                    yield from chart_bench.measure(context.new_page(), scene, token, live.base_url)
+                finally:
+                    context.close()
             finally:
                 browser.close()
-        yield _line("login page, cold, to interactive", login)
-        yield _line("members page signed in, cold, to its data on screen", cold)
-        yield _line("members page signed in, reloaded warm", warm)
     finally:
         live.stop()

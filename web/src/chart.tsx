@@ -2,12 +2,13 @@
 // limit orders as price lines, drawn by TradingView's lightweight-charts, which is loaded only
 // when a chart is first shown (its own chunk: the first load of the dashboard stays small).
 //
-// Live: a fill event asks for the newest fills and adds the unseen ones to the markers; the
-// candles are asked for again on a timer and only newer bars are updated in (series.update).
+// Live: a fill event's fill is added to the markers (or, when its side is not known yet, the
+// newest fills are asked for and the unseen ones added); the candles are asked for again on a
+// timer and only newer bars are updated in (series.update).
 // Nothing is rebuilt. The figure states what it shows in words (its caption) for a screen reader,
 // and carries data-candles, data-fills and data-draw-ms (the last update's time from the event
 // to the frame it was drawn in) for the tests and the benchmark.
-import { useEffect, useRef, useState } from "react";
+import { type MutableRefObject, useEffect, useRef, useState } from "react";
 import type {
   CandlestickData,
   IChartApi,
@@ -54,6 +55,7 @@ export class FillsChart {
   private series: ISeriesApi<"Candlestick">;
   private markers: ISeriesMarkersPluginApi<ChartTime>;
   private marks: SeriesMarker<Time>[] = [];
+  private byBar = new Map<string, { marker: SeriesMarker<Time>; count: number }>();
   private seen = new Set<string>();
   private lines = new Map<string, IPriceLine>();
   private lastBar = 0;
@@ -131,7 +133,9 @@ export class FillsChart {
     return added;
   }
 
-  /** Fills not seen before become markers (at the bar of their interval); returns how many. */
+  /** Fills not seen before are marked at the bar of their interval: one marker per bar and side,
+   * with the count when more than one (10,000 fills are at most two markers a bar, and a bar's
+   * twentieth fill changes a label, not the layout). Returns how many fills were new. */
   addFills(items: Fill[]): number {
     const fresh = items.filter((f) => !this.seen.has(f.fill_id));
     if (fresh.length === 0) return 0;
@@ -139,23 +143,36 @@ export class FillsChart {
     for (const f of fresh) {
       this.seen.add(f.fill_id);
       const at = seconds(f.at);
-      const time = at - (at % this.width);
-      if (time < this.lastMark) unordered = true;
-      this.lastMark = Math.max(this.lastMark, time);
+      const time = (at - (at % this.width)) as Time;
       const buy = f.side !== "sell";
       this.fills[buy ? "buy" : "sell"] += 1;
-      this.marks.push({
-        id: f.fill_id,
-        time: time as Time,
+      const key = `${time}:${buy ? "b" : "s"}`;
+      const known = this.byBar.get(key);
+      if (known) {
+        known.count += 1;
+        known.marker.text = String(known.count);
+        continue;
+      }
+      if (time < this.lastMark) unordered = true;
+      this.lastMark = Math.max(this.lastMark, time);
+      const marker: SeriesMarker<Time> = {
+        id: key,
+        time,
         position: buy ? "belowBar" : "aboveBar",
         shape: buy ? "arrowUp" : "arrowDown",
         color: buy ? "#7ee2a8" : "#ff8080",
         size: 1,
-      });
+      };
+      this.byBar.set(key, { marker, count: 1 });
+      this.marks.push(marker);
     }
     if (unordered) this.marks.sort((a, b) => a.time - b.time);
     this.markers.setMarkers(this.marks);
     return fresh.length;
+  }
+
+  get markerCount(): number {
+    return this.marks.length;
   }
 
   /** One price line per open limit order; the others removed. */
@@ -221,15 +238,24 @@ async function candlesOf(workspaceId: string, botId: string, interval: Interval,
   );
 }
 
-type Summary = { candles: number; buys: number; sells: number; first?: string; last?: string; close?: string };
+type Summary = { candles: number; markers: number; buys: number; sells: number; first?: string; last?: string; close?: string };
 
-/** The chart of a bot's candles and fills. `fillEvents` goes up on each live fill event (the page
- * counts them); `openOrders` are drawn as price lines. */
+/** What the page hands the chart's live handler: each live event's type and data. */
+export type ChartEvents = MutableRefObject<((type: string, data?: string) => void) | null>;
+
+type LiveFill = {
+  order_id?: string;
+  side?: string;
+  fill?: Omit<Fill, "order_id" | "side">;
+};
+
+/** The chart of a bot's candles and fills. The page passes its live events on through `events`;
+ * `openOrders` are drawn as price lines. */
 export function BotChart(props: {
   workspaceId: string;
   botId: string;
   market: string;
-  fillEvents: number;
+  events: ChartEvents;
   openOrders: OpenOrder[];
 }) {
   const { workspaceId, botId } = props;
@@ -239,7 +265,7 @@ export function BotChart(props: {
   const chart = useRef<FillsChart | null>(null);
   const [state, setState] = useState<"loading" | "ready" | "error">("loading");
   const [problem, setProblem] = useState<Problem | null>(null);
-  const [summary, setSummary] = useState<Summary>({ candles: 0, buys: 0, sells: 0 });
+  const [summary, setSummary] = useState<Summary>({ candles: 0, markers: 0, buys: 0, sells: 0 });
   const [attempt, setAttempt] = useState(0);
 
   /** The summary from the chart's counts; `candles` newly drawn (oldest first) move its span,
@@ -250,6 +276,7 @@ export function BotChart(props: {
       const last = candles[candles.length - 1];
       return {
         candles: c.candles,
+        markers: c.markerCount,
         buys: c.fills.buy,
         sells: c.fills.sell,
         first: (fresh ? undefined : s.first) ?? first?.opens_at,
@@ -301,25 +328,44 @@ export function BotChart(props: {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [workspaceId, botId, interval, attempt]);
 
-  // A live fill: the newest page of fills, the unseen ones added; timed until drawn.
+  // Live: a fill event carries the fill (its side from the order's acceptance, seen live or
+  // among the open orders); without it, the newest page of fills is asked for. Timed until drawn.
+  const sides = useRef(new Map<string, string>());
+  const orders = useRef(props.openOrders);
+  orders.current = props.openOrders;
   useEffect(() => {
-    if (props.fillEvents === 0) return;
-    let live = true;
-    const started = performance.now();
-    (async () => {
-      const page = await newestFills(workspaceId, botId, 50).catch(() => null);
+    const timed = async (started: number, add: (c: FillsChart) => Promise<number> | number) => {
       const c = chart.current;
-      if (!live || !c || !page) return;
-      if (c.addFills([...page.items].reverse()) === 0) return;
+      if (!c || (await add(c)) === 0 || c !== chart.current) return;
       await drawn();
       figure.current?.setAttribute("data-draw-ms", (performance.now() - started).toFixed(1));
       publish(c);
-    })();
+    };
+    const newest = async (c: FillsChart) => {
+      const page = await newestFills(workspaceId, botId, 50).catch(() => null);
+      return page ? c.addFills([...page.items].reverse()) : 0;
+    };
+    props.events.current = (type, data) => {
+      const started = performance.now();
+      const after = data ? (JSON.parse(data) as { after?: LiveFill }).after : undefined;
+      if (type === "exchange.order_accepted" && after?.order_id && after.side) {
+        sides.current.set(after.order_id, after.side);
+      } else if (type === "exchange.order_filled" && after?.fill && after.order_id) {
+        const order = after.order_id;
+        const side = sides.current.get(order) ?? orders.current.find((o) => o.order_id === order)?.side;
+        const fill = after.fill;
+        void timed(started, (c) =>
+          side ? c.addFills([{ ...fill, order_id: order, side: side as Fill["side"] }]) : newest(c),
+        );
+      } else if (type === "stream.opened" || type === "exchange.order_filled") {
+        void timed(started, newest);
+      }
+    };
     return () => {
-      live = false;
+      props.events.current = null;
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [props.fillEvents]);
+  }, [workspaceId, botId]);
 
   // Newer candles, asked for once per interval (at least every 10 s, at most every 2 s).
   useEffect(() => {
@@ -370,6 +416,7 @@ export function BotChart(props: {
         data-state={state}
         data-candles={summary.candles}
         data-fills={fills}
+        data-markers={summary.markers}
         aria-busy={state === "loading"}
       >
         <div ref={box} className="chart-canvas" />

@@ -2,10 +2,10 @@
 // configuration version in force and its session windows, its host, position and PnL, recent
 // orders and fills; start and stop, and the mode toggle (live asks for the bot's name
 // typed out). Only the controls the caller's permissions allow are shown; the API decides.
-import { type FormEvent, useMemo, useState } from "react";
+import { type FormEvent, useMemo, useRef, useState } from "react";
 import { api, call, idempotency, type Schemas } from "../api/client";
 import { HostBadge, type Mode, ModeBadge, When } from "../bots";
-import { BotChart } from "../chart";
+import { BotChart, type ChartEvents } from "../chart";
 import { useAction, useResource } from "../data";
 import { useLiveEvents } from "../live";
 import { Link } from "../router";
@@ -48,9 +48,9 @@ export function BotPage({ workspaceId, botId }: { workspaceId: string; botId: st
     () => call(api.GET("/v1/workspaces/{workspace_id}/bots/{bot_id}/fills", recent)),
     [workspaceId, botId],
   );
-  const [fillEvents, setFillEvents] = useState(0);
-  useLiveEvents(workspaceId, ["bots.", "compute.", "exchange."], (type) => {
-    if (type === "stream.opened" || type === "exchange.order_filled") setFillEvents((n) => n + 1);
+  const chartEvents: ChartEvents = useRef(null);
+  useLiveEvents(workspaceId, ["bots.", "compute.", "exchange."], (type, data) => {
+    chartEvents.current?.(type, data);
     if (type === "stream.opened" || type.startsWith("bots.")) bot.reload();
     if (type === "stream.opened" || type.startsWith("compute.")) host.reload();
     if (type === "stream.opened" || type.startsWith("exchange.")) {
@@ -118,7 +118,7 @@ export function BotPage({ workspaceId, botId }: { workspaceId: string; botId: st
         workspaceId={workspaceId}
         botId={botId}
         market={`${b.config.market.symbol} on ${b.config.market.venue}`}
-        fillEvents={fillEvents}
+        events={chartEvents}
         openOrders={openOrders}
       />
       <Configuration bot={b} />
