@@ -463,7 +463,19 @@ def test_a_bot_page_charts_its_candles_and_a_fill_live(
     summary = page.locator("#chart-summary")
     expect(summary).to_contain_text(f"BTC/USDT on binance, 1m candles: {before + 5} shown")
     expect(summary).to_contain_text("last close 103")
-    expect(summary).to_contain_text("1 fill marked (1 buy, 0 sell)")
+    expect(summary).to_contain_text("1 fill marked (1 buy, 0 sell); 0 open limit orders")
+    # A resting limit order is drawn as a price line while it is open.
+    with scene.http(owner) as http:
+        resting = {
+            "side": "buy",
+            "type": "limit",
+            "quantity": "1",
+            "price": "90",
+            "post_only": True,
+        }
+        r = http.post(f"{base}/orders", json=resting)
+        assert r.status_code == 201, r.text
+    expect(summary).to_contain_text("1 open limit order drawn as a line")
     expect(page.locator("#tv-attr-logo")).to_have_count(1)  # the chart itself is drawn
     check_page(page, "bot-chart")
     # On another interval the chart is built again from the API, the fill still on it.

@@ -10,6 +10,7 @@
 // to the frame it was drawn in) for the tests and the benchmark.
 import { type MutableRefObject, useEffect, useRef, useState } from "react";
 import type {
+  AutoscaleInfo,
   CandlestickData,
   IChartApi,
   IPriceLine,
@@ -91,6 +92,19 @@ export class FillsChart {
       downColor: color("--danger", "#ff8080"),
       borderDownColor: color("--danger", "#ff8080"),
       wickDownColor: color("--danger", "#ff8080"),
+      // The price scale takes in the open orders' lines too, so an order away from the market
+      // is still on screen.
+      autoscaleInfoProvider: (original: () => AutoscaleInfo | null) => {
+        const found = original();
+        if (!found?.priceRange || this.lines.size === 0) return found;
+        let { minValue, maxValue } = found.priceRange;
+        for (const line of this.lines.values()) {
+          const price = line.options().price;
+          minValue = Math.min(minValue, price);
+          maxValue = Math.max(maxValue, price);
+        }
+        return { ...found, priceRange: { minValue, maxValue } };
+      },
     });
     this.markers = l.createSeriesMarkers(this.series, []);
   }
@@ -390,6 +404,7 @@ export function BotChart(props: {
   }, [state, props.openOrders]);
 
   const fills = summary.buys + summary.sells;
+  const lines = props.openOrders.filter((o) => o.price !== null).length;
   return (
     <section aria-labelledby="chart-title">
       <h2 id="chart-title">Chart</h2>
@@ -428,7 +443,8 @@ export function BotChart(props: {
                 ? ` from ${new Date(summary.first).toLocaleString()} to ${new Date(summary.last).toLocaleString()}, last close ${summary.close}`
                 : "") +
               `. ${fills} fill${fills === 1 ? "" : "s"} marked (${summary.buys} buy, ${summary.sells} sell)` +
-              `; ${props.openOrders.filter((o) => o.price !== null).length} open limit order lines.`}
+              `; ${lines === 1 ? "1 open limit order drawn as a line" : `${lines} open limit orders drawn as lines`}.`}
+          {state === "error" && "The chart could not be loaded."}
         </figcaption>
       </figure>
       {state === "ready" && summary.candles === 0 && (
