@@ -402,6 +402,25 @@ def test_bots_list_and_a_bot_page_toggle_mode_start_and_stop(
         viewer_context.close()
 
 
+def place_paper_order(scene: Scene, token: str, base: str, order: dict[str, Any]) -> dict[str, Any]:
+    """Place an order of a paper bot, asked again while the gateway does not know the bot yet
+    (it learns of bots from the bots service's events a moment after the API, and until then
+    answers exchange.bot_not_found, placing nothing): the order as placed."""
+    placed: dict[str, Any] = {}
+    with scene.http(token) as http:
+
+        def done() -> bool:
+            r = http.post(f"{base}/orders", json=order)
+            if r.status_code == 404 and r.json()["code"] == "exchange.bot_not_found":
+                return False
+            assert r.status_code == 201, r.text
+            placed.update(r.json())
+            return True
+
+        wait_until(done, what=f"a paper {order['side']} order placed")
+    return placed
+
+
 def test_a_bot_page_charts_its_candles_and_a_fill_live(
     live: LivePlatform, context: BrowserContext, scene: Scene
 ) -> None:
@@ -421,21 +440,9 @@ def test_a_bot_page_charts_its_candles_and_a_fill_live(
     expect(page.locator("main .facts-line .status")).to_have_text("running")
 
     base = f"/v1/workspaces/{ws}/bots/{bot_id}"
-    order = {"side": "buy", "type": "market", "quantity": "0.5"}
-    with scene.http(owner) as http:
-
-        def placed() -> bool:
-            # The gateway learns of the bot from the bots service's events a moment after the
-            # API: until then it answers exchange.bot_not_found and places nothing.
-            r = http.post(f"{base}/orders", json=order)
-            if r.status_code == 404 and r.json()["code"] == "exchange.bot_not_found":
-                return False
-            assert r.status_code == 201, r.text
-            placed_order.update(r.json())
-            return True
-
-        placed_order: dict[str, Any] = {}
-        wait_until(placed, what="a paper market order placed")
+    placed_order = place_paper_order(
+        scene, owner, base, {"side": "buy", "type": "market", "quantity": "0.5"}
+    )
     [fill] = placed_order["fills"]
     # The fill arrives live and is marked, before any candle is there to put it on.
     expect(chart).to_have_attribute("data-fills", "1")
@@ -478,10 +485,22 @@ def test_a_bot_page_charts_its_candles_and_a_fill_live(
     expect(summary).to_contain_text("1 open limit order drawn as a line")
     expect(page.locator("#tv-attr-logo")).to_have_count(1)  # the chart itself is drawn
     check_page(page, "bot-chart")
-    # On another interval the chart is built again from the API, the fill still on it.
+    # The live stream is the workspace's: another bot's fill is not this chart's. It comes first,
+    # then this bot's sell; with the other's buy counted, "1 buy, 1 sell" would never be shown.
+    other = make_bot(scene, owner, ws, "Other")
+    other_base = f"/v1/workspaces/{ws}/bots/{other}"
+    with scene.http(owner) as http:
+        assert http.post(f"{other_base}/start").status_code == 200
+    place_paper_order(
+        scene, owner, other_base, {"side": "buy", "type": "market", "quantity": "0.5"}
+    )
+    place_paper_order(scene, owner, base, {"side": "sell", "type": "market", "quantity": "0.25"})
+    expect(summary).to_contain_text("2 fills marked (1 buy, 1 sell)")
+    expect(chart).to_have_attribute("data-markers", "2")  # a buy and a sell on the same bar
+    # On another interval the chart is built again from the API, the fills still on it.
     page.get_by_label("Interval").select_option("5m")
     expect(summary).to_contain_text("BTC/USDT on binance, 5m candles:")
-    expect(chart).to_have_attribute("data-fills", "1")
+    expect(chart).to_have_attribute("data-fills", "2")
 
 
 def test_strategy_library_versions_diff_and_a_new_version_form(

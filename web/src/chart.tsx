@@ -258,10 +258,21 @@ type Summary = { candles: number; markers: number; buys: number; sells: number; 
 export type ChartEvents = MutableRefObject<((type: string, data?: string) => void) | null>;
 
 type LiveFill = {
+  bot_id?: string;
   order_id?: string;
   side?: string;
+  status?: string;
   fill?: Omit<Fill, "order_id" | "side">;
 };
+
+/** A live event's payload (`after` in its data), or undefined when the data is not JSON. */
+function parsed(data: string): LiveFill | undefined {
+  try {
+    return (JSON.parse(data) as { after?: LiveFill }).after;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The chart of a bot's candles and fills. The page passes its live events on through `events`;
  * `openOrders` are drawn as price lines. */
@@ -361,13 +372,16 @@ export function BotChart(props: {
     };
     props.events.current = (type, data) => {
       const started = performance.now();
-      const after = data ? (JSON.parse(data) as { after?: LiveFill }).after : undefined;
+      const about = type === "exchange.order_accepted" || type === "exchange.order_filled";
+      const after = about && data ? parsed(data) : undefined;
+      if (after?.bot_id !== undefined && after.bot_id !== botId) return; // the workspace's other bots
       if (type === "exchange.order_accepted" && after?.order_id && after.side) {
         sides.current.set(after.order_id, after.side);
       } else if (type === "exchange.order_filled" && after?.fill && after.order_id) {
         const order = after.order_id;
         const side = sides.current.get(order) ?? orders.current.find((o) => o.order_id === order)?.side;
         const fill = after.fill;
+        if (after.status === "filled") sides.current.delete(order); // kept while the order is open
         void timed(started, (c) =>
           side ? c.addFills([{ ...fill, order_id: order, side: side as Fill["side"] }]) : newest(c),
         );
