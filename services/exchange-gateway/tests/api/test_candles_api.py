@@ -144,6 +144,13 @@ async def test_a_bots_candles_over_http(exchange: Exchange) -> None:
         before = (T0 + timedelta(minutes=1)).isoformat()
         older = (await reader.get(url, params={"before": before})).json()
         assert [c["close"] for c in older["items"]] == ["100"]
+        for edge, closes in (
+            ("0001-01-01T00:30:00+01:00", []),
+            ("9999-12-31T23:30:00-01:00", ["100", "101", "102"]),
+        ):
+            r = await reader.get(url, params={"before": edge})
+            assert r.status_code == 200, r.text
+            assert [c["close"] for c in r.json()["items"]] == closes, edge
         hourly = (await reader.get(url, params={"interval": "1h"})).json()
         assert [c["close"] for c in hourly["items"]] == ["102"]
         assert (await reader.get(url, params={"interval": "4h"})).json()["items"] == []

@@ -43,8 +43,13 @@ async def bot_candles(
     c = candles.c
     query = select(candles).where(c.venue == bot.venue, c.symbol == bot.symbol, c.width == interval)
     if before is not None:
-        when = before.astimezone(UTC) if before.tzinfo else before.replace(tzinfo=UTC)
-        query = query.where(c.opens_at < when)
+        when: datetime | None
+        try:
+            when = before.astimezone(UTC) if before.tzinfo else before.replace(tzinfo=UTC)
+        except OverflowError:  # an offset past year 1 or 9999: before all candles, or after
+            when = datetime.min.replace(tzinfo=UTC) if before.year == 1 else None
+        if when is not None:
+            query = query.where(c.opens_at < when)
     rows = await access.rt.reader.all(query.order_by(c.opens_at.desc()).limit(limit))
     items = [
         CandleOut(
