@@ -8,7 +8,8 @@ services, the API). In Debian's Chromium through Playwright, each load in a fres
 - the members page, signed in (the session token put in place before the app starts): the
   caller's own row of the members table on screen, after /v1/me, /v1/me/workspaces, /access and
   /members answered.
-Then the same members page reloaded in a warm context (the hashed assets cached).
+Then the same members page reloaded in a warm context (the hashed assets cached). Then a bot page
+with 10,000 fills on its chart and live fills drawn in (bench/chart_bench.py).
 """
 
 from __future__ import annotations
@@ -26,13 +27,26 @@ from e2e.browser import CHROMIUM, CHROMIUM_ARGS, Scene, build_dashboard
 from e2e.conftest import fresh_identity_topics
 from e2e.live import LivePlatform
 
+from . import chart_bench
+
 
 def _sizes(dist: Path) -> Iterator[str]:
+    """What the first load fetches (the files index.html names) and what is fetched on demand
+    (the chart library, when a bot page first shows its chart)."""
+    html = (dist / "index.html").read_text()
     for kind in ("js", "css"):
         files = sorted((dist / "assets").glob(f"*.{kind}"))
-        raw = sum(f.stat().st_size for f in files)
-        packed = sum(len(gzip.compress(f.read_bytes(), 9)) for f in files)
-        yield f"dashboard: {kind} {len(files)} file(s), {raw / 1024:.0f} KB, {packed / 1024:.1f} KB gzipped"
+        first = [f for f in files if f"/assets/{f.name}" in html]
+        later = [f for f in files if f not in first]
+        for what, group in (("first load", first), ("on demand", later)):
+            if not group:
+                continue
+            raw = sum(f.stat().st_size for f in group)
+            packed = sum(len(gzip.compress(f.read_bytes(), 9)) for f in group)
+            yield (
+                f"dashboard: {kind}, {what}: {len(group)} file(s), {raw / 1024:.0f} KB, "
+                f"{packed / 1024:.1f} KB gzipped"
+            )
 
 
 def _line(what: str, seconds: list[float]) -> str:
@@ -89,10 +103,18 @@ def run(
                     page.get_by_role("cell", name="Bench (you)", exact=True).wait_for()
                     warm.append(time.perf_counter() - t0)
                     context.close()
+                yield _line("login page, cold, to interactive", login)
+                yield _line("members page signed in, cold, to its data on screen", cold)
+                yield _line("members page signed in, reloaded warm", warm)
+                context = browser.new_context(viewport={"width": 1280, "height": 900})
+                context.add_init_script(
+                    f"localStorage.setItem('plutarc.session', {json.dumps(token)})"
+                )
+                try:
+                    yield from chart_bench.measure(context.new_page(), scene, token, live.base_url)
+                finally:
+                    context.close()
             finally:
                 browser.close()
-        yield _line("login page, cold, to interactive", login)
-        yield _line("members page signed in, cold, to its data on screen", cold)
-        yield _line("members page signed in, reloaded warm", warm)
     finally:
         live.stop()

@@ -24,6 +24,7 @@ from plutarc_api.runtime import ApiRuntime
 from plutarc_api.settings import ApiSettings
 from plutarc_bots.bootstrap import build as build_bots
 from plutarc_contracts import support as s
+from plutarc_contracts.market import Candle
 from plutarc_exchange.api.models import sealing_key
 from plutarc_identity.bootstrap import build
 from plutarc_runtime.service import Service
@@ -34,6 +35,7 @@ from sqlalchemy import select
 
 from .exchange_gateway import gateway_spec
 from .live_compute import ComputeOption
+from .market_feed import MarketFeed
 
 FAST = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 500}
 
@@ -185,6 +187,16 @@ class LivePlatform:
             ).result(10),
             what=f"{user_id} an operator",
         )
+
+    def publish_candles(self, venue: str, symbol: str, candles: list[Candle]) -> None:
+        """Closed candles on `market.candles.v1`, as the candle processor publishes them (this
+        platform runs no market-data source or candle processor: the test is the source)."""
+
+        async def send() -> None:
+            async with MarketFeed(self.api.settings.kafka_bootstrap, venue, symbol) as feed:
+                await feed.candles(candles)
+
+        asyncio.run_coroutine_threadsafe(send(), self._loop).result(30)
 
     def stop(self) -> None:
         self._loop.call_soon_threadsafe(self._stop.set)

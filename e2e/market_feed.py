@@ -69,3 +69,7 @@ class MarketFeed:
             trades=10,
         )
         await self._send(CANDLES_TOPIC, self._batch(candles=[candle]))
+
+    async def candles(self, candles: list[Candle]) -> None:
+        """Closed candles in one message, as the candle processor publishes a step's."""
+        await self._send(CANDLES_TOPIC, self._batch(candles=candles))

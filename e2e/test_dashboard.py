@@ -2,7 +2,8 @@
 the API serving the built app at /): register and log in, switch workspace, invite a member who
 accepts in a second browser, a viewer who sees no write control and whose write the API refuses,
 bad input answered beside its field, the bots list and a bot page (the mode toggle with a typed
-confirmation for live, start and stop, a viewer without controls), the strategy library (versions,
+confirmation for live, start and stop, a viewer without controls), a bot's chart (candles, and a
+paper fill marked live), the strategy library (versions,
 a diff between two, bad JSON answered beside its field, a viewer without the form); axe-core over
 every page, a screenshot of each kept in var/test-artifacts/dashboard/."""
 
@@ -10,11 +11,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
+from plutarc_contracts.market import Candle
+from plutarc_testkit.waiting import wait_until
 
 from .browser import (
     PASSWORD,
@@ -395,6 +400,107 @@ def test_bots_list_and_a_bot_page_toggle_mode_start_and_stop(
         check_page(viewer, "bot-error")
     finally:
         viewer_context.close()
+
+
+def place_paper_order(scene: Scene, token: str, base: str, order: dict[str, Any]) -> dict[str, Any]:
+    """Place an order of a paper bot, asked again while the gateway does not know the bot yet
+    (it learns of bots from the bots service's events a moment after the API, and until then
+    answers exchange.bot_not_found, placing nothing): the order as placed."""
+    placed: dict[str, Any] = {}
+    with scene.http(token) as http:
+
+        def done() -> bool:
+            r = http.post(f"{base}/orders", json=order)
+            if r.status_code == 404 and r.json()["code"] == "exchange.bot_not_found":
+                return False
+            assert r.status_code == 201, r.text
+            placed.update(r.json())
+            return True
+
+        wait_until(done, what=f"a paper {order['side']} order placed")
+    return placed
+
+
+def test_a_bot_page_charts_its_candles_and_a_fill_live(
+    live: LivePlatform, context: BrowserContext, scene: Scene
+) -> None:
+    owner, _, owner_email = scene.user("cleo")
+    ws = scene.organisation(owner, "Chart Desk")
+    bot_id = make_bot(scene, owner, ws, "Charted")
+    page = context.new_page()
+    log_in(page, live.base_url, owner_email)
+    page.goto(f"{live.base_url}/w/{ws}/bots/{bot_id}")
+    chart = page.locator("figure.chart")
+    expect(chart).to_have_attribute("data-state", "ready")
+    # Other tests may have published candles of this market (the broker is shared): counted.
+    before = int(chart.get_attribute("data-candles") or "0")
+    if before == 0:
+        expect(page.get_by_text(re.compile("No candles yet for this market"))).to_be_visible()
+    page.get_by_role("button", name="Start").click()
+    expect(page.locator("main .facts-line .status")).to_have_text("running")
+
+    base = f"/v1/workspaces/{ws}/bots/{bot_id}"
+    placed_order = place_paper_order(
+        scene, owner, base, {"side": "buy", "type": "market", "quantity": "0.5"}
+    )
+    [fill] = placed_order["fills"]
+    # The fill arrives live and is marked, before any candle is there to put it on.
+    expect(chart).to_have_attribute("data-fills", "1")
+    # Candles of the fill's minute and the four before, as the candle processor publishes them;
+    # the page asks for newer candles every few seconds and draws them in.
+    minute = datetime.fromisoformat(fill["at"]).replace(second=0, microsecond=0)
+    live.publish_candles(
+        "binance",
+        "BTC/USDT",
+        [
+            Candle(
+                width="1m",
+                opens_at=minute - timedelta(minutes=4 - i),
+                open=str(98 + i),
+                high=str(100 + i),
+                low=str(97 + i),
+                close=str(99 + i),
+                volume="3",
+                trades=4,
+            )
+            for i in range(5)
+        ],
+    )
+    expect(chart).to_have_attribute("data-candles", str(before + 5), timeout=30_000)
+    summary = page.locator("#chart-summary")
+    expect(summary).to_contain_text(f"BTC/USDT on binance, 1m candles: {before + 5} shown")
+    expect(summary).to_contain_text("last close 103")
+    expect(summary).to_contain_text("1 fill marked (1 buy, 0 sell); 0 open limit orders")
+    # A resting limit order is drawn as a price line while it is open.
+    with scene.http(owner) as http:
+        resting = {
+            "side": "buy",
+            "type": "limit",
+            "quantity": "1",
+            "price": "90",
+            "post_only": True,
+        }
+        r = http.post(f"{base}/orders", json=resting)
+        assert r.status_code == 201, r.text
+    expect(summary).to_contain_text("1 open limit order drawn as a line")
+    expect(page.locator("#tv-attr-logo")).to_have_count(1)  # the chart itself is drawn
+    check_page(page, "bot-chart")
+    # The live stream is the workspace's: another bot's fill is not this chart's. It comes first,
+    # then this bot's sell; with the other's buy counted, "1 buy, 1 sell" would never be shown.
+    other = make_bot(scene, owner, ws, "Other")
+    other_base = f"/v1/workspaces/{ws}/bots/{other}"
+    with scene.http(owner) as http:
+        assert http.post(f"{other_base}/start").status_code == 200
+    place_paper_order(
+        scene, owner, other_base, {"side": "buy", "type": "market", "quantity": "0.5"}
+    )
+    place_paper_order(scene, owner, base, {"side": "sell", "type": "market", "quantity": "0.25"})
+    expect(summary).to_contain_text("2 fills marked (1 buy, 1 sell)")
+    expect(chart).to_have_attribute("data-markers", "2")  # a buy and a sell on the same bar
+    # On another interval the chart is built again from the API, the fills still on it.
+    page.get_by_label("Interval").select_option("5m")
+    expect(summary).to_contain_text("BTC/USDT on binance, 5m candles:")
+    expect(chart).to_have_attribute("data-fills", "2")
 
 
 def test_strategy_library_versions_diff_and_a_new_version_form(

@@ -6,12 +6,13 @@ import { api } from "./api/client";
 
 const FINAL = new Set([401, 403, 404]);
 
-/** Calls `changed(type)` for each event whose type starts with one of `prefixes`, and once
- * each time the stream (re)opens, since events sent while it was closed were not seen. */
+/** Calls `changed(type, data)` for each event whose type starts with one of `prefixes` (`data`
+ * the frame's JSON text: the event as the audit log shows it, its payload under `after`), and
+ * once each time the stream (re)opens, since events sent while it was closed were not seen. */
 export function useLiveEvents(
   workspaceId: string,
   prefixes: string[],
-  changed: (type: string) => void,
+  changed: (type: string, data?: string) => void,
 ): void {
   const callback = useRef(changed);
   callback.current = changed;
@@ -38,9 +39,9 @@ export function useLiveEvents(
           if (response.ok && data) {
             delay = 500;
             callback.current("stream.opened");
-            await read(data, (id, type) => {
+            await read(data, (id, type, body) => {
               last = id ?? last;
-              if (type && wanted.some((p) => type.startsWith(p))) callback.current(type);
+              if (type && wanted.some((p) => type.startsWith(p))) callback.current(type, body);
             });
           }
         } catch {
@@ -57,7 +58,7 @@ export function useLiveEvents(
 
 async function read(
   stream: ReadableStream<Uint8Array>,
-  frame: (id: string | undefined, type: string | undefined) => void,
+  frame: (id: string | undefined, type: string | undefined, data: string | undefined) => void,
 ): Promise<void> {
   const reader = stream.getReader();
   const decoder = new TextDecoder();
@@ -72,11 +73,13 @@ async function read(
       buffer = buffer.slice(end + 2);
       let id: string | undefined;
       let type: string | undefined;
+      let data: string | undefined;
       for (const line of text.split("\n")) {
         if (line.startsWith("id:")) id = line.slice(3).trim();
         else if (line.startsWith("event:")) type = line.slice(6).trim();
+        else if (line.startsWith("data:")) data = (data ? data + "\n" : "") + line.slice(5).trim();
       }
-      if (id || type) frame(id, type);
+      if (id || type) frame(id, type, data);
     }
   }
 }

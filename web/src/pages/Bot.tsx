@@ -1,9 +1,11 @@
-// One bot: the configuration version in force and its session windows, its host, position and
-// PnL, recent orders and fills; start and stop, and the mode toggle (live asks for the bot's name
+// One bot: its market's candles with its fills and open orders on a chart (chart.tsx), the
+// configuration version in force and its session windows, its host, position and PnL, recent
+// orders and fills; start and stop, and the mode toggle (live asks for the bot's name
 // typed out). Only the controls the caller's permissions allow are shown; the API decides.
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useMemo, useRef, useState } from "react";
 import { api, call, idempotency, type Schemas } from "../api/client";
 import { HostBadge, type Mode, ModeBadge, When } from "../bots";
+import { BotChart, type ChartEvents } from "../chart";
 import { useAction, useResource } from "../data";
 import { useLiveEvents } from "../live";
 import { OrderForm } from "../orderForm";
@@ -48,7 +50,9 @@ export function BotPage({ workspaceId, botId }: { workspaceId: string; botId: st
     () => call(api.GET("/v1/workspaces/{workspace_id}/bots/{bot_id}/fills", recent)),
     [workspaceId, botId],
   );
-  useLiveEvents(workspaceId, ["bots.", "compute.", "exchange."], (type) => {
+  const chartEvents: ChartEvents = useRef(null);
+  useLiveEvents(workspaceId, ["bots.", "compute.", "exchange."], (type, data) => {
+    chartEvents.current?.(type, data);
     if (type === "stream.opened" || type.startsWith("bots.")) bot.reload();
     if (type === "stream.opened" || type.startsWith("compute.")) host.reload();
     if (type === "stream.opened" || type.startsWith("exchange.")) {
@@ -58,6 +62,15 @@ export function BotPage({ workspaceId, botId }: { workspaceId: string; botId: st
     }
   });
 
+  const openOrders = useMemo(
+    () =>
+      orders.state === "ready"
+        ? orders.data.items
+            .filter((o) => o.type === "limit" && (o.status === "open" || o.status === "partially_filled"))
+            .map((o) => ({ order_id: o.order_id, side: o.side, price: o.price }))
+        : [],
+    [orders],
+  );
   if (bot.state === "loading")
     return (
       <main>
@@ -103,6 +116,13 @@ export function BotPage({ workspaceId, botId }: { workspaceId: string; botId: st
           changed={bot.reload}
         />
       )}
+      <BotChart
+        workspaceId={workspaceId}
+        botId={botId}
+        market={`${b.config.market.symbol} on ${b.config.market.venue}`}
+        events={chartEvents}
+        openOrders={openOrders}
+      />
       <Configuration bot={b} />
       {b.mode !== "live" && may("trading:paper") && (
         <OrderForm workspaceId={workspaceId} botId={botId} mode={b.mode} />

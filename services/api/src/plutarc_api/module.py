@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from fastapi import APIRouter
 from plutarc_access import MembershipSource
-from plutarc_contracts import ContextTopics
+from plutarc_contracts import ContextTopics, Topic
 from plutarc_runtime.readmodels import SqlProjection
 from sqlalchemy import Engine
 
@@ -48,6 +48,9 @@ class ApiModule:
     """The contexts whose commands it sends and whose topics it reads: the API makes sure those
     topics exist, reads replies from their events topics, and keeps each workspace's event log
     from them."""
+    topics: Sequence[Topic] = ()
+    """Other topics its read models read (market data, which is no context's event log): the
+    API makes sure they exist, as it does the contexts'."""
     visibility: Callable[[str], str | None] = lambda _type: None
     """The permission that lets a member see an event type live (None: not streamed)."""
     lookups: Callable[[Engine], Lookups] | None = None

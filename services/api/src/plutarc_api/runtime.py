@@ -95,7 +95,10 @@ class ApiRuntime:
         self.reader = Reader(self.engine)
         events = sorted({c.events.name for m in self.modules for c in m.contexts})
         self.topics: list[Topic] = sorted(
-            {t.name: t for m in self.modules for c in m.contexts for t in c.all()}.values(),
+            {
+                **{t.name: t for m in self.modules for c in m.contexts for t in c.all()},
+                **{t.name: t for m in self.modules for t in m.topics},
+            }.values(),
             key=lambda t: t.name,
         )
         self.read_models = ReadModels(

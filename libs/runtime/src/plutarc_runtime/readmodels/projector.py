@@ -120,6 +120,9 @@ class SqlProjection(Protocol):
 #   reply per command, upserted by its id), so the projector keeps no stream positions for it;
 # - `accepts(env) -> bool` (default: every event of its types): the decoded events it applies;
 #   the rest are neither applied nor remembered (the workspace log skips events of no workspace).
+# - `decode(data: bytes) -> Any` (default: the registry's event envelope): for a topic that holds
+#   no envelopes (market data); it raises ContractError on what it cannot read, and such a
+#   projection has `types = None` and `dedupe = False` (its messages have no stream position).
 
 
 Key = tuple[str, int]  # (topic, partition)
@@ -196,6 +199,19 @@ class Projector:
         self.seen_cache = seen_cache
         self.topics = sorted({t for m in self.members for t in m.topics})
         self._readers = {t: [m for m in self.members if t in m.topics] for t in self.topics}
+        self._decoders: dict[str, Callable[[bytes], Any]] = {}
+        for topic, readers in self._readers.items():
+            raw = {getattr(m.projection, "decode", None) for m in readers}
+            if len(raw) > 1:
+                raise ValueError(f"the projections reading {topic} decode it differently")
+            (decoder,) = raw
+            if decoder is not None:
+                if any(m.types is not None or m.dedupe for m in readers):
+                    raise ValueError(
+                        f"a projection that decodes {topic} itself needs types=None "
+                        "and dedupe=False"
+                    )
+                self._decoders[topic] = decoder
         self.caught_up = asyncio.Event()
         self.undecodable = 0
         self.error: str | None = None
@@ -339,11 +355,11 @@ class Projector:
         work: dict[_Member, tuple[list[tuple[str, Envelope]], dict[Key, int]]] = {
             m: ([], {}) for m in self.members
         }
-        decode = self.registry.decode_event
         for tp, records in batch.items():
             if not records:
                 continue
             topic, k, end = tp.topic, (tp.topic, tp.partition), records[-1].offset + 1
+            decode = self._decoders.get(topic, self.registry.decode_event)
             readers = [m for m in self._readers[topic] if m.offsets.get(k, 0) < end]
             if not readers:
                 continue

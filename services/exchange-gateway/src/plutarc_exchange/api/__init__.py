@@ -1,13 +1,15 @@
 """The exchange context's part of the API: the gateway's sealing key, venue connections, and each
-bot's orders, fills, positions, balances and PnL, with the read models they answer from. Loaded
+bot's orders, fills, positions, balances and PnL, and its market's candles, with the read models they answer from. Loaded
 through the `plutarc.api` entry point `exchange`."""
 
 from __future__ import annotations
 
 from plutarc_api.module import ApiModule
 from plutarc_contracts import exchange as x
+from plutarc_contracts.market import CANDLES_TOPIC, market_topics
 
-from . import routes_connections, routes_orders
+from . import routes_candles, routes_connections, routes_orders
+from .candles import CandlesProjection
 from .models import BotsProjection, ConnectionsProjection, OrdersProjection
 
 CONNECTION_EVENTS = frozenset({"exchange.connection_added", "exchange.connection_removed"})
@@ -26,8 +28,14 @@ def visibility(event_type: str) -> str | None:
 def module() -> ApiModule:
     return ApiModule(
         name="exchange",
-        routers=[routes_connections.router, routes_orders.router],
-        projections=[ConnectionsProjection(), BotsProjection(), OrdersProjection()],
+        routers=[routes_connections.router, routes_orders.router, routes_candles.router],
+        projections=[
+            ConnectionsProjection(),
+            BotsProjection(),
+            OrdersProjection(),
+            CandlesProjection(),
+        ],
         contexts=[x.exchange_topics()],
+        topics=[t for t in market_topics() if t.name == CANDLES_TOPIC],
         visibility=visibility,
     )

@@ -207,3 +207,26 @@ class PositionsOut(BaseModel):
     mode: Mode
     """The bot's mode now."""
     items: list[PositionOut]
+
+
+Interval = Literal["1s", "1m", "5m", "15m", "1h", "4h", "1d"]
+
+
+class CandleOut(BaseModel):
+    opens_at: datetime
+    """The window's start (UTC); it closes where the next window of the interval opens."""
+    open: str
+    high: str
+    low: str
+    close: str
+    volume: str
+    trades: int
+
+
+class CandlesOut(BaseModel):
+    bot_id: str
+    venue: str
+    symbol: str
+    interval: Interval
+    items: list[CandleOut]
+    """Closed candles, oldest first: the newest `limit` (before `before`, when given)."""
