@@ -202,6 +202,22 @@ def test_a_ticket_from_a_bot_page_answered_live_and_the_internal_note_never_show
         # Answered, it left the queue; every ticket, by status, still finds it.
         op.get_by_role("link", name="Support queue").first.click()
         expect(queue.get_by_text("Bot stopped at 09:00")).to_have_count(0)
+        # Live, no reload: a ticket opened now (in another workspace of the customer's, this
+        # one's list is checked below) appears in the operator's queue.
+        loaded = queue.locator("table").or_(queue.get_by_text("No ticket is waiting on support."))
+        expect(loaded).to_be_visible()  # read before the ticket exists
+        other = scene.organisation(owner, "Side Desk")
+        with scene.http(owner) as http:
+            r = http.post(
+                f"/v1/workspaces/{other}/support/tickets",
+                json={
+                    "subject": "Fills missing since noon",
+                    "body": "None since 12:00.",
+                    "category": "bots",
+                },
+            )
+            assert r.status_code == 201, r.text
+        expect(queue.locator("tr", has_text="Fills missing since noon")).to_be_visible()
         every = op.get_by_role("region", name="Every ticket")
         every.get_by_label("With status").select_option("waiting_on_user")
         every.get_by_role("button", name="Find").click()

@@ -1,10 +1,15 @@
-// Live updates: the workspace's server-sent events (GET /v1/workspaces/{id}/events), read with
+// Live updates: the workspace's server-sent events (GET /v1/workspaces/{id}/events), or the
+// operators' (GET /v1/support/events), read with
 // fetch because EventSource cannot send the bearer header. Resumes after a drop from the last
 // event id it saw (Last-Event-ID), backing off up to 10 s; stops for good on 401, 403 or 404.
 import { useEffect, useRef } from "react";
 import { api } from "./api/client";
 
 const FINAL = new Set([401, 403, 404]);
+
+type Opened = { data?: ReadableStream<Uint8Array> | undefined | null; response: Response };
+/** Opens a stream, resuming after event id `last` when there is one. */
+type Open = (last: string | undefined, signal: AbortSignal) => Promise<Opened>;
 
 /** Calls `changed(type, data)` for each event whose type starts with one of `prefixes` (`data`
  * the frame's JSON text: the event as the audit log shows it, its payload under `after`), and
@@ -14,8 +19,45 @@ export function useLiveEvents(
   prefixes: string[],
   changed: (type: string, data?: string) => void,
 ): void {
+  useStream(
+    workspaceId,
+    (last, signal) =>
+      api.GET("/v1/workspaces/{workspace_id}/events", {
+        params: { path: { workspace_id: workspaceId }, header: last ? { "Last-Event-ID": last } : {} },
+        parseAs: "stream",
+        signal,
+      }),
+    prefixes,
+    changed,
+  );
+}
+
+/** The same for the operators' stream of support's events in every workspace
+ * (GET /v1/support/events): an operator's queue and ticket pages follow it. */
+export function useOperatorEvents(changed: (type: string, data?: string) => void): void {
+  useStream(
+    "operators",
+    (last, signal) =>
+      api.GET("/v1/support/events", {
+        params: { header: last ? { "Last-Event-ID": last } : {} },
+        parseAs: "stream",
+        signal,
+      }),
+    ["support."],
+    changed,
+  );
+}
+
+function useStream(
+  streamKey: string,
+  open: Open,
+  prefixes: string[],
+  changed: (type: string, data?: string) => void,
+): void {
   const callback = useRef(changed);
   callback.current = changed;
+  const opener = useRef(open);
+  opener.current = open;
   const key = prefixes.join(",");
 
   useEffect(() => {
@@ -27,14 +69,7 @@ export function useLiveEvents(
     async function follow(): Promise<void> {
       while (!abort.signal.aborted) {
         try {
-          const { data, response } = await api.GET("/v1/workspaces/{workspace_id}/events", {
-            params: {
-              path: { workspace_id: workspaceId },
-              header: last ? { "Last-Event-ID": last } : {},
-            },
-            parseAs: "stream",
-            signal: abort.signal,
-          });
+          const { data, response } = await opener.current(last, abort.signal);
           if (FINAL.has(response.status)) return;
           if (response.ok && data) {
             delay = 500;
@@ -53,7 +88,7 @@ export function useLiveEvents(
     }
     void follow();
     return () => abort.abort();
-  }, [workspaceId, key]);
+  }, [streamKey, key]);
 }
 
 async function read(

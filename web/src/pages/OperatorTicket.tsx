@@ -5,6 +5,7 @@ import { type FormEvent, useId } from "react";
 import { api, call, idempotency, type Problem } from "../api/client";
 import { When } from "../bots";
 import { useAction, useResource } from "../data";
+import { useOperatorEvents } from "../live";
 import { Link } from "../router";
 import { useSession } from "../session";
 import { STATUSES, type Status, TicketFacts, Thread, words } from "../support";
@@ -27,6 +28,10 @@ export function OperatorTicketPage({ ticketId }: { ticketId: string }) {
     ticket.reload();
     notes.reload();
   };
+  // Live: the customer's replies and any change of this ticket, from the operators' stream.
+  useOperatorEvents((type, data) => {
+    if (type === "stream.opened" || data?.includes(ticketId)) ticket.reload();
+  });
   const reply = useAction(async (form: HTMLFormElement) => {
     await call(
       api.POST("/v1/support/tickets/{ticket_id}/messages", {

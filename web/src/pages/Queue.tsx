@@ -5,6 +5,7 @@
 import { type FormEvent, useState } from "react";
 import { api, call } from "../api/client";
 import { usePages, useResource } from "../data";
+import { useOperatorEvents } from "../live";
 import { useSession } from "../session";
 import { duration, STATUSES, type Status, TicketTable, words } from "../support";
 import { Empty, ErrorView, Field, Loading, Pager, Select } from "../ui";
@@ -29,6 +30,8 @@ export function QueuePage() {
     [assignee, pages.cursor],
   );
   const me = account?.me.user_id;
+  // Live: a ticket opened, answered, assigned or closed anywhere reloads the queue.
+  useOperatorEvents(() => queue.reload());
   return (
     <main>
       <h1>Support queue</h1>
