@@ -6,6 +6,7 @@ import { AcceptPage } from "./pages/Accept";
 import { AuditPage } from "./pages/Audit";
 import { BotPage } from "./pages/Bot";
 import { BotsPage } from "./pages/Bots";
+import { NewBotPage } from "./pages/NewBot";
 import { ConnectionsPage } from "./pages/Connections";
 import { afterSignIn, LoginPage } from "./pages/Login";
 import { MembersPage } from "./pages/Members";
@@ -72,6 +73,7 @@ export function App() {
   else if (path === "/organisations/new") page = <NewOrganisationPage />;
   else if (ws && match("/w/:id/members", path)) page = <MembersPage workspaceId={ws.id!} />;
   else if (ws && match("/w/:id/bots", path)) page = <BotsPage workspaceId={ws.id!} />;
+  else if (ws && match("/w/:id/bots/new", path)) page = <NewBotPage workspaceId={ws.id!} />;
   else if (bot) page = <BotPage key={bot.bot} workspaceId={bot.id!} botId={bot.bot!} />;
   else if (ws && match("/w/:id/strategies", path)) page = <StrategiesPage workspaceId={ws.id!} />;
   else if (strategy)

@@ -38,10 +38,20 @@ export function BotsPage({ workspaceId }: { workspaceId: string }) {
     if (type.startsWith("bots.") || type === "stream.opened") bots.reload();
     if (!type.startsWith("bots.")) hosts.reload();
   });
+  const access = useResource(
+    () => call(api.GET("/v1/workspaces/{workspace_id}/access", { params: { path: { workspace_id: workspaceId } } })),
+    [workspaceId],
+  );
+  const mayCreate = access.state === "ready" && access.data.permissions.includes("bots:create");
   const hostOf = hosts.state === "ready" ? hosts.data : null;
   return (
     <main>
       <h1>Bots</h1>
+      {mayCreate && (
+        <p>
+          <Link href={`/w/${workspaceId}/bots/new`}>New bot</Link>
+        </p>
+      )}
       {bots.state === "loading" && <Loading what="bots" />}
       {bots.state === "error" && <ErrorView problem={bots.problem} retry={bots.reload} />}
       {bots.state === "ready" &&
