@@ -9,7 +9,6 @@ A service's `bootstrap.build()` returns its spec. Nothing here is domain logic.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 from collections.abc import Callable, Mapping, Sequence
@@ -302,20 +301,46 @@ class Service:
             ),
         ]
         self.started.set()
+        stopping = asyncio.create_task(stop.wait(), name="stop")
         try:
-            done, _ = await asyncio.wait(
-                [asyncio.create_task(stop.wait()), *tasks], return_when=asyncio.FIRST_EXCEPTION
-            )
-            for task in done:
-                if task.exception() is not None:
-                    raise task.exception()  # type: ignore[misc]
+            # Until `stop`, or a part fails (a part that ends on its own is let go). Not until
+            # every part has ended: one that ignores `stop` would hold the service for good.
+            waiting: set[asyncio.Task[Any]] = {stopping, *tasks}
+            while stopping in waiting:
+                done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    if task is not stopping and not task.cancelled() and task.exception():
+                        raise task.exception()  # type: ignore[misc]
         finally:
             stop.set()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await asyncio.wait_for(task, 10)
+            await stop_tasks([*tasks, stopping])
             await self.probe.close()
             self.store.close()
+
+
+STOP_GRACE_SECONDS = 30.0
+"""How long a stopping service waits for its parts to end on `stop` before it cancels them."""
+
+
+async def stop_tasks(tasks: Sequence[asyncio.Task[Any]]) -> None:
+    """Wait for `tasks` to end (they were told to stop), at most STOP_GRACE_SECONDS in all;
+    cancel the rest and give them 5 s more. A task that ignores even that is logged and left:
+    it must not hold the service's stop forever (asyncio.wait_for would wait for it to end)."""
+    if not tasks:
+        return
+    _, pending = await asyncio.wait(tasks, timeout=STOP_GRACE_SECONDS)
+    for task in pending:
+        task.cancel()
+    if pending:
+        _, stuck = await asyncio.wait(pending, timeout=5.0)
+        for task in stuck:
+            log.error(
+                "a task ignored its cancellation; stopping without it",
+                extra={"task": task.get_name()},
+            )
+    for task in tasks:
+        if task.done() and not task.cancelled():
+            task.exception()  # retrieved: a part's failure at stop is not the stop's
 
 
 def run_service(
