@@ -16,7 +16,7 @@ from uuid import uuid4
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from .conftest import SERVICES, fresh_identity_topics
 from .live import LivePlatform
@@ -81,6 +81,19 @@ def chromium() -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+VIEWPORT = {"width": 1280, "height": 900}
+
+
+def open_context(browser: Browser, zone: str | None = None) -> BrowserContext:
+    """A browser context of the usual size (and in time zone `zone`), 15 s per action."""
+    options: dict[str, Any] = {"viewport": VIEWPORT}
+    if zone is not None:
+        options["timezone_id"] = zone
+    context = browser.new_context(**options)
+    context.set_default_timeout(15_000)
+    return context
 
 
 def accessibility_violations(page: Page) -> list[dict[str, Any]]:

@@ -6,16 +6,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import faulthandler
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 import httpx
 import pytest
 import uvicorn
 from aiokafka.admin import AIOKafkaAdminClient
+from playwright.sync_api import Browser, BrowserContext
 from plutarc_access import engine_for
 from plutarc_api.app import create_app
 from plutarc_api.main import ApiServer, proxy_options
@@ -34,6 +35,11 @@ from sqlalchemy import select
 
 from .exchange_gateway import gateway_spec
 from .live import listening_socket, send_grant_operator
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext
+
+    from .browser import Scene
 
 FAST_GROUPS = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 500}
 
@@ -263,3 +269,37 @@ async def running_platform(
         for _service, stop, task in others:
             stop.set()
             await asyncio.wait_for(task, 30)
+
+
+# -- the dashboard's browser journeys (e2e/test_dashboard*.py; each module runs its own `live`) --
+# (browser.py imports this module: what it holds is imported when a journey asks for it)
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    from .browser import chromium
+
+    with chromium() as running:
+        yield running
+
+
+@pytest.fixture
+def viewer_zone() -> str | None:
+    """The browser's time zone (None: the machine's); a module may say another."""
+    return None
+
+
+@pytest.fixture
+def context(browser: Browser, viewer_zone: str | None) -> Iterator[BrowserContext]:
+    from .browser import open_context
+
+    context = open_context(browser, viewer_zone)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def scene(live: Any) -> Scene:
+    from .browser import Scene
+
+    return Scene(live.base_url)

@@ -26,7 +26,6 @@ from .browser import (
     STRATEGY,
     Scene,
     check_page,
-    chromium,
     dashboard_platform,
     log_in,
     make_bot,
@@ -46,27 +45,6 @@ def live(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         kafka_bootstrap, Path(tmp_path_factory.mktemp("dashboard"))
     ) as platform:
         yield platform
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as running:
-        yield running
-
-
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    try:
-        yield context
-    finally:
-        context.close()
-
-
-@pytest.fixture
-def scene(live: LivePlatform) -> Scene:
-    return Scene(live.base_url)
 
 
 def stored(page: Page) -> dict[str, str]:

@@ -10,13 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from .browser import (
     STRATEGY,
     Scene,
     check_page,
-    chromium,
     dashboard_platform,
     log_in,
     need_chromium,
@@ -32,27 +31,6 @@ pytestmark = pytest.mark.kafka
 def live(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LivePlatform]:
     with dashboard_platform(kafka_bootstrap, Path(tmp_path_factory.mktemp("newbot"))) as platform:
         yield platform
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as running:
-        yield running
-
-
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    try:
-        yield context
-    finally:
-        context.close()
-
-
-@pytest.fixture
-def scene(live: LivePlatform) -> Scene:
-    return Scene(live.base_url)
 
 
 def bots_of(scene: Scene, token: str, ws: str) -> list[dict]:

@@ -22,11 +22,11 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from .browser import (
     Scene,
     check_page,
-    chromium,
     dashboard_platform,
     log_in,
     make_bot,
     need_chromium,
+    open_context,
 )
 from .live import LivePlatform
 
@@ -46,30 +46,13 @@ def live(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         yield platform
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as running:
-        yield running
+@pytest.fixture
+def viewer_zone() -> str:
+    return ZONE
 
 
 def new_context(browser: Browser) -> BrowserContext:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id=ZONE)
-    context.set_default_timeout(15_000)
-    return context
-
-
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    context = new_context(browser)
-    try:
-        yield context
-    finally:
-        context.close()
-
-
-@pytest.fixture
-def scene(live: LivePlatform) -> Scene:
-    return Scene(live.base_url)
+    return open_context(browser, ZONE)
 
 
 def at_200_percent(page: Page, name: str) -> None:

@@ -22,14 +22,13 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 from plutarc_contracts import compute as c
 from plutarc_testkit.waiting import wait_until
 
 from .browser import (
     Scene,
     check_page,
-    chromium,
     dashboard_platform,
     log_in,
     make_bot,
@@ -55,27 +54,6 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def live(kafka_bootstrap: str, data_dir: Path) -> Iterator[LivePlatform]:
     with dashboard_platform(kafka_bootstrap, data_dir) as platform:
         yield platform
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as running:
-        yield running
-
-
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    try:
-        yield context
-    finally:
-        context.close()
-
-
-@pytest.fixture
-def scene(live: LivePlatform) -> Scene:
-    return Scene(live.base_url)
 
 
 def signed_in(page: Page, base_url: str, email: str) -> str:

@@ -33,7 +33,6 @@ from plutarc_testkit.waiting import wait_until
 from .browser import (
     Scene,
     check_page,
-    chromium,
     dashboard_platform,
     log_in,
     make_bot,
@@ -66,20 +65,9 @@ def live(
         yield platform
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as running:
-        yield running
-
-
 @pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id=VIEWER_ZONE)
-    context.set_default_timeout(15_000)
-    try:
-        yield context
-    finally:
-        context.close()
+def viewer_zone() -> str:
+    return VIEWER_ZONE
 
 
 def at_200_percent(page: Page, name: str) -> None:
