@@ -4,6 +4,10 @@ import type { Schemas } from "./api/client";
 
 export type Mode = Schemas["BotOut"]["mode"];
 export type HostState = Schemas["HostOut"]["state"];
+export type Venue = Schemas["Market"]["venue"];
+
+/** The ten venues, in the order the dashboard offers them. */
+export const VENUES: Venue[] = ["binance", "bybit", "okx", "kucoin", "deribit", "gemini", "phemex", "bitmex", "kraken", "coinbase"];
 
 const MARK: Record<Mode, string> = { live: "●", testnet: "◐", paper: "○" };
 

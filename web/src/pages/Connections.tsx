@@ -5,27 +5,15 @@
 // submit and are never shown again.
 import { type FormEvent, useRef, useState } from "react";
 import { api, call, idempotency, type Problem, type Schemas } from "../api/client";
+import { VENUES, type Venue } from "../bots";
 import { useAction, useResource } from "../data";
 import { useLiveEvents } from "../live";
 import { Empty, ErrorView, Field, FormError, Loading, Select } from "../ui";
 import { fieldErrors, inWords } from "../words";
 
-type Venue = Schemas["AddConnectionIn"]["venue"];
 type Environment = "testnet" | "live";
 type Connection = Schemas["ConnectionOut"];
 
-const VENUES: Venue[] = [
-  "binance",
-  "bybit",
-  "okx",
-  "kucoin",
-  "deribit",
-  "gemini",
-  "phemex",
-  "bitmex",
-  "kraken",
-  "coinbase",
-];
 const ENVIRONMENTS: Environment[] = ["testnet", "live"];
 const MANAGE = "exchange_connections:manage";
 

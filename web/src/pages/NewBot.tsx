@@ -4,14 +4,13 @@
 // bot's page then starts it. Each problem the API finds is shown beside its field.
 import { type FormEvent, useState } from "react";
 import { api, call, idempotency, type Problem, type Schemas } from "../api/client";
+import { VENUES, type Venue } from "../bots";
 import { useAction, useResource } from "../data";
 import { Link, navigate } from "../router";
 import { ErrorView, Field, FormError, Loading, Select } from "../ui";
 
 type Config = Schemas["BotConfig"];
-type Venue = Config["market"]["venue"];
 type Day = Schemas["SessionWindow"]["days"][number];
-const VENUES: Venue[] = ["binance", "bybit", "okx", "kucoin", "deribit", "gemini", "phemex", "bitmex", "kraken", "coinbase"];
 const DAYS: [Day, string][] = [
   ["mon", "Mon"],
   ["tue", "Tue"],
