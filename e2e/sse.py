@@ -74,17 +74,16 @@ class Stream:
 @contextlib.asynccontextmanager
 async def live(
     http: httpx.AsyncClient,
-    ws: str,
+    stream_of: str,
     *,
     last_event_id: int | None = None,
     after: int | None = None,
-    url: str | None = None,
 ) -> AsyncIterator[Stream]:
-    """The stream (`ws`'s, or the one at `url`), open (its head and first frame in) and read in
-    the background."""
+    """The stream of workspace `stream_of` (or at the path `stream_of`, such as the operators'
+    `/v1/support/events`), open (its head and first frame in) and read in the background."""
     headers = {"Last-Event-ID": str(last_event_id)} if last_event_id is not None else {}
     params = {"after": after} if after is not None else {}
-    url = url or f"/v1/workspaces/{ws}/events"
+    url = stream_of if stream_of.startswith("/") else f"/v1/workspaces/{stream_of}/events"
     async with http.stream("GET", url, headers=headers, params=params) as r:
         assert r.status_code == 200, (await r.aread()).decode()
         assert r.headers["content-type"].startswith("text/event-stream")

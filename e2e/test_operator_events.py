@@ -28,7 +28,7 @@ async def test_an_operator_follows_every_workspace_and_resumes_without_a_gap(
         platform.client(bob) as b,
         platform.client(op) as ops,
     ):
-        async with live(ops, "", url=URL) as stream:
+        async with live(ops, URL) as stream:
             assert stream.frames == [], "without Last-Event-ID it starts at the newest event"
             first = await open_ticket(a, one, subject="Orders rejected")
             await a.patch(f"/v1/workspaces/{one}", json={"name": "Renamed"})  # not support's
@@ -42,13 +42,13 @@ async def test_an_operator_follows_every_workspace_and_resumes_without_a_gap(
             f"/v1/support/tickets/{first['ticket_id']}/messages", json={"body": "On it."}
         )
         assert r.status_code == 201, r.text
-        async with live(ops, "", url=URL, last_event_id=opened.id) as again:
+        async with live(ops, URL, last_event_id=opened.id) as again:
             [elsewhere] = await again.wait_for("support.ticket_opened")
             await again.wait_for("support.message_posted")
         assert elsewhere.data["workspace_id"] == two
         assert second["ticket_id"] in json.dumps(elsewhere.data)
         assert again.ids == sorted(set(again.ids)) and min(again.ids) > opened.id
-        async with live(ops, "", url=URL, after=opened.id) as same:
+        async with live(ops, URL, after=opened.id) as same:
             await same.wait_for("support.message_posted")
         assert same.ids[: len(again.ids)] == again.ids
 
