@@ -172,13 +172,13 @@ STRATEGY = {
 }
 
 
-def make_bot(scene: Scene, token: str, ws: str, name: str, **config: Any) -> str:
-    """A strategy and a paper bot pinning it (stopped), with a venue connection id for testnet:
-    its bot_id."""
+def make_bot(
+    scene: Scene, token: str, ws: str, name: str, spec: dict[str, Any] = STRATEGY, **config: Any
+) -> str:
+    """A strategy (`spec`) and a paper bot pinning it (stopped), with a venue connection id for
+    testnet: its bot_id."""
     with scene.http(token) as http:
-        strategy = http.post(
-            f"/v1/workspaces/{ws}/strategies", json={"name": name, "spec": STRATEGY}
-        )
+        strategy = http.post(f"/v1/workspaces/{ws}/strategies", json={"name": name, "spec": spec})
         assert strategy.status_code == 201, strategy.text
         body = {
             "name": name,

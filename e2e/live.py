@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import socket
 import threading
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -100,6 +101,7 @@ class LivePlatform:
             RuntimeSettings(kafka_bootstrap=kafka_bootstrap, data_dir=data_dir / "bots"),
             consumer_overrides=FAST,
         )
+        self._compute_option = compute
         self._compute = (
             compute.service(kafka_bootstrap, data_dir / "compute", **FAST) if compute else None
         )
@@ -147,6 +149,8 @@ class LivePlatform:
         await asyncio.gather(
             identity, support, bots, exchange, *compute, serving, return_exceptions=True
         )
+        if self._compute_option is not None and self._compute_option.provider is not None:
+            await self._compute_option.provider.close()  # the hosts' bot runtimes
 
     def start(self) -> LivePlatform:
         self._thread.start()
@@ -188,15 +192,22 @@ class LivePlatform:
             what=f"{user_id} an operator",
         )
 
-    def publish_candles(self, venue: str, symbol: str, candles: list[Candle]) -> None:
-        """Closed candles on `market.candles.v1`, as the candle processor publishes them (this
-        platform runs no market-data source or candle processor: the test is the source)."""
+    def publish(
+        self, venue: str, symbol: str, send: Callable[[MarketFeed], Awaitable[None]]
+    ) -> None:
+        """Market data of one market on the real `market.*` topics: `send` is given the market's
+        feed (this platform runs no market-data source or candle processor: the test is the
+        source)."""
 
-        async def send() -> None:
+        async def publish() -> None:
             async with MarketFeed(self.api.settings.kafka_bootstrap, venue, symbol) as feed:
-                await feed.candles(candles)
+                await send(feed)
 
-        asyncio.run_coroutine_threadsafe(send(), self._loop).result(30)
+        asyncio.run_coroutine_threadsafe(publish(), self._loop).result(30)
+
+    def publish_candles(self, venue: str, symbol: str, candles: list[Candle]) -> None:
+        """Closed candles on `market.candles.v1`, as the candle processor publishes them."""
+        self.publish(venue, symbol, lambda feed: feed.candles(candles))
 
     def stop(self) -> None:
         self._loop.call_soon_threadsafe(self._stop.set)

@@ -1,20 +1,19 @@
-"""A paper bot with a session wakes on an accelerated clock, in the dashboard, live.
+"""A paper bot with a session wakes on an accelerated clock, in the dashboard, and trades live.
 
 The platform of the other dashboard journeys plus the compute service (`e2e/live_compute.py`) on
 an `AcceleratedClock` (twice the wall clock, and jumped forward by the test); the bots service,
 which plans the window, stays on the wall clock (it would refuse the API's commands as expired
 on a clock days ahead). Hosts come from the in-memory provider, whose wake waits at a `WakeGate`
-the test opens, so "waking" is on screen long enough to be seen. In Chromium (the viewer in
-Europe/London, the bot in Asia/Tokyo): the bot's week on the bots list and on its page, started
-from the page, its host asleep with its next wake; the clock jumps to just before the wake and
-the page shows the host waking, then running, with no reload; orders placed from the page fill
-on the paper venue and the orders, fills and position appear live. A viewer sees no order form,
-and the API refuses their order. axe-core over each page, screenshots kept, the bot page held at
-200% zoom.
-
-What this does not show: the bot placing orders on its own. The in-memory provider starts no bot
-runtime on the host (e2e/test_compute_journey.py starts one through Pulumi's local provider, a
-minute of work per wake); the orders are placed through the page's order form instead.
+the test opens, so "waking" is on screen long enough to be seen; a woken host runs the bot's
+runtime on the accelerated clock, as a real host runs `plutarc bot run`. In Chromium (the viewer
+in Europe/London, the bot in Asia/Tokyo): the bot's week on the bots list and on its page,
+started from the page, its host asleep with its next wake; the clock jumps to just before the
+wake and the page shows the host waking, then running, with no reload. The clock then jumps into
+the window and the test, as the market-data source, publishes candles and trades: the bot's grid
+strategy buys at 99 and sells at 100 on its own, the paper venue fills both, and the orders, the
+fills and the position appear live. An order from the page's form fills too. A viewer sees no
+order form, and the API refuses their order. axe-core over each page, screenshots kept, the bot
+page held at 200% zoom.
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -40,6 +40,7 @@ from .browser import (
 )
 from .live import LivePlatform
 from .live_compute import AcceleratedClock, ComputeOption
+from .market_feed import MarketFeed
 
 need_chromium()
 expect.set_options(timeout=15_000)
@@ -48,6 +49,19 @@ BOT_ZONE = "Asia/Tokyo"
 VIEWER_ZONE = "Europe/London"
 TO = "\u2013"
 """The en dash the page puts between a window's start and end."""
+MARKET = ("binance", "BTC/USDT")
+"""The paper venue's book there is around 100 (`e2e/exchange_gateway.py`)."""
+GRID = {
+    "timeframe": "1m",
+    "components": [
+        {
+            "component": "grid",
+            "params": {"levels": 3, "spacing_pct": 1, "reference": 100, "price_decimals": 2},
+        },
+        {"component": "fixed_fraction", "params": {"fraction": 0.05, "quantity_decimals": 3}},
+    ],
+}
+"""Buys a lot at each level 1% apart below 100, and sells it at the level above."""
 
 
 @pytest.fixture(scope="module")
@@ -114,8 +128,8 @@ def test_a_paper_bot_wakes_on_the_accelerated_clock_and_fills_live(
             {"days": [later], "start": "22:00", "end": "02:00", "overnight": True},
         ],
     }
-    # The dashboard has no form to create a bot yet: it is made over the API, stopped.
-    bot_id = make_bot(scene, owner, ws, "Tokyo sleeper", sessions=sessions)
+    # Made over the API, stopped (the New bot form has its own journey).
+    bot_id = make_bot(scene, owner, ws, "Tokyo sleeper", spec=GRID, sessions=sessions)
     page = context.new_page()
     log_in(page, live.base_url, email)
 
@@ -172,10 +186,35 @@ def test_a_paper_bot_wakes_on_the_accelerated_clock_and_fills_live(
     compute.gate.open()
     expect(host.locator(".host-running")).to_have_text("running", timeout=30_000)
     assert compute.provider is not None and compute.provider.awake(bot_id)
+    assert compute.provider.runtime(bot_id) is not None, "the host runs the bot"
     check_page(page, "wake-running")
 
-    # An order from the page's form fills on the paper venue; the order, the fill and the
-    # position appear without a reload.
+    # Into the window: the market moves and the bot trades on its own; its orders, their fills
+    # and its position appear without a reload.
+    compute.clock.jump_to(window_start + timedelta(minutes=2))
+    orders = page.locator("section", has=page.get_by_role("heading", name="Recent orders"))
+    fills = page.locator("section", has=page.get_by_role("heading", name="Recent fills"))
+    position = page.locator("section", has=page.get_by_role("heading", name="Position and PnL"))
+    market = Market(live, compute.clock, window_start + timedelta(minutes=1))
+    market.candle("99.5", "99.8", "99.3", "99.5")  # between two levels: nothing crossed
+    market.candle("99.5", "99.6", "98.8", "99.2")  # down through 99: the grid buys there
+    buy = orders.locator("tbody tr", has_text="buy")
+    expect(buy).to_contain_text(re.compile(r"limit.*99.*open"))
+    expect(fills).to_contain_text("No fills yet.")
+    market.trade("98.9", side="sell")  # trades through the bid: the paper venue fills it
+    expect(buy).to_contain_text("filled")
+    expect(fills.locator("tbody tr")).to_have_count(1)
+    lot = position.locator("tbody tr").first
+    expect(lot).to_contain_text("paper")
+    market.candle("99.2", "100.3", "99.1", "99.5")  # up through 100: it sells the lot there
+    sell = orders.locator("tbody tr", has_text="sell")
+    expect(sell).to_contain_text(re.compile(r"limit.*100.*open"))
+    market.trade("100.1", side="buy")
+    expect(sell).to_contain_text("filled")
+    expect(fills.locator("tbody tr")).to_have_count(2)
+    check_page(page, "wake-traded")
+
+    # An order from the page's form fills on the paper venue too, live.
     form = page.locator("section", has=page.get_by_role("heading", name="Place an order"))
     form.get_by_role("button", name="Place order").click()
     quantity = form.get_by_label("Quantity")
@@ -184,18 +223,15 @@ def test_a_paper_bot_wakes_on_the_accelerated_clock_and_fills_live(
     quantity.fill("0.5")
     form.get_by_role("button", name="Place order").click()
     expect(form.get_by_role("status")).to_have_text("Order filled: buy 0.5.")
-    fills = page.locator("section", has=page.get_by_role("heading", name="Recent fills"))
-    expect(fills.locator("tbody tr")).to_have_count(1)
+    expect(fills.locator("tbody tr")).to_have_count(3)
     expect(fills.locator("tbody tr").first).to_contain_text("0.5")
-    orders = page.locator("section", has=page.get_by_role("heading", name="Recent orders"))
     expect(orders.locator("tbody tr").first).to_contain_text("filled")
-    position = page.locator("section", has=page.get_by_role("heading", name="Position and PnL"))
-    expect(position.locator("tbody tr").first).to_contain_text("0.5")
-    # A second one by keyboard (Enter in the field sends the form): the fills grow to two, live.
+    expect(lot).to_contain_text("0.5")  # the grid's lot bought and sold: flat before this
+    # A second one by keyboard (Enter in the field sends the form): the fills grow, live.
     form.get_by_label("Side").select_option("sell")
     quantity.fill("0.25")
     quantity.press("Enter")
-    expect(fills.locator("tbody tr")).to_have_count(2)
+    expect(fills.locator("tbody tr")).to_have_count(4)
     check_page(page, "wake-filled")
     at_200_percent(page, "wake-filled-200")
 
@@ -238,4 +274,36 @@ def test_a_paper_bot_wakes_on_the_accelerated_clock_and_fills_live(
         watcher.close()
     with scene.http(owner) as http:  # the refused order made nothing
         orders_now = http.get(f"/v1/workspaces/{ws}/bots/{bot_id}/orders").json()["items"]
-        assert len(orders_now) == 2, orders_now
+        assert len(orders_now) == 4, orders_now
+        by_hand = [o for o in orders_now if o["price"] is None]
+        assert len(by_hand) == 2, "two by the page's form, two by the bot's strategy"
+        assert sorted((o["side"], o["price"]) for o in orders_now if o["price"]) == [
+            ("buy", "99"),
+            ("sell", "100"),
+        ]
+
+
+class Market:
+    """The test as the market-data source of the bot's market, on the accelerated clock: closed
+    1-minute candles one after another from `first` (each closed before the clock's now, so
+    the bot decides on it in the window), and trades stamped now."""
+
+    def __init__(self, live: LivePlatform, clock: AcceleratedClock, first: datetime) -> None:
+        self.live, self.clock, self.opens = live, clock, first
+
+    def candle(self, o: str, h: str, low: str, c: str) -> None:
+        opens, self.opens = self.opens, self.opens + timedelta(minutes=1)
+        prices = (Decimal(o), Decimal(h), Decimal(low), Decimal(c))
+
+        async def send(feed: MarketFeed) -> None:
+            await feed.candle(opens, "1m", *prices)
+
+        self.live.publish(*MARKET, send)
+
+    def trade(self, price: str, *, side: str) -> None:
+        at = self.clock.now()
+
+        async def send(feed: MarketFeed) -> None:
+            await feed.trade(at, Decimal(price), "1000", side=side)
+
+        self.live.publish(*MARKET, send)
