@@ -475,6 +475,10 @@ def test_a_bot_page_charts_its_candles_and_a_fill_live(
     place_paper_order(scene, owner, base, {"side": "sell", "type": "market", "quantity": "0.25"})
     expect(summary).to_contain_text("2 fills marked (1 buy, 1 sell)")
     expect(chart).to_have_attribute("data-markers", "2")  # a buy and a sell on the same bar
+    # The realised PnL line ends where the bot's paper position's PnL is now.
+    with scene.http(owner) as http:
+        [position] = http.get(f"{base}/positions").json()["items"]
+    expect(summary).to_contain_text(f"Realised PnL {position['realised_pnl']} (fees included)")
     # On another interval the chart is built again from the API, the fills still on it.
     page.get_by_label("Interval").select_option("5m")
     expect(summary).to_contain_text("BTC/USDT on binance, 5m candles:")

@@ -11,7 +11,7 @@ started from the page, its host asleep with its next wake; the clock jumps to ju
 wake and the page shows the host waking, then running, with no reload. The clock then jumps into
 the window and the test, as the market-data source, publishes candles and trades: the bot's grid
 strategy buys at 99 and sells at 100 on its own, the paper venue fills both, and the orders, the
-fills and the position appear live. An order from the page's form fills too. A viewer sees no
+fills, the position and the realised PnL on the chart appear live. An order from the page's form fills too. A viewer sees no
 order form, and the API refuses their order. axe-core over each page, screenshots kept, the bot
 page held at 200% zoom.
 """
@@ -195,6 +195,8 @@ def test_a_paper_bot_wakes_on_the_accelerated_clock_and_fills_live(
     orders = page.locator("section", has=page.get_by_role("heading", name="Recent orders"))
     fills = page.locator("section", has=page.get_by_role("heading", name="Recent fills"))
     position = page.locator("section", has=page.get_by_role("heading", name="Position and PnL"))
+    chart = page.locator("#chart-summary")
+    expect(chart).to_contain_text("No realised PnL yet.")
     market = Market(live, compute.clock, window_start + timedelta(minutes=1))
     market.candle("99.5", "99.8", "99.3", "99.5")  # between two levels: nothing crossed
     market.candle("99.5", "99.6", "98.8", "99.2")  # down through 99: the grid buys there
@@ -212,6 +214,12 @@ def test_a_paper_bot_wakes_on_the_accelerated_clock_and_fills_live(
     market.trade("100.1", side="buy")
     expect(sell).to_contain_text("filled")
     expect(fills.locator("tbody tr")).to_have_count(2)
+    # Bought at 99 and sold at 100, fees paid: the realised PnL on the chart's line is the
+    # position's, drawn live.
+    expect(lot.locator("td").nth(2)).to_have_text("0")
+    realised = lot.locator("td").nth(4).inner_text()
+    assert Decimal(realised) > 0, realised
+    expect(chart).to_contain_text(f"Realised PnL {realised} (fees included)")
     check_page(page, "wake-traded")
 
     # An order from the page's form fills on the paper venue too, live.

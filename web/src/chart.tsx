@@ -1,10 +1,12 @@
-// A bot's market as candles with its fills marked (buy below the bar, sell above) and its open
-// limit orders as price lines, drawn by TradingView's lightweight-charts, which is loaded only
-// when a chart is first shown (its own chunk: the first load of the dashboard stays small).
+// A bot's market as candles with its fills marked (buy below the bar, sell above), its open
+// limit orders as price lines, and its realised PnL over time as a line in a band under the
+// candles (on a price scale of its own), drawn by TradingView's lightweight-charts, which is
+// loaded only when a chart is first shown (its own chunk: the first load stays small).
 //
 // Live: a fill event's fill is added to the markers (or, when its side is not known yet, the
-// newest fills are asked for and the unseen ones added); the candles are asked for again on a
-// timer and only newer bars are updated in (series.update).
+// newest fills are asked for and the unseen ones added); a position change of the bot's mode adds
+// its PnL point; the candles are asked for again on a timer and only newer bars are updated in
+// (series.update).
 // Nothing is rebuilt. The figure states what it shows in words (its caption) for a screen reader,
 // and carries data-candles, data-fills and data-draw-ms (the last update's time from the event
 // to the frame it was drawn in) for the tests and the benchmark.
@@ -15,6 +17,7 @@ import type {
   IChartApi,
   IPriceLine,
   ISeriesApi,
+  LineData,
   ISeriesMarkersPluginApi,
   SeriesMarker,
   Time as ChartTime,
@@ -26,6 +29,8 @@ import { Empty, ErrorView } from "./ui";
 type Interval = Schemas["CandlesOut"]["interval"];
 type Fill = Schemas["FillOut"];
 type Candle = Schemas["CandleOut"];
+type PnlPoint = Pick<Schemas["PnlPointOut"], "at" | "realised_pnl">;
+type Mode = Schemas["PnlOut"]["mode"];
 type Time = UTCTimestamp;
 
 const INTERVALS: Interval[] = ["1s", "1m", "5m", "15m", "1h", "4h", "1d"];
@@ -41,6 +46,7 @@ const SECONDS: Record<Interval, number> = {
 const CANDLES = 500;
 export const MAX_FILLS = 10_000;
 const FILLS_PAGE = 200;
+const PNL_POINTS = 1000;
 
 export type OpenOrder = { order_id: string; side: string | null; price: string | null };
 
@@ -59,10 +65,14 @@ export class FillsChart {
   private byBar = new Map<string, { marker: SeriesMarker<Time>; count: number }>();
   private seen = new Set<string>();
   private lines = new Map<string, IPriceLine>();
+  private pnl: ISeriesApi<"Line">;
   private lastBar = 0;
   private lastMark = 0;
+  private lastPnl = 0;
   candles = 0;
   fills = { buy: 0, sell: 0 };
+  pnlPoints = 0;
+  realised: string | undefined;
 
   constructor(
     l: Lib,
@@ -107,6 +117,39 @@ export class FillsChart {
       },
     });
     this.markers = l.createSeriesMarkers(this.series, []);
+    this.series.priceScale().applyOptions({ scaleMargins: { top: 0.05, bottom: 0.3 } });
+    this.pnl = this.chart.addSeries(l.LineSeries, {
+      priceScaleId: "pnl",
+      color: color("--accent", "#8ab4ff"),
+      lineWidth: 2,
+      title: "realised PnL",
+    });
+    this.pnl.priceScale().applyOptions({ scaleMargins: { top: 0.75, bottom: 0.02 } });
+  }
+
+  /** The realised PnL points (oldest first); one a second, the last of each, as the line needs. */
+  setPnl(items: PnlPoint[]): void {
+    const bySecond = new Map<number, LineData<Time>>();
+    for (const p of items) {
+      const time = seconds(p.at) as Time;
+      bySecond.set(time, { time, value: Number(p.realised_pnl) });
+    }
+    const points = [...bySecond.values()].sort((a, b) => a.time - b.time);
+    this.pnl.setData(points);
+    this.pnlPoints = points.length;
+    this.lastPnl = points.length ? points[points.length - 1]!.time : 0;
+    this.realised = items.length ? items[items.length - 1]!.realised_pnl : undefined;
+  }
+
+  /** A newer PnL point drawn in (one older than the last is skipped); whether it was. */
+  addPnl(p: PnlPoint): boolean {
+    const time = seconds(p.at) as Time;
+    if (time < this.lastPnl) return false;
+    if (time > this.lastPnl || this.pnlPoints === 0) this.pnlPoints += 1;
+    this.pnl.update({ time, value: Number(p.realised_pnl) });
+    this.lastPnl = time;
+    this.realised = p.realised_pnl;
+    return true;
   }
 
   private bar(c: Candle): CandlestickData<Time> {
@@ -244,6 +287,17 @@ async function newestFills(
   );
 }
 
+async function pnlOf(workspaceId: string, botId: string, mode: Mode) {
+  return call(
+    api.GET("/v1/workspaces/{workspace_id}/bots/{bot_id}/pnl", {
+      params: {
+        path: { workspace_id: workspaceId, bot_id: botId },
+        query: { limit: PNL_POINTS, mode },
+      },
+    }),
+  );
+}
+
 async function candlesOf(workspaceId: string, botId: string, interval: Interval, limit: number) {
   return call(
     api.GET("/v1/workspaces/{workspace_id}/bots/{bot_id}/candles", {
@@ -252,7 +306,17 @@ async function candlesOf(workspaceId: string, botId: string, interval: Interval,
   );
 }
 
-type Summary = { candles: number; markers: number; buys: number; sells: number; first?: string; last?: string; close?: string };
+type Summary = {
+  candles: number;
+  markers: number;
+  buys: number;
+  sells: number;
+  first?: string;
+  last?: string;
+  close?: string;
+  pnlPoints: number;
+  realised?: string;
+};
 
 /** What the page hands the chart's live handler: each live event's type and data. */
 export type ChartEvents = MutableRefObject<((type: string, data?: string) => void) | null>;
@@ -263,23 +327,29 @@ type LiveFill = {
   side?: string;
   status?: string;
   fill?: Omit<Fill, "order_id" | "side">;
+  mode?: string;
+  symbol?: string;
+  realised_pnl?: string;
 };
 
-/** A live event's payload (`after` in its data), or undefined when the data is not JSON. */
-function parsed(data: string): LiveFill | undefined {
+/** A live event's time and payload (`after` in its data), or undefined when it is not JSON. */
+function parsed(data: string): { at?: string; after?: LiveFill } | undefined {
   try {
-    return (JSON.parse(data) as { after?: LiveFill }).after;
+    const frame = JSON.parse(data) as { occurred_at?: string; after?: LiveFill };
+    return { at: frame.occurred_at, after: frame.after };
   } catch {
     return undefined;
   }
 }
 
-/** The chart of a bot's candles and fills. The page passes its live events on through `events`;
+/** The chart of a bot's candles, fills and realised PnL (of `mode`, the bot's mode now: another
+ * mode's line when it is toggled). The page passes its live events on through `events`;
  * `openOrders` are drawn as price lines. */
 export function BotChart(props: {
   workspaceId: string;
   botId: string;
   market: string;
+  mode: Mode;
   events: ChartEvents;
   openOrders: OpenOrder[];
 }) {
@@ -290,7 +360,14 @@ export function BotChart(props: {
   const chart = useRef<FillsChart | null>(null);
   const [state, setState] = useState<"loading" | "ready" | "error">("loading");
   const [problem, setProblem] = useState<Problem | null>(null);
-  const [summary, setSummary] = useState<Summary>({ candles: 0, markers: 0, buys: 0, sells: 0 });
+  const [summary, setSummary] = useState<Summary>({
+    candles: 0,
+    markers: 0,
+    buys: 0,
+    sells: 0,
+    pnlPoints: 0,
+  });
+  const pnlMode = useRef<string | null>(null);
   const [attempt, setAttempt] = useState(0);
 
   /** The summary from the chart's counts; `candles` newly drawn (oldest first) move its span,
@@ -307,6 +384,8 @@ export function BotChart(props: {
         first: (fresh ? undefined : s.first) ?? first?.opens_at,
         last: last?.opens_at ?? (fresh ? undefined : s.last),
         close: last?.close ?? (fresh ? undefined : s.close),
+        pnlPoints: c.pnlPoints,
+        realised: c.realised,
       };
     });
 
@@ -317,14 +396,17 @@ export function BotChart(props: {
     setState("loading");
     (async () => {
       try {
-        const [l, page] = await Promise.all([
+        const [l, page, pnl] = await Promise.all([
           loadLib(),
           candlesOf(workspaceId, botId, interval, CANDLES),
+          pnlOf(workspaceId, botId, props.mode),
         ]);
         if (!live || !box.current) return;
         const c = new FillsChart(l, box.current, SECONDS[interval]);
         chart.current = c;
         c.setCandles(page.items);
+        c.setPnl(pnl.items);
+        pnlMode.current = `${pnl.mode} ${pnl.symbol}`;
         let cursor: string | undefined;
         const fills: Fill[] = [];
         do {
@@ -351,7 +433,7 @@ export function BotChart(props: {
       chart.current = null;
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [workspaceId, botId, interval, attempt]);
+  }, [workspaceId, botId, interval, attempt, props.mode]);
 
   // Live: a fill event carries the fill (its side from the order's acceptance, seen live or
   // among the open orders); without it, the newest page of fills is asked for. Timed until drawn.
@@ -372,10 +454,20 @@ export function BotChart(props: {
     };
     props.events.current = (type, data) => {
       const started = performance.now();
-      const about = type === "exchange.order_accepted" || type === "exchange.order_filled";
-      const after = about && data ? parsed(data) : undefined;
+      const about =
+        type === "exchange.order_accepted" ||
+        type === "exchange.order_filled" ||
+        type === "exchange.position_changed";
+      const frame = about && data ? parsed(data) : undefined;
+      const after = frame?.after;
       if (after?.bot_id !== undefined && after.bot_id !== botId) return; // the workspace's other bots
-      if (type === "exchange.order_accepted" && after?.order_id && after.side) {
+      if (type === "exchange.position_changed") {
+        // The chart's mode and market only (a point of another mode is not this line's).
+        if (frame?.at && after?.realised_pnl && pnlMode.current === `${after.mode} ${after.symbol}`) {
+          const point = { at: frame.at, realised_pnl: after.realised_pnl };
+          void timed(started, (c) => (c.addPnl(point) ? 1 : 0));
+        }
+      } else if (type === "exchange.order_accepted" && after?.order_id && after.side) {
         sides.current.set(after.order_id, after.side);
       } else if (type === "exchange.order_filled" && after?.fill && after.order_id) {
         const order = after.order_id;
@@ -446,6 +538,7 @@ export function BotChart(props: {
         data-candles={summary.candles}
         data-fills={fills}
         data-markers={summary.markers}
+        data-pnl-points={summary.pnlPoints}
         aria-busy={state === "loading"}
       >
         <div ref={box} className="chart-canvas" />
@@ -457,7 +550,10 @@ export function BotChart(props: {
                 ? ` from ${new Date(summary.first).toLocaleString()} to ${new Date(summary.last).toLocaleString()}, last close ${summary.close}`
                 : "") +
               `. ${fills} fill${fills === 1 ? "" : "s"} marked (${summary.buys} buy, ${summary.sells} sell)` +
-              `; ${lines === 1 ? "1 open limit order drawn as a line" : `${lines} open limit orders drawn as lines`}.`}
+              `; ${lines === 1 ? "1 open limit order drawn as a line" : `${lines} open limit orders drawn as lines`}. ` +
+              (summary.realised === undefined
+                ? "No realised PnL yet."
+                : `Realised PnL ${summary.realised} (fees included), ${summary.pnlPoints} point${summary.pnlPoints === 1 ? "" : "s"} drawn under the candles.`)}
           {state === "error" && "The chart could not be loaded."}
         </figcaption>
       </figure>

@@ -120,6 +120,7 @@ export function BotPage({ workspaceId, botId }: { workspaceId: string; botId: st
         workspaceId={workspaceId}
         botId={botId}
         market={`${b.config.market.symbol} on ${b.config.market.venue}`}
+        mode={b.mode}
         events={chartEvents}
         openOrders={openOrders}
       />

@@ -1,5 +1,5 @@
 """The exchange context's part of the API: the gateway's sealing key, venue connections, and each
-bot's orders, fills, positions, balances and PnL, and its market's candles, with the read models they answer from. Loaded
+bot's orders, fills, positions, balances and PnL (now and over time), and its market's candles, with the read models they answer from. Loaded
 through the `plutarc.api` entry point `exchange`."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from plutarc_contracts.market import CANDLES_TOPIC, market_topics
 from . import routes_candles, routes_connections, routes_orders
 from .candles import CandlesProjection
 from .models import BotsProjection, ConnectionsProjection, OrdersProjection
+from .pnl import PnlProjection
 
 CONNECTION_EVENTS = frozenset({"exchange.connection_added", "exchange.connection_removed"})
 
@@ -34,6 +35,7 @@ def module() -> ApiModule:
             BotsProjection(),
             OrdersProjection(),
             CandlesProjection(),
+            PnlProjection(),
         ],
         contexts=[x.exchange_topics()],
         topics=[t for t in market_topics() if t.name == CANDLES_TOPIC],

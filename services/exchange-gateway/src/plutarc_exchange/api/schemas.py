@@ -230,3 +230,22 @@ class CandlesOut(BaseModel):
     interval: Interval
     items: list[CandleOut]
     """Closed candles, oldest first: the newest `limit` (before `before`, when given)."""
+
+
+class PnlPointOut(BaseModel):
+    at: datetime
+    """When the position changed (the gateway's time of the fill's event)."""
+    realised_pnl: str
+    """Realised so far, fees included, in the quote currency."""
+    quantity: str
+    """The position after it: signed, negative is short."""
+    average_price: str
+    fees_paid: str
+
+
+class PnlOut(BaseModel):
+    bot_id: str
+    mode: Mode
+    symbol: str
+    items: list[PnlPointOut]
+    """A point per position change, oldest first: the newest `limit` (before `before`)."""
