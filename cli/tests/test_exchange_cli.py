@@ -1,4 +1,4 @@
-"""`plutarc connections ...`, `plutarc orders ...`, `plutarc fills` and `plutarc positions` against
+"""`plutarc connections ...`, `plutarc orders ...`, `plutarc fills`, `plutarc positions` and `plutarc pnl` against
 the running platform with an exchange gateway beside it (e2e/exchange.py): human and --json
 output; keys read from a hidden prompt or stdin and sealed before they leave; bad input refused
 with a code and an exit status, nothing changed."""
@@ -127,6 +127,11 @@ async def test_orders_from_the_terminal(exchange: Exchange, tmp_path: Path) -> N
     positions = (await me.ok("positions", bid)).stdout
     assert "paper" in positions and "BTC/USDT" in positions and "0.5" in positions
     assert (await me.json("positions", bid))["items"][0]["quantity"] == "0.5"
+    points = await me.json("pnl", bid)
+    assert (points["mode"], [p["quantity"] for p in points["items"]]) == ("paper", ["0.5"])
+    shown = (await me.ok("pnl", bid)).stdout
+    assert "REALISED PNL" in shown and points["items"][0]["realised_pnl"] in shown
+    assert "no fill yet" in (await me.ok("pnl", bid, "--mode", "testnet")).stdout
 
     r = await me("orders", "place", bid, "buy", "10")
     assert r.exit_code == 1 and "risk.max_order_notional" in r.stderr
@@ -157,5 +162,9 @@ async def test_bad_order_input_is_refused(exchange: Exchange, tmp_path: Path) ->
     r = await me("orders", "show", bid, "no-such-order")
     assert r.exit_code == 1 and "exchange.order_not_found" in r.stderr
     r = await me("positions", "no-such-bot")
+    assert r.exit_code == 1 and "exchange.bot_not_found" in r.stderr
+    for args in (("pnl", bid, "--mode", "demo"), ("pnl", bid, "--limit", "0")):
+        assert (await me(*args)).exit_code == 2, args
+    r = await me("pnl", "no-such-bot")
     assert r.exit_code == 1 and "exchange.bot_not_found" in r.stderr
     assert (await me.json("orders", "list", bid))["items"] == [], "nothing was placed"

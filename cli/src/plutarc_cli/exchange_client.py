@@ -103,3 +103,9 @@ def fills(
 
 def positions(client: PlutarcClient, ws: str, bot_id: str) -> dict[str, Any]:
     return dict(client._read(f"{_bot(ws, bot_id)}/positions"))
+
+
+def pnl(
+    client: PlutarcClient, ws: str, bot_id: str, *, mode: str | None, limit: int
+) -> dict[str, Any]:
+    return _page(client, f"{_bot(ws, bot_id)}/pnl", {"mode": mode, "limit": limit})

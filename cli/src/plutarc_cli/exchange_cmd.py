@@ -1,4 +1,4 @@
-"""`plutarc connections ...`, `plutarc orders ...`, `plutarc fills` and `plutarc positions`: venue
+"""`plutarc connections ...`, `plutarc orders ...`, `plutarc fills`, `plutarc positions` and `plutarc pnl`: venue
 connections and a bot's trading through the gateway API (docs/exchange-api.md#command-line).
 
 A venue's keys are never arguments (they would land in the shell's history): `connections add`
@@ -455,3 +455,54 @@ def positions(
                 f"{_shown(_when(halt['until']))} (loss {_shown(halt['loss'])} over "
                 f"{_shown(halt['threshold'])})"
             )
+
+
+class PnlMode(StrEnum):
+    paper = "paper"
+    testnet = "testnet"
+    live = "live"
+
+
+@_handles_errors
+def pnl(
+    bot_id: BotArg,
+    mode: Annotated[
+        PnlMode | None,
+        typer.Option("--mode", help="This mode's PnL (default: the bot's mode now)."),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=1000, help="The newest this many points.")
+    ] = 50,
+    workspace: WorkspaceOpt = None,
+    api_url: ApiOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The bot's realised PnL over time (fees included): a point per fill, oldest first."""
+    found = _in_workspace(
+        api_url,
+        workspace,
+        lambda client, ws: api.pnl(
+            client, ws, bot_id, mode=mode.value if mode else None, limit=limit
+        ),
+    )
+    if _printed_json(found, as_json):
+        return
+    out = _out()
+    out.print(
+        f"bot {_shown(found['bot_id'])}, {_shown(found['mode'])} on {_shown(found['symbol'])}"
+    )
+    if not found["items"]:
+        out.print("no fill yet: no PnL")
+        return
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in ("AT", "REALISED PNL", "POSITION", "AVG PRICE", "FEES"):
+        table.add_column(column, no_wrap=True)
+    for point in found["items"]:
+        table.add_row(
+            _shown(_when(point["at"])),
+            _shown(point["realised_pnl"]),
+            _shown(point["quantity"]),
+            _shown(point["average_price"]),
+            _shown(point["fees_paid"]),
+        )
+    out.print(table)

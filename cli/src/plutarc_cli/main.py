@@ -18,7 +18,7 @@ from plutarc_cli.client_cmd import (
     workspaces,
 )
 from plutarc_cli.compute_cmd import host, hosts, sleep_policy_app, usage, wake
-from plutarc_cli.exchange_cmd import connections_app, fills, orders_app, positions
+from plutarc_cli.exchange_cmd import connections_app, fills, orders_app, pnl, positions
 from plutarc_cli.kafka_cmd import kafka_app
 from plutarc_cli.log_cmd import log
 from plutarc_cli.support_cmd import support_app
@@ -47,6 +47,7 @@ app.add_typer(connections_app, name="connections")
 app.add_typer(orders_app, name="orders")
 app.command()(fills)
 app.command()(positions)
+app.command()(pnl)
 app.command()(hosts)
 app.command()(host)
 app.command()(wake)
