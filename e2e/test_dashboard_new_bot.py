@@ -1,7 +1,10 @@
-"""A bot made in the browser (Debian's Chromium against the real platform): the New bot form on
-the bots page, bad input answered beside its field from the API's problem (nothing made), a paper
-bot with a weekly session in its zone created and shown on its page, and a viewer who is offered
-no form. axe-core over every page, a screenshot of each kept in var/test-artifacts/dashboard/."""
+"""A strategy and a bot made in the browser (Debian's Chromium against the real platform): with an
+empty library the New bot form points to the New strategy form; there, bad JSON and the API's
+problems are answered beside their fields (nothing made), and a strategy started from a template
+is created and shown. Then the New bot form on the bots page, bad input answered beside its field
+from the API's problem (nothing made), a paper bot with a weekly session in its zone created and
+shown on its page; and a viewer who is offered neither form. axe-core over every page, a
+screenshot of each kept in var/test-artifacts/dashboard/."""
 
 from __future__ import annotations
 
@@ -13,7 +16,6 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from .browser import (
-    STRATEGY,
     Scene,
     check_page,
     dashboard_platform,
@@ -50,16 +52,48 @@ def test_a_paper_bot_with_a_session_made_in_the_browser(
 ) -> None:
     owner, _, email = scene.user("nina")
     ws = scene.organisation(owner, "Form Desk")
-    with scene.http(owner) as http:
-        r = http.post(
-            f"/v1/workspaces/{ws}/strategies", json={"name": "Crossover", "spec": STRATEGY}
-        )
-        assert r.status_code == 201, r.text
     page = context.new_page()
     log_in(page, live.base_url, email)
     page.goto(f"{live.base_url}/w/{ws}/bots")
     page.get_by_role("link", name="New bot").click()
     page.wait_for_url(f"**/w/{ws}/bots/new")
+    # An empty library: the form says a bot runs a strategy, and leads to the New strategy form.
+    page.get_by_role("link", name="Make a strategy").click()
+    page.wait_for_url(f"**/w/{ws}/strategies/new")
+    expect(page.get_by_role("heading", name="New strategy")).to_be_visible()
+    expect(page.get_by_role("heading", name="Components")).to_be_visible()
+    expect(page.locator("main dl")).to_contain_text("ma_crossover")
+    spec = page.get_by_label("Spec (JSON)")
+    expect(spec).to_contain_text('"grid"')  # started from the first template
+    check_page(page, "strategy-new")
+
+    # Bad JSON is said beside the field, and nothing is sent; the API's problems beside theirs.
+    spec.fill("{not json")
+    page.get_by_role("button", name="Create strategy").click()
+    expect(page.locator("#spec-json-error")).to_contain_text("not valid JSON")
+    page.get_by_label("Start from").select_option("trend")
+    expect(spec).to_contain_text('"ma_crossover"')
+    expect(page.locator("#spec-json-error")).to_have_count(0)
+    page.get_by_role("button", name="Create strategy").click()  # no name
+    expect(page.locator(error_of(page, "Name"))).to_be_visible()
+    page.get_by_label("Name").fill("Crossover")
+    spec.fill('{"timeframe": "7h", "components": []}')
+    page.get_by_role("button", name="Create strategy").click()
+    expect(page.locator("#spec-json-error")).to_contain_text("timeframe: ")
+    expect(spec).to_have_attribute("aria-invalid", "true")
+    check_page(page, "strategy-new-errors")
+    with scene.http(owner) as http:
+        made = http.get(f"/v1/workspaces/{ws}/strategies").json()["items"]
+        assert made == [], "bad input made nothing"
+
+    # From the trend template, by keyboard: the strategy's page shows its version 1.
+    page.get_by_label("Start from").select_option("trend")
+    page.get_by_label("Name").press("Enter")
+    page.wait_for_url(re.compile(rf"/w/{ws}/strategies/[0-9a-f-]+$"))
+    expect(page.get_by_role("heading", name="Crossover")).to_be_visible()
+    expect(page.get_by_text("fast = 9")).to_be_visible()
+
+    page.goto(f"{live.base_url}/w/{ws}/bots/new")
     expect(page.get_by_role("heading", name="New bot")).to_be_visible()
     expect(page.get_by_label("Strategy")).to_contain_text("Crossover (version 1)")
     check_page(page, "bot-new")
@@ -104,7 +138,7 @@ def test_a_paper_bot_with_a_session_made_in_the_browser(
     assert (bot["state"], bot["mode"]) == ("stopped", "paper")
 
 
-def test_a_viewer_is_offered_no_new_bot_form(
+def test_a_viewer_is_offered_no_new_bot_or_strategy_form(
     live: LivePlatform, context: BrowserContext, scene: Scene
 ) -> None:
     owner, _, _ = scene.user("olaf")
@@ -115,3 +149,6 @@ def test_a_viewer_is_offered_no_new_bot_form(
     page.goto(f"{live.base_url}/w/{ws}/bots")
     expect(page.get_by_text("No bots in this workspace yet.")).to_be_visible()
     expect(page.get_by_role("link", name="New bot")).to_have_count(0)
+    page.goto(f"{live.base_url}/w/{ws}/strategies")
+    expect(page.get_by_text("No strategies in this workspace yet.")).to_be_visible()
+    expect(page.get_by_role("link", name="New strategy")).to_have_count(0)

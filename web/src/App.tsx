@@ -7,6 +7,7 @@ import { AuditPage } from "./pages/Audit";
 import { BotPage } from "./pages/Bot";
 import { BotsPage } from "./pages/Bots";
 import { NewBotPage } from "./pages/NewBot";
+import { NewStrategyPage } from "./pages/NewStrategy";
 import { ConnectionsPage } from "./pages/Connections";
 import { afterSignIn, LoginPage } from "./pages/Login";
 import { MembersPage } from "./pages/Members";
@@ -76,6 +77,7 @@ export function App() {
   else if (ws && match("/w/:id/bots/new", path)) page = <NewBotPage workspaceId={ws.id!} />;
   else if (bot) page = <BotPage key={bot.bot} workspaceId={bot.id!} botId={bot.bot!} />;
   else if (ws && match("/w/:id/strategies", path)) page = <StrategiesPage workspaceId={ws.id!} />;
+  else if (ws && match("/w/:id/strategies/new", path)) page = <NewStrategyPage workspaceId={ws.id!} />;
   else if (strategy)
     page = <StrategyPage key={strategy.strategy} workspaceId={strategy.id!} strategyId={strategy.strategy!} />;
   else if (ws && match("/w/:id/support", path)) page = <SupportPage workspaceId={ws.id!} />;

@@ -1,6 +1,8 @@
-// A strategy's spec shown readably, and the difference between two versions' specs: each line
-// marked by a sign and a word (added, removed, changed), not by colour alone.
-import type { Schemas } from "./api/client";
+// A strategy's spec shown readably, the difference between two versions' specs (each line marked
+// by a sign and a word: added, removed, changed; not by colour alone), and the spec's JSON field
+// of the forms that publish one (a new strategy, a new version).
+import type { Problem, Schemas } from "./api/client";
+import { fieldErrors } from "./words";
 
 export type Spec = Schemas["StrategySpec"];
 type Change = { sign: "+" | "−" | "~"; word: "added" | "removed" | "changed"; what: string };
@@ -83,5 +85,56 @@ export function DiffView({ changes }: { changes: Change[] }) {
         </li>
       ))}
     </ul>
+  );
+}
+
+/** The spec typed as JSON text: the parsed spec, or the reason it is not JSON (said beside the
+ * field; nothing is sent). */
+export function parseSpec(text: string): { spec: Spec } | { error: string } {
+  try {
+    return { spec: JSON.parse(text) as Spec };
+  } catch (err) {
+    return { error: `This is not valid JSON: ${(err as Error).message}` };
+  }
+}
+
+/** The API's problems with the spec (fields "spec", "spec.timeframe", "spec.components.0..."),
+ * each naming its place, in one sentence; and the fields they were (for the form's summary). */
+export function specErrors(problem: Problem | null): { said?: string; fields: string[] } {
+  const found = (problem?.errors ?? []).filter((e) => e.field?.startsWith("spec"));
+  if (!found.length) return { fields: [] };
+  const said = found
+    .map((e) => `${e.field === "spec" ? "" : `${e.field!.slice(5)}: `}${fieldErrors({ ...problem!, errors: [e] })[e.field!]}`)
+    .join("; ");
+  return { said, fields: found.map((e) => e.field ?? "") };
+}
+
+/** The spec's JSON text area, with its error beside it. */
+export function SpecField(props: {
+  value?: string;
+  defaultValue?: string;
+  onChange?: (text: string) => void;
+  error?: string;
+}) {
+  return (
+    <div className="field">
+      <label htmlFor="spec-json">Spec (JSON)</label>
+      <textarea
+        id="spec-json"
+        name="spec"
+        rows={12}
+        spellCheck={false}
+        value={props.value}
+        defaultValue={props.defaultValue}
+        onChange={props.onChange ? (e) => props.onChange!(e.target.value) : undefined}
+        aria-invalid={props.error ? true : undefined}
+        aria-describedby={props.error ? "spec-json-error" : undefined}
+      />
+      {props.error && (
+        <p id="spec-json-error" className="field-error" role="alert">
+          {props.error}
+        </p>
+      )}
+    </div>
   );
 }

@@ -104,8 +104,8 @@ export function NewBotPage({ workspaceId }: { workspaceId: string }) {
         <p>It starts in paper mode (or on the venue&apos;s testnet), stopped; start it from its page.</p>
         {library.length === 0 ? (
           <p className="state empty">
-            No strategy in this workspace&apos;s library yet: a bot runs one. Add one on the{" "}
-            <Link href={`/w/${workspaceId}/strategies`}>strategies</Link> page or with the CLI.
+            No strategy in this workspace&apos;s library yet: a bot runs one.{" "}
+            <Link href={`/w/${workspaceId}/strategies/new`}>Make a strategy</Link> first.
           </p>
         ) : (
           <>

@@ -1,5 +1,5 @@
 // The workspace's strategy library: each strategy's name, latest version, last change and where
-// it was copied from.
+// it was copied from; with strategies:create, a link to the New strategy form.
 import { api, call } from "../api/client";
 import { When } from "../bots";
 import { useResource } from "../data";
@@ -18,9 +18,19 @@ export function StrategiesPage({ workspaceId }: { workspaceId: string }) {
       ),
     [workspaceId],
   );
+  const access = useResource(
+    () => call(api.GET("/v1/workspaces/{workspace_id}/access", { params: { path: { workspace_id: workspaceId } } })),
+    [workspaceId],
+  );
+  const mayCreate = access.state === "ready" && access.data.permissions.includes("strategies:create");
   return (
     <main>
       <h1>Strategies</h1>
+      {mayCreate && (
+        <p>
+          <Link href={`/w/${workspaceId}/strategies/new`}>New strategy</Link>
+        </p>
+      )}
       {list.state === "loading" && <Loading what="strategies" />}
       {list.state === "error" && <ErrorView problem={list.problem} retry={list.reload} />}
       {list.state === "ready" &&

@@ -5,9 +5,8 @@ import { api, call, idempotency } from "../api/client";
 import { When } from "../bots";
 import { useAction, useResource } from "../data";
 import { Link } from "../router";
-import { DiffView, diffSpecs, type Spec, SpecView } from "../strategy";
+import { DiffView, diffSpecs, parseSpec, type Spec, SpecField, specErrors, SpecView } from "../strategy";
 import { Empty, ErrorView, FormError, Loading, Select } from "../ui";
-import { fieldErrors } from "../words";
 
 export function StrategyPage(props: { workspaceId: string; strategyId: string }) {
   const path = { workspace_id: props.workspaceId, strategy_id: props.strategyId };
@@ -163,15 +162,8 @@ function NewVersion(props: {
     props.published();
   });
   const { busy, problem } = publish;
-  // Every problem with the spec beside it, each naming its place ("timeframe", "components").
-  const specErrors = (problem?.errors ?? []).filter((e) => e.field?.startsWith("spec"));
-  const specError =
-    parseError ??
-    (specErrors.length
-      ? specErrors
-          .map((e) => `${e.field === "spec" ? "" : `${e.field!.slice(5)}: `}${fieldErrors({ ...problem!, errors: [e] })[e.field!]}`)
-          .join("; ")
-      : undefined);
+  const fromApi = specErrors(problem);
+  const specError = parseError ?? fromApi.said;
 
   function submit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
@@ -179,42 +171,23 @@ function NewVersion(props: {
     publish.clear();
     setParseError(null);
     setDone(null);
-    let spec: Spec;
-    try {
-      spec = JSON.parse(String(form.get("spec"))) as Spec;
-    } catch (err) {
-      // Said beside the field in the browser: nothing is sent.
-      setParseError(`This is not valid JSON: ${(err as Error).message}`);
+    const parsed = parseSpec(String(form.get("spec")));
+    if ("error" in parsed) {
+      setParseError(parsed.error);
       return;
     }
-    void publish.run(spec, String(form.get("note") ?? ""));
+    void publish.run(parsed.spec, String(form.get("note") ?? ""));
   }
   return (
     <section aria-labelledby="new-version-title">
       <h2 id="new-version-title">New version</h2>
       <form onSubmit={submit} noValidate>
-        <div className="field">
-          <label htmlFor="spec-json">Spec (JSON)</label>
-          <textarea
-            id="spec-json"
-            name="spec"
-            rows={12}
-            spellCheck={false}
-            defaultValue={JSON.stringify(props.latest, null, 2)}
-            aria-invalid={specError ? true : undefined}
-            aria-describedby={specError ? "spec-json-error" : undefined}
-          />
-          {specError && (
-            <p id="spec-json-error" className="field-error" role="alert">
-              {specError}
-            </p>
-          )}
-        </div>
+        <SpecField defaultValue={JSON.stringify(props.latest, null, 2)} error={specError} />
         <div className="field">
           <label htmlFor="spec-note">Note</label>
           <input id="spec-note" name="note" />
         </div>
-        <FormError problem={problem} fields={["note", ...specErrors.map((e) => e.field ?? "")]} />
+        <FormError problem={problem} fields={["note", ...fromApi.fields]} />
         <button type="submit" disabled={busy}>
           {busy ? "Publishing…" : "Publish version"}
         </button>
