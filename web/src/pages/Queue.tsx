@@ -2,7 +2,7 @@
 // oldest), by assignee; every ticket by status and workspace; and the response and resolution
 // times of the last 30 days. Operators
 // only: anyone else is told so (the API answers them access.not_an_operator).
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useEffect, useState } from "react";
 import { api, call } from "../api/client";
 import { usePages, useResource } from "../data";
 import { useOperatorEvents } from "../live";
@@ -30,8 +30,13 @@ export function QueuePage() {
     [assignee, pages.cursor],
   );
   const me = account?.me.user_id;
-  // Live: a ticket opened, answered, assigned or closed anywhere reloads the queue.
-  useOperatorEvents(() => queue.reload());
+  // Live: a ticket opened, answered, assigned or closed anywhere reloads the queue and the
+  // list of every ticket (one stream for both).
+  const [changes, setChanges] = useState(0);
+  useOperatorEvents(() => {
+    queue.reload();
+    setChanges((n) => n + 1);
+  });
   return (
     <main>
       <h1>Support queue</h1>
@@ -76,7 +81,7 @@ export function QueuePage() {
       {/* For anyone but an operator the queue's refusal is the one thing to say. */}
       {account?.operator && (
         <>
-          <AllTickets me={me} />
+          <AllTickets me={me} changes={changes} />
           <Stats />
         </>
       )}
@@ -135,7 +140,7 @@ function Stats() {
 
 /** Every workspace's tickets, newest first, by status and workspace: where a ticket waiting on
  * its user, resolved or closed is found again (the queue holds open ones only). */
-function AllTickets({ me }: { me: string | undefined }) {
+function AllTickets({ me, changes }: { me: string | undefined; changes: number }) {
   const [filter, setFilter] = useState<{ status: Status | ""; workspace: string }>({ status: "", workspace: "" });
   const pages = usePages();
   const list = useResource(
@@ -154,6 +159,10 @@ function AllTickets({ me }: { me: string | undefined }) {
       ),
     [filter.status, filter.workspace, pages.cursor],
   );
+  const reload = list.reload;
+  useEffect(() => {
+    if (changes > 0) reload();
+  }, [changes, reload]);
   const errors = fieldErrors(list.state === "error" ? list.problem : null);
   const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
