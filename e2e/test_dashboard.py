@@ -350,6 +350,27 @@ def test_bots_list_and_a_bot_page_toggle_mode_start_and_stop(
     check_page(page, "bot-confirm-live")
     page.get_by_role("button", name="Cancel").click()
     expect(badge).to_have_text("○ paper")
+    # Carried through: live, with no paper order form on the page; then back to paper.
+    page.get_by_role("button", name="Switch to live…").click()
+    page.get_by_label("Bot name, to confirm live").fill("Tokyo trend")
+    page.get_by_role("button", name="Switch to live", exact=True).click()
+    expect(badge).to_have_text("● live")
+    expect(page.get_by_role("heading", name="Place an order")).to_have_count(0)
+    check_page(page, "bot-live")
+    page.get_by_role("button", name="Switch to paper").click()
+    expect(badge).to_have_text("○ paper")
+    expect(page.get_by_role("heading", name="Place an order")).to_be_visible()
+    expect(page.locator("dd").first).to_contain_text("5")
+    with scene.http(owner) as http:
+        versions = http.get(f"/v1/workspaces/{ws}/bots/{bot_id}/versions").json()["items"]
+    assert [v["mode"] for v in versions] == [
+        "paper",
+        "live",
+        "paper",
+        "testnet",
+        "paper",
+    ]  # newest first
+    assert all(v["config"] == versions[0]["config"] for v in versions), "the toggle changed nothing"
 
     page.get_by_role("button", name="Start").click()
     expect(page.locator("main .facts-line .status")).to_have_text("running")
