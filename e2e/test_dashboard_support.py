@@ -92,6 +92,8 @@ def test_a_ticket_from_a_bot_page_answered_live_and_the_internal_note_never_show
     bot = make_bot(scene, owner, ws, "Osaka scalper")
     _, operator_id, operator_email = scene.user("otto")
     live.grant_operator(operator_id)
+    _, colleague_id, _ = scene.user("uma")
+    live.grant_operator(colleague_id)
 
     page = context.new_page()
     log_in(page, live.base_url, owner_email)
@@ -144,9 +146,14 @@ def test_a_ticket_from_a_bot_page_answered_live_and_the_internal_note_never_show
         row = queue.locator("tr", has_text="Bot stopped at 09:00")
         expect(row).to_contain_text("high")
         expect(row).to_contain_text("no one")
+        expect(row).to_contain_text("Help Desk")  # the workspace by name
         check_page(op, "support-queue")
         row.get_by_role("link", name="Bot stopped at 09:00").click()
         op.wait_for_url(f"**/support/tickets/{ticket}")
+        facts = op.locator("dl").nth(1)
+        expect(facts).to_contain_text("Help Desk")
+        expect(facts).to_contain_text("Carla")
+        expect(op.get_by_role("list", name="Conversation")).to_contain_text("Carla wrote")
         expect(op.get_by_text("No internal notes.")).to_be_visible()
         # An empty note is answered beside its field.
         op.get_by_role("button", name="Add internal note").click()
@@ -168,8 +175,12 @@ def test_a_ticket_from_a_bot_page_answered_live_and_the_internal_note_never_show
         assert (style, thread_style) == ("dashed", "solid")
         expect(op.get_by_text("never shown to the customer")).to_be_visible()
 
+        # To a colleague, chosen by name; then back to me.
+        op.get_by_label("Assign to", exact=True).select_option(label="Uma")
+        op.get_by_role("button", name="Assign", exact=True).click()
+        expect(facts).to_contain_text("Assigned toUma")
         op.get_by_role("button", name="Assign to me").click()
-        expect(op.locator("dl").nth(1)).to_contain_text("you")
+        expect(facts).to_contain_text("Assigned toyou")
         op.get_by_label("Status", exact=True).select_option("waiting_on_user")
         op.get_by_role("button", name="Set status").click()
         expect(op.locator("dl").first).to_contain_text("waiting on the user")
@@ -179,7 +190,7 @@ def test_a_ticket_from_a_bot_page_answered_live_and_the_internal_note_never_show
         expect(op.get_by_role("button", name="Send reply")).to_be_focused()
         op.keyboard.press("Enter")
         expect(op.get_by_role("list", name="Conversation")).to_contain_text(
-            "plutarc support answered"
+            "You (support) answered"
         )
         check_page(op, "support-ticket-operator")
         # Answered, it left the queue; every ticket, by status, still finds it.

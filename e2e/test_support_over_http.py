@@ -41,6 +41,7 @@ async def open_ticket(http: Any, ws: str, **fields: Any) -> dict[str, Any]:
 async def test_a_ticket_from_opening_to_resolution(platform: Platform) -> None:
     user, user_id, _ = await platform.user("trader")
     op, op_id, _ = await platform.operator("operator")
+    _, other_op_id, _ = await platform.operator("second")
     ws = await org_with(platform, user)
     async with platform.client(user) as http, platform.client(op) as ops:
         low = await open_ticket(http, ws, priority="low", subject="Invoice")
@@ -64,9 +65,26 @@ async def test_a_ticket_from_opening_to_resolution(platform: Platform) -> None:
         assert answered["status"] == "waiting_on_user"
         assert [(m["side"], m["author"]) for m in answered["thread"]] == [("operator", op_id)]
         assert answered["first_response_seconds"] is not None
+        # Names beside the ids: the workspace's, the opener's and each author's.
+        assert (answered["workspace_name"], answered["opened_by_name"]) == ("Desk", "Trader")
+        assert answered["thread"][0]["author_name"] == "Operator"
 
+        # Every operator, by name; a ticket goes to any of them.
+        listed = {
+            o["user_id"]: o["display_name"] for o in (await ops.get("/v1/support/operators")).json()
+        }
+        assert (listed[op_id], listed[other_op_id]) == ("Operator", "Second")
+        assert user_id not in listed
+        r = await ops.put(f"/v1/support/tickets/{tid}/assignee", json={"operator_id": other_op_id})
+        assert (r.status_code, r.json()["assignee"], r.json()["assignee_name"]) == (
+            200,
+            other_op_id,
+            "Second",
+        )
         r = await ops.put(f"/v1/support/tickets/{tid}/assignee", json={"operator_id": op_id})
         assert (r.status_code, r.json()["assignee"]) == (200, op_id)
+        queued = (await ops.get("/v1/support/tickets", params={"workspace_id": ws})).json()
+        assert {t["assignee_name"] for t in queued["tickets"]} == {"Operator", None}
         r = await ops.put(f"/v1/support/tickets/{tid}/assignee", json={"operator_id": user_id})
         assert (r.status_code, r.json()["code"]) == (404, "support.unknown_operator")
 

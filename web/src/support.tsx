@@ -100,8 +100,13 @@ export function duration(seconds: number | null | undefined): string {
 }
 
 /** The public thread: the ticket's first message, then each reply, oldest first, told apart by
- * who wrote it (a word, then a style). `author` names a user-side author. */
-export function Thread(props: { t: TicketDetail; author: (userId: string) => string }) {
+ * who wrote it (a word, then a style). `author` names a user-side author; `operator` an
+ * operator's message (the customer reads "plutarc support"). */
+export function Thread(props: {
+  t: TicketDetail;
+  author: (userId: string) => string;
+  operator?: (m: TicketDetail["thread"][number]) => string;
+}) {
   const { t } = props;
   return (
     <ol className="thread" aria-label="Conversation">
@@ -114,7 +119,9 @@ export function Thread(props: { t: TicketDetail; author: (userId: string) => str
       {t.thread.map((m) => (
         <li key={m.message_id} className={`message message-${m.side}`}>
           <p className="byline">
-            <strong>{m.side === "operator" ? "plutarc support" : props.author(m.author)}</strong>{" "}
+            <strong>
+              {m.side === "operator" ? (props.operator?.(m) ?? "plutarc support") : props.author(m.author)}
+            </strong>{" "}
             {m.side === "operator" ? "answered" : "wrote"} <When at={m.posted_at} />
           </p>
           <p className="body">{m.body}</p>
@@ -134,6 +141,7 @@ const COLUMNS = {
   waiting: "Waiting since",
   opened: "Opened",
   assignee: "Assigned to",
+  workspace: "Workspace",
 } as const;
 export type Column = keyof typeof COLUMNS;
 
@@ -162,9 +170,11 @@ export function TicketTable(props: {
         return <When at={t.last_public_message_at} />;
       case "opened":
         return <When at={t.opened_at} />;
+      case "workspace":
+        return t.workspace_name ?? <code>{t.workspace_id}</code>;
       case "assignee":
         if (!t.assignee) return <span className="muted">no one</span>;
-        return t.assignee === props.me ? "you" : <code>{t.assignee}</code>;
+        return t.assignee === props.me ? "you" : (t.assignee_name ?? <code>{t.assignee}</code>);
     }
   };
   return (

@@ -1,6 +1,7 @@
 // A ticket as an operator works it: the customer's thread, the operators' internal notes (in a
 // style of their own, marked as never shown to the customer), a reply to the customer, a note,
-// assignment and any status. Operators only (the API refuses anyone else).
+// assignment to any operator (listed by name) and any status; people and the workspace by name
+// where the API knows them. Operators only (the API refuses anyone else).
 import { type FormEvent, useId } from "react";
 import { api, call, idempotency, type Problem } from "../api/client";
 import { When } from "../bots";
@@ -22,6 +23,7 @@ export function OperatorTicketPage({ ticketId }: { ticketId: string }) {
     () => call(api.GET("/v1/support/tickets/{ticket_id}/notes", { params: { path } })),
     [ticketId],
   );
+  const operators = useResource(() => call(api.GET("/v1/support/operators")), []);
   const { account } = useSession();
   const me = account?.me.user_id ?? "";
   const reload = () => {
@@ -77,6 +79,11 @@ export function OperatorTicketPage({ ticketId }: { ticketId: string }) {
   );
   if (ticket.state !== "ready") return <NotReady read={ticket} what="the ticket" title="Ticket" back={back} />;
   const t = ticket.data;
+  const names = new Map<string, string>();
+  if (t.opened_by_name) names.set(t.opened_by, t.opened_by_name);
+  for (const m of t.thread) if (m.author_name) names.set(m.author, m.author_name);
+  const team = operators.state === "ready" ? operators.data : [];
+  const nameOf = (id: string) => team.find((o) => o.user_id === id)?.display_name ?? null;
   return (
     <main>
       {back}
@@ -86,12 +93,22 @@ export function OperatorTicketPage({ ticketId }: { ticketId: string }) {
         <div>
           <dt>Workspace</dt>
           <dd>
-            <code>{t.workspace_id}</code>
+            {t.workspace_name ?? "(name not known yet)"} <code className="muted">{t.workspace_id}</code>
           </dd>
         </div>
         <div>
+          <dt>Opened by</dt>
+          <dd>{t.opened_by_name ?? <code>{t.opened_by}</code>}</dd>
+        </div>
+        <div>
           <dt>Assigned to</dt>
-          <dd>{t.assignee ? (t.assignee === me ? "you" : <code>{t.assignee}</code>) : "no one"}</dd>
+          <dd>
+            {t.assignee
+              ? t.assignee === me
+                ? "you"
+                : (t.assignee_name ?? nameOf(t.assignee) ?? <code>{t.assignee}</code>)
+              : "no one"}
+          </dd>
         </div>
       </dl>
       <section aria-labelledby="manage-title">
@@ -106,6 +123,27 @@ export function OperatorTicketPage({ ticketId }: { ticketId: string }) {
             <button type="button" disabled={change.busy} onClick={() => void change.run({ assign: me })}>
               Assign to me
             </button>
+          )}
+          {team.length > 1 && (
+            <form
+              className="inline"
+              aria-label="Assign to an operator"
+              onSubmit={(e) => {
+                e.preventDefault();
+                void change.run({ assign: String(new FormData(e.currentTarget).get("operator")) });
+              }}
+            >
+              <Select label="Assign to" name="operator" key={t.assignee ?? ""} defaultValue={t.assignee ?? me}>
+                {team.map((o) => (
+                  <option key={o.user_id} value={o.user_id}>
+                    {(o.display_name ?? o.user_id) + (o.user_id === me ? " (you)" : "")}
+                  </option>
+                ))}
+              </Select>
+              <button type="submit" disabled={change.busy}>
+                Assign
+              </button>
+            </form>
           )}
           <form
             className="inline"
@@ -134,7 +172,11 @@ export function OperatorTicketPage({ ticketId }: { ticketId: string }) {
       </section>
       <section aria-labelledby="thread-title">
         <h2 id="thread-title">Conversation with the customer</h2>
-        <Thread t={t} author={() => "Customer"} />
+        <Thread
+          t={t}
+          author={(id) => names.get(id) ?? "Customer"}
+          operator={(m) => `${m.author === me ? "You" : (m.author_name ?? "An operator")} (support)`}
+        />
         <TextForm
           title="Reply to the customer"
           label="Reply (the customer reads this)"
@@ -157,7 +199,8 @@ export function OperatorTicketPage({ ticketId }: { ticketId: string }) {
                 <li key={n.note_id} className="message note">
                   <p className="byline">
                     <span className="badge internal-badge">internal note</span>{" "}
-                    <strong>{n.author === me ? "You" : n.author}</strong> noted <When at={n.added_at} />
+                    <strong>{n.author === me ? "You" : (n.author_name ?? n.author)}</strong> noted{" "}
+                    <When at={n.added_at} />
                   </p>
                   <p className="body">{n.body}</p>
                 </li>

@@ -69,7 +69,7 @@ export function QueuePage() {
               <TicketTable
                 tickets={queue.data.tickets}
                 caption="Tickets waiting on support, most urgent first"
-                columns={["priority", "category", "status", "waiting", "assignee"]}
+                columns={["priority", "workspace", "category", "status", "waiting", "assignee"]}
                 href={(t) => `/support/tickets/${t.ticket_id}`}
                 operator
                 me={me}
@@ -198,7 +198,7 @@ function AllTickets({ me, changes }: { me: string | undefined; changes: number }
             <TicketTable
               tickets={list.data.tickets}
               caption="Every workspace's tickets, newest first"
-              columns={["status", "priority", "opened", "assignee"]}
+              columns={["workspace", "status", "priority", "opened", "assignee"]}
               href={(t) => `/support/tickets/${t.ticket_id}`}
               operator
               me={me}

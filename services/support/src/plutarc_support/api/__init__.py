@@ -1,12 +1,14 @@
 """Support's part of the API: tickets for members, the operators' side, the notification feed,
-and the read models they answer from. Loaded through the `plutarc.api` entry point `support`."""
+and the read models they answer from (with the names of users and workspaces, `directory`). Loaded through the `plutarc.api` entry point `support`."""
 
 from __future__ import annotations
 
 from plutarc_api.module import ApiModule
+from plutarc_contracts import identity as i
 from plutarc_contracts import support as s
 
 from . import routes_feed, routes_operator_events, routes_operators, routes_tickets
+from .directory import DirectoryProjection
 from .models import NotesProjection, OperatorsProjection, TicketsProjection, is_operator
 
 SEEN_WITH = "support:read"
@@ -32,8 +34,14 @@ def module() -> ApiModule:
             routes_operator_events.router,
             routes_feed.router,
         ],
-        projections=[TicketsProjection(), NotesProjection(), OperatorsProjection()],
+        projections=[
+            TicketsProjection(),
+            NotesProjection(),
+            OperatorsProjection(),
+            DirectoryProjection(),
+        ],
         contexts=[s.support_topics()],
+        topics=[i.identity_topics().events],  # the names of users and workspaces
         visibility=visibility,
         operators=is_operator,
     )

@@ -12,6 +12,7 @@ from plutarc_api.runtime import ApiRuntime
 from plutarc_runtime.readmodels import aware
 from sqlalchemy import Select, select
 
+from .directory import Names
 from .models import PRIORITY_RANK, messages, tickets
 from .schemas import (
     LinksOut,
@@ -72,6 +73,32 @@ async def find(rt: ApiRuntime, ticket_id: str, workspace_id: str | None = None) 
     return row
 
 
+def _named(t: TicketOut, names: Names) -> TicketOut:
+    return t.model_copy(
+        update={
+            "workspace_name": names.spaces.get(t.workspace_id),
+            "opened_by_name": names.users.get(t.opened_by),
+            "assignee_name": names.users.get(t.assignee) if t.assignee else None,
+        }
+    )
+
+
+async def named(rt: ApiRuntime, items: list[TicketOut]) -> list[TicketOut]:
+    """The tickets with their workspace's and people's names (`directory`), one lookup for all."""
+    names = await Names.of(
+        rt,
+        [u for t in items for u in (t.opened_by, t.assignee)],
+        [t.workspace_id for t in items],
+    )
+    return [_named(t, names) for t in items]
+
+
+async def one(rt: ApiRuntime, ticket_id: str) -> TicketOut:
+    """One ticket (any workspace's), named."""
+    [found] = await named(rt, [ticket_out(await find(rt, ticket_id))])
+    return found
+
+
 async def detail(
     rt: ApiRuntime, ticket_id: str, workspace_id: str | None = None
 ) -> TicketDetailOut:
@@ -79,13 +106,18 @@ async def detail(
     thread = await rt.reader.all(
         select(messages).where(messages.c.ticket_id == ticket_id).order_by(messages.c.position)
     )
+    out = ticket_out(row)
+    names = await Names.of(
+        rt, [out.opened_by, out.assignee, *(m.author for m in thread)], [out.workspace_id]
+    )
     return TicketDetailOut(
-        **ticket_out(row).model_dump(),
+        **_named(out, names).model_dump(),
         body=row.body,
         thread=[
             MessageOut(
                 message_id=m.message_id,
                 author=m.author,
+                author_name=names.users.get(m.author),
                 side=m.side,
                 body=m.body,
                 posted_at=aware(m.posted_at),
@@ -110,7 +142,7 @@ async def newest_first(
         ticket_out,
         descending=True,
     )
-    return TicketPage(tickets=items, next_cursor=next_cursor)
+    return TicketPage(tickets=await named(rt, items), next_cursor=next_cursor)
 
 
 async def queue(rt: ApiRuntime, query: Select[Any], cursor: str | None, limit: int) -> TicketPage:
@@ -125,7 +157,7 @@ async def queue(rt: ApiRuntime, query: Select[Any], cursor: str | None, limit: i
         limit,
         ticket_out,
     )
-    return TicketPage(tickets=items, next_cursor=next_cursor)
+    return TicketPage(tickets=await named(rt, items), next_cursor=next_cursor)
 
 
 # --- response and resolution times ----------------------------------------------------------------

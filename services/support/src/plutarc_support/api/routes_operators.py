@@ -1,5 +1,5 @@
-"""The operators' side: every workspace's tickets, the queue, replies, assignment, statuses,
-internal notes, and response and resolution times. Every route is `operator` (plutarc_api.deps):
+"""The operators' side: every workspace's tickets, the queue, replies, assignment (to any
+operator, listed with their names), statuses, internal notes, and response and resolution times. Every route is `operator` (plutarc_api.deps):
 a platform operator signed in as themselves.
 
 Internal notes are read from the notes read model (the private topic `support.notes.v1`) here and
@@ -9,7 +9,7 @@ nowhere else.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from plutarc_api.deps import Operator, PermissionRoute, Writes
@@ -17,15 +17,18 @@ from plutarc_api.problems import Problem
 from plutarc_api.routes.core import need_zone
 from plutarc_api.schemas import WRITE_ERRORS
 from plutarc_contracts import support as s
+from plutarc_runtime.readmodels import aware
 from sqlalchemy import select
 
 from . import queries
-from .models import notes, tickets
+from .directory import Names, people
+from .models import notes, operators, tickets
 from .schemas import (
     AssignIn,
     MessageIn,
     NoteIn,
     NoteOut,
+    OperatorOut,
     StatsOut,
     Status,
     StatusIn,
@@ -119,7 +122,7 @@ async def assign(ticket_id: TicketId, body: AssignIn, op: Operator, write: Write
         workspace_id=row.workspace_id,
         key=ticket_id,
     )
-    return queries.ticket_out(await queries.find(op.rt, ticket_id))
+    return await queries.one(op.rt, ticket_id)
 
 
 @router.post("/tickets/{ticket_id}/status", response_model=TicketOut)
@@ -135,17 +138,30 @@ async def operator_status(
         workspace_id=row.workspace_id,
         key=ticket_id,
     )
-    return queries.ticket_out(await queries.find(op.rt, ticket_id))
+    return await queries.one(op.rt, ticket_id)
 
 
-def _note(row: object) -> NoteOut:
+def _note(row: Any, names: Names) -> NoteOut:
     return NoteOut(
-        note_id=row.note_id,  # type: ignore[attr-defined]
-        ticket_id=row.ticket_id,  # type: ignore[attr-defined]
-        author=row.author,  # type: ignore[attr-defined]
-        body=row.body,  # type: ignore[attr-defined]
-        added_at=queries.aware(row.added_at),  # type: ignore[attr-defined]
+        note_id=row.note_id,
+        ticket_id=row.ticket_id,
+        author=row.author,
+        author_name=names.users.get(row.author),
+        body=row.body,
+        added_at=aware(row.added_at),
     )
+
+
+@router.get("/operators", response_model=list[OperatorOut])
+async def list_operators(op: Operator) -> list[OperatorOut]:
+    """Every platform operator now, by name (a ticket can be assigned to any of them)."""
+    rows = await op.rt.reader.all(
+        select(operators.c.user_id, people.c.display_name)
+        .outerjoin(people, people.c.user_id == operators.c.user_id)
+        .where(operators.c.granted.is_(True))
+    )
+    found = [OperatorOut(user_id=r.user_id, display_name=r.display_name) for r in rows]
+    return sorted(found, key=lambda o: ((o.display_name or "").casefold(), o.user_id))
 
 
 @router.get("/tickets/{ticket_id}/notes", response_model=list[NoteOut])
@@ -155,7 +171,8 @@ async def list_notes(ticket_id: TicketId, op: Operator) -> list[NoteOut]:
     rows = await op.rt.reader.all(
         select(notes).where(notes.c.ticket_id == ticket_id).order_by(notes.c.position)
     )
-    return [_note(r) for r in rows]
+    names = await Names.of(op.rt, [r.author for r in rows], [])
+    return [_note(r, names) for r in rows]
 
 
 @router.post("/tickets/{ticket_id}/notes", status_code=201, response_model=NoteOut)
@@ -175,7 +192,7 @@ async def add_note(ticket_id: TicketId, body: NoteIn, op: Operator, write: Write
     )
     if found is None:
         raise queries.not_found(ticket_id)
-    return _note(found)
+    return _note(found, await Names.of(op.rt, [found.author], []))
 
 
 @router.get("/stats", response_model=StatsOut)

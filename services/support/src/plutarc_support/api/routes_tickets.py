@@ -125,4 +125,7 @@ async def set_status(
         workspace_id=workspace_id,
         key=ticket_id,
     )
-    return queries.ticket_out(await queries.find(access.rt, ticket_id, workspace_id))
+    [out] = await queries.named(
+        access.rt, [queries.ticket_out(await queries.find(access.rt, ticket_id, workspace_id))]
+    )
+    return out

@@ -105,11 +105,17 @@ class TicketOut(BaseModel):
     first_response_seconds: float | None
     resolution_seconds: float | None
     messages: int
+    workspace_name: str | None = None
+    """The workspace's name as identity last said it (None until known)."""
+    opened_by_name: str | None = None
+    assignee_name: str | None = None
+    """Display names, for the operators' pages and the customer's (None until known)."""
 
 
 class MessageOut(BaseModel):
     message_id: str
     author: str
+    author_name: str | None = None
     side: Literal["user", "operator"]
     body: str
     posted_at: datetime
@@ -129,8 +135,15 @@ class NoteOut(BaseModel):
     note_id: str
     ticket_id: str
     author: str
+    author_name: str | None = None
     body: str
     added_at: datetime
+
+
+class OperatorOut(BaseModel):
+    user_id: str
+    display_name: str | None
+    """None while identity's registration of the user has not been read."""
 
 
 class NotificationOut(BaseModel):
