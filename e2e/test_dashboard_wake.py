@@ -248,6 +248,24 @@ def test_a_paper_bot_wakes_on_the_accelerated_clock_and_fills_live(
     expect(page.locator("tr", has_text="Tokyo sleeper").locator(".host-running")).to_be_visible()
     at_200_percent(page, "wake-bots-list-200")
 
+    # The audit log says what the bot and its host did, in words.
+    page.get_by_role("link", name="Audit log").click()
+    what = page.get_by_label("What (event type)")
+    what.fill("exchange.order_accepted")
+    what.press("Enter")
+    expect(page.locator("tbody")).to_contain_text(
+        re.compile(r"a paper limit order to buy [0-9.]+ BTC/USDT at 99 was accepted")
+    )
+    what.fill("exchange.order_filled")
+    what.press("Enter")
+    expect(page.locator("tbody")).to_contain_text(
+        re.compile(r"an order was filled: [0-9.]+ at 100")
+    )
+    what.fill("compute.host_provisioned")
+    what.press("Enter")
+    expect(page.locator("tbody")).to_contain_text("a bot's host came up at ")
+    check_page(page, "wake-audit")
+
     # A viewer sees the week, the host and the fills, and no order form; the same order sent
     # from their page with their token is refused by the API.
     _, _, viewer_email = scene.member(owner, ws, "vera", "viewer")

@@ -39,14 +39,54 @@ const SENTENCES: Record<string, Say> = {
   "bots.strategy_created": (e) => `created the strategy ${str(e.after.name)}`.trim(),
   "bots.strategy_version_published": (e) => `published version ${str(e.after.version)} of a strategy`,
   "bots.strategy_deleted": () => "deleted a strategy",
-  "exchange.connection_added": () => "added a venue connection",
-  "exchange.connection_removed": () => "removed a venue connection",
+  "bots.trading_window_scheduled": (e) =>
+    `a bot's trading window was planned (${str(e.after.time_zone)}, then ${str(e.after.end_rule)})`,
+  "bots.trading_window_cleared": () => "a bot's trading window was cleared",
+  "exchange.connection_added": (e) => `added the venue connection ${str(e.after.label)} (${str(e.after.venue)})`,
+  "exchange.connection_removed": () => "removed a venue connection (its key destroyed)",
+  "exchange.account_opened": (e) => `opened a bot's ${str(e.after.mode)} account on ${str(e.after.symbol)}`,
+  "exchange.order_accepted": (e) =>
+    `a ${str(e.after.mode)} ${str(e.after.type)} order to ${str(e.after.side)} ${str(e.after.quantity)} ${str(e.after.symbol)}` +
+    (e.after.price ? ` at ${str(e.after.price)}` : "") +
+    " was accepted",
+  "exchange.order_rejected": (e) => `an order was rejected: ${str(e.after.reason) || str(e.after.code)}`,
+  "exchange.order_filled": (e) => {
+    const fill = (e.after.fill ?? {}) as Record<string, unknown>;
+    const done = e.after.status === "filled" ? "filled" : "partly filled";
+    return `an order was ${done}: ${str(fill.quantity)} at ${str(fill.price)}`;
+  },
+  "exchange.order_cancelled": (e) => `an order was cancelled${e.after.reason ? `: ${str(e.after.reason)}` : ""}`,
+  "exchange.position_changed": (e) =>
+    `a bot's ${str(e.after.mode)} position in ${str(e.after.symbol)} is now ${str(e.after.quantity)} (realised PnL ${str(e.after.realised_pnl)})`,
+  "exchange.entries_halted": (e) =>
+    `a bot's new entries were halted: loss ${str(e.after.loss)} over the limit ${str(e.after.threshold)}`,
+  "exchange.egress_attached": (e) => `a bot's traffic to its venue leaves from ${str(e.after.address)}`,
+  "exchange.egress_detached": () => "a bot's egress was detached",
+  "compute.window_planned": (e) => `a bot's host was planned to wake for its window (${str(e.after.time_zone)})`,
+  "compute.window_cleared": () => "a bot's planned window was cleared",
+  "compute.window_missed": () => "a bot's host was not up when its window began",
+  "compute.provisioning_requested": (e) => `a bot's host was asked for (${str(e.after.size)}, ${str(e.after.provider)})`,
+  "compute.provisioning_failed": (e) => `a bot's host could not be provisioned: ${str(e.after.error)}`,
+  "compute.host_provisioned": (e) => `a bot's host came up at ${str(e.after.address)}`,
+  "compute.bot_started_on_host": () => "a bot started on its host",
+  "compute.bot_stopped_on_host": () => "a bot stopped on its host",
+  "compute.host_drained": () => "a bot's host was drained",
+  "compute.sleep_deferred": (e) => `a bot's host stayed up: ${str(e.after.reason).replaceAll("_", " ")}`,
+  "compute.drain_deadline_reached": () => "a bot's host reached its drain deadline",
+  "compute.host_deprovisioned": (e) =>
+    e.after.address_kept ? "a bot's host was released, its address kept" : "a bot's host was released",
+  "compute.address_verified": (e) => (e.after.ok ? "a bot's host address was verified" : "a bot's host address did not match"),
+  "compute.address_released": () => "a bot's address was given up",
+  "compute.sleep_policy_set": (e) => `set the drain deadline to ${str(e.after.drain_deadline_minutes)} minutes`,
   "support.ticket_opened": (e) => `opened the support ticket “${str(e.after.subject)}”`,
   "support.message_posted": (e) =>
     e.after.side === "operator" ? "support answered a ticket" : "wrote in a support ticket",
   "support.ticket_status_changed": (e) => `marked a support ticket ${str(e.after.status).replaceAll("_", " ")}`,
   "support.ticket_reopened": () => "reopened a support ticket",
   "support.ticket_assigned": () => "a support ticket was assigned to an operator",
+  "support.ticket_auto_closed": () => "a support ticket was closed after 7 days without activity",
+  "support.auto_close_warning_sent": () => "a support ticket was warned it closes soon without activity",
+  "support.follow_up_opened": () => "a follow-up support ticket was opened",
 };
 
 /** `identity.member_role_changed` -> "member role changed" (identity). */
