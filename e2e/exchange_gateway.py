@@ -19,7 +19,8 @@ from plutarc_exchange.settings import ExchangeSettings
 from plutarc_exchange.venue_table import VenueTable
 from plutarc_runtime.service import ServiceSpec
 
-MARKETS = [("binance", "BTC/USDT"), ("binance", "ETH/USDT")]
+MARKETS = [("binance", "BTC/USDT"), ("binance", "ETH/USDT"), ("kraken", "BTC/USDT")]
+"""Kraken's is the wake journey's alone (no other test publishes its market data)."""
 
 
 def sealing_key(data_dir: Path) -> SealingKey:

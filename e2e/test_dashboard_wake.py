@@ -41,6 +41,7 @@ from .browser import (
 from .live import LivePlatform
 from .live_compute import AcceleratedClock, ComputeOption
 from .market_feed import MarketFeed
+from .test_trading_journey import GRID  # buys a lot at each level 1% under 100, sells it a level up
 
 need_chromium()
 expect.set_options(timeout=15_000)
@@ -49,19 +50,10 @@ BOT_ZONE = "Asia/Tokyo"
 VIEWER_ZONE = "Europe/London"
 TO = "\u2013"
 """The en dash the page puts between a window's start and end."""
-MARKET = ("binance", "BTC/USDT")
-"""The paper venue's book there is around 100 (`e2e/exchange_gateway.py`)."""
-GRID = {
-    "timeframe": "1m",
-    "components": [
-        {
-            "component": "grid",
-            "params": {"levels": 3, "spacing_pct": 1, "reference": 100, "price_decimals": 2},
-        },
-        {"component": "fixed_fraction", "params": {"fraction": 0.05, "quantity_decimals": 3}},
-    ],
-}
-"""Buys a lot at each level 1% apart below 100, and sells it at the level above."""
+MARKET = ("kraken", "BTC/USDT")
+"""A market no other test publishes to (the bot's runtime reads every candle of it from the
+topic's start, and other journeys of this session share the broker); the paper venue's book
+there is around 100 (`e2e/exchange_gateway.py`)."""
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +121,10 @@ def test_a_paper_bot_wakes_on_the_accelerated_clock_and_fills_live(
         ],
     }
     # Made over the API, stopped (the New bot form has its own journey).
-    bot_id = make_bot(scene, owner, ws, "Tokyo sleeper", spec=GRID, sessions=sessions)
+    market = {"venue": MARKET[0], "symbol": MARKET[1]}
+    bot_id = make_bot(
+        scene, owner, ws, "Tokyo sleeper", spec=GRID, market=market, sessions=sessions
+    )
     page = context.new_page()
     log_in(page, live.base_url, email)
 

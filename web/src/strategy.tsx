@@ -2,6 +2,7 @@
 // by a sign and a word: added, removed, changed; not by colour alone), and the spec's JSON field
 // of the forms that publish one (a new strategy, a new version).
 import type { Problem, Schemas } from "./api/client";
+import { TextArea } from "./ui";
 import { fieldErrors } from "./words";
 
 export type Spec = Schemas["StrategySpec"];
@@ -114,27 +115,19 @@ export function SpecField(props: {
   value?: string;
   defaultValue?: string;
   onChange?: (text: string) => void;
-  error?: string;
+  error?: string | undefined;
 }) {
   return (
-    <div className="field">
-      <label htmlFor="spec-json">Spec (JSON)</label>
-      <textarea
-        id="spec-json"
-        name="spec"
-        rows={12}
-        spellCheck={false}
-        value={props.value}
-        defaultValue={props.defaultValue}
-        onChange={props.onChange ? (e) => props.onChange!(e.target.value) : undefined}
-        aria-invalid={props.error ? true : undefined}
-        aria-describedby={props.error ? "spec-json-error" : undefined}
-      />
-      {props.error && (
-        <p id="spec-json-error" className="field-error" role="alert">
-          {props.error}
-        </p>
-      )}
-    </div>
+    <TextArea
+      id="spec-json"
+      label="Spec (JSON)"
+      name="spec"
+      rows={12}
+      spellCheck={false}
+      value={props.value}
+      defaultValue={props.defaultValue}
+      onChange={props.onChange ? (e) => props.onChange!(e.target.value) : undefined}
+      error={props.error}
+    />
   );
 }

@@ -1,5 +1,11 @@
 // Shared views: labelled fields with their error beside them, and the three states of a read.
-import { type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, useId } from "react";
+import {
+  type InputHTMLAttributes,
+  type ReactNode,
+  type SelectHTMLAttributes,
+  type TextareaHTMLAttributes,
+  useId,
+} from "react";
 import type { Problem } from "./api/client";
 import type { Resource } from "./data";
 import { inWords } from "./words";
@@ -17,6 +23,28 @@ export function Field(props: FieldProps & InputHTMLAttributes<HTMLInputElement>)
         aria-invalid={error ? true : undefined}
         aria-describedby={error ? `${id}-error` : hint ? `${id}-hint` : undefined}
         {...input}
+      />
+      {hint && !error && <p id={`${id}-hint`} className="hint">{hint}</p>}
+      {error && (
+        <p id={`${id}-error`} className="field-error" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** A text area with its label and its error beside it; `id` names it (and `<id>-error`). */
+export function TextArea(props: FieldProps & TextareaHTMLAttributes<HTMLTextAreaElement> & { id: string }) {
+  const { label, error, hint, id, ...area } = props;
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <textarea
+        id={id}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={error ? `${id}-error` : hint ? `${id}-hint` : undefined}
+        {...area}
       />
       {hint && !error && <p id={`${id}-hint`} className="hint">{hint}</p>}
       {error && (

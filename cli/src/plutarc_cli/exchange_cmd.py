@@ -21,6 +21,7 @@ from plutarc_contracts.bots import Venue
 from rich.table import Table
 
 from . import exchange_client as api
+from .bots_cmd import Mode
 from .calls import _in_workspace, _printed_json, _with_workspace
 from .client_cmd import (
     ApiOpt,
@@ -457,17 +458,11 @@ def positions(
             )
 
 
-class PnlMode(StrEnum):
-    paper = "paper"
-    testnet = "testnet"
-    live = "live"
-
-
 @_handles_errors
 def pnl(
     bot_id: BotArg,
     mode: Annotated[
-        PnlMode | None,
+        Mode | None,
         typer.Option("--mode", help="This mode's PnL (default: the bot's mode now)."),
     ] = None,
     limit: Annotated[

@@ -10,7 +10,7 @@ import { useOperatorEvents } from "../live";
 import { Link } from "../router";
 import { useSession } from "../session";
 import { STATUSES, type Status, TicketFacts, Thread, words } from "../support";
-import { Empty, ErrorView, FormError, Loading, NotReady, Select } from "../ui";
+import { Empty, ErrorView, FormError, Loading, NotReady, Select, TextArea } from "../ui";
 import { fieldErrors, inWords } from "../words";
 
 export function OperatorTicketPage({ ticketId }: { ticketId: string }) {
@@ -234,21 +234,7 @@ function TextForm(props: {
   };
   return (
     <form onSubmit={submit} noValidate aria-label={props.title}>
-      <div className="field">
-        <label htmlFor={id}>{props.label}</label>
-        <textarea
-          id={id}
-          name="body"
-          rows={3}
-          aria-invalid={error ? true : undefined}
-          aria-describedby={error ? `${id}-error` : undefined}
-        />
-        {error && (
-          <p id={`${id}-error`} className="field-error" role="alert">
-            {error}
-          </p>
-        )}
-      </div>
+      <TextArea id={id} label={props.label} name="body" rows={3} error={error} />
       <FormError problem={props.action.problem} fields={["body"]} />
       <button type="submit" disabled={props.action.busy}>
         {props.action.busy ? props.busyWord : props.button}

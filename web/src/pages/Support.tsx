@@ -15,7 +15,7 @@ import {
   TicketTable,
   words,
 } from "../support";
-import { Empty, ErrorView, Field, FormError, Loading, Pager, Select } from "../ui";
+import { Empty, ErrorView, Field, FormError, Loading, Pager, Select, TextArea } from "../ui";
 import { fieldErrors } from "../words";
 
 const LIMIT = 25;
@@ -128,21 +128,7 @@ function OpenTicket({ workspaceId }: { workspaceId: string }) {
       <h2 id="open-title">Open a ticket</h2>
       <form onSubmit={submit} noValidate>
         <Field label="Subject" name="subject" error={errors.subject} />
-        <div className="field">
-          <label htmlFor="ticket-body">What happened</label>
-          <textarea
-            id="ticket-body"
-            name="body"
-            rows={5}
-            aria-invalid={errors.body ? true : undefined}
-            aria-describedby={errors.body ? "ticket-body-error" : undefined}
-          />
-          {errors.body && (
-            <p id="ticket-body-error" className="field-error" role="alert">
-              {errors.body}
-            </p>
-          )}
-        </div>
+        <TextArea id="ticket-body" label="What happened" name="body" rows={5} error={errors.body} />
         <div className="inline">
           <Select label="Category" name="category" defaultValue={bot ? "bots" : "other"} error={errors.category}>
             {CATEGORIES.map((c) => (
