@@ -131,6 +131,7 @@ BENCHMARKS: dict[str, Callable[[Env], Iterator[str]]] = {
     "telegram": external("bench.telegram_bench", {}),
     "marketdata": external("bench.marketdata_bench", {"updates": 100_000}),
     "api": external("bench.api_bench", {}),
+    "exchange_decide": external("bench.exchange_decide_bench", {}),
     "exchange": external("bench.exchange_bench", {}),
     "exchange_api": external("bench.exchange_api_bench", {}),
     "compute_api": external("bench.compute_api_bench", {}),

@@ -7,6 +7,7 @@ outcome again, so a retried command gets an identical reply and changes nothing 
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -50,7 +51,10 @@ CAUGHT_UP_REMEMBERED = 10_000
 """Commands refused once and waiting for a catch-up, remembered so the second decision stands."""
 
 
+@functools.lru_cache(maxsize=4096)
 def outcome_id(command_id: str) -> UUID:
+    """Memoised: a batch asks for each of its commands' outcome ids three times (which are new,
+    the replay lookup, the outcome recorded), and uuid5 hashes each time."""
     return uuid5(COMMAND_NS, command_id)
 
 

@@ -16,6 +16,8 @@ from .sealing import SealingKey
 class Published:
     """Read model of the service's own events: the sealing key last published."""
 
+    event_types = frozenset({"exchange.sealing_key_published"})
+
     def __init__(self) -> None:
         self.key_id: str | None = None
 

@@ -55,6 +55,17 @@ class VenueOrders:
     """Read model of the service's own events: the open testnet and live orders, and each bot's
     egress proxy (the follower polls through it)."""
 
+    event_types = frozenset(
+        {
+            "exchange.order_accepted",
+            "exchange.order_filled",
+            "exchange.order_cancelled",
+            "exchange.order_rejected",
+            "exchange.egress_attached",
+            "exchange.egress_detached",
+        }
+    )
+
     def __init__(self) -> None:
         self.orders: dict[str, VenueOrderView] = {}
         self.egress: dict[str, str] = {}
