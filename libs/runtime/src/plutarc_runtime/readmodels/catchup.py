@@ -111,7 +111,7 @@ def catch_up_split(
     """`catch_up` with the projections spread over up to `processes` processes: this one and
     forked ones (forked before any thread or event loop exists, and ended by the kernel if this
     one dies), on SQLite each into a side file merged here once it is done. Returns the events
-    applied in all; raises if any group failed, once every group has ended."""
+    applied in this process; raises if any group failed, once every group has ended."""
     engine = open_engine()
     try:
         projector = Projector(projections, engine, bootstrap=bootstrap, registry=registry)
@@ -135,9 +135,10 @@ def catch_up_split(
         )
     parent = os.getpid()
     children: list[int] = []
+    if database:  # what a killed catch-up left
+        for stale in Path(database).parent.glob(f"{Path(database).name}.catch-up-*"):
+            stale.unlink(missing_ok=True)
     for group, side in zip(groups[1:], sides, strict=True):
-        if side is not None:
-            _remove(side)
         opener = open_engine if side is None else functools.partial(sqlite_engine, side)
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the forked process, which reports by exit code
