@@ -77,7 +77,8 @@ def split(
 ) -> list[list[SqlProjection]]:
     """The projections in at most `groups` groups of about equal work (`_cost`), none empty: the
     largest first, each into the group where it costs least. Those not `movable`, and those with
-    nothing to do, go in the first group."""
+    nothing to do, go in the first group; else the first is the one that applies the most events
+    (the others' rows are copied in after: the fewer, the sooner)."""
     lags = {m.name: _lags(m, targets) for m in projector.members}
     made: list[list[_Member]] = [[] for _ in range(max(1, groups))]
     spread = [m for m in projector.members if movable(m) and any(lags[m.name].values())]
@@ -85,6 +86,8 @@ def split(
     for m in sorted(spread, key=lambda m: (-sum(lags[m.name].values()), m.name)):
         best = min(made, key=lambda g: (_cost([lags[o.name] for o in [*g, m]]), len(g)))
         best.append(m)
+    if not made[0] or all(m in spread for m in made[0]):
+        made.sort(key=lambda g: -sum(n for m in g for n in lags[m.name].values()))
     made[0].extend(m for m in projector.members if not any(lags[m.name].values()))
     return [[m.projection for m in g] for g in made if g]
 
