@@ -2,7 +2,8 @@
 of their own (`plutarc_runtime.readmodels.catchup.catch_up_split`), as an API's child would. Reads
 its orders as JSON on stdin: `processes` spreads them over that many processes; `fail` makes it
 exit 3 after nothing was applied; `crash` names a projection whose process dies (exit 5) as it
-applies its first batch."""
+applies its first batch; `url`, when set, names a PostgreSQL database to use instead of the SQLite
+file `database`."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from plutarc_contracts import Envelope, default_registry
-from plutarc_runtime.readmodels import sqlite_engine
+from plutarc_runtime.readmodels import open_engine
 from plutarc_runtime.readmodels.catchup import catch_up_split
 from sqlalchemy.engine import Connection
 from test_readmodels import Counting
@@ -35,7 +36,7 @@ def main() -> int:
         for name in orders["names"]
     ]
     catch_up_split(
-        lambda: sqlite_engine(Path(orders["database"])),
+        lambda: open_engine(orders.get("url"), Path(orders["database"])),
         projections,
         bootstrap=orders["bootstrap"],
         registry=default_registry(),
