@@ -229,8 +229,14 @@ def _group_in_child(
     bootstrap: str,
     registry: Registry,
 ) -> int:  # pragma: no cover - runs in a forked process
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    # Ended with the process that forked it: an orphan would go on writing (on PostgreSQL, into
+    # the one database) while the writer catches up the same projections. Without that guard the
+    # group does not run at all; its projections are left to the writer.
+    try:
+        if ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM) != 0:  # PDEATHSIG
+            return 1
+    except (OSError, AttributeError):
+        return 1
     if os.getppid() != parent:
         return 1  # the parent died before the line above
     try:
