@@ -5,7 +5,10 @@ logins and logouts, organisations, invitations, role changes, API tokens, each c
 reply) on identity's two topics, as identity's relay publishes it. Then each of the API's four
 projections (identity's accounts and workspaces, the core's command outcomes and workspace log)
 runs alone through a `Projector` into a new SQLite file, from offset 0 until it has caught up with
-the end offsets; last, all four together through `ReadModels`, as the API runs them.
+the end offsets; last, all four together through `ReadModels`: in the writer's process, then as
+the API runs them from offset 0, caught up in a child process (`python -m plutarc_api.catchup`,
+which imports the API and spreads the projections over `PLUTARC_CATCH_UP_PROCESSES` processes,
+timed at one and at two) before the writer resumes.
 
 `events=` sets the history's size (default 200,000; PLUTARC_BENCH_EVENTS=1000000 for a million).
 """
@@ -14,8 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -26,6 +31,7 @@ from plutarc_contracts import default_registry, events_topic
 from plutarc_contracts import identity as c
 from plutarc_identity.api.models import AccountsProjection, WorkspacesProjection
 from plutarc_runtime.readmodels import Projector, ReadModels, SqlProjection, sqlite_engine
+from sqlalchemy import func, select
 
 from .common import kafka
 from .identity_history import History, publish
@@ -78,10 +84,26 @@ async def until(
 
 
 async def build(
-    db: Path, bootstrap: str, projections: list[SqlProjection], timeout: float = 600
+    db: Path,
+    bootstrap: str,
+    projections: list[SqlProjection],
+    timeout: float = 600,
+    child: int | None = None,
 ) -> tuple[ReadModels, float]:
-    """All the projections through ReadModels into the SQLite file `db`: (models, seconds)."""
+    """All the projections through ReadModels into the SQLite file `db`: (models, seconds).
+    With `child`, the catch-up runs as the API's does (`plutarc_api.catchup` on `db`'s folder,
+    identity as the one module) in that many processes."""
     engine = sqlite_engine(db)
+    catch_up: dict[str, object] = {}
+    if child is not None:
+        assert db.name == "api-readmodels.sqlite", "the file plutarc_api.catchup opens"
+        os.environ["PLUTARC_CATCH_UP_PROCESSES"] = str(child)
+        orders = {"kafka_bootstrap": bootstrap, "data_dir": str(db.parent)}
+        catch_up = {
+            "catch_up_command": [sys.executable, "-m", "plutarc_api.catchup"],
+            "catch_up_input": json.dumps({**orders, "api_modules": ["identity"]}).encode(),
+            "catch_up_threshold": 1,
+        }
     models = ReadModels(
         engine,
         projections,
@@ -89,11 +111,13 @@ async def build(
         registry=default_registry(),
         name="api",
         lock_path=db.with_suffix(".lock"),
+        **catch_up,  # type: ignore[arg-type]
     )
     try:
         return models, await until(models.run, models.caught_up, timeout)
     finally:
         engine.dispose()
+        os.environ.pop("PLUTARC_CATCH_UP_PROCESSES", None)
 
 
 async def alone(
@@ -177,12 +201,42 @@ async def _run(base: Path, bootstrap: str, events: int) -> list[str]:
     models, seconds = await build(db, bootstrap, api_projections())
     applied = sum(p.applied for p in models.projectors)
     size = files_size(base, "all.sqlite*")
+    counts = await asyncio.to_thread(applied_in, db)
     lines.append(
-        f"projection: all four through ReadModels: {seconds:.2f} s, {sent / seconds:,.0f} events/s "
-        f"(goal >= {GOAL:,}/s {'met' if sent / seconds >= GOAL else 'MISSED'}); "
-        f"{applied:,} applied in all; database {size / 1e6:.0f} MB"
+        f"projection: all four through ReadModels, in its process: {seconds:.2f} s, "
+        f"{sent / seconds:,.0f} events/s; {applied:,} applied in all, {counts:,} rows; "
+        f"database {size / 1e6:.0f} MB"
     )
+    for processes in (1, 2):
+        folder = base / f"child-{processes}"
+        folder.mkdir()
+        db = folder / "api-readmodels.sqlite"
+        models, seconds = await build(db, bootstrap, api_projections(), child=processes)
+        if models.caught_up_in_child is None:
+            raise RuntimeError("the catch-up child failed (see its log above)")
+        counts = await asyncio.to_thread(applied_in, db)
+        lines.append(
+            f"projection: all four through ReadModels, caught up in a child in {processes} "
+            f"process{'es' if processes > 1 else ''}"
+            f"{' (as the API runs it)' if processes == 2 else ''}: {seconds:.2f} s, "
+            f"{sent / seconds:,.0f} events/s (goal >= {GOAL:,}/s "
+            f"{'met' if sent / seconds >= GOAL else 'MISSED'}); {counts:,} rows"
+        )
     return lines
+
+
+def applied_in(db: Path) -> int:
+    """The rows the four projections' tables hold (the same whichever way they were built)."""
+    engine = sqlite_engine(db)
+    try:
+        with engine.connect() as conn:
+            return sum(
+                conn.execute(select(func.count()).select_from(t)).scalar_one()
+                for p in api_projections()
+                for t in p.metadata.sorted_tables
+            )
+    finally:
+        engine.dispose()
 
 
 def run(base: Path, quick: bool = False, events: int | None = None) -> list[str]:

@@ -18,7 +18,7 @@ from plutarc_runtime.bus import ensure_topics
 from plutarc_runtime.readmodels import ReadModels, sqlite_engine
 from plutarc_testkit.waiting import until
 from sqlalchemy import Column, Integer, MetaData, String, Table, select
-from sqlalchemy.dialects.sqlite import insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 pytestmark = pytest.mark.kafka
@@ -40,6 +40,7 @@ class Counting:
         self.types: frozenset[str] | None = frozenset({"identity.workspace_renamed"})
 
     def apply(self, conn: Connection, events: Sequence[Envelope]) -> None:
+        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
         for env in events:
             stmt = insert(self.table).values(workspace_id=env.workspace_id, n=1)
             conn.execute(

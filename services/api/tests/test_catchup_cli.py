@@ -15,6 +15,7 @@ import pytest
     [
         ("not json", "bad orders on stdin"),
         ('{"catch_up_in_child": -1}', "catch_up_in_child"),
+        ('{"catch_up_processes": 0}', "catch_up_processes"),
         ('["a list"]', "bad orders on stdin"),
     ],
 )

@@ -3,13 +3,13 @@ process of their own, which then exits (plutarc_runtime.readmodels.catchup says 
 
 The writer starts it when it finds itself at least `PLUTARC_CATCH_UP_IN_CHILD` events behind, and
 sends on stdin, as JSON, what differs from the environment's settings: the broker, the database
-URL, the data directory and the API modules. Exit 0 once caught up; anything else, and the
-writer catches up itself from what was committed.
+URL, the data directory and the API modules. It spreads the projections over up to
+`PLUTARC_CATCH_UP_PROCESSES` processes (forked, one Kafka reader each). Exit 0 once all are caught
+up; anything else, and the writer catches up itself from what was committed.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import sys
@@ -17,7 +17,7 @@ import sys
 from plutarc_contracts import default_registry
 from plutarc_runtime.logs import configure_logging
 from plutarc_runtime.readmodels import open_engine
-from plutarc_runtime.readmodels.catchup import catch_up
+from plutarc_runtime.readmodels.catchup import catch_up_split
 
 from .module import load_modules
 from .runtime import api_projections
@@ -36,18 +36,13 @@ def main() -> int:
     configure_logging("api-catchup", settings.log_level, settings.log_json)
     registry = default_registry()
     modules = load_modules(settings.api_modules or None)
-    engine = open_engine(settings.database_url, settings.data_dir / "api-readmodels.sqlite")
-    try:
-        applied = asyncio.run(
-            catch_up(
-                engine,
-                api_projections(modules, registry),
-                bootstrap=settings.kafka_bootstrap,
-                registry=registry,
-            )
-        )
-    finally:
-        engine.dispose()
+    applied = catch_up_split(
+        lambda: open_engine(settings.database_url, settings.data_dir / "api-readmodels.sqlite"),
+        api_projections(modules, registry),
+        bootstrap=settings.kafka_bootstrap,
+        registry=registry,
+        processes=settings.catch_up_processes,
+    )
     log.info("read models caught up", extra={"applied": applied})
     return 0
 

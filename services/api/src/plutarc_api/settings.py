@@ -83,6 +83,12 @@ class ApiSettings(RuntimeSettings):
         "database, a rebuilt read model, a long outage) catches up in a child process that exits "
         "when done, so its memory goes back to the system; 0: always in the worker itself",
     )
+    catch_up_processes: int = Field(
+        default=2,
+        ge=1,
+        description="That catch-up spreads the read models over at most this many processes "
+        "(one Kafka reader each, writing the same database in turns), one per core to use",
+    )
     public_url: str | None = Field(
         default=None,
         pattern="^https?://",
