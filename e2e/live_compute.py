@@ -148,7 +148,7 @@ class RuntimeHosts(MemoryProvider):
         self.runtimes[bot_id] = _Runtime(runtime, stop, task)
         waiting = asyncio.create_task(ready.wait())
         await asyncio.wait(
-            {task, waiting}, timeout=self.READY_SECONDS, return_when="FIRST_COMPLETED"
+            {task, waiting}, timeout=self.READY_SECONDS, return_when=asyncio.FIRST_COMPLETED
         )
         waiting.cancel()
         if ready.is_set() and not task.done():
