@@ -12,18 +12,25 @@ import { inWords } from "./words";
 
 type FieldProps = { label: string; error?: string | undefined; hint?: string };
 
-export function Field(props: FieldProps & InputHTMLAttributes<HTMLInputElement>) {
-  const { label, error, hint, ...input } = props;
-  const id = useId();
+/** What every field shares: its label, its control (given the ids and ARIA state to carry), a
+ * hint while there is no error, and the error beside it (`<id>-error`, an alert). */
+function Labelled(props: {
+  id: string;
+  label: string;
+  error?: string | undefined;
+  hint?: string | undefined;
+  control: (aria: { id: string; "aria-invalid"?: true; "aria-describedby"?: string }) => ReactNode;
+}) {
+  const { id, label, error, hint } = props;
+  const described = error ? `${id}-error` : hint ? `${id}-hint` : undefined;
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
-      <input
-        id={id}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={error ? `${id}-error` : hint ? `${id}-hint` : undefined}
-        {...input}
-      />
+      {props.control({
+        id,
+        ...(error ? { "aria-invalid": true as const } : {}),
+        ...(described ? { "aria-describedby": described } : {}),
+      })}
       {hint && !error && <p id={`${id}-hint`} className="hint">{hint}</p>}
       {error && (
         <p id={`${id}-error`} className="field-error" role="alert">
@@ -32,52 +39,37 @@ export function Field(props: FieldProps & InputHTMLAttributes<HTMLInputElement>)
       )}
     </div>
   );
+}
+
+export function Field(props: FieldProps & InputHTMLAttributes<HTMLInputElement>) {
+  const { label, error, hint, ...input } = props;
+  const id = useId();
+  return <Labelled id={id} label={label} error={error} hint={hint} control={(aria) => <input {...aria} {...input} />} />;
 }
 
 /** A text area with its label and its error beside it; `id` names it (and `<id>-error`). */
 export function TextArea(props: FieldProps & TextareaHTMLAttributes<HTMLTextAreaElement> & { id: string }) {
   const { label, error, hint, id, ...area } = props;
-  return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <textarea
-        id={id}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={error ? `${id}-error` : hint ? `${id}-hint` : undefined}
-        {...area}
-      />
-      {hint && !error && <p id={`${id}-hint`} className="hint">{hint}</p>}
-      {error && (
-        <p id={`${id}-error`} className="field-error" role="alert">
-          {error}
-        </p>
-      )}
-    </div>
-  );
+  return <Labelled id={id} label={label} error={error} hint={hint} control={(aria) => <textarea {...aria} {...area} />} />;
 }
 
 export function Select(
   props: FieldProps & SelectHTMLAttributes<HTMLSelectElement> & { children: ReactNode },
 ) {
-  const { label, error, children, ...select } = props;
+  const { label, error, hint, children, ...select } = props;
   const id = useId();
   return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <select
-        id={id}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={error ? `${id}-error` : undefined}
-        {...select}
-      >
-        {children}
-      </select>
-      {error && (
-        <p id={`${id}-error`} className="field-error" role="alert">
-          {error}
-        </p>
+    <Labelled
+      id={id}
+      label={label}
+      error={error}
+      hint={hint}
+      control={(aria) => (
+        <select {...aria} {...select}>
+          {children}
+        </select>
       )}
-    </div>
+    />
   );
 }
 
