@@ -86,8 +86,9 @@ class ApiSettings(RuntimeSettings):
     catch_up_processes: int = Field(
         default=2,
         ge=1,
-        description="That catch-up spreads the read models over at most this many processes "
-        "(one Kafka reader each, writing the same database in turns), one per core to use",
+        description="That catch-up spreads the read models over at most this many processes, "
+        "one per core to use (one Kafka reader each; on SQLite each builds into a file of its "
+        "own, merged when it is done)",
     )
     public_url: str | None = Field(
         default=None,

@@ -1,5 +1,6 @@
 """Support's part of the API: tickets for members, the operators' side, the notification feed,
-and the read models they answer from (with the names of users and workspaces, `directory`). Loaded through the `plutarc.api` entry point `support`."""
+and the read models they answer from (with the names of users and workspaces, `directory`).
+Loaded through the `plutarc.api` entry point `support`."""
 
 from __future__ import annotations
 

@@ -72,17 +72,20 @@ class Names:
     async def of(
         cls, rt: ApiRuntime, user_ids: Iterable[str | None], workspace_ids: Iterable[str]
     ) -> Names:
-        wanted_users = sorted({u for u in user_ids if u})
-        wanted_spaces = sorted(set(workspace_ids))
-        users: dict[str, str] = {}
-        spaces: dict[str, str] = {}
-        for start in range(0, len(wanted_users), 500):
-            chunk = wanted_users[start : start + 500]
-            for row in await rt.reader.all(select(people).where(people.c.user_id.in_(chunk))):
-                users[row.user_id] = row.display_name
-        for start in range(0, len(wanted_spaces), 500):
-            chunk = wanted_spaces[start : start + 500]
-            query = select(workspaces).where(workspaces.c.workspace_id.in_(chunk))
-            for row in await rt.reader.all(query):
-                spaces[row.workspace_id] = row.name
-        return cls(users, spaces)
+        return cls(
+            await _lookup(rt, people.c.user_id, people.c.display_name, user_ids),
+            await _lookup(rt, workspaces.c.workspace_id, workspaces.c.name, workspace_ids),
+        )
+
+
+async def _lookup(
+    rt: ApiRuntime, key: Column[str], value: Column[str], ids: Iterable[str | None]
+) -> dict[str, str]:
+    """`key` -> `value` for each of `ids` found, 500 ids a query."""
+    wanted = sorted({i for i in ids if i})
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), 500):
+        query = select(key.label("k"), value.label("v")).where(key.in_(wanted[start : start + 500]))
+        for row in await rt.reader.all(query):
+            found[row.k] = row.v
+    return found

@@ -93,9 +93,9 @@ async def named(rt: ApiRuntime, items: list[TicketOut]) -> list[TicketOut]:
     return [_named(t, names) for t in items]
 
 
-async def one(rt: ApiRuntime, ticket_id: str) -> TicketOut:
-    """One ticket (any workspace's), named."""
-    [found] = await named(rt, [ticket_out(await find(rt, ticket_id))])
+async def one(rt: ApiRuntime, ticket_id: str, workspace_id: str | None = None) -> TicketOut:
+    """One ticket, named (404 as `find` says)."""
+    [found] = await named(rt, [ticket_out(await find(rt, ticket_id, workspace_id))])
     return found
 
 

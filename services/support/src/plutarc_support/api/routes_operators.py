@@ -1,6 +1,6 @@
 """The operators' side: every workspace's tickets, the queue, replies, assignment (to any
-operator, listed with their names), statuses, internal notes, and response and resolution times. Every route is `operator` (plutarc_api.deps):
-a platform operator signed in as themselves.
+operator, listed with their names), statuses, internal notes, and response and resolution times.
+Every route is `operator` (plutarc_api.deps): a platform operator signed in as themselves.
 
 Internal notes are read from the notes read model (the private topic `support.notes.v1`) here and
 nowhere else.

@@ -125,7 +125,4 @@ async def set_status(
         workspace_id=workspace_id,
         key=ticket_id,
     )
-    [out] = await queries.named(
-        access.rt, [queries.ticket_out(await queries.find(access.rt, ticket_id, workspace_id))]
-    )
-    return out
+    return await queries.one(access.rt, ticket_id, workspace_id)
